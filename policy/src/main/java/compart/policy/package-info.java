@@ -1,0 +1,2 @@
+/** The qrexec policy engine: load, evaluate, audit. */
+package compart.policy;

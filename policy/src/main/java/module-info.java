@@ -1,0 +1,9 @@
+/** The qrexec policy engine in the Qubes format: loading, evaluation, lint, audit and the policy daemon. */
+module compart.policy {
+    requires transitive compart.errors;
+    requires org.slf4j;
+    requires com.fasterxml.jackson.databind;
+    requires info.picocli;
+
+    // exports compart.policy; (added when the package has its first type)
+}

@@ -1,0 +1,2 @@
+/** The qvm-* commands. */
+package compart.cli;

@@ -1,0 +1,2 @@
+/** The qube model: classes, properties, features, tags, labels. */
+package compart.core.model;

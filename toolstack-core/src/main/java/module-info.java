@@ -1,0 +1,12 @@
+/** The qube model, the durable store, the Admin API daemon compartd and the orchestration of domains. */
+module compart.core {
+    requires transitive compart.errors;
+    requires compart.xl;
+    requires compart.volumes;
+    requires compart.policy;
+    requires org.slf4j;
+    requires com.fasterxml.jackson.databind;
+    requires info.picocli;
+
+    // exports compart.core.model; (added when the package has its first type)
+}

@@ -1,0 +1,2 @@
+/** Pools and volumes with Qubes semantics. */
+package compart.volumes;

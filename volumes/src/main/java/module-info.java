@@ -1,0 +1,11 @@
+/** Pools and volumes with Qubes semantics, O(1) clone and snapshot-aware deduplication. */
+module compart.volumes {
+    requires transitive compart.errors;
+    requires compart.xl;
+    requires org.slf4j;
+    requires com.fasterxml.jackson.databind;
+    requires com.h2database;
+    requires info.picocli;
+
+    // exports compart.volumes; (added when the package has its first type)
+}

@@ -1,0 +1,2 @@
+/** Typed access to libxenlight (libxl) through FFM. */
+package compart.xl.libxl;

@@ -1,0 +1,2 @@
+/** Linux ioctls for volumes: FICLONE, FICLONERANGE, FIDEDUPERANGE, FIEMAP. */
+package compart.xl.linux;

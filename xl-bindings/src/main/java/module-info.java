@@ -1,0 +1,12 @@
+/**
+ * FFM (java.lang.foreign) bindings to Xen's libraries (libxl, libxenctrl, libxenstore, libxenvchan) and to the
+ * Linux ioctls the volumes module needs. The only module of Compart that touches native code.
+ */
+module compart.xl {
+    requires transitive compart.errors;
+    requires org.slf4j;
+    requires com.fasterxml.jackson.databind;
+
+    // exports compart.xl.libxl; (added when the package has its first type)
+    // exports compart.xl.linux; (added when the package has its first type)
+}
