@@ -8,5 +8,5 @@ module compart.xl {
     requires com.fasterxml.jackson.databind;
 
     // exports compart.xl.libxl; (added when the package has its first type)
-    // exports compart.xl.linux; (added when the package has its first type)
+    exports compart.xl.linux;
 }
