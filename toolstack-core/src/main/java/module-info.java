@@ -8,5 +8,5 @@ module compart.core {
     requires com.fasterxml.jackson.databind;
     requires info.picocli;
 
-    // exports compart.core.model; (added when the package has its first type)
+    exports compart.core.model;
 }

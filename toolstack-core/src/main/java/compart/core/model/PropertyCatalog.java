@@ -1,0 +1,447 @@
+package compart.core.model;
+
+import compart.errors.CompartException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * Which properties each qube class has, their defaults (with inheritance from the template and from the global
+ * properties) and the checks a new value must pass. Names, types and defaults follow qubes-core-admin; the
+ * cross-qube rules (netvm provides network, no loops, template classes) are checked on the whole
+ * {@link Inventory} after each change, in {@link Inventory#violations()}.
+ *
+ * <p>Stateless and thread safe.
+ */
+public final class PropertyCatalog {
+    /** Qubes' default memory for a qube, in MiB. */
+    public static final int DEFAULT_MEMORY = 400;
+    /** Qubes' default vcpus. */
+    public static final int DEFAULT_VCPUS = 2;
+    /** Qubes' default kernel options when a kernel is set. */
+    public static final String DEFAULT_KERNELOPTS = "swiotlb=2048";
+
+    private static final Pattern MAC = Pattern.compile("([0-9a-f]{2}:){5}[0-9a-f]{2}");
+    private static final Pattern IPV4 = Pattern.compile(
+            "((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])");
+    private static final Pattern USER = Pattern.compile("[A-Za-z0-9_+,.-]*");
+    private static final Pattern KBD = Pattern.compile("[A-Za-z]+\\+[a-zA-Z0-9_-]*\\+[a-zA-Z0-9_:,-]*");
+
+    private static final Map<QubeClass, Map<String, PropertyDef>> QUBE = new EnumMap<>(QubeClass.class);
+    private static final Map<String, PropertyDef> GLOBAL;
+
+    static {
+        var common = new LinkedHashMap<String, PropertyDef>();
+        ro(common, "name", PropertyType.STR, "User-specified name of the domain.");
+        ro(common, "qid", PropertyType.INT, "Internal, persistent identifier of particular domain. Note this is "
+                + "different from Xen domid.");
+        ro(common, "uuid", PropertyType.STR, "UUID of the domain.");
+        ro(common, "klass", PropertyType.STR, "Domain class name.");
+        rw(common, "label", PropertyType.LABEL, "Colourful label assigned to VM. This is where the colour of the "
+                + "padlock is set.");
+        ro(common, "icon", PropertyType.STR, "freedesktop icon name for the qube.");
+        rw(common, "default_dispvm", PropertyType.VM, "Default disposable template to be used for spawning "
+                + "disposable qubes for service calls.");
+        rw(common, "include_in_backups", PropertyType.BOOL, "If this domain is to be included in default backup.");
+        ro(common, "updateable", PropertyType.BOOL, "True if this machine may be updated on its own.");
+        rw(common, "keyboard_layout", PropertyType.STR, "Keyboard layout for this VM.");
+
+        var admin = new LinkedHashMap<>(common);
+        QUBE.put(QubeClass.AdminVM, Collections.unmodifiableMap(admin));
+
+        var vm = new LinkedHashMap<>(common);
+        rw(vm, "virt_mode", PropertyType.STR, "Virtualisation mode: full virtualisation (\"HVM\"), or "
+                + "paravirtualisation (\"PV\"), or hybrid (\"PVH\"). TemplateBasedVMs use its template's value by "
+                + "default.");
+        rw(vm, "memory", PropertyType.INT, "Memory currently available for this VM (MiB). TemplateBasedVMs use "
+                + "its template's value by default.");
+        rw(vm, "maxmem", PropertyType.INT, "Maximum amount of memory available for this VM (for the purpose of "
+                + "the memory balancer). Set to 0 to disable memory balancing for this qube.");
+        rw(vm, "vcpus", PropertyType.INT, "Number of virtual CPUs for a qube. TemplateBasedVMs use its template's "
+                + "value by default.");
+        rw(vm, "kernel", PropertyType.STR, "Kernel used by this domain. TemplateBasedVMs use its template's value "
+                + "by default.");
+        rw(vm, "kernelopts", PropertyType.STR, "Kernel command line passed to domain. TemplateBasedVMs use its "
+                + "template's value by default.");
+        rw(vm, "debug", PropertyType.BOOL, "Turns on debugging features.");
+        rw(vm, "default_user", PropertyType.STR, "Default user to start applications as. TemplateBasedVMs use "
+                + "its template's value by default.");
+        rw(vm, "qrexec_timeout", PropertyType.INT, "Time in seconds after which qrexec connection attempt is "
+                + "deemed failed. Operating system inside VM should be able to boot in this time.");
+        rw(vm, "shutdown_timeout", PropertyType.INT, "Time in seconds for shutdown of the VM, after which VM may "
+                + "be forcefully powered off.");
+        rw(vm, "autostart", PropertyType.BOOL, "Setting this to `True` means that VM should be autostarted on dom0 "
+                + "boot.");
+        rw(vm, "installed_by_rpm", PropertyType.BOOL, "If this domain's image was installed from package tracked "
+                + "by package manager.");
+        rw(vm, "management_dispvm", PropertyType.VM, "Default disposable template to be used for spawning "
+                + "disposable qubes for managing this qube.");
+        rw(vm, "guivm", PropertyType.VM, "VM used for Gui.");
+        rw(vm, "audiovm", PropertyType.VM, "VM used for Audio.");
+        rw(vm, "netvm", PropertyType.VM, "VM that provides network connection to this domain. When `None`, machine "
+                + "is disconnected. When absent, domain uses default NetVM.");
+        rw(vm, "provides_network", PropertyType.BOOL, "If this domain can act as network provider (formerly known "
+                + "as NetVM or ProxyVM).");
+        rw(vm, "mac", PropertyType.STR, "MAC address of the NIC emulated inside VM.");
+        rw(vm, "ip", PropertyType.STR, "IP address of this domain.");
+        ro(vm, "visible_ip", PropertyType.STR, "IP address of this domain as seen by the domain.");
+        ro(vm, "visible_gateway", PropertyType.STR, "Default gateway of this domain as seen by the domain.");
+        ro(vm, "visible_netmask", PropertyType.STR, "Netmask as seen by the domain.");
+        ro(vm, "gateway", PropertyType.STR, "Gateway for other domains that use this domain as netvm.");
+        ro(vm, "dns", PropertyType.STR, "DNS servers set up for this domain.");
+
+        var template = new LinkedHashMap<>(vm);
+        QUBE.put(QubeClass.TemplateVM, Collections.unmodifiableMap(template));
+
+        var standalone = new LinkedHashMap<>(vm);
+        rw(standalone, "template_for_dispvms", PropertyType.BOOL, "Should this VM be allowed to start as "
+                + "Disposable VM.");
+        QUBE.put(QubeClass.StandaloneVM, Collections.unmodifiableMap(standalone));
+
+        var app = new LinkedHashMap<>(standalone);
+        rw(app, "template", PropertyType.VM, "Template, on which this AppVM is based.");
+        QUBE.put(QubeClass.AppVM, Collections.unmodifiableMap(app));
+
+        var disp = new LinkedHashMap<>(vm);
+        rw(disp, "template", PropertyType.VM, "AppVM, on which this disposable is based.");
+        ro(disp, "dispid", PropertyType.INT, "Internal, persistent identifier of particular disposable.");
+        rw(disp, "auto_cleanup", PropertyType.BOOL, "automatically remove this qube upon shutdown");
+        QUBE.put(QubeClass.DispVM, Collections.unmodifiableMap(disp));
+
+        var global = new LinkedHashMap<String, PropertyDef>();
+        rw(global, "default_template", PropertyType.VM, "Default template for new AppVMs");
+        rw(global, "default_netvm", PropertyType.VM, "Default NetVM for AppVMs. Initial state is `None`, which "
+                + "means that AppVMs are not connected to the Internet.");
+        rw(global, "default_dispvm", PropertyType.VM, "Default disposable template to be used for spawning "
+                + "disposable qubes for service calls in this system.");
+        rw(global, "management_dispvm", PropertyType.VM, "Default disposable template to be used for spawning "
+                + "disposable qubes for managing a qube in this system.");
+        rw(global, "default_guivm", PropertyType.VM, "Default GuiVM for VMs.");
+        rw(global, "default_audiovm", PropertyType.VM, "Default AudioVM for VMs.");
+        rw(global, "updatevm", PropertyType.VM, "Which VM to use as `yum` proxy for updating AdminVM and "
+                + "TemplateVMs");
+        rw(global, "clockvm", PropertyType.VM, "Which VM to use as NTP proxy for updating AdminVM");
+        rw(global, "default_kernel", PropertyType.STR, "Which kernel to use when not overriden in VM");
+        rw(global, "default_pool", PropertyType.STR, "Default storage pool");
+        rw(global, "default_pool_root", PropertyType.STR, "Default storage pool for root volumes");
+        rw(global, "default_pool_private", PropertyType.STR, "Default storage pool for private volumes");
+        rw(global, "default_pool_volatile", PropertyType.STR, "Default storage pool for volatile volumes");
+        rw(global, "default_pool_kernel", PropertyType.STR, "Default storage pool for kernel volumes");
+        rw(global, "default_qrexec_timeout", PropertyType.INT, "Default time in seconds after which qrexec "
+                + "connection attempt is deemed failed");
+        rw(global, "default_shutdown_timeout", PropertyType.INT, "Default time in seconds for VM shutdown to "
+                + "complete");
+        rw(global, "stats_interval", PropertyType.INT, "Interval in seconds for VM stats reporting (memory, CPU "
+                + "usage)");
+        rw(global, "check_updates_vm", PropertyType.BOOL, "Check for updates inside qubes");
+        GLOBAL = Collections.unmodifiableMap(global);
+    }
+
+    private PropertyCatalog() {
+    }
+
+    private static void rw(Map<String, PropertyDef> m, String name, PropertyType type, String help) {
+        m.put(name, new PropertyDef(name, type, true, help));
+    }
+
+    private static void ro(Map<String, PropertyDef> m, String name, PropertyType type, String help) {
+        m.put(name, new PropertyDef(name, type, false, help));
+    }
+
+    /** @return the properties of a qube of class {@code klass}, by name */
+    public static Map<String, PropertyDef> of(QubeClass klass) {
+        return QUBE.get(klass);
+    }
+
+    /** @return the global properties, by name */
+    public static Map<String, PropertyDef> global() {
+        return GLOBAL;
+    }
+
+    /**
+     * Parses an untrusted value for {@code def} into its canonical text (the coarse, type-level check; the
+     * value-level checks are in {@link #checkQube} and {@link #checkGlobal}).
+     *
+     * @param def       the property
+     * @param untrusted the value as received (ASCII already checked by the caller)
+     * @param inv       the inventory, to resolve labels
+     * @return int as decimal, bool as True/False, label by name, vm name or "" for none, str unchanged
+     * @throws CompartException INVALID_VALUE
+     */
+    static String canonical(PropertyDef def, String untrusted, Inventory inv) {
+        return switch (def.type()) {
+            case INT -> {
+                if (!untrusted.matches("-?[0-9]{1,18}")) {
+                    throw CompartException.invalidValue("failed to parse property value as int for %s: %s",
+                            def.name(), QubeClass.printable(untrusted));
+                }
+                yield Long.toString(Long.parseLong(untrusted));
+            }
+            case BOOL -> switch (untrusted.toLowerCase(java.util.Locale.ROOT)) {
+                case "0", "no", "false", "off" -> "False";
+                case "1", "yes", "true", "on" -> "True";
+                default -> throw CompartException.invalidValue("invalid literal for boolean property %s: %s",
+                        def.name(), QubeClass.printable(untrusted));
+            };
+            case VM -> untrusted.isEmpty() || untrusted.equals("None") ? "" : Names.qube(untrusted);
+            case LABEL -> inv.label(untrusted).name();
+            case STR -> {
+                for (int i = 0; i < untrusted.length(); i++) {
+                    char c = untrusted.charAt(i);
+                    if ((c < 0x20 || c > 0x7e) && c != '\t' && c != '\n') {
+                        throw CompartException.invalidValue("invalid characters in value of property %s",
+                                def.name());
+                    }
+                }
+                yield untrusted;
+            }
+        };
+    }
+
+    /**
+     * The default value of property {@code name} of {@code q}: Qubes' defaults with inheritance from the
+     * template, the netvm and the global properties.
+     *
+     * @return the default, or empty when the property has no value by default
+     */
+    static Optional<String> defaultOf(Inventory inv, Qube q, String name) {
+        return switch (name) {
+            case "name" -> Optional.of(q.name());
+            case "qid" -> Optional.of(Integer.toString(q.qid()));
+            case "uuid" -> Optional.of(q.uuid().toString());
+            case "klass" -> Optional.of(q.klass().name());
+            case "label" -> Optional.empty();
+            case "icon" -> Optional.of(icon(inv, q));
+            case "default_dispvm" -> q.klass() == QubeClass.DispVM
+                    ? inv.value(q, "template")
+                    : inv.globalValue("default_dispvm");
+            case "include_in_backups" -> Optional.of(q.klass() == QubeClass.DispVM
+                    ? bool(!isTrue(inv.value(q, "auto_cleanup")))
+                    : "True");
+            case "updateable" -> Optional.of(bool(!q.klass().hasTemplate()));
+            case "keyboard_layout" -> Optional.of("us++");
+            case "virt_mode" -> fromTemplate(inv, q, name, Optional.of("pvh"));
+            case "memory" -> fromTemplate(inv, q, name, Optional.of(Integer.toString(DEFAULT_MEMORY)));
+            case "maxmem" -> {
+                long memory = inv.intValue(q, "memory");
+                boolean linux = "Linux".equals(q.features().get("os"));
+                long cap = linux ? memory * 10 : 4000;
+                if (inv.hostMemoryMib() > 0) {
+                    cap = Math.min(cap, inv.hostMemoryMib() / 2);
+                }
+                yield fromTemplate(inv, q, name, Optional.of(Long.toString(cap)));
+            }
+            case "vcpus" -> fromTemplate(inv, q, name, Optional.of(Integer.toString(DEFAULT_VCPUS)));
+            case "kernel" -> fromTemplate(inv, q, name, inv.globalValue("default_kernel"));
+            case "kernelopts" -> {
+                if (inv.value(q, "kernel").orElse("").isEmpty()) {
+                    yield Optional.of("");
+                }
+                yield fromTemplate(inv, q, name, Optional.of(DEFAULT_KERNELOPTS));
+            }
+            case "debug", "autostart", "installed_by_rpm", "provides_network", "template_for_dispvms",
+                 "auto_cleanup" -> Optional.of("False");
+            case "default_user" -> fromTemplate(inv, q, name, Optional.of("user"));
+            case "qrexec_timeout" -> fromTemplate(inv, q, name, inv.globalValue("default_qrexec_timeout"));
+            case "shutdown_timeout" -> fromTemplate(inv, q, name, inv.globalValue("default_shutdown_timeout"));
+            case "management_dispvm" -> fromTemplate(inv, q, name, inv.globalValue("management_dispvm"));
+            case "guivm" -> inv.globalValue("default_guivm");
+            case "audiovm" -> inv.globalValue("default_audiovm");
+            case "netvm" -> q.klass() == QubeClass.TemplateVM ? Optional.empty() : inv.globalValue("default_netvm");
+            case "mac" -> Optional.of(Addresses.DEFAULT_MAC);
+            case "ip" -> inv.isNetworked(q) ? Optional.of(Addresses.ipv4For(q)) : Optional.empty();
+            case "visible_ip" -> Optional.ofNullable(q.features().get("net.fake-ip")).or(() -> inv.value(q, "ip"));
+            case "visible_gateway" -> Optional.ofNullable(q.features().get("net.fake-gateway"))
+                    .or(() -> inv.value(q, "netvm").flatMap(n -> inv.find(n)).flatMap(n -> inv.value(n, "gateway")));
+            case "visible_netmask" -> Optional.ofNullable(q.features().get("net.fake-netmask"))
+                    .or(() -> inv.value(q, "netvm").isPresent() ? Optional.of(Addresses.NETMASK) : Optional.empty());
+            case "gateway" -> isTrue(inv.value(q, "provides_network")) ? inv.value(q, "visible_ip") : Optional.empty();
+            case "dns" -> inv.isNetworked(q) ? Optional.of(Addresses.DNS) : Optional.empty();
+            case "dispid" -> Optional.of(Integer.toString(q.dispid()));
+            case "template" -> Optional.empty();
+            default -> throw new IllegalStateException("no default rule for property " + name);
+        };
+    }
+
+    /** @return the default of global property {@code name}, or empty when it has none */
+    static Optional<String> globalDefaultOf(Inventory inv, String name) {
+        return switch (name) {
+            case "default_guivm", "default_audiovm" -> Optional.of("dom0");
+            case "default_template", "default_netvm", "default_dispvm", "management_dispvm", "updatevm", "clockvm",
+                 "default_kernel" -> Optional.empty();
+            case "default_pool" -> {
+                if (inv.pools().containsKey("default")) {
+                    yield Optional.of("default");
+                }
+                if (inv.pools().containsKey("varlibqubes")) {
+                    yield Optional.of("varlibqubes");
+                }
+                yield inv.pools().values().stream().filter(p -> !p.driver().equals("linux-kernel"))
+                        .map(Pool::name).findFirst();
+            }
+            case "default_pool_kernel" -> inv.pools().containsKey("linux-kernel")
+                    ? Optional.of("linux-kernel")
+                    : inv.globalValue("default_pool");
+            case "default_pool_root", "default_pool_private", "default_pool_volatile" ->
+                    inv.globalValue("default_pool");
+            case "default_qrexec_timeout", "default_shutdown_timeout" -> Optional.of("60");
+            case "stats_interval" -> Optional.of("3");
+            case "check_updates_vm" -> Optional.of("True");
+            default -> throw new IllegalStateException("no default rule for global property " + name);
+        };
+    }
+
+    /**
+     * Checks the value a qube property is about to get, alone (cross-qube rules come after, on the whole
+     * inventory).
+     *
+     * @throws CompartException INVALID_VALUE saying why
+     */
+    static void checkQube(Inventory inv, Qube q, String name, String canonical) {
+        switch (name) {
+            case "memory", "vcpus", "qrexec_timeout", "shutdown_timeout" -> positive(q, name, canonical);
+            case "maxmem" -> {
+                if (Long.parseLong(canonical) < 0) {
+                    throw invalid(q, name, canonical, "maxmem must be positive or zero");
+                }
+            }
+            case "virt_mode" -> {
+                if (!canonical.equals("pvh") && !canonical.equals("hvm") && !canonical.equals("pv")) {
+                    throw invalid(q, name, canonical, "invalid virtualization mode, supported values: hvm, pv, pvh");
+                }
+            }
+            case "kernel" -> {
+                if (canonical.contains("/")) {
+                    throw invalid(q, name, canonical, "kernel name cannot contain '/'");
+                }
+            }
+            case "kernelopts" -> {
+                if (canonical.length() > 512) {
+                    throw invalid(q, name, canonical, "kernelopts value too long (512 chars max)");
+                }
+            }
+            case "default_user" -> {
+                if (!USER.matcher(canonical).matches()) {
+                    throw invalid(q, name, canonical, "username can contain only [A-Za-z0-9_+,.-]");
+                }
+            }
+            case "keyboard_layout" -> {
+                if (!KBD.matcher(canonical).matches()) {
+                    throw invalid(q, name, canonical, "keyboard layout must be LAYOUT+VARIANT+OPTIONS");
+                }
+            }
+            case "mac" -> {
+                if (!MAC.matcher(canonical).matches()) {
+                    throw invalid(q, name, canonical, "invalid MAC address value (want 00:16:3e:xx:xx:xx form)");
+                }
+            }
+            case "ip" -> {
+                if (!IPV4.matcher(canonical).matches()) {
+                    throw invalid(q, name, canonical, "not an IPv4 address");
+                }
+            }
+            case "template" -> {
+                if (canonical.isEmpty()) {
+                    throw invalid(q, name, canonical, "cannot unset template");
+                }
+            }
+            case "netvm", "default_dispvm", "management_dispvm", "guivm", "audiovm" -> {
+                // references are checked on the whole inventory
+            }
+            default -> {
+            }
+        }
+        if (PropertyCatalog.of(q.klass()).get(name).type() == PropertyType.VM && !canonical.isEmpty()
+                && inv.find(canonical).isEmpty()) {
+            throw invalid(q, name, canonical, "can't set " + name + " to non-existing qube " + canonical);
+        }
+    }
+
+    /** Checks the value a global property is about to get, alone. */
+    static void checkGlobal(Inventory inv, String name, String canonical) {
+        switch (name) {
+            case "default_pool", "default_pool_root", "default_pool_private", "default_pool_volatile",
+                 "default_pool_kernel" -> {
+                if (!inv.pools().containsKey(canonical)) {
+                    throw CompartException.invalidValue("invalid value %s for global property %s: no such storage "
+                            + "pool (see admin.pool.List)", QubeClass.printable(canonical), name);
+                }
+            }
+            case "default_qrexec_timeout", "default_shutdown_timeout", "stats_interval" -> {
+                if (Long.parseLong(canonical) <= 0) {
+                    throw CompartException.invalidValue("global property %s must be positive, got %s", name,
+                            canonical);
+                }
+            }
+            case "default_kernel" -> {
+                if (canonical.contains("/")) {
+                    throw CompartException.invalidValue("kernel name cannot contain '/': %s",
+                            QubeClass.printable(canonical));
+                }
+            }
+            default -> {
+            }
+        }
+        if (GLOBAL.get(name).type() == PropertyType.VM && !canonical.isEmpty() && inv.find(canonical).isEmpty()) {
+            throw CompartException.invalidValue("can't set global property %s to non-existing qube %s", name,
+                    canonical);
+        }
+    }
+
+    private static void positive(Qube q, String name, String canonical) {
+        if (Long.parseLong(canonical) <= 0) {
+            throw invalid(q, name, canonical, name + " must be positive");
+        }
+        if (Long.parseLong(canonical) > Integer.MAX_VALUE) {
+            throw invalid(q, name, canonical, name + " is too large");
+        }
+    }
+
+    static CompartException invalid(Qube q, String name, String value, String why) {
+        return CompartException.invalidValue("invalid value '%s' for property '%s' of %s: %s",
+                QubeClass.printable(value), name, q.name(), why);
+    }
+
+    private static Optional<String> fromTemplate(Inventory inv, Qube q, String name, Optional<String> fallback) {
+        if (q.klass().hasTemplate()) {
+            var template = q.explicit("template").filter(t -> !t.isEmpty()).flatMap(inv::find);
+            if (template.isPresent() && inv.hasProperty(template.get(), name)) {
+                return inv.value(template.get(), name);
+            }
+        }
+        return fallback;
+    }
+
+    private static String icon(Inventory inv, Qube q) {
+        String label = inv.value(q, "label").orElse("black");
+        return switch (q.klass()) {
+            case AdminVM -> "adminvm-black";
+            case TemplateVM -> "templatevm-" + label;
+            case DispVM -> "dispvm-" + label;
+            case StandaloneVM -> "standalonevm-" + label;
+            case AppVM -> (isTrue(inv.value(q, "template_for_dispvms")) ? "templatevm-" : "appvm-") + label;
+        };
+    }
+
+    static boolean isTrue(Optional<String> v) {
+        return v.map("True"::equals).orElse(false);
+    }
+
+    static String bool(boolean b) {
+        return b ? "True" : "False";
+    }
+
+    /** @return every property name of any class (for documentation and tests) */
+    public static List<String> allNames() {
+        var all = new ArrayList<String>();
+        for (var m : QUBE.values()) {
+            m.keySet().stream().filter(n -> !all.contains(n)).forEach(all::add);
+        }
+        return all;
+    }
+}

@@ -1,0 +1,71 @@
+package compart.core.model;
+
+import java.util.Objects;
+
+/**
+ * How one volume of a qube is configured (Qubes' {@code volume_config}): which pool holds it, whether it is a
+ * snapshot of its source taken at start ({@code snap_on_start}), kept at stop ({@code save_on_stop}), writable.
+ *
+ * @param name            root, private, volatile or kernel
+ * @param pool            the pool's name
+ * @param vid             the volume's id inside its pool, e.g. {@code appvms/work/private}
+ * @param size            size in bytes (0 when it follows its source)
+ * @param rw              whether the qube may write it
+ * @param snapOnStart     whether it is a snapshot of {@code source} made at each start
+ * @param saveOnStop      whether changes are kept when the qube stops
+ * @param source          the vid of the volume it snapshots, or empty
+ * @param revisionsToKeep how many old revisions the pool keeps
+ * @param ephemeral       whether its content is encrypted with a key thrown away at stop
+ */
+public record VolumeConfig(String name, String pool, String vid, long size, boolean rw, boolean snapOnStart,
+                           boolean saveOnStop, String source, int revisionsToKeep, boolean ephemeral) {
+    /** Checks that names are present and the size is not negative. */
+    public VolumeConfig {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(pool, "pool");
+        Objects.requireNonNull(vid, "vid");
+        source = source == null ? "" : source;
+        if (size < 0) {
+            throw compart.errors.CompartException.invalidValue("volume %s: negative size %d", name, size);
+        }
+    }
+
+    /**
+     * The four volumes Qubes gives a qube of {@code klass}, in {@code pool}.
+     *
+     * @param klass    the qube's class
+     * @param name     the qube's name
+     * @param template the template's name, for snapshot sources (AppVM: its TemplateVM; DispVM: its AppVM)
+     * @param pool     the pool to put them in
+     * @return root, private, volatile and kernel, in that order
+     */
+    public static java.util.List<VolumeConfig> defaults(QubeClass klass, String name, String template, String pool) {
+        long gib = 1024L * 1024 * 1024;
+        String dir = klass == QubeClass.TemplateVM ? "vm-templates/" : "appvms/";
+        return switch (klass) {
+            case AdminVM -> java.util.List.of();
+            case TemplateVM, StandaloneVM -> java.util.List.of(
+                    new VolumeConfig("root", pool, dir + name + "/root", 20 * gib, true, false, true, "", 1, false),
+                    new VolumeConfig("private", pool, dir + name + "/private", 2 * gib, true, false, true, "", 1,
+                            false),
+                    new VolumeConfig("volatile", pool, dir + name + "/volatile", 20 * gib, true, false, false, "", 0,
+                            false),
+                    new VolumeConfig("kernel", "linux-kernel", "", 0, false, false, false, "", 0, false));
+            case AppVM -> java.util.List.of(
+                    new VolumeConfig("root", pool, dir + name + "/root", 0, true, true, false,
+                            "vm-templates/" + template + "/root", 0, false),
+                    new VolumeConfig("private", pool, dir + name + "/private", 2 * gib, true, false, true, "", 1,
+                            false),
+                    new VolumeConfig("volatile", pool, dir + name + "/volatile", 20 * gib, true, false, false, "", 0,
+                            false),
+                    new VolumeConfig("kernel", "linux-kernel", "", 0, false, false, false, "", 0, false));
+            case DispVM -> java.util.List.of(
+                    new VolumeConfig("root", pool, "appvms/" + name + "/root", 0, true, true, false, "", 0, false),
+                    new VolumeConfig("private", pool, "appvms/" + name + "/private", 0, true, true, false,
+                            "appvms/" + template + "/private", 0, false),
+                    new VolumeConfig("volatile", pool, "appvms/" + name + "/volatile", 20 * gib, true, false, false,
+                            "", 0, false),
+                    new VolumeConfig("kernel", "linux-kernel", "", 0, false, false, false, "", 0, false));
+        };
+    }
+}
