@@ -7,5 +7,8 @@ module compart.volumes {
     requires com.h2database;
     requires info.picocli;
 
-    // exports compart.volumes; (added when the package has its first type)
+    exports compart.volumes;
+
+    uses compart.volumes.PoolDriver;
+    provides compart.volumes.PoolDriver with compart.volumes.reflink.ReflinkPoolDriver;
 }

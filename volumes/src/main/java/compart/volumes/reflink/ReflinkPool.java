@@ -1,0 +1,184 @@
+package compart.volumes.reflink;
+
+import compart.errors.CompartException;
+import compart.errors.ErrorKind;
+import compart.volumes.Pool;
+import compart.volumes.PoolConfig;
+import compart.volumes.PoolUsage;
+import compart.volumes.Volume;
+import compart.volumes.VolumeConfig;
+import compart.xl.linux.FileSystemStats;
+import compart.xl.linux.LinuxFile;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * A {@code file-reflink} pool: a directory on a reflink-capable filesystem. Volume {@code appvms/work/private}
+ * is the committed image {@code appvms/work/private.img}, the working copy of a started qube
+ * {@code private-dirty.img}, revisions {@code private.img@000001} …, and a fully written image waiting to be
+ * committed {@code private.img.new} (see {@link ReflinkVolume} for the crash-safety protocol).
+ */
+final class ReflinkPool implements Pool {
+    private static final Pattern VID_SEGMENT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+
+    private final PoolConfig config;
+    private final Path dir;
+    private final int defaultRevisionsToKeep;
+    private final int reservePercent;
+    private final CrashPoints crash;
+    private final DurableFiles files;
+    private final ConcurrentHashMap<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+
+    private ReflinkPool(PoolConfig config, Path dir, CrashPoints crash) {
+        this.config = config;
+        this.dir = dir;
+        this.defaultRevisionsToKeep = config.intOption("revisions_to_keep", 1, 0, 1000);
+        this.reservePercent = config.intOption("reserve_percent", 10, 0, 90);
+        this.crash = crash;
+        this.files = new DurableFiles(crash);
+    }
+
+    static ReflinkPool open(PoolConfig config, CrashPoints crash) {
+        Path dir = Path.of(config.requiredOption("dir_path")).toAbsolutePath().normalize();
+        ReflinkPool pool = new ReflinkPool(config, dir, crash);
+        pool.files.mkdirs(dir);
+        String check = config.option("setup_check", "yes");
+        if (!check.equals("no")) {
+            pool.checkReflink();
+        }
+        return pool;
+    }
+
+    private void checkReflink() {
+        long r = ThreadLocalRandom.current().nextLong() >>> 1;
+        Path a = dir.resolve(".reflink-check" + DurableFiles.TMP_MARK + r + "a");
+        Path b = dir.resolve(".reflink-check" + DurableFiles.TMP_MARK + r + "b");
+        try {
+            Files.writeString(a, "compart reflink check");
+            LinuxFile.cloneFile(a, b);
+        } catch (CompartException e) {
+            throw new CompartException(ErrorKind.STORAGE, "pool " + config.name() + ": the filesystem of " + dir + " ("
+                    + LinuxFile.fileSystem(dir).typeName() + ") cannot make reflink copies, which the file-reflink"
+                    + " driver needs for snapshots and clones; put the pool on XFS made with 'mkfs.xfs -m reflink=1'"
+                    + " or on btrfs (or pass setup_check=no to accept full copies failing). Cause: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw DurableFiles.io("reflink check in " + dir, e);
+        } finally {
+            DurableFiles.deleteQuietly(a);
+            DurableFiles.deleteQuietly(b);
+        }
+    }
+
+    @Override
+    public PoolConfig config() {
+        return config;
+    }
+
+    @Override
+    public ReflinkVolume volume(String vid, VolumeConfig volumeConfig) {
+        checkVid(vid);
+        return new ReflinkVolume(this, vid, volumeConfig);
+    }
+
+    @Override
+    public List<String> volumeIds() {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            return walk.filter(Files::isRegularFile)
+                    .filter(p -> !DurableFiles.isTemporary(p))
+                    .map(p -> dir.relativize(p).toString())
+                    .filter(s -> s.endsWith(".img") && !s.startsWith("."))
+                    .map(s -> s.endsWith("-dirty.img") ? s.substring(0, s.length() - 10) : s.substring(0, s.length() - 4))
+                    .distinct().sorted().toList();
+        } catch (IOException e) {
+            throw DurableFiles.io("list volumes of pool " + config.name(), e);
+        }
+    }
+
+    @Override
+    public PoolUsage usage() {
+        FileSystemStats s = LinuxFile.fileSystem(dir);
+        return new PoolUsage(s.totalBytes(), s.usedBytes(), s.availableBytes(), s.totalBytes() * reservePercent / 100);
+    }
+
+    @Override
+    public int reservePercent() {
+        return reservePercent;
+    }
+
+    /**
+     * Refuses an operation that would leave less than the reserve free.
+     *
+     * @param what  the operation, for the message ("start appvms/work/private")
+     * @param bytes bytes the operation allocates at once
+     */
+    void requireSpace(String what, long bytes) {
+        PoolUsage u = usage();
+        if (u.free() - bytes < u.reserve()) {
+            throw new CompartException(ErrorKind.STORAGE, String.format(
+                    "pool %s is too full to %s: it needs %s plus its reserve of %s (%d%% of %s) free, but only %s is"
+                            + " free; remove old revisions or unused qubes, grow the pool, or lower reserve_percent",
+                    config.name(), what, human(bytes), human(u.reserve()), reservePercent, human(u.size()),
+                    human(u.free())));
+        }
+    }
+
+    static String human(long bytes) {
+        if (bytes < 1024) {
+            return bytes + " B";
+        }
+        String[] units = {"KiB", "MiB", "GiB", "TiB"};
+        double v = bytes;
+        int i = -1;
+        while (v >= 1024 && i < units.length - 1) {
+            v /= 1024;
+            i++;
+        }
+        return String.format("%.1f %s", v, units[i]);
+    }
+
+    private void checkVid(String vid) {
+        if (vid == null || vid.isEmpty()) {
+            throw CompartException.invalidValue("pool %s: empty volume id", config.name());
+        }
+        String[] parts = vid.split("/", -1);
+        if (parts.length > 4) {
+            throw CompartException.invalidValue("pool %s: volume id %s has more than 4 parts", config.name(), vid);
+        }
+        for (String s : parts) {
+            if (!VID_SEGMENT.matcher(s).matches() || s.equals("..")) {
+                throw CompartException.invalidValue("pool %s: volume id %s has a bad part '%s'", config.name(), vid, s);
+            }
+        }
+        String last = parts[parts.length - 1];
+        if (last.endsWith("-dirty") || last.endsWith(".img")) {
+            throw CompartException.invalidValue("pool %s: volume id %s may not end with -dirty or .img", config.name(), vid);
+        }
+    }
+
+    Path dir() {
+        return dir;
+    }
+
+    int defaultRevisionsToKeep() {
+        return defaultRevisionsToKeep;
+    }
+
+    DurableFiles files() {
+        return files;
+    }
+
+    CrashPoints crash() {
+        return crash;
+    }
+
+    ReentrantLock lockFor(String vid) {
+        return locks.computeIfAbsent(vid, v -> new ReentrantLock());
+    }
+}
