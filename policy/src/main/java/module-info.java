@@ -5,5 +5,7 @@ module compart.policy {
     requires com.fasterxml.jackson.databind;
     requires info.picocli;
 
-    // exports compart.policy; (added when the package has its first type)
+    exports compart.policy;
+
+    opens compart.policy.cli to info.picocli;
 }
