@@ -8,5 +8,8 @@ module compart.core {
     requires com.fasterxml.jackson.databind;
     requires info.picocli;
 
+    requires java.xml;
+
     exports compart.core.model;
+    exports compart.core.store;
 }
