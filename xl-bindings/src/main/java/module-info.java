@@ -7,6 +7,6 @@ module compart.xl {
     requires org.slf4j;
     requires com.fasterxml.jackson.databind;
 
-    // exports compart.xl.libxl; (added when the package has its first type)
+    exports compart.xl.libxl;
     exports compart.xl.linux;
 }

@@ -1,0 +1,64 @@
+package compart.xl.libxl;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * One block device of a domain ({@code libxl_device_disk}).
+ *
+ * @param target        the file or block device in the backend domain ({@code pdev_path})
+ * @param vdev          the name the guest sees: {@code xvda}, {@code xvdb}, ... (or {@code hda}, {@code hdc} for HVM)
+ * @param backend       who serves it: {@code phy} (blkback; files go through a loop device) or {@code qdisk}
+ * @param format        the image format
+ * @param writable      read-write (else read-only)
+ * @param cdrom         an (ejectable) CD-ROM, HVM only
+ * @param backendDomid  the domain running the backend (0 = dom0)
+ */
+public record DiskConfig(Path target, String vdev, Backend backend, Format format, boolean writable, boolean cdrom,
+                         int backendDomid) {
+    private static final Pattern VDEV = Pattern.compile("(xvd|hd|sd)[a-z]{1,2}");
+
+    public DiskConfig {
+        Objects.requireNonNull(target, "target");
+        if (!target.isAbsolute()) {
+            throw new IllegalArgumentException("disk target must be an absolute path, got " + target);
+        }
+        Objects.requireNonNull(vdev, "vdev");
+        if (!VDEV.matcher(vdev).matches()) {
+            throw new IllegalArgumentException("disk vdev must look like xvda, hda or sda, got '" + vdev + "'");
+        }
+        Objects.requireNonNull(backend, "backend");
+        Objects.requireNonNull(format, "format");
+        if (backendDomid < 0) {
+            throw new IllegalArgumentException("disk backend domid must be >= 0, got " + backendDomid);
+        }
+        if (cdrom && writable) {
+            throw new IllegalArgumentException("CD-ROM " + vdev + " cannot be writable");
+        }
+    }
+
+    /** A writable raw disk served by blkback in dom0. */
+    public static DiskConfig rawPhy(Path target, String vdev) {
+        return new DiskConfig(target, vdev, Backend.PHY, Format.RAW, true, false, 0);
+    }
+
+    /** Disk backends ({@code libxl_disk_backend}). */
+    public enum Backend {
+        PHY, QDISK, TAP;
+
+        public String jsonName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** Disk image formats ({@code libxl_disk_format}). */
+    public enum Format {
+        RAW, QCOW2, VHD;
+
+        public String jsonName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+}
