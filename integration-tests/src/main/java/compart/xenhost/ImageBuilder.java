@@ -1,0 +1,237 @@
+package compart.xenhost;
+
+import compart.errors.CompartException;
+import compart.errors.ErrorKind;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * Builds the Xen host image from Debian packages, or finds it in the cache.
+ *
+ * <p>Two cached stages, each named by its {@link CacheKey} (see {@link ImageSpec}):
+ * <ol>
+ *   <li>{@code base-<key>.tar.zst}: {@code debootstrap --variant=minbase}, then {@code base-setup.sh} in a
+ *       chroot installs Xen 4.17, the kernel, qemu-system-xen and busybox-static (about a minute, needs the
+ *       mirror);</li>
+ *   <li>{@code image-<key>/}: the base plus the dom0 init and a jlinked Java runtime, made into an ext4 disk
+ *       ({@code mkfs.ext4 -d}: no loop mount), with Xen, the dom0 kernel and initrd and the test guest beside it
+ *       (about 20 s).</li>
+ * </ol>
+ * A file lock in the cache directory serialises concurrent builds; each stage is built in a scratch directory
+ * and renamed into place, so an interrupted build never leaves a half image that looks complete. Older images
+ * are deleted when a new one is complete. Needs root (debootstrap, chroot, device nodes).
+ */
+public final class ImageBuilder {
+    private final ImageSpec spec;
+    private final Path cache;
+    private final Consumer<String> progress;
+
+    /**
+     * @param spec     what to build
+     * @param cache    the cache directory (created if missing)
+     * @param progress receives one line per step
+     */
+    public ImageBuilder(ImageSpec spec, Path cache, Consumer<String> progress) {
+        this.spec = spec;
+        this.cache = cache;
+        this.progress = progress;
+    }
+
+    /** The cache directory the harness uses unless told otherwise: {@code $XDG_CACHE_HOME/compart-xenhost}. */
+    public static Path defaultCache(Map<String, String> env, String userHome) {
+        String xdg = env.get("XDG_CACHE_HOME");
+        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(userHome, ".cache");
+        return base.resolve("compart-xenhost");
+    }
+
+    /** The image of {@link ImageSpec#imageKey()}, built first if the cache does not hold it. */
+    public XenHostImage obtain() throws IOException {
+        Files.createDirectories(cache);
+        try (FileChannel lockFile = FileChannel.open(cache.resolve("lock"), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE)) {
+            FileLock held = lockFile.tryLock();
+            if (held == null) {
+                progress.accept("another build holds " + cache.resolve("lock") + ": waiting for it");
+                held = lockFile.lock();
+            }
+            try (FileLock lock = held) {
+                CacheKey key = spec.imageKey();
+                var image = new XenHostImage(cache.resolve("image-" + key), key);
+                if (image.isComplete()) {
+                    progress.accept("image " + key + " is up to date in " + image.dir());
+                    return image;
+                }
+                Prerequisites.check(Prerequisites.IMAGE_BUILD_TOOLS).requireMet("build the Xen host image");
+                Path base = obtainBase();
+                buildImage(base, image);
+                prune(image, base);
+                return image;
+            }
+        }
+    }
+
+    private Path obtainBase() throws IOException {
+        CacheKey key = spec.baseKey();
+        Path base = cache.resolve("base-" + key + ".tar.zst");
+        if (Files.isRegularFile(base)) {
+            progress.accept("base root filesystem " + key + " is cached: " + base);
+            return base;
+        }
+        Path work = freshDirectory(cache.resolve("work-base"));
+        Path rootfs = work.resolve("rootfs");
+        Path log = cache.resolve("logs/base-" + key + ".log");
+        Files.deleteIfExists(log);
+        progress.accept("debootstrap " + spec.suite() + " (minbase) from " + spec.mirror() + "; log: " + log);
+        HostCommand.of(log, "debootstrap", "--variant=minbase", spec.suite(), rootfs.toString(), spec.mirror())
+                .run();
+        progress.accept("apt-get install in the chroot: " + String.join(" ", spec.packages()));
+        Files.write(rootfs.resolve("tmp/base-setup.sh"), ImageSpec.resource(ImageSpec.BASE_SETUP));
+        var chroot = new ArrayList<>(List.of("chroot", rootfs.toString(), "sh", "/tmp/base-setup.sh"));
+        chroot.addAll(spec.packages());
+        try (var mounts = ChrootMounts.mount(rootfs, log)) {
+            new HostCommand(chroot, Map.of("SUITE", spec.suite(), "MIRROR", spec.mirror(),
+                    "SECURITY", spec.security()), log, java.time.Duration.ofMinutes(30)).run();
+        }
+        Files.delete(rootfs.resolve("tmp/base-setup.sh"));
+        progress.accept("packing the base root filesystem: " + base);
+        Path partial = cache.resolve(base.getFileName() + ".partial");
+        HostCommand.of(log, "tar", "--zstd", "--numeric-owner", "-C", rootfs.toString(), "-cf",
+                partial.toString(), ".").run();
+        Files.move(partial, base, StandardCopyOption.ATOMIC_MOVE);
+        ChrootMounts.deleteTree(work, log);
+        return base;
+    }
+
+    private void buildImage(Path base, XenHostImage image) throws IOException {
+        Path work = freshDirectory(cache.resolve("work-image"));
+        Path rootfs = work.resolve("rootfs");
+        Path out = work.resolve("image");
+        Path log = cache.resolve("logs/image-" + image.key() + ".log");
+        Files.deleteIfExists(log);
+        Files.createDirectories(rootfs);
+        Files.createDirectories(out.resolve("guest"));
+        progress.accept("unpacking the base into " + rootfs);
+        HostCommand.of(log, "tar", "--zstd", "--numeric-owner", "-C", rootfs.toString(), "-xf", base.toString())
+                .run();
+
+        progress.accept("dom0 init, jlinked Java runtime (" + String.join(",", spec.javaModules()) + ")");
+        Path init = rootfs.resolve("sbin/compart-dom0-init");
+        Files.write(init, ImageSpec.resource(ImageSpec.DOM0_INIT));
+        Files.setPosixFilePermissions(init, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.writeString(rootfs.resolve("etc/hostname"), "dom0\n");
+        Files.writeString(rootfs.resolve("etc/fstab"), "/dev/vda / ext4 defaults 0 1\n");
+        HostCommand.of(log, spec.jdk().resolve("bin/jlink").toString(), "--add-modules",
+                String.join(",", spec.javaModules()), "--strip-debug", "--no-header-files", "--no-man-pages",
+                "--generate-cds-archive", "--output", rootfs.resolve("opt/jre").toString()).run();
+        Files.createDirectories(rootfs.resolve("usr/local/bin"));
+        Files.createSymbolicLink(rootfs.resolve("usr/local/bin/java"), Path.of("/opt/jre/bin/java"));
+
+        String kernel = kernelVersion(rootfs);
+        progress.accept("Xen, kernel " + kernel + ", initrd and the test guest");
+        try (InputStream in = new GZIPInputStream(Files.newInputStream(xenGz(rootfs)));
+             OutputStream xen = Files.newOutputStream(out.resolve("xen"))) {
+            in.transferTo(xen);
+        }
+        Files.copy(rootfs.resolve("boot/vmlinuz-" + kernel), out.resolve("vmlinuz"));
+        Files.copy(rootfs.resolve("boot/initrd.img-" + kernel), out.resolve("initrd.img"));
+        Files.copy(rootfs.resolve("boot/vmlinuz-" + kernel), out.resolve("guest/vmlinuz"));
+        GuestInitramfs.fromRootfs(rootfs, kernel).writeTo(out.resolve("guest/initrd.gz"));
+
+        long megabytes = treeSize(rootfs) * 13 / 10 / (1 << 20) + 768;
+        progress.accept("ext4 dom0 disk of " + megabytes + " MiB (sparse)");
+        Path disk = out.resolve("dom0.img");
+        try (var file = FileChannel.open(disk, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            file.truncate(0);
+            file.position(megabytes * (1 << 20) - 1).write(java.nio.ByteBuffer.wrap(new byte[1]));
+        }
+        HostCommand.of(log, "mkfs.ext4", "-q", "-F", "-L", "compart-dom0", "-d", rootfs.toString(),
+                disk.toString()).run();
+
+        Files.writeString(out.resolve("manifest.txt"), manifest(rootfs, image.key()));
+        Files.move(out, image.dir(), StandardCopyOption.ATOMIC_MOVE);
+        Files.writeString(image.dir().resolve(XenHostImage.COMPLETE), image.key() + "\n");
+        ChrootMounts.deleteTree(work, log);
+        progress.accept("image " + image.key() + " ready in " + image.dir());
+    }
+
+    /** What went into the image, for people: the key inputs and the versions of the packages that matter. */
+    private String manifest(Path rootfs, CacheKey key) throws IOException {
+        var text = new StringBuilder("image ").append(key).append("\nbase ").append(spec.baseKey())
+                .append("\ninputs ").append(String.join(" ", spec.imageInputs().names()))
+                .append("\njdk ").append(spec.jdk()).append('\n');
+        for (var pkg : DebianPackages.versions(rootfs, List.of("xen-hypervisor-4.17-amd64", "xen-utils-4.17",
+                "qemu-system-xen", "linux-image-amd64", "busybox-static")).entrySet()) {
+            text.append("package ").append(pkg.getKey()).append(' ').append(pkg.getValue()).append('\n');
+        }
+        return text.toString();
+    }
+
+    private static String kernelVersion(Path rootfs) throws IOException {
+        try (Stream<Path> dirs = Files.list(rootfs.resolve("lib/modules"))) {
+            List<String> versions = dirs.map(p -> p.getFileName().toString()).sorted().toList();
+            if (versions.size() != 1) {
+                throw new CompartException(ErrorKind.INVALID_STATE,
+                        "expected exactly one kernel in the dom0 root filesystem, found " + versions);
+            }
+            return versions.getFirst();
+        }
+    }
+
+    private static Path xenGz(Path rootfs) throws IOException {
+        try (Stream<Path> files = Files.list(rootfs.resolve("boot"))) {
+            return files.filter(p -> p.getFileName().toString().matches("xen-4\\.17.*-amd64\\.gz")).sorted()
+                    .findFirst().orElseThrow(() -> new CompartException(ErrorKind.NOT_FOUND,
+                            "no /boot/xen-4.17*-amd64.gz in the dom0 root filesystem: is "
+                                    + "xen-hypervisor-4.17-amd64 installed?"));
+        }
+    }
+
+    private static long treeSize(Path root) throws IOException {
+        try (Stream<Path> all = Files.walk(root)) {
+            return all.mapToLong(p -> {
+                try {
+                    return Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? Files.size(p) + 4096 : 4096;
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }).sum();
+        }
+    }
+
+    private Path freshDirectory(Path dir) throws IOException {
+        if (Files.exists(dir)) {
+            progress.accept("removing the leftovers of an interrupted build: " + dir);
+            ChrootMounts.deleteTree(dir, cache.resolve("logs/cleanup.log"));
+        }
+        return Files.createDirectories(dir);
+    }
+
+    /** Keeps the current image and base; older ones (other keys) are deleted. */
+    private void prune(XenHostImage current, Path currentBase) throws IOException {
+        try (Stream<Path> entries = Files.list(cache)) {
+            for (Path old : entries.toList()) {
+                String name = old.getFileName().toString();
+                boolean stale = (name.startsWith("image-") && !old.equals(current.dir()))
+                        || (name.startsWith("base-") && !old.equals(currentBase));
+                if (stale) {
+                    progress.accept("deleting the older cached " + name);
+                    ChrootMounts.deleteTree(old, cache.resolve("logs/cleanup.log"));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+package compart.xenhost;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * The {@code run.sh} that dom0's init runs from the share: the JUnit Platform console launcher on the test
+ * classes, with the staged jars as class path, writing its XML reports back into the share.
+ *
+ * <p>The tests find the guest and the share through system properties, see {@link #systemProperties()}.
+ *
+ * @param mount          where dom0 mounts the share ({@code /mnt/host})
+ * @param jars           the class path jars, relative to the share ({@code lib/x.jar})
+ * @param testClasses    the test classes directory, relative to the share
+ * @param includePattern regular expression on class names selecting the tests to run
+ * @param testTimeout    JUnit default timeout of one test, e.g. {@code 15m}
+ */
+public record PayloadScript(String mount, List<String> jars, String testClasses, String includePattern,
+                            String testTimeout) {
+
+    /** Where the console launcher writes its XML reports, relative to the share. */
+    public static final String REPORTS = "out/junit";
+    /** The test guest's kernel and initramfs, relative to the share. */
+    public static final String GUEST_DIR = "guest";
+
+    public PayloadScript {
+        Objects.requireNonNull(mount, "mount");
+        jars = List.copyOf(jars);
+        Objects.requireNonNull(testClasses, "testClasses");
+        java.util.regex.Pattern.compile(includePattern); // fail early on a bad pattern
+        if (!testTimeout.matches("\\d+[smh]?")) {
+            throw new IllegalArgumentException("JUnit timeout like 15m expected: " + testTimeout);
+        }
+    }
+
+    /** System properties the in-dom0 tests read (names also in the tests' {@code XenHostPaths}). */
+    public Map<String, String> systemProperties() {
+        var properties = new TreeMap<String, String>();
+        properties.put("compart.xenhost.share", mount);
+        properties.put("compart.xenhost.out", mount + "/out");
+        properties.put("compart.xenhost.guest.kernel", mount + "/" + GUEST_DIR + "/vmlinuz");
+        properties.put("compart.xenhost.guest.initrd", mount + "/" + GUEST_DIR + "/initrd.gz");
+        return properties;
+    }
+
+    /** The java command line (run with cwd = the share). */
+    public List<String> javaCommand() {
+        var argv = new ArrayList<String>(List.of("/opt/jre/bin/java",
+                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
+                "--enable-native-access=ALL-UNNAMED", "-Djava.io.tmpdir=/tmp"));
+        systemProperties().forEach((name, value) -> argv.add("-D" + name + "=" + value));
+        var classPath = new ArrayList<String>();
+        classPath.add(mount + "/" + testClasses);
+        jars.forEach(jar -> classPath.add(mount + "/" + jar));
+        argv.addAll(List.of("-cp", String.join(":", classPath),
+                "org.junit.platform.console.ConsoleLauncher", "execute",
+                "--disable-banner", "--disable-ansi-colors", "--details=tree", "--details-theme=ascii",
+                "--scan-class-path=" + mount + "/" + testClasses,
+                "--include-classname=" + includePattern,
+                "--config=junit.jupiter.execution.timeout.default=" + testTimeout,
+                "--reports-dir=" + mount + "/" + REPORTS,
+                "--fail-if-no-tests"));
+        return List.copyOf(argv);
+    }
+
+    /** The script text. */
+    public String text() {
+        var script = new StringBuilder("""
+                #!/bin/sh
+                # Written by compart.xenhost.PayloadScript for each run: the integration tests, inside dom0, as root.
+                cd %s || exit 97
+                mkdir -p %s
+                echo "COMPART-XENHOST: tests start (uptime $(cut -d' ' -f1 /proc/uptime)s)"
+                """.formatted(quote(mount), quote(mount + "/" + REPORTS)));
+        script.append("exec");
+        for (String arg : javaCommand()) {
+            script.append(" \\\n    ").append(quote(arg));
+        }
+        return script.append('\n').toString();
+    }
+
+    /** Single-quotes {@code s} for sh unless it is made only of safe characters. */
+    static String quote(String s) {
+        if (!s.isEmpty() && s.matches("[A-Za-z0-9_./:=,+@%-]+")) {
+            return s;
+        }
+        return "'" + s.replace("'", "'\\''") + "'";
+    }
+}

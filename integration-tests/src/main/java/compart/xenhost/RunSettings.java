@@ -1,0 +1,90 @@
+package compart.xenhost;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The settings of one {@link XenHostRun}, from {@code key=value} arguments (the pom passes them).
+ *
+ * @param target         the module's {@code target} directory
+ * @param jdk            the JDK to jlink into dom0 (Maven's {@code java.home})
+ * @param cache          the image cache directory
+ * @param mirror         the Debian mirror
+ * @param timeout        deadline of the QEMU run
+ * @param includePattern class-name pattern of the in-dom0 tests
+ * @param skipReason     why the run is skipped (-DskipTests, -DskipITs, -Dmaven.test.skip), if it is
+ */
+public record RunSettings(Path target, Path jdk, Path cache, String mirror, Duration timeout,
+                          String includePattern, Optional<String> skipReason) {
+
+    private static final List<String> SKIP_FLAGS = List.of("-DskipTests", "-DskipITs", "-Dmaven.test.skip");
+
+    /**
+     * @param args     {@code key=value}: target, jdk, cache (blank = default), mirror, timeout.minutes,
+     *                 include, skip (three booleans: skipTests,skipITs,maven.test.skip)
+     * @param env      the environment (for XDG_CACHE_HOME)
+     * @param userHome the user's home
+     */
+    public static RunSettings parse(List<String> args, Map<String, String> env, String userHome) {
+        var values = new HashMap<String, String>();
+        for (String arg : args) {
+            int eq = arg.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("arguments are key=value, not '" + arg + "'");
+            }
+            values.put(arg.substring(0, eq), arg.substring(eq + 1).trim());
+        }
+        String cache = values.getOrDefault("cache", "");
+        Optional<String> skip = Optional.empty();
+        String[] flags = values.getOrDefault("skip", "").split(",");
+        for (int i = 0; i < flags.length && i < SKIP_FLAGS.size(); i++) {
+            if (flags[i].trim().equalsIgnoreCase("true")) {
+                skip = Optional.of(SKIP_FLAGS.get(i));
+                break;
+            }
+        }
+        return new RunSettings(
+                Path.of(required(values, "target")),
+                Path.of(values.getOrDefault("jdk", System.getProperty("java.home"))),
+                cache.isBlank() || cache.startsWith("${") ? ImageBuilder.defaultCache(env, userHome) : Path.of(cache),
+                values.getOrDefault("mirror", "http://deb.debian.org/debian"),
+                Duration.ofMinutes(Long.parseLong(values.getOrDefault("timeout.minutes", "40"))),
+                values.getOrDefault("include", "^.+IT$"),
+                skip);
+    }
+
+    private static String required(Map<String, String> values, String key) {
+        String value = values.get(key);
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException("missing argument " + key + "=...");
+        }
+        return value;
+    }
+
+    /** Where the harness keeps its files of this run. */
+    public Path work() {
+        return target.resolve("xenhost");
+    }
+
+    /** The 9p share: jars, test classes, guest, run.sh; dom0 writes {@code out/} into it. */
+    public Path share() {
+        return work().resolve("share");
+    }
+
+    /** Jars copied by the dependency plugin (the test class path). */
+    public Path lib() {
+        return work().resolve("lib");
+    }
+
+    public Path testClasses() {
+        return target.resolve("test-classes");
+    }
+
+    public Path failsafeReports() {
+        return target.resolve("failsafe-reports");
+    }
+}

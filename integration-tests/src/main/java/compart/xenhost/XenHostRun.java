@@ -1,0 +1,184 @@
+package compart.xenhost;
+
+import compart.errors.CompartException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * The {@code integration-test} step of this module: image, share, one boot, reports.
+ *
+ * <ol>
+ *   <li>skip (with the reason on the output) for {@code -DskipTests}/{@code -DskipITs}, or when QEMU is missing,
+ *       or when the image must be built and root/debootstrap are missing;</li>
+ *   <li>obtain the image ({@link ImageBuilder}, cached);</li>
+ *   <li>stage the share: jars, test classes, guest kernel + initramfs, {@link PayloadScript run.sh};</li>
+ *   <li>boot ({@link QemuBoot}); dom0 runs every {@code *IT} class with the JUnit console launcher;</li>
+ *   <li>{@link TestReports collect} the reports into {@code failsafe-reports}; {@code failsafe:verify} then
+ *       fails the build if a test failed.</li>
+ * </ol>
+ * Exit code 0 when the run produced reports (passed or not: the verify phase judges them), 1 when the host
+ * could not be built or booted, or the run produced nothing to judge; the message says what to look at.
+ */
+public final class XenHostRun {
+    private final RunSettings settings;
+    private final long start = System.nanoTime();
+
+    private XenHostRun(RunSettings settings) {
+        this.settings = settings;
+    }
+
+    public static void main(String[] args) {
+        RunSettings settings;
+        try {
+            settings = RunSettings.parse(Arrays.asList(args), System.getenv(), System.getProperty("user.home"));
+        } catch (IllegalArgumentException e) {
+            System.err.println("[xenhost] " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        int code;
+        try {
+            code = new XenHostRun(settings).run();
+        } catch (CompartException | IOException | UncheckedIOException e) {
+            System.out.println("[xenhost] FAILED: " + e.getMessage());
+            code = 1;
+        } catch (InterruptedException e) {
+            code = 1;
+        }
+        System.exit(code);
+    }
+
+    private int run() throws IOException, InterruptedException {
+        if (settings.skipReason().isPresent()) {
+            say("Xen integration tests skipped (" + settings.skipReason().get() + ")");
+            return 0;
+        }
+        var spec = ImageSpec.bookworm(settings.mirror(), settings.jdk());
+        Prerequisites boot = Prerequisites.check(Prerequisites.BOOT_TOOLS);
+        boolean cached = new XenHostImage(settings.cache().resolve("image-" + spec.imageKey()), spec.imageKey())
+                .isComplete();
+        Prerequisites build = cached ? new Prerequisites(List.of())
+                : Prerequisites.check(Prerequisites.IMAGE_BUILD_TOOLS);
+        // Booting a cached image does not need root; QEMU is needed either way.
+        var missing = new ArrayList<String>(boot.problems().stream()
+                .filter(p -> !p.startsWith("not running as root")).toList());
+        missing.addAll(build.problems());
+        if (!missing.isEmpty()) {
+            say("*** Xen integration tests SKIPPED: " + String.join("; ", missing) + ".");
+            say("*** No test ran inside Xen. To run them (as root): " + Prerequisites.INSTALL_HINT);
+            return 0;
+        }
+
+        long t = System.nanoTime();
+        XenHostImage image = new ImageBuilder(spec, settings.cache(), this::say).obtain();
+        say("image: " + image.dir() + " (" + seconds(t) + " s)");
+
+        stageShare(image);
+        var qemu = QemuCommand.forTests(image, settings.share());
+        Files.writeString(settings.work().resolve("qemu-command.txt"), String.join(" ", qemu.argv()) + "\n");
+        say("booting Xen under QEMU (TCG, 1 vCPU), deadline " + settings.timeout().toMinutes() + " min; console: "
+                + settings.work().resolve("serial.log"));
+        QemuBoot.Outcome outcome = QemuBoot.run(qemu.argv(), settings.work().resolve("serial.log"),
+                settings.timeout(), System.out::println);
+        say("QEMU ended after " + outcome.elapsed().toSeconds() + " s (dom0 ready after "
+                + (outcome.dom0Ready() == null ? "-" : outcome.dom0Ready().toSeconds() + " s") + ", QEMU exit "
+                + outcome.qemuExit() + (outcome.timedOut() ? ", TIMED OUT" : "") + ")");
+
+        if (outcome.result().isEmpty() || outcome.result().getAsInt() >= 90) {
+            say("FAILED: the Xen host did not run the tests (" + (outcome.timedOut() ? "timeout"
+                    : outcome.result().isEmpty() ? "no RESULT line from dom0" : "dom0 set-up failed with rc="
+                    + outcome.result().getAsInt() + ", see dom0-init.sh") + "). Last console lines:");
+            tail(settings.work().resolve("serial.log"), 40).forEach(line -> System.out.println("  | " + line));
+            return 1;
+        }
+        TestReports.Collected reports = TestReports.collect(settings.share().resolve(PayloadScript.REPORTS),
+                settings.failsafeReports(), outcome.result().getAsInt());
+        printReports(reports);
+        say("whole run: " + seconds(start) + " s");
+        return 0;
+    }
+
+    private void stageShare(XenHostImage image) throws IOException {
+        Path share = settings.share();
+        if (Files.exists(share)) {
+            try (Stream<Path> old = Files.walk(share)) {
+                for (Path p : old.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+        Files.createDirectories(share.resolve("lib"));
+        Files.createDirectories(share.resolve(PayloadScript.GUEST_DIR));
+        var jars = new ArrayList<String>();
+        try (Stream<Path> lib = Files.list(settings.lib())) {
+            for (Path jar : lib.filter(p -> p.toString().endsWith(".jar")).sorted().toList()) {
+                Files.copy(jar, share.resolve("lib").resolve(jar.getFileName()));
+                jars.add("lib/" + jar.getFileName());
+            }
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new IOException("no " + settings.lib() + ": the dependency plugin's copy-dependencies "
+                    + "(pre-integration-test) did not run", e);
+        }
+        copyTree(settings.testClasses(), share.resolve("test-classes"));
+        Files.copy(image.guestKernel(), share.resolve(PayloadScript.GUEST_DIR).resolve("vmlinuz"));
+        Files.copy(image.guestInitrd(), share.resolve(PayloadScript.GUEST_DIR).resolve("initrd.gz"));
+        var payload = new PayloadScript("/mnt/host", jars, "test-classes", settings.includePattern(), "15m");
+        Files.writeString(share.resolve("run.sh"), payload.text());
+        say("staged " + jars.size() + " jars, the test classes and the guest in " + share);
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        if (!Files.isDirectory(from)) {
+            throw new IOException("no test classes in " + from + " (were the tests compiled?)");
+        }
+        try (Stream<Path> all = Files.walk(from)) {
+            for (Path p : all.toList()) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target, StandardCopyOption.COPY_ATTRIBUTES);
+                }
+            }
+        }
+    }
+
+    private void printReports(TestReports.Collected reports) {
+        say("Results of the tests inside dom0:");
+        for (Map.Entry<String, TestReports.Counts> entry : reports.perClass().entrySet()) {
+            System.out.println("[xenhost] " + entry.getValue() + " -- in " + entry.getKey()
+                    + (entry.getValue().green() ? "" : " <<< FAILURE!"));
+        }
+        for (TestReports.Failure failure : reports.failures()) {
+            System.out.println("[xenhost]   " + failure.kind().toUpperCase(java.util.Locale.ROOT) + " "
+                    + failure.className() + "." + failure.testName() + ": " + failure.message());
+        }
+        say(reports.total() + (reports.total().green() ? "" : "  (failsafe:verify will fail the build)"));
+    }
+
+    private static List<String> tail(Path file, int lines) {
+        try {
+            List<String> all = Files.readAllLines(file, java.nio.charset.StandardCharsets.UTF_8);
+            return all.subList(Math.max(0, all.size() - lines), all.size());
+        } catch (IOException e) {
+            return List.of("(no console log: " + e.getMessage() + ")");
+        }
+    }
+
+    private long seconds(long since) {
+        return Duration.ofNanos(System.nanoTime() - since).toSeconds();
+    }
+
+    private void say(String message) {
+        System.out.println("[xenhost +" + seconds(start) + "s] " + message);
+    }
+}
