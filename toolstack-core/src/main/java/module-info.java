@@ -12,4 +12,7 @@ module compart.core {
 
     exports compart.core.model;
     exports compart.core.store;
+    exports compart.core.hypervisor;
+    exports compart.core.hypervisor.test;
+    exports compart.core.ops;
 }

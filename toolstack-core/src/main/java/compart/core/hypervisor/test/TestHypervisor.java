@@ -1,0 +1,227 @@
+package compart.core.hypervisor.test;
+
+import compart.core.hypervisor.DomainEvent;
+import compart.core.hypervisor.DomainInfo;
+import compart.core.hypervisor.DomainSpec;
+import compart.core.hypervisor.HostInfo;
+import compart.core.hypervisor.Hypervisor;
+import compart.errors.CompartException;
+import compart.errors.ErrorKind;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/**
+ * The simulated hypervisor named {@code test}: domains live in memory, with libxl's rules (names unique, memory
+ * admitted against the host's free memory, pause only a running domain, unpause only a paused one). A guest obeys
+ * a shutdown request at once unless told to {@link #ignoreShutdown ignore} it. Faults can be injected with
+ * {@link #failNext} to exercise the callers' rollback. Thread safe.
+ */
+public final class TestHypervisor implements Hypervisor {
+    private final long totalMemoryMib;
+    private final int cpus;
+    private final Map<Integer, Domain> domains = new HashMap<>();
+    private final List<Consumer<DomainEvent>> listeners = new CopyOnWriteArrayList<>();
+    private final Set<String> failNext = new HashSet<>();
+    private final Set<String> ignoringShutdown = new HashSet<>();
+    private final List<String> calls = new ArrayList<>();
+    private int nextDomid = 1;
+
+    private static final class Domain {
+        final int domid;
+        final DomainSpec spec;
+        DomainInfo.State state = DomainInfo.State.PAUSED;
+        long cpuTimeNs;
+
+        Domain(int domid, DomainSpec spec) {
+            this.domid = domid;
+            this.spec = spec;
+        }
+    }
+
+    /**
+     * @param totalMemoryMib the simulated host's memory (dom0's share is not counted)
+     * @param cpus           its CPUs
+     */
+    public TestHypervisor(long totalMemoryMib, int cpus) {
+        this.totalMemoryMib = totalMemoryMib;
+        this.cpus = cpus;
+    }
+
+    @Override
+    public String name() {
+        return "test";
+    }
+
+    /** Makes the next call of {@code operation} (createPaused, unpause, pause, shutdown, destroy) fail. */
+    public synchronized void failNext(String operation) {
+        failNext.add(operation);
+    }
+
+    /** Makes the guest of domain {@code name} ignore shutdown requests (a hung guest). */
+    public synchronized void ignoreShutdown(String name) {
+        ignoringShutdown.add(name);
+    }
+
+    /** @return the calls made so far, as {@code op name}, oldest first */
+    public synchronized List<String> calls() {
+        return List.copyOf(calls);
+    }
+
+    /** @return the spec a live domain was created with */
+    public synchronized Optional<DomainSpec> specOf(String name) {
+        return domains.values().stream().filter(d -> d.spec.name().equals(name)).map(d -> d.spec).findFirst();
+    }
+
+    private void maybeFail(String op, String name) {
+        calls.add(op + " " + name);
+        if (failNext.remove(op)) {
+            throw new CompartException(ErrorKind.HYPERVISOR, "test hypervisor: injected failure of " + op
+                    + " for domain " + name);
+        }
+    }
+
+    private Domain get(int domid) {
+        var d = domains.get(domid);
+        if (d == null) {
+            throw CompartException.notFound("test hypervisor: no domain with id %d", domid);
+        }
+        return d;
+    }
+
+    @Override
+    public synchronized HostInfo hostInfo() {
+        return new HostInfo(totalMemoryMib, totalMemoryMib - used(), cpus);
+    }
+
+    private long used() {
+        return domains.values().stream().mapToLong(d -> d.spec.memoryMib()).sum();
+    }
+
+    @Override
+    public int createPaused(DomainSpec spec) {
+        DomainEvent event;
+        synchronized (this) {
+            maybeFail("createPaused", spec.name());
+            if (domains.values().stream().anyMatch(d -> d.spec.name().equals(spec.name()))) {
+                throw new CompartException(ErrorKind.HYPERVISOR, "test hypervisor: a domain named " + spec.name()
+                        + " exists already");
+            }
+            long free = totalMemoryMib - used();
+            if (spec.memoryMib() > free) {
+                throw new CompartException(ErrorKind.HYPERVISOR, "test hypervisor: not enough memory for "
+                        + spec.name() + ": needs " + spec.memoryMib() + " MiB, " + free + " MiB free");
+            }
+            for (var nic : spec.nics()) {
+                if (domains.values().stream().noneMatch(d -> d.spec.name().equals(nic.backend()))) {
+                    throw new CompartException(ErrorKind.HYPERVISOR, "test hypervisor: network backend "
+                            + nic.backend() + " of " + spec.name() + " is not running");
+                }
+            }
+            int domid = nextDomid++;
+            domains.put(domid, new Domain(domid, spec));
+            event = new DomainEvent.Created(domid, spec.name());
+        }
+        emit(event);
+        return event.domid();
+    }
+
+    @Override
+    public void unpause(int domid) {
+        DomainEvent event;
+        synchronized (this) {
+            var d = get(domid);
+            maybeFail("unpause", d.spec.name());
+            if (d.state != DomainInfo.State.PAUSED) {
+                throw CompartException.invalidState("test hypervisor: domain %s is %s, not paused", d.spec.name(),
+                        d.state);
+            }
+            d.state = DomainInfo.State.RUNNING;
+            event = new DomainEvent.Unpaused(domid, d.spec.name());
+        }
+        emit(event);
+    }
+
+    @Override
+    public void pause(int domid) {
+        DomainEvent event;
+        synchronized (this) {
+            var d = get(domid);
+            maybeFail("pause", d.spec.name());
+            if (d.state != DomainInfo.State.RUNNING) {
+                throw CompartException.invalidState("test hypervisor: domain %s is %s, not running", d.spec.name(),
+                        d.state);
+            }
+            d.state = DomainInfo.State.PAUSED;
+            event = new DomainEvent.Paused(domid, d.spec.name());
+        }
+        emit(event);
+    }
+
+    @Override
+    public void shutdown(int domid) {
+        DomainEvent event = null;
+        synchronized (this) {
+            var d = get(domid);
+            maybeFail("shutdown", d.spec.name());
+            if (d.state == DomainInfo.State.PAUSED) {
+                throw CompartException.invalidState("test hypervisor: domain %s is paused: a paused guest cannot "
+                        + "shut down", d.spec.name());
+            }
+            d.state = DomainInfo.State.SHUTTING_DOWN;
+            if (!ignoringShutdown.contains(d.spec.name())) {
+                domains.remove(domid);
+                event = new DomainEvent.Died(domid, d.spec.name(), "poweroff");
+            }
+        }
+        if (event != null) {
+            emit(event);
+        }
+    }
+
+    @Override
+    public void destroy(int domid) {
+        DomainEvent event;
+        synchronized (this) {
+            var d = get(domid);
+            maybeFail("destroy", d.spec.name());
+            domains.remove(domid);
+            event = new DomainEvent.Died(domid, d.spec.name(), "destroyed");
+        }
+        emit(event);
+    }
+
+    @Override
+    public synchronized List<DomainInfo> list() {
+        return domains.values().stream().map(this::infoOf).toList();
+    }
+
+    @Override
+    public synchronized Optional<DomainInfo> info(int domid) {
+        return Optional.ofNullable(domains.get(domid)).map(this::infoOf);
+    }
+
+    private DomainInfo infoOf(Domain d) {
+        return new DomainInfo(d.domid, d.spec.name(), d.state, d.spec.memoryMib() * 1024, d.cpuTimeNs);
+    }
+
+    @Override
+    public void subscribe(Consumer<DomainEvent> listener) {
+        listeners.add(listener);
+    }
+
+    private void emit(DomainEvent e) {
+        listeners.forEach(l -> l.accept(e));
+    }
+
+    @Override
+    public void close() {
+        listeners.clear();
+    }
+}

@@ -1,0 +1,91 @@
+package compart.core.ops;
+
+import compart.core.hypervisor.DomainSpec;
+import compart.core.model.Inventory;
+import compart.core.model.PropertyCatalog;
+import compart.core.model.Qube;
+import compart.core.model.VolumeConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Builds the {@link DomainSpec} of a qube from its properties: a pure function. Disks: root xvda, private xvdb,
+ * volatile xvdc, kernel modules xvdd (those the qube has); one NIC with its netvm as backend when networked.
+ */
+public final class DomainSpecs {
+    /** Options Qubes passes to every Linux qube kernel besides {@code kernelopts}. */
+    static final String COMMON_KERNELOPTS = "root=/dev/mapper/dmroot ro nomodeset console=hvc0 rd_NO_PLYMOUTH "
+            + "rd.plymouth.enable=0 plymouth.enable=0";
+    private static final List<String> ORDER = List.of("root", "private", "volatile", "kernel");
+
+    private DomainSpecs() {
+    }
+
+    /**
+     * @param inv  the inventory
+     * @param qube the qube to start
+     * @return its domain spec
+     */
+    public static DomainSpec build(Inventory inv, Qube qube) {
+        var type = switch (inv.value(qube, "virt_mode").orElse("pvh")) {
+            case "hvm" -> DomainSpec.Type.HVM;
+            case "pv" -> DomainSpec.Type.PV;
+            default -> DomainSpec.Type.PVH;
+        };
+        long memory = inv.intValue(qube, "memory");
+        long maxmem = inv.intValue(qube, "maxmem");
+        String kernel = inv.value(qube, "kernel").orElse("");
+        Optional<String> kernelPath = Optional.empty();
+        Optional<String> ramdisk = Optional.empty();
+        String cmdline = "";
+        if (!kernel.isEmpty()) {
+            String dir = kernelsDir(inv) + "/" + kernel;
+            kernelPath = Optional.of(dir + "/vmlinuz");
+            ramdisk = Optional.of(dir + "/initramfs");
+            cmdline = (COMMON_KERNELOPTS + " " + inv.value(qube, "kernelopts").orElse("")).strip();
+        }
+        var disks = new ArrayList<DomainSpec.Disk>();
+        char letter = 'a';
+        for (String name : ORDER) {
+            var v = qube.volumes().get(name);
+            if (v != null && !(name.equals("kernel") && kernel.isEmpty())) {
+                disks.add(new DomainSpec.Disk("xvd" + letter, volumePath(inv, v, kernel), v.rw()));
+            }
+            letter++;
+        }
+        var nics = new ArrayList<DomainSpec.Nic>();
+        var netvm = inv.value(qube, "netvm").flatMap(inv::find);
+        if (netvm.isPresent()) {
+            nics.add(new DomainSpec.Nic(netvm.get().name(), inv.value(qube, "mac").orElseThrow(),
+                    inv.value(qube, "visible_ip").orElseThrow(), inv.value(netvm.get(), "gateway").orElse("")));
+        }
+        return new DomainSpec(qube.name(), qube.uuid(), type, memory, maxmem == 0 ? memory : maxmem,
+                (int) inv.intValue(qube, "vcpus"), kernelPath, ramdisk, cmdline, disks, nics);
+    }
+
+    static String kernelsDir(Inventory inv) {
+        var pool = inv.pools().get("linux-kernel");
+        return pool != null && pool.config().containsKey("dir_path") ? pool.config().get("dir_path")
+                : "/var/lib/qubes/vm-kernels";
+    }
+
+    static String volumePath(Inventory inv, VolumeConfig v, String kernel) {
+        if (v.name().equals("kernel")) {
+            return kernelsDir(inv) + "/" + kernel + "/modules.img";
+        }
+        var pool = inv.pools().get(v.pool());
+        String dir = pool == null ? "" : pool.config().getOrDefault("dir_path", "");
+        return (dir.isEmpty() ? "" : dir + "/") + v.vid() + ".img";
+    }
+
+    /** @return the memory a qube needs to start, in MiB (Qubes' per-domain overhead included) */
+    public static long memoryNeeded(Inventory inv, Qube qube) {
+        return inv.intValue(qube, "memory") + 4 + (inv.intValue(qube, "vcpus") * 3 + 1) / 2;
+    }
+
+    /** @return Qubes' default memory, for documentation of the defaults */
+    static int defaultMemory() {
+        return PropertyCatalog.DEFAULT_MEMORY;
+    }
+}

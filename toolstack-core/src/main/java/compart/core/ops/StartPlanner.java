@@ -1,0 +1,49 @@
+package compart.core.ops;
+
+import compart.core.model.Inventory;
+import compart.core.model.QubeClass;
+import compart.errors.CompartException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * Computes the plan to start a qube: a pure function of the inventory and the power states. The netvm chain
+ * comes first (farthest first), then the memory check, the volumes, the paused domain, and unpause.
+ */
+public final class StartPlanner {
+    private StartPlanner() {
+    }
+
+    /**
+     * @param inv   the inventory
+     * @param name  the qube to start
+     * @param state the power state of each qube
+     * @return the steps, in order; empty when the qube is already running or paused
+     * @throws CompartException NOT_FOUND (qube), INVALID_STATE (dom0, missing template or volumes)
+     */
+    public static List<Step> plan(Inventory inv, String name, Function<String, PowerState> state) {
+        var q = inv.qube(name);
+        if (q.klass() == QubeClass.AdminVM) {
+            throw CompartException.invalidState("dom0 is always running: it cannot be started");
+        }
+        if (state.apply(name) != PowerState.Halted) {
+            return List.of();
+        }
+        if (q.klass().hasTemplate() && inv.templateOf(q).isEmpty()) {
+            throw CompartException.invalidState("Template for the domain '%s' not found", name);
+        }
+        var steps = new ArrayList<Step>();
+        var chain = inv.netvmChain(q);
+        for (int i = chain.size() - 1; i >= 0; i--) {
+            if (state.apply(chain.get(i).name()) == PowerState.Halted) {
+                steps.add(new Step.StartNetvm(chain.get(i).name()));
+            }
+        }
+        steps.add(new Step.CheckMemory(name, DomainSpecs.memoryNeeded(inv, q)));
+        steps.add(new Step.PrepareVolumes(name, List.copyOf(q.volumes().values())));
+        steps.add(new Step.CreatePaused(DomainSpecs.build(inv, q)));
+        steps.add(new Step.Unpause(name));
+        return steps;
+    }
+}

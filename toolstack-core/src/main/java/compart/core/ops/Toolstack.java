@@ -1,0 +1,355 @@
+package compart.core.ops;
+
+import compart.core.hypervisor.DomainEvent;
+import compart.core.hypervisor.DomainInfo;
+import compart.core.hypervisor.Hypervisor;
+import compart.core.model.Inventory;
+import compart.core.model.Qube;
+import compart.core.model.QubeClass;
+import compart.core.store.StateStore;
+import compart.errors.CompartException;
+import compart.errors.ErrorKind;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The heart of compartd: owns the {@link Inventory} (swapped atomically after each stored change), the store,
+ * the hypervisor and the live state of each qube, and runs lifecycle operations through per-qube queues.
+ *
+ * <p>Thread safe. Reads never block; changes to the inventory are serialised; lifecycle operations on one qube
+ * run in order, on different qubes in parallel.
+ */
+public final class Toolstack implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Toolstack.class);
+
+    private final StateStore store;
+    private final Hypervisor hypervisor;
+    private final QubeQueues queues = new QubeQueues();
+    private final EventBus events = new EventBus();
+    private final Object writeLock = new Object();
+    private final Set<String> broken;
+    private final ConcurrentHashMap<String, Live> live = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, CompletableFuture<Void>> deaths = new ConcurrentHashMap<>();
+    private volatile Inventory inventory;
+
+    /**
+     * The live state of a running qube.
+     *
+     * @param domid its domain id
+     * @param state its power state
+     */
+    public record Live(int domid, PowerState state) {
+    }
+
+    /**
+     * @param store      where changes are kept
+     * @param hypervisor the backend
+     * @param loaded     the inventory as loaded from the store
+     * @param broken     names of qubes whose entries could not be loaded (reserved: cannot be created)
+     */
+    public Toolstack(StateStore store, Hypervisor hypervisor, Inventory loaded, Set<String> broken) {
+        this.store = store;
+        this.hypervisor = hypervisor;
+        this.inventory = loaded.withHostMemory(hypervisor.hostInfo().totalMemoryMib());
+        this.broken = Set.copyOf(broken);
+        hypervisor.subscribe(this::onDomainEvent);
+        for (DomainInfo d : hypervisor.list()) {
+            if (inventory.find(d.name()).isPresent()) {
+                live.put(d.name(), new Live(d.domid(), d.state() == DomainInfo.State.PAUSED ? PowerState.Paused
+                        : d.state() == DomainInfo.State.SHUTTING_DOWN ? PowerState.Halting : PowerState.Running));
+                LOG.info("qube {} found running as domain {}", d.name(), d.domid());
+            }
+        }
+    }
+
+    /** @return the current inventory (never blocks) */
+    public Inventory inventory() {
+        return inventory;
+    }
+
+    /** @return the hypervisor backend */
+    public Hypervisor hypervisor() {
+        return hypervisor;
+    }
+
+    /** @return the event bus of {@code admin.Events} */
+    public EventBus events() {
+        return events;
+    }
+
+    /** @return names of qubes whose stored entry could not be loaded */
+    public Set<String> broken() {
+        return broken;
+    }
+
+    /**
+     * Applies a change to the inventory, stores it, then makes it current. A change that throws or cannot be
+     * stored leaves everything as it was.
+     *
+     * @param change from the current inventory to the new one
+     * @return the new inventory
+     */
+    public Inventory change(UnaryOperator<Inventory> change) {
+        synchronized (writeLock) {
+            var before = inventory;
+            var after = change.apply(before);
+            if (after != before && !after.equals(before)) {
+                store.save(before, after);
+                inventory = after;
+            }
+            return after;
+        }
+    }
+
+    /** @return the power state of a qube (dom0 is always Running) */
+    public PowerState powerState(String name) {
+        var q = inventory.find(name);
+        if (q.isPresent() && q.get().klass() == QubeClass.AdminVM) {
+            return PowerState.Running;
+        }
+        var l = live.get(name);
+        return l == null ? PowerState.Halted : l.state();
+    }
+
+    /** @return the live state, if the qube has a domain */
+    public Optional<Live> live(String name) {
+        return Optional.ofNullable(live.get(name));
+    }
+
+    /** @return the hypervisor's info on the qube's domain, if running */
+    public Optional<DomainInfo> domainInfo(String name) {
+        return live(name).flatMap(l -> hypervisor.info(l.domid()));
+    }
+
+    /** Starts a qube (its netvm chain first); completes when it runs. Already running: nothing to do. */
+    public CompletableFuture<Void> start(String name) {
+        inventory.qube(name);
+        return queues.submit(name, () -> {
+            doStart(name);
+            return null;
+        });
+    }
+
+    private void doStart(String name) {
+        var inv = inventory;
+        var steps = StartPlanner.plan(inv, name, this::powerState);
+        if (steps.isEmpty()) {
+            return;
+        }
+        var log = LoggerFactory.getLogger("compart.qube." + name);
+        int[] domid = {-1};
+        try {
+            PlanExecutor.execute("start of " + name, steps, step -> switch (step) {
+                case Step.StartNetvm s -> {
+                    start(s.qube()).join();
+                    yield null;
+                }
+                case Step.CheckMemory s -> {
+                    long free = hypervisor.hostInfo().freeMemoryMib();
+                    if (free < s.mib()) {
+                        throw new CompartException(ErrorKind.INVALID_STATE, "Not enough memory to start domain '"
+                                + name + "': needs " + s.mib() + " MiB, " + free + " MiB free");
+                    }
+                    yield null;
+                }
+                case Step.PrepareVolumes s -> {
+                    for (var v : s.volumes()) {
+                        if (!v.name().equals("kernel") && !inv.pools().containsKey(v.pool())) {
+                            throw new CompartException(ErrorKind.STORAGE, "volume " + name + ":" + v.name()
+                                    + " is in pool " + v.pool() + ", which does not exist");
+                        }
+                    }
+                    yield null;
+                }
+                case Step.CreatePaused s -> {
+                    log.info("domain spec: {}", s.spec());
+                    domid[0] = hypervisor.createPaused(s.spec());
+                    live.put(name, new Live(domid[0], PowerState.Transient));
+                    yield () -> {
+                        live.remove(name);
+                        hypervisor.destroy(domid[0]);
+                    };
+                }
+                case Step.Unpause s -> {
+                    hypervisor.unpause(domid[0]);
+                    live.put(name, new Live(domid[0], PowerState.Running));
+                    yield null;
+                }
+            }, log);
+        } catch (RuntimeException e) {
+            reconcile(name);
+            throw e;
+        }
+        events.publish(new QubeEvent(name, "domain-start", Map.of("start_guid", "False")));
+    }
+
+    /** Re-reads the hypervisor's view of one qube after a failure. */
+    private void reconcile(String name) {
+        var found = hypervisor.list().stream().filter(d -> d.name().equals(name)).findFirst();
+        if (found.isEmpty()) {
+            live.remove(name);
+        } else {
+            var d = found.get();
+            live.put(name, new Live(d.domid(), d.state() == DomainInfo.State.PAUSED ? PowerState.Paused
+                    : PowerState.Running));
+        }
+    }
+
+    /**
+     * Asks a qube to shut down.
+     *
+     * @param force shut down even if other running qubes use it as netvm
+     * @param wait  complete only when it has stopped (or fail after its {@code shutdown_timeout})
+     */
+    public CompletableFuture<Void> shutdown(String name, boolean force, boolean wait) {
+        var q = inventory.qube(name);
+        return queues.submit(name, () -> {
+            if (q.klass() == QubeClass.AdminVM) {
+                throw CompartException.invalidState("dom0 cannot be shut down through the Admin API");
+            }
+            var l = live.get(name);
+            if (l == null) {
+                throw CompartException.invalidState("Domain is powered off: '%s'", name);
+            }
+            if (!force) {
+                var users = inventory.connectedTo(name).stream().map(Qube::name)
+                        .filter(n -> powerState(n) != PowerState.Halted).toList();
+                if (!users.isEmpty()) {
+                    throw CompartException.invalidState("There are other VMs connected to this VM: %s (shut them "
+                            + "down first, or use --force)", String.join(", ", users));
+                }
+            }
+            var death = deaths.computeIfAbsent(name, k -> new CompletableFuture<>());
+            live.put(name, new Live(l.domid(), PowerState.Halting));
+            events.publish(new QubeEvent(name, "domain-pre-shutdown", Map.of()));
+            hypervisor.shutdown(l.domid());
+            if (wait) {
+                long timeout = inventory.find(name).map(x -> inventory.intValue(x, "shutdown_timeout")).orElse(60L);
+                try {
+                    death.get(timeout, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.TimeoutException e) {
+                    throw new CompartException(ErrorKind.TIMEOUT, "Domain shutdown timed out: '" + name
+                            + "' did not stop within " + Duration.ofSeconds(timeout).toSeconds() + " s (kill it "
+                            + "with qvm-kill)");
+                } catch (Exception e) {
+                    throw new CompartException(ErrorKind.HYPERVISOR, "waiting for " + name + " to stop: " + e, e);
+                }
+            }
+            return null;
+        });
+    }
+
+    /** Destroys a qube's domain at once. */
+    public CompletableFuture<Void> kill(String name) {
+        var q = inventory.qube(name);
+        return queues.submit(name, () -> {
+            if (q.klass() == QubeClass.AdminVM) {
+                throw CompartException.invalidState("dom0 cannot be killed");
+            }
+            var l = live.get(name);
+            if (l == null) {
+                throw CompartException.invalidState("Domain is powered off: '%s'", name);
+            }
+            hypervisor.destroy(l.domid());
+            return null;
+        });
+    }
+
+    /** Pauses a running qube. */
+    public CompletableFuture<Void> pause(String name) {
+        inventory.qube(name);
+        return queues.submit(name, () -> {
+            var l = live.get(name);
+            if (l == null || l.state() != PowerState.Running && l.state() != PowerState.Transient) {
+                throw CompartException.invalidState("Domain not running (either powered off or paused): '%s'", name);
+            }
+            hypervisor.pause(l.domid());
+            live.put(name, new Live(l.domid(), PowerState.Paused));
+            return null;
+        });
+    }
+
+    /** Lets a paused qube run. */
+    public CompletableFuture<Void> unpause(String name) {
+        inventory.qube(name);
+        return queues.submit(name, () -> {
+            var l = live.get(name);
+            if (l == null || l.state() != PowerState.Paused) {
+                throw CompartException.invalidState("Domain is not paused: '%s'", name);
+            }
+            hypervisor.unpause(l.domid());
+            live.put(name, new Live(l.domid(), PowerState.Running));
+            return null;
+        });
+    }
+
+    /** Removes a halted qube (queued behind its other operations). */
+    public CompletableFuture<Void> remove(String name) {
+        inventory.qube(name);
+        return queues.submit(name, () -> {
+            if (powerState(name) != PowerState.Halted) {
+                throw CompartException.invalidState("Domain is not powered off: '%s'", name);
+            }
+            change(inv -> inv.withoutQube(name));
+            events.publish(new QubeEvent("", "domain-delete", Map.of("vm", name)));
+            return null;
+        });
+    }
+
+    /**
+     * Runs a change that must not happen while the qube runs (template change), in the qube's queue.
+     *
+     * @param name   the qube
+     * @param change the inventory change
+     */
+    public CompletableFuture<Inventory> changeWhileHalted(String name, String why, UnaryOperator<Inventory> change) {
+        return queues.submit(name, () -> {
+            if (powerState(name) != PowerState.Halted) {
+                throw CompartException.invalidState("%s: qube %s is %s; shut it down first", why, name,
+                        powerState(name));
+            }
+            return change(change);
+        });
+    }
+
+    private void onDomainEvent(DomainEvent e) {
+        switch (e) {
+            case DomainEvent.Died d -> {
+                var l = live.get(d.name());
+                if (l != null && l.domid() == d.domid()) {
+                    live.remove(d.name());
+                }
+                LOG.info("qube {} (domain {}) stopped: {}", d.name(), d.domid(), d.reason());
+                var death = deaths.remove(d.name());
+                if (death != null) {
+                    death.complete(null);
+                }
+                events.publish(new QubeEvent(d.name(), "domain-shutdown", Map.of("reason", d.reason())));
+                inventory.find(d.name()).filter(q -> q.klass() == QubeClass.DispVM)
+                        .filter(q -> inventory.boolValue(q, "auto_cleanup"))
+                        .ifPresent(q -> remove(q.name()).whenComplete((v, err) -> {
+                            if (err != null) {
+                                LOG.error("could not remove DispVM {} after it stopped: {}", q.name(),
+                                        err.getMessage());
+                            }
+                        }));
+            }
+            case DomainEvent.Paused p -> events.publish(new QubeEvent(p.name(), "domain-paused", Map.of()));
+            case DomainEvent.Unpaused u -> events.publish(new QubeEvent(u.name(), "domain-unpaused", Map.of()));
+            case DomainEvent.Created c -> events.publish(new QubeEvent(c.name(), "domain-spawn", Map.of()));
+        }
+    }
+
+    @Override
+    public void close() {
+        queues.close();
+    }
+}
