@@ -8,6 +8,9 @@ module compart.volumes {
     requires info.picocli;
 
     exports compart.volumes;
+    exports compart.volumes.dedup;
+    opens compart.volumes.dedup to info.picocli;
+    opens compart.volumes.reflink to info.picocli;
 
     uses compart.volumes.PoolDriver;
     provides compart.volumes.PoolDriver with compart.volumes.reflink.ReflinkPoolDriver;

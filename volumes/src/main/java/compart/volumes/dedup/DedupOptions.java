@@ -1,0 +1,30 @@
+package compart.volumes.dedup;
+
+import compart.errors.CompartException;
+import java.nio.file.Path;
+
+/**
+ * How to deduplicate.
+ *
+ * @param blockSize the unit compared and shared, a power of two from 4 KiB to 16 MiB (default 128 KiB)
+ * @param hashFile  where the block hashes are kept between runs (an H2 MVStore file), or null for none
+ * @param threads   hashing threads (default: the number of processors)
+ */
+public record DedupOptions(int blockSize, Path hashFile, int threads) {
+    /** The default block size, 128 KiB. */
+    public static final int DEFAULT_BLOCK_SIZE = 128 * 1024;
+
+    public DedupOptions {
+        if (blockSize < 4096 || blockSize > (16 << 20) || Integer.bitCount(blockSize) != 1) {
+            throw CompartException.invalidValue("dedup block size %d is not a power of two from 4 KiB to 16 MiB", blockSize);
+        }
+        if (threads < 1) {
+            throw CompartException.invalidValue("dedup needs at least one thread, not %d", threads);
+        }
+    }
+
+    /** @return the defaults, keeping hashes in {@code hashFile} (null: keep none) */
+    public static DedupOptions defaults(Path hashFile) {
+        return new DedupOptions(DEFAULT_BLOCK_SIZE, hashFile, Runtime.getRuntime().availableProcessors());
+    }
+}

@@ -1,0 +1,185 @@
+package compart.volumes.dedup;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import compart.volumes.LoopFileSystem;
+import compart.xl.linux.Extent;
+import compart.xl.linux.LinuxFile;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Deduplication on a real loop-mounted XFS with reflink. */
+class DeduplicatorTest {
+    private static final int MIB = 1 << 20;
+    private static final int BS = DedupOptions.DEFAULT_BLOCK_SIZE;
+    private static LoopFileSystem fs;
+    private Path dir;
+    private Path hashFile;
+
+    @BeforeAll
+    static void mount() throws Exception {
+        fs = LoopFileSystem.mount("xfs", 320L * MIB);
+    }
+
+    @AfterAll
+    static void unmount() throws Exception {
+        if (fs != null) {
+            fs.close();
+        }
+    }
+
+    @BeforeEach
+    void freshDir() throws IOException {
+        dir = Files.createTempDirectory(fs.root(), "d");
+        hashFile = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "hash").resolve("hashes.mv");
+    }
+
+    @AfterEach
+    void clean() throws Exception {
+        LoopFileSystem.run("rm", "-rf", dir.toString(), hashFile.getParent().toString());
+    }
+
+    private static byte[] random(int n, long seed) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    private static void write(Path p, byte[] data) throws IOException {
+        Files.write(p, data);
+        try (LinuxFile f = LinuxFile.open(p, LinuxFile.Mode.READ_WRITE)) {
+            f.fsync();
+        }
+    }
+
+    private static void overwrite(Path p, long offset, byte[] data) throws IOException {
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(data), offset);
+            ch.force(true);
+        }
+    }
+
+    private Map<Path, String> sha256All() throws Exception {
+        Map<Path, String> m = new HashMap<>();
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path p : s.toList()) {
+                m.put(p, HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p))));
+            }
+        }
+        return m;
+    }
+
+    private static long sharedBytes(Path p) {
+        try (LinuxFile f = LinuxFile.open(p, LinuxFile.Mode.READ)) {
+            return f.extents(0, Long.MAX_VALUE, true).stream().filter(Extent::shared).mapToLong(Extent::length).sum();
+        }
+    }
+
+    private DedupReport dedup() {
+        return new Deduplicator(new DedupOptions(BS, hashFile, 2), Deduplicator.Progress.NONE).run(List.of(dir));
+    }
+
+    @Test
+    void dedup_mergesEqualBlocks_andEveryFileKeepsItsContent() throws Exception {
+        byte[] base = random(8 * MIB, 1);
+        write(dir.resolve("a"), base);
+        write(dir.resolve("b"), base); // the same bytes, written separately
+        byte[] changed = base.clone();
+        System.arraycopy(random(3 * BS, 2), 0, changed, 10 * BS, 3 * BS); // 3 blocks differ
+        write(dir.resolve("c"), changed);
+        write(dir.resolve("unique"), random(2 * MIB, 3));
+        Map<Path, String> before = sha256All();
+
+        DedupReport r = dedup();
+
+        assertThat(sha256All()).isEqualTo(before);
+        assertThat(r.files()).isEqualTo(4);
+        assertThat(r.scannedBytes()).isEqualTo(26L * MIB);
+        assertThat(r.dedupedBytes()).isEqualTo(8L * MIB + 8L * MIB - 3L * BS);
+        assertThat(sharedBytes(dir.resolve("b"))).isEqualTo(8L * MIB);
+        assertThat(sharedBytes(dir.resolve("c"))).isEqualTo(8L * MIB - 3L * BS);
+        assertThat(sharedBytes(dir.resolve("unique"))).isZero();
+    }
+
+    @Test
+    void dedup_findsEqualBlocksAtDifferentOffsets_andWithinOneFile() throws Exception {
+        byte[] block = random(BS, 4);
+        byte[] f = random(4 * BS, 9);
+        System.arraycopy(block, 0, f, 0, BS);
+        System.arraycopy(block, 0, f, 3 * BS, BS);
+        write(dir.resolve("self"), f);
+        byte[] g = random(4 * BS, 5);
+        System.arraycopy(block, 0, g, BS, BS);
+        write(dir.resolve("other"), g);
+        Map<Path, String> before = sha256All();
+
+        DedupReport r = dedup();
+
+        assertThat(sha256All()).isEqualTo(before);
+        assertThat(r.dedupedBytes()).isEqualTo(2L * BS);
+    }
+
+    @Test
+    void secondRun_rereadsNothing_andAfterASmallChange_onlyTheChangedFile() throws Exception {
+        byte[] base = random(8 * MIB, 6);
+        write(dir.resolve("a"), base);
+        write(dir.resolve("b"), base);
+        write(dir.resolve("c"), random(4 * MIB, 7));
+        DedupReport first = dedup();
+        assertThat(first.rereadFiles()).isEqualTo(3);
+
+        DedupReport second = dedup();
+        assertThat(second.rereadFiles()).isZero();
+        assertThat(second.scannedBytes()).isZero();
+        assertThat(second.dedupedBytes()).isZero();
+
+        // c gets one block of a: only c is reread, and that block is merged
+        overwrite(dir.resolve("c"), 0, java.util.Arrays.copyOfRange(base, 5 * BS, 6 * BS));
+        Map<Path, String> before = sha256All();
+        DedupReport third = dedup();
+        assertThat(third.rereadFiles()).isEqualTo(1);
+        assertThat(third.scannedBytes()).isEqualTo(4L * MIB);
+        assertThat(third.dedupedBytes()).isEqualTo(BS);
+        assertThat(sha256All()).isEqualTo(before);
+    }
+
+    @Test
+    void snapshotsAndClones_areReadOnce_andNothingIsMergedTwice() throws Exception {
+        byte[] base = random(8 * MIB, 8);
+        write(dir.resolve("template.img"), base);
+        LinuxFile.cloneFile(dir.resolve("template.img"), dir.resolve("snap1.img"));
+        LinuxFile.cloneFile(dir.resolve("template.img"), dir.resolve("snap2.img"));
+        long freeBefore = LinuxFile.fileSystem(fs.root()).freeBytes();
+
+        DedupReport r = dedup();
+
+        assertThat(r.scannedBytes()).as("the shared blocks are read once").isEqualTo(8L * MIB);
+        assertThat(r.dedupedBytes()).isZero();
+        assertThat(r.skippedSharedBytes()).isEqualTo(16L * MIB);
+        assertThat(LinuxFile.fileSystem(fs.root()).freeBytes()).isGreaterThanOrEqualTo(freeBefore - MIB);
+
+        // a separately written copy is merged once, and the snapshots stay shared
+        write(dir.resolve("copy.img"), base);
+        DedupReport again = dedup();
+        assertThat(again.rereadFiles()).isEqualTo(1);
+        assertThat(again.dedupedBytes()).isEqualTo(8L * MIB);
+        assertThat(sharedBytes(dir.resolve("snap1.img"))).isEqualTo(8L * MIB);
+        assertThat(dedup().dedupedBytes()).isZero();
+    }
+}
