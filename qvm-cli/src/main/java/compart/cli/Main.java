@@ -90,13 +90,14 @@ public final class Main {
             return usageError(pe.getCommandLine(), pe.getMessage());
         }
         PrintWriter err = cli.getErr();
-        String root = command.commandName();
+        QvmCommand failed = cli.getCommand() instanceof QvmCommand c ? c : command;
         if (ex instanceof CompartException ce) {
-            err.println(root + ": error: " + ce.getMessage());
+            err.println(failed.failurePrefix() + ce.getMessage());
         } else {
-            err.println(root + ": error: internal error: " + ex + " (run with -v for the stack trace, and report it)");
+            err.println(failed.failurePrefix() + "internal error: " + ex
+                    + " (run with -v for the stack trace, and report it)");
         }
-        if (command.verbosity() >= 2) {
+        if (failed.verbosity() >= 2) {
             ex.printStackTrace(err);
         }
         err.flush();

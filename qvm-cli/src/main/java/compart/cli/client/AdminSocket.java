@@ -73,6 +73,47 @@ public final class AdminSocket {
         return parse(answer);
     }
 
+    /**
+     * Calls a method whose payload is streamed: {@code head}, then {@code body} to its end (volume import).
+     *
+     * @param progress told the number of body bytes sent so far, after each chunk
+     * @return the daemon's answer
+     * @throws CompartException as {@link #call}; STORAGE when reading {@code body} fails
+     */
+    public Reply stream(String dest, String method, String arg, byte[] head, java.io.InputStream body,
+                        java.util.function.LongConsumer progress) {
+        byte[] header = header(dest, method, arg);
+        byte[] answer;
+        try (SocketChannel channel = connect()) {
+            writeAll(channel, header);
+            writeAll(channel, head);
+            byte[] chunk = new byte[1 << 20];
+            long sent = 0;
+            for (int n; (n = readBody(body, chunk)) > 0; ) {
+                ByteBuffer buffer = ByteBuffer.wrap(chunk, 0, n);
+                while (buffer.hasRemaining()) {
+                    channel.write(buffer);
+                }
+                sent += n;
+                progress.accept(sent);
+            }
+            channel.shutdownOutput();
+            answer = readAll(channel);
+        } catch (IOException e) {
+            throw new CompartException(ErrorKind.PROTOCOL,
+                    "lost the connection to compartd at " + path + " during " + method + ": " + e.getMessage(), e);
+        }
+        return parse(answer);
+    }
+
+    private static int readBody(java.io.InputStream body, byte[] chunk) {
+        try {
+            return body.readNBytes(chunk, 0, chunk.length);
+        } catch (IOException e) {
+            throw new CompartException(ErrorKind.STORAGE, "cannot read the data to import: " + e.getMessage(), e);
+        }
+    }
+
     /** The request header; every part must be printable ASCII without spaces (qubesd's framing). */
     static byte[] header(String dest, String method, String arg) {
         requireToken("method", method, false);

@@ -17,7 +17,15 @@ public final class Commands {
             Map.entry("qvm-unpause", QvmUnpause::new),
             Map.entry("qvm-check", QvmCheck::new),
             Map.entry("qvm-prefs", QvmPrefs::new),
-            Map.entry("qubes-prefs", QubesPrefs::new)));
+            Map.entry("qubes-prefs", QubesPrefs::new),
+            Map.entry("qvm-create", QvmCreate::new),
+            Map.entry("qvm-remove", QvmRemove::new),
+            Map.entry("qvm-clone", QvmClone::new),
+            Map.entry("qvm-tags", QvmTags::new),
+            Map.entry("qvm-features", QvmFeatures::new),
+            Map.entry("qvm-service", QvmService::new),
+            Map.entry("qvm-volume", QvmVolume::new),
+            Map.entry("qvm-pool", QvmPool::new)));
 
     private Commands() {}
 

@@ -47,9 +47,23 @@ public abstract class QvmCommand implements Callable<Integer> {
         this.env = environment;
     }
 
-    /** @return 1 by default, plus one per {@code -v}, minus one per {@code -q} */
+    /** @return 1 by default, plus one per {@code -v}, minus one per {@code -q} (the parent command's count too) */
     public int verbosity() {
-        return 1 + verbose.length - quiet.length;
+        QvmCommand parent = parent();
+        return (parent == null ? 1 : parent.verbosity()) + verbose.length - quiet.length;
+    }
+
+    /** @return the command this one is a subcommand of ({@code qvm-volume} for {@code qvm-volume list}), or null */
+    private QvmCommand parent() {
+        if (spec == null || spec.parent() == null) {
+            return null;
+        }
+        return spec.parent().userObject() instanceof QvmCommand p ? p : null;
+    }
+
+    /** @return how a failure's line starts: {@code COMMAND: error: } (Qubes' {@code error_runtime}) */
+    public String failurePrefix() {
+        return commandName() + ": error: ";
     }
 
     /** @return the command's name, for messages */
@@ -60,7 +74,12 @@ public abstract class QvmCommand implements Callable<Integer> {
     /** @return the Admin API client (connecting lazily: --help never touches the socket) */
     protected AdminClient client() {
         if (client == null) {
-            client = new AdminClient(new AdminSocket(env.socket(socket)));
+            QvmCommand parent = parent();
+            if (socket == null && parent != null) {
+                client = parent.client();
+            } else {
+                client = new AdminClient(new AdminSocket((parent != null ? parent.env : env).socket(socket)));
+            }
         }
         return client;
     }
