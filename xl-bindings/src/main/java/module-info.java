@@ -8,5 +8,8 @@ module compart.xl {
     requires com.fasterxml.jackson.databind;
 
     exports compart.xl.libxl;
+    exports compart.xl.xenstore;
+    exports compart.xl.xenctrl;
+    exports compart.xl.vchan;
     exports compart.xl.linux;
 }
