@@ -1,0 +1,615 @@
+package compart.core.api;
+
+import compart.core.model.Inventory;
+import compart.core.model.Label;
+import compart.core.model.Names;
+import compart.core.model.Pool;
+import compart.core.model.PropertyValue;
+import compart.core.model.Qube;
+import compart.core.model.QubeClass;
+import compart.core.model.VolumeConfig;
+import compart.core.ops.PowerState;
+import compart.core.ops.Toolstack;
+import compart.errors.CompartException;
+import compart.errors.ErrorKind;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Admin API methods, with Qubes' value formats: one {@link #handle} per request, returning the reply frame.
+ * Checks the argument and payload like qubesd (a method that takes none refuses one with ProtocolError), resolves
+ * the destination qube (QubesVMNotFoundError), and maps every failure to a Qubes exception through
+ * {@link ExceptionTypes}. Requests from a qube other than dom0 are refused (PermissionDenied) until the qrexec
+ * policy engine is wired in.
+ *
+ * <p>Thread safe; handlers block on lifecycle operations (callers run them off the accept loop).
+ */
+public final class AdminApi {
+    private static final Logger LOG = LoggerFactory.getLogger(AdminApi.class);
+
+    /** Methods Qubes has that Compart does not implement yet: answered with QubesNotImplementedError. */
+    static final Set<String> NOT_IMPLEMENTED = Set.of("admin.vm.Console", "admin.vm.Suspend", "admin.vm.Resume",
+            "admin.vm.Stats", "admin.vm.CreateDisposable", "admin.vm.volume.Revert", "admin.vm.volume.Resize",
+            "admin.vm.volume.Clear", "admin.vm.volume.Import", "admin.vm.volume.ImportWithSize",
+            "admin.vm.volume.CloneFrom", "admin.vm.volume.CloneTo", "admin.vm.volume.Set.revisions_to_keep",
+            "admin.vm.volume.Set.rw", "admin.vm.volume.Set.ephemeral", "admin.pool.UsageDetails",
+            "admin.pool.Set.revisions_to_keep", "admin.pool.Set.ephemeral_volatile", "admin.backup.Execute",
+            "admin.backup.Cancel", "admin.backup.Info", "admin.vm.device.denied.Add",
+            "admin.vm.device.denied.Remove");
+    private static final List<String> DEVICE_CLASSES = List.of("block", "mic", "pci", "usb");
+    private static final Map<String, String> POOL_DRIVERS = new TreeMap<>(Map.of(
+            "file", "dir_path revisions_to_keep ephemeral_volatile",
+            "file-reflink", "dir_path revisions_to_keep ephemeral_volatile setup_check",
+            "lvm_thin", "volume_group thin_pool revisions_to_keep ephemeral_volatile",
+            "linux-kernel", "dir_path"));
+
+    private final Toolstack toolstack;
+    private final Map<String, Method> methods = new HashMap<>();
+    private final Map<String, VolumeConfig> pendingClones = new java.util.concurrent.ConcurrentHashMap<>();
+    private final SecureRandom random = new SecureRandom();
+
+    /** Destination rules, as qubesd's {@code dest_adminvm}. */
+    enum Dest { ADMIN, NOT_ADMIN, ANY }
+
+    /** What a handler sees. */
+    record Call(AdminRequest request, Qube dest, Inventory inv) {
+        String arg() {
+            return request.arg();
+        }
+
+        String payloadAscii() {
+            try {
+                return StandardCharsets.US_ASCII.newDecoder().decode(java.nio.ByteBuffer.wrap(
+                        request.untrustedPayload())).toString();
+            } catch (CharacterCodingException e) {
+                throw CompartException.invalidValue("Non-ASCII bytes in the payload of %s", request.method());
+            }
+        }
+    }
+
+    /**
+     * @param wantsArg     true: must have an arg; false: must not; null: either
+     * @param wantsPayload likewise for the payload
+     */
+    record Method(Boolean wantsArg, Boolean wantsPayload, Dest dest, Topic topic, Function<Call, String> handler) {
+    }
+
+    /** @param toolstack the toolstack the methods act on */
+    public AdminApi(Toolstack toolstack) {
+        this.toolstack = toolstack;
+        register();
+    }
+
+    /** @return the names of the methods implemented, sorted */
+    public List<String> methodNames() {
+        return methods.keySet().stream().sorted().toList();
+    }
+
+    /**
+     * Handles one request; never throws.
+     *
+     * @param request the parsed request
+     * @return the reply frame
+     */
+    public byte[] handle(AdminRequest request) {
+        var method = methods.get(request.method());
+        Topic topic = method == null ? Topic.GENERAL : method.topic();
+        try {
+            if (method == null) {
+                if (NOT_IMPLEMENTED.contains(request.method()) || request.method().startsWith("admin.vm.device.")) {
+                    return AdminReply.exception(ExceptionTypes.NOT_IMPLEMENTED, "This feature is not available in "
+                            + "Compart yet: " + request.method());
+                }
+                throw new CompartException(ErrorKind.PROTOCOL, "no such method: '"
+                        + QubeClassNames.printable(request.method()) + "'");
+            }
+            var inv = toolstack.inventory();
+            if (!request.source().equals("dom0")) {
+                if (inv.find(request.source()).isEmpty()) {
+                    throw CompartException.notFound("No such domain: '%s'", QubeClassNames.printable(request.source()));
+                }
+                throw new CompartException(ErrorKind.PERMISSION_DENIED, "requests from " + request.source()
+                        + " are refused: the qrexec policy engine is not wired into compartd yet");
+            }
+            var dest = resolve(inv, request.dest());
+            if (Boolean.TRUE.equals(method.wantsArg()) && request.arg().isEmpty()) {
+                throw new CompartException(ErrorKind.PROTOCOL, "expected an argument");
+            }
+            if (Boolean.FALSE.equals(method.wantsArg()) && !request.arg().isEmpty()) {
+                throw new CompartException(ErrorKind.PROTOCOL, "unexpected argument");
+            }
+            if (Boolean.TRUE.equals(method.wantsPayload()) && request.untrustedPayload().length == 0) {
+                throw new CompartException(ErrorKind.PROTOCOL, "expected payload");
+            }
+            if (Boolean.FALSE.equals(method.wantsPayload()) && request.untrustedPayload().length != 0) {
+                throw new CompartException(ErrorKind.PROTOCOL, "unexpected payload");
+            }
+            boolean isAdmin = dest.klass() == QubeClass.AdminVM;
+            if (method.dest() == Dest.ADMIN && !isAdmin) {
+                throw new CompartException(ErrorKind.PROTOCOL, "expected destination to be AdminVM");
+            }
+            if (method.dest() == Dest.NOT_ADMIN && isAdmin) {
+                throw new CompartException(ErrorKind.PROTOCOL, "expected destination to not be AdminVM");
+            }
+            String out = method.handler().apply(new Call(request, dest, inv));
+            return AdminReply.ok(out);
+        } catch (CompartException e) {
+            LOG.debug("{} failed: {}", request, e.getMessage());
+            return AdminReply.exception(ExceptionTypes.of(e, topic), e.getMessage());
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof CompartException ce) {
+                LOG.debug("{} failed: {}", request, ce.getMessage());
+                return AdminReply.exception(ExceptionTypes.of(ce, topic), ce.getMessage());
+            }
+            LOG.error("{} failed unexpectedly", request, e.getCause());
+            return AdminReply.exception(ExceptionTypes.INTERNAL, "internal error in compartd: " + e.getCause());
+        } catch (RuntimeException e) {
+            LOG.error("{} failed unexpectedly", request, e);
+            return AdminReply.exception(ExceptionTypes.INTERNAL, "internal error in compartd: " + e);
+        }
+    }
+
+    private static Qube resolve(Inventory inv, String untrustedDest) {
+        if (untrustedDest.startsWith("uuid:")) {
+            try {
+                var uuid = UUID.fromString(untrustedDest.substring(5));
+                return inv.byUuid(uuid).orElseThrow(() -> CompartException.notFound("No such domain: '%s'",
+                        untrustedDest.substring(5)));
+            } catch (IllegalArgumentException e) {
+                throw CompartException.invalidValue("VM UUID is not valid: '%s'",
+                        QubeClassNames.printable(untrustedDest.substring(5)));
+            }
+        }
+        if (untrustedDest.equals("dom0")) {
+            return inv.qube("dom0");
+        }
+        Names.qube(untrustedDest);
+        return inv.qube(untrustedDest);
+    }
+
+    private void add(String name, Boolean arg, Boolean payload, Dest dest, Topic topic, Function<Call, String> h) {
+        methods.put(name, new Method(arg, payload, dest, topic, h));
+    }
+
+    private static String lines(java.util.stream.Stream<String> s) {
+        return s.map(x -> x + "\n").collect(Collectors.joining());
+    }
+
+    private static <T> T await(CompletableFuture<T> f) {
+        return f.join();
+    }
+
+    private void register() {
+        add("admin.vmclass.List", false, false, Dest.ADMIN, Topic.GENERAL,
+                c -> lines(java.util.Arrays.stream(QubeClass.values()).map(Enum::name).sorted()));
+        add("admin.vm.List", false, false, Dest.ANY, Topic.GENERAL, this::vmList);
+        add("admin.vm.CurrentState", false, false, Dest.ANY, Topic.GENERAL, this::currentState);
+
+        // properties
+        add("admin.vm.property.List", false, false, Dest.ANY, Topic.PROPERTY,
+                c -> lines(c.inv().propertyDefs(c.dest()).keySet().stream().sorted()));
+        add("admin.vm.property.Get", true, false, Dest.ANY, Topic.PROPERTY,
+                c -> serialize(c.inv().property(c.dest(), c.arg())));
+        add("admin.vm.property.GetAll", false, false, Dest.ANY, Topic.PROPERTY, c -> lines(
+                c.inv().propertyDefs(c.dest()).keySet().stream().sorted().map(p -> p + " "
+                        + escape(serialize(c.inv().property(c.dest(), p))))));
+        add("admin.vm.property.GetDefault", true, false, Dest.ANY, Topic.PROPERTY, c -> {
+            var def = c.inv().propertyDefs(c.dest()).get(c.arg());
+            if (def == null) {
+                throw CompartException.notFound("Invalid property '%s' of %s", QubeClassNames.printable(c.arg()),
+                        c.dest().name());
+            }
+            var v = c.inv().defaultValue(c.dest(), c.arg());
+            return v.map(x -> "type=" + def.type().wireName() + " " + x).orElse(null);
+        });
+        add("admin.vm.property.Set", true, null, Dest.ANY, Topic.PROPERTY, this::propertySet);
+        add("admin.vm.property.Reset", true, false, Dest.ANY, Topic.PROPERTY, c -> {
+            toolstack.change(inv -> inv.withPropertyReset(c.dest().name(), c.arg()));
+            toolstack.events().publish(new compart.core.ops.QubeEvent(c.dest().name(), "property-reset:" + c.arg(),
+                    Map.of("name", c.arg())));
+            return null;
+        });
+        add("admin.vm.property.Help", true, false, Dest.ANY, Topic.PROPERTY, c -> {
+            var def = c.inv().propertyDefs(c.dest()).get(c.arg());
+            if (def == null) {
+                throw CompartException.notFound("Invalid property '%s' of %s", QubeClassNames.printable(c.arg()),
+                        c.dest().name());
+            }
+            return def.help();
+        });
+        add("admin.property.List", false, false, Dest.ADMIN, Topic.GLOBAL_PROPERTY,
+                c -> lines(compart.core.model.PropertyCatalog.global().keySet().stream().sorted()));
+        add("admin.property.Get", true, false, Dest.ADMIN, Topic.GLOBAL_PROPERTY,
+                c -> serialize(c.inv().globalProperty(c.arg())));
+        add("admin.property.GetAll", false, false, Dest.ADMIN, Topic.GLOBAL_PROPERTY, c -> lines(
+                compart.core.model.PropertyCatalog.global().keySet().stream().sorted()
+                        .map(p -> p + " " + escape(serialize(c.inv().globalProperty(p))))));
+        add("admin.property.GetDefault", true, false, Dest.ADMIN, Topic.GLOBAL_PROPERTY, c -> {
+            var pv = c.inv().globalProperty(c.arg());
+            return c.inv().globalDefaultValue(c.arg()).map(x -> "type=" + pv.type().wireName() + " " + x)
+                    .orElse(null);
+        });
+        add("admin.property.Set", true, null, Dest.ADMIN, Topic.GLOBAL_PROPERTY, c -> {
+            String value = c.payloadAscii();
+            toolstack.change(inv -> inv.withGlobalProperty(c.arg(), value));
+            toolstack.events().publish(new compart.core.ops.QubeEvent("", "property-set:" + c.arg(),
+                    Map.of("name", c.arg(), "newvalue", value)));
+            return null;
+        });
+        add("admin.property.Reset", true, false, Dest.ADMIN, Topic.GLOBAL_PROPERTY, c -> {
+            toolstack.change(inv -> inv.withGlobalPropertyReset(c.arg()));
+            return null;
+        });
+        add("admin.property.Help", true, false, Dest.ADMIN, Topic.GLOBAL_PROPERTY, c -> {
+            var def = compart.core.model.PropertyCatalog.global().get(c.arg());
+            if (def == null) {
+                throw CompartException.notFound("Invalid property '%s' of Qubes", QubeClassNames.printable(c.arg()));
+            }
+            return def.help();
+        });
+
+        // features
+        add("admin.vm.feature.List", false, false, Dest.ANY, Topic.FEATURE,
+                c -> lines(c.dest().features().keySet().stream()));
+        add("admin.vm.feature.Get", true, false, Dest.ANY, Topic.FEATURE, c -> feature(c,
+                Optional.ofNullable(c.dest().features().get(c.arg()))));
+        add("admin.vm.feature.CheckWithTemplate", true, false, Dest.ANY, Topic.FEATURE,
+                c -> feature(c, c.inv().checkFeature(c.dest(), c.arg(), true, false, false)));
+        add("admin.vm.feature.CheckWithNetvm", true, false, Dest.ANY, Topic.FEATURE,
+                c -> feature(c, c.inv().checkFeature(c.dest(), c.arg(), false, true, false)));
+        add("admin.vm.feature.CheckWithAdminVM", true, false, Dest.ANY, Topic.FEATURE,
+                c -> feature(c, c.inv().checkFeature(c.dest(), c.arg(), false, false, true)));
+        add("admin.vm.feature.CheckWithTemplateAndAdminVM", true, false, Dest.ANY, Topic.FEATURE,
+                c -> feature(c, c.inv().checkFeature(c.dest(), c.arg(), true, false, true)));
+        add("admin.vm.feature.Set", true, null, Dest.ANY, Topic.FEATURE, c -> {
+            String value = c.payloadAscii();
+            if (!c.arg().matches("[a-zA-Z0-9_.-]+")) {
+                throw new CompartException(ErrorKind.PROTOCOL, "feature name contains illegal characters");
+            }
+            toolstack.change(inv -> inv.withFeature(c.dest().name(), c.arg(), value));
+            toolstack.events().publish(new compart.core.ops.QubeEvent(c.dest().name(), "domain-feature-set:"
+                    + c.arg(), Map.of("feature", c.arg(), "value", value)));
+            return null;
+        });
+        add("admin.vm.feature.Remove", true, false, Dest.ANY, Topic.FEATURE, c -> {
+            toolstack.change(inv -> inv.withFeature(c.dest().name(), c.arg(), null));
+            return null;
+        });
+
+        // tags
+        add("admin.vm.tag.List", false, false, Dest.ANY, Topic.TAG, c -> lines(c.dest().tags().stream()));
+        add("admin.vm.tag.Get", true, false, Dest.ANY, Topic.TAG, c -> {
+            Names.tag(c.arg());
+            return c.dest().tags().contains(c.arg()) ? "1" : "0";
+        });
+        add("admin.vm.tag.Set", true, false, Dest.ANY, Topic.TAG, c -> {
+            toolstack.change(inv -> inv.withTag(c.dest().name(), c.arg(), true));
+            return null;
+        });
+        add("admin.vm.tag.Remove", true, false, Dest.ANY, Topic.TAG, c -> {
+            toolstack.change(inv -> inv.withTag(c.dest().name(), c.arg(), false));
+            return null;
+        });
+
+        // labels
+        add("admin.label.List", false, false, Dest.ADMIN, Topic.LABEL,
+                c -> lines(c.inv().labels().values().stream().map(Label::name)));
+        add("admin.label.Get", true, false, Dest.ADMIN, Topic.LABEL, c -> {
+            Label.validateName(c.arg());
+            return c.inv().label(c.arg()).color();
+        });
+        add("admin.label.Index", true, false, Dest.ADMIN, Topic.LABEL, c -> {
+            Label.validateName(c.arg());
+            return Integer.toString(c.inv().label(c.arg()).index());
+        });
+        add("admin.label.Create", true, true, Dest.ADMIN, Topic.LABEL, c -> {
+            String color = c.payloadAscii();
+            toolstack.change(inv -> inv.withLabel(c.arg(), color));
+            return null;
+        });
+        add("admin.label.Remove", true, false, Dest.ADMIN, Topic.LABEL, c -> {
+            toolstack.change(inv -> inv.withoutLabel(c.arg()));
+            return null;
+        });
+
+        // create / remove
+        for (var klass : QubeClass.values()) {
+            if (!klass.creatable()) {
+                continue;
+            }
+            add("admin.vm.Create." + klass.name(), null, true, Dest.ADMIN, Topic.CREATE_REMOVE,
+                    c -> create(c, klass, false));
+            add("admin.vm.CreateInPool." + klass.name(), null, true, Dest.ADMIN, Topic.CREATE_REMOVE,
+                    c -> create(c, klass, true));
+        }
+        add("admin.vm.Remove", false, false, Dest.ANY, Topic.CREATE_REMOVE, c -> {
+            if (c.dest().klass() == QubeClass.AdminVM) {
+                throw CompartException.invalidState("'dom0' cannot be removed");
+            }
+            await(toolstack.remove(c.dest().name()));
+            return null;
+        });
+
+        // lifecycle
+        add("admin.vm.Start", false, false, Dest.ANY, Topic.START, c -> {
+            await(toolstack.start(c.dest().name()));
+            return null;
+        });
+        add("admin.vm.Shutdown", null, false, Dest.ANY, Topic.SHUTDOWN, c -> {
+            var args = c.arg().isEmpty() ? List.<String>of() : List.of(c.arg().split("\\+"));
+            if (!List.of("force", "wait").containsAll(args)) {
+                throw new CompartException(ErrorKind.PROTOCOL, "Argument must match: force, wait");
+            }
+            await(toolstack.shutdown(c.dest().name(), args.contains("force"), args.contains("wait")));
+            return null;
+        });
+        add("admin.vm.Kill", false, false, Dest.ANY, Topic.SHUTDOWN, c -> {
+            await(toolstack.kill(c.dest().name()));
+            return null;
+        });
+        add("admin.vm.Pause", false, false, Dest.ANY, Topic.PAUSE, c -> {
+            await(toolstack.pause(c.dest().name()));
+            return null;
+        });
+        add("admin.vm.Unpause", false, false, Dest.ANY, Topic.UNPAUSE, c -> {
+            await(toolstack.unpause(c.dest().name()));
+            return null;
+        });
+
+        // volumes and pools (configuration; data operations need the volumes module)
+        add("admin.vm.volume.List", false, false, Dest.ANY, Topic.STORAGE,
+                c -> lines(c.dest().volumes().keySet().stream()));
+        add("admin.vm.volume.Info", true, false, Dest.ANY, Topic.STORAGE, c -> {
+            var v = volume(c);
+            return "pool=" + v.pool() + "\nvid=" + v.vid() + "\nsize=" + v.size() + "\nusage=0\nrw=" + py(v.rw())
+                    + "\nsource=" + v.source() + "\npath=" + pathOf(c.inv(), v) + "\nsave_on_stop=" + py(v.saveOnStop())
+                    + "\nsnap_on_start=" + py(v.snapOnStart()) + "\nrevisions_to_keep=" + v.revisionsToKeep()
+                    + "\nephemeral=" + py(v.ephemeral()) + "\nis_outdated=False\n";
+        });
+        add("admin.vm.volume.ListSnapshots", true, false, Dest.ANY, Topic.STORAGE, c -> {
+            volume(c);
+            return "";
+        });
+        add("admin.pool.List", false, false, Dest.ADMIN, Topic.STORAGE,
+                c -> lines(c.inv().pools().keySet().stream()));
+        add("admin.pool.ListDrivers", false, false, Dest.ADMIN, Topic.STORAGE,
+                c -> lines(POOL_DRIVERS.entrySet().stream().map(e -> e.getKey() + " " + e.getValue())));
+        add("admin.pool.Info", true, false, Dest.ADMIN, Topic.STORAGE, c -> lines(pool(c).info().entrySet()
+                .stream().map(e -> e.getKey() + "=" + e.getValue())));
+        add("admin.pool.volume.List", true, false, Dest.ADMIN, Topic.STORAGE, c -> {
+            var p = pool(c);
+            return lines(c.inv().qubes().values().stream().flatMap(q -> q.volumes().values().stream())
+                    .filter(v -> v.pool().equals(p.name()) && !v.vid().isEmpty()).map(VolumeConfig::vid).sorted());
+        });
+        add("admin.pool.Add", true, true, Dest.ADMIN, Topic.STORAGE, this::poolAdd);
+        add("admin.pool.Remove", true, false, Dest.ADMIN, Topic.STORAGE, c -> {
+            pool(c);
+            toolstack.change(inv -> inv.withoutPool(c.arg()));
+            return null;
+        });
+
+        // notes, firewall, devices
+        add("admin.vm.notes.Get", false, false, Dest.NOT_ADMIN, Topic.GENERAL, c -> c.dest().notes());
+        add("admin.vm.notes.Set", false, null, Dest.NOT_ADMIN, Topic.GENERAL, c -> {
+            if (c.request().untrustedPayload().length > 256000) {
+                throw new CompartException(ErrorKind.PROTOCOL, "Maximum note size is 256000 bytes");
+            }
+            var notes = new StringBuilder();
+            new String(c.request().untrustedPayload(), StandardCharsets.UTF_8).codePoints().forEach(cp ->
+                    notes.appendCodePoint(cp == '\t' || cp == '\n' || (cp >= 0x20 && cp != 0x7f && cp != 0xfffd
+                            && !Character.isISOControl(cp) && Character.getType(cp) != Character.FORMAT) ? cp : '_'));
+            toolstack.change(inv -> inv.withQube(inv.qube(c.dest().name()).withNotes(notes.toString())));
+            return null;
+        });
+        add("admin.vm.firewall.Get", false, false, Dest.NOT_ADMIN, Topic.GENERAL,
+                c -> lines(c.dest().firewall().stream()));
+        add("admin.vm.firewall.Set", false, true, Dest.NOT_ADMIN, Topic.GENERAL, c -> {
+            var rules = FirewallRules.parse(c.payloadAscii());
+            toolstack.change(inv -> inv.withQube(inv.qube(c.dest().name()).withFirewall(rules)));
+            toolstack.events().publish(new compart.core.ops.QubeEvent(c.dest().name(), "firewall-changed", Map.of()));
+            return null;
+        });
+        add("admin.vm.firewall.Reload", false, false, Dest.NOT_ADMIN, Topic.GENERAL, c -> {
+            toolstack.events().publish(new compart.core.ops.QubeEvent(c.dest().name(), "firewall-changed", Map.of()));
+            return null;
+        });
+        add("admin.deviceclass.List", false, false, Dest.ADMIN, Topic.GENERAL, c -> lines(DEVICE_CLASSES.stream()));
+        for (var dc : DEVICE_CLASSES) {
+            // Compart exposes no devices yet: the lists are truly empty
+            add("admin.vm.device." + dc + ".Available", null, false, Dest.ANY, Topic.GENERAL, c -> "");
+            add("admin.vm.device." + dc + ".Assigned", null, false, Dest.ANY, Topic.GENERAL, c -> "");
+            add("admin.vm.device." + dc + ".Attached", null, false, Dest.ANY, Topic.GENERAL, c -> "");
+        }
+        add("admin.vm.device.denied.List", false, false, Dest.ANY, Topic.GENERAL, c -> "");
+    }
+
+    private String vmList(Call c) {
+        var inv = c.inv();
+        var qubes = c.dest().klass() == QubeClass.AdminVM ? new ArrayList<>(inv.qubes().values())
+                : new ArrayList<>(List.of(c.dest()));
+        qubes.sort(Comparator.comparing((Qube q) -> q.klass() != QubeClass.AdminVM).thenComparing(Qube::name));
+        var b = new StringBuilder(qubes.size() * 80);
+        for (var q : qubes) {
+            b.append(q.name()).append(" class=").append(q.klass().name()).append(" state=")
+                    .append(toolstack.powerState(q.name()).name()).append(" uuid=").append(q.uuid()).append('\n');
+        }
+        return b.toString();
+    }
+
+    private String currentState(Call c) {
+        var name = c.dest().name();
+        var state = toolstack.powerState(name);
+        var info = c.dest().klass() == QubeClass.AdminVM ? Optional.<compart.core.hypervisor.DomainInfo>empty()
+                : toolstack.domainInfo(name);
+        long mem = info.map(compart.core.hypervisor.DomainInfo::memoryKib).orElse(0L);
+        long max = state == PowerState.Halted || c.dest().klass() == QubeClass.AdminVM ? 0
+                : c.inv().intValue(c.dest(), "maxmem") * 1024;
+        long cpu = info.map(compart.core.hypervisor.DomainInfo::cpuTimeNs).orElse(0L);
+        return "mem=" + mem + " mem_static_max=" + max + " cputime=" + cpu + " power_state=" + state.name();
+    }
+
+    private String propertySet(Call c) {
+        String value = c.payloadAscii();
+        String name = c.dest().name();
+        if (c.arg().equals("template") && c.dest().klass() != QubeClass.AdminVM) {
+            await(toolstack.changeWhileHalted(name, "Cannot change template while qube is running",
+                    inv -> inv.withProperty(name, c.arg(), value)));
+        } else {
+            toolstack.change(inv -> inv.withProperty(name, c.arg(), value));
+        }
+        toolstack.events().publish(new compart.core.ops.QubeEvent(name, "property-set:" + c.arg(),
+                Map.of("name", c.arg(), "newvalue", value)));
+        return null;
+    }
+
+    private String create(Call c, QubeClass klass, boolean allowPool) {
+        String payload = c.payloadAscii();
+        var options = new TreeMap<String, String>();
+        for (String param : payload.split(" ")) {
+            int eq = param.indexOf('=');
+            if (eq < 0) {
+                throw new CompartException(ErrorKind.PROTOCOL, "Options must be key=value: name, label, pool, "
+                        + "pool:VOLUME");
+            }
+            String key = param.substring(0, eq);
+            boolean poolKey = key.equals("pool") || key.startsWith("pool:");
+            if (!key.equals("name") && !key.equals("label") && !poolKey) {
+                throw new CompartException(ErrorKind.PROTOCOL, "Options does not match: name, label, pool, pool:");
+            }
+            if (poolKey && !allowPool) {
+                throw new CompartException(ErrorKind.PROTOCOL, "Pool option specified but 'allow_pool' is False");
+            }
+            if (options.put(key, param.substring(eq + 1)) != null) {
+                throw new CompartException(ErrorKind.PROTOCOL, "Options must be unique");
+            }
+        }
+        for (String required : List.of("name", "label")) {
+            if (!options.containsKey(required)) {
+                throw new CompartException(ErrorKind.PROTOCOL, "Creation requested without key: " + required);
+            }
+        }
+        if (options.containsKey("pool") && options.keySet().stream().anyMatch(k -> k.startsWith("pool:"))) {
+            throw new CompartException(ErrorKind.PROTOCOL, "Conflicting options specified: 'pool=', 'pool:volume='");
+        }
+        Label.validateName(options.get("label"));
+        String name = Names.qube(options.get("name"));
+        if (toolstack.broken().contains(name)) {
+            throw new CompartException(ErrorKind.ALREADY_EXISTS, "Qube already exists: " + name + " (its stored "
+                    + "entry cannot be read: see compartd's log)");
+        }
+        Optional<String> template = c.arg().isEmpty() ? Optional.empty() : Optional.of(c.arg());
+        if (template.isPresent() && !klass.hasTemplate()) {
+            throw new CompartException(ErrorKind.PROTOCOL, klass + " cannot be based on template");
+        }
+        for (var e : options.entrySet()) {
+            if (e.getKey().startsWith("pool") && !c.inv().pools().containsKey(e.getValue())) {
+                throw new CompartException(ErrorKind.STORAGE, "No such storage pool: " + e.getValue());
+            }
+            if (e.getKey().startsWith("pool:") && !List.of("root", "private", "volatile", "kernel")
+                    .contains(e.getKey().substring(5))) {
+                throw new CompartException(ErrorKind.PROTOCOL, "Volume must be one of: root, private, volatile, kernel");
+            }
+        }
+        toolstack.change(inv -> {
+            var after = inv.withNewQube(klass, name, options.get("label"), template, random);
+            var q = after.qube(name);
+            for (var v : q.volumes().values()) {
+                String pool = options.getOrDefault("pool:" + v.name(), options.get("pool"));
+                if (pool != null && !v.name().equals("kernel")) {
+                    q = q.withVolume(new VolumeConfig(v.name(), pool, v.vid(), v.size(), v.rw(), v.snapOnStart(),
+                            v.saveOnStop(), v.source(), v.revisionsToKeep(), v.ephemeral()));
+                }
+            }
+            q = q.withTag("created-by-" + c.request().source(), true);
+            return after.withQube(q);
+        });
+        toolstack.events().publish(new compart.core.ops.QubeEvent("", "domain-add", Map.of("vm", name)));
+        return null;
+    }
+
+    private String poolAdd(Call c) {
+        if (!POOL_DRIVERS.containsKey(c.arg())) {
+            throw new CompartException(ErrorKind.PERMISSION_DENIED, "Argument not in 'available drivers'");
+        }
+        var config = new TreeMap<String, String>();
+        for (String line : c.payloadAscii().split("\n")) {
+            if (line.isEmpty()) {
+                continue;
+            }
+            int eq = line.indexOf('=');
+            if (eq < 0) {
+                throw new CompartException(ErrorKind.PROTOCOL, "Options must be separated by equal sign");
+            }
+            if (config.put(line.substring(0, eq), line.substring(eq + 1)) != null) {
+                throw new CompartException(ErrorKind.PROTOCOL, "Options must be unique");
+            }
+        }
+        String name = config.remove("name");
+        if (name == null) {
+            throw new CompartException(ErrorKind.PROTOCOL, "Pool configuration must contain key: name");
+        }
+        var allowed = Set.of(POOL_DRIVERS.get(c.arg()).split(" "));
+        if (!allowed.containsAll(config.keySet())) {
+            throw new CompartException(ErrorKind.PROTOCOL, "Unexpected driver options found");
+        }
+        var pool = new Pool(name, c.arg(), config);
+        toolstack.change(inv -> inv.withPool(pool));
+        return null;
+    }
+
+    private static Pool pool(Call c) {
+        var p = c.inv().pools().get(c.arg());
+        if (p == null) {
+            throw new CompartException(ErrorKind.PERMISSION_DENIED, "Argument not in 'pools'");
+        }
+        return p;
+    }
+
+    private static VolumeConfig volume(Call c) {
+        var v = c.dest().volumes().get(c.arg());
+        if (v == null) {
+            throw new CompartException(ErrorKind.PERMISSION_DENIED, "Argument not in '" + c.dest().name()
+                    + " volumes'");
+        }
+        return v;
+    }
+
+    private static String pathOf(Inventory inv, VolumeConfig v) {
+        var pool = inv.pools().get(v.pool());
+        String dir = pool == null ? "" : pool.config().getOrDefault("dir_path", "");
+        return v.vid().isEmpty() ? "" : (dir.isEmpty() ? "" : dir + "/") + v.vid() + ".img";
+    }
+
+    private static String py(boolean b) {
+        return b ? "True" : "False";
+    }
+
+    private static String feature(Call c, Optional<String> value) {
+        return value.orElseThrow(() -> CompartException.notFound("Feature not set for domain %s: %s",
+                c.dest().name(), QubeClassNames.printable(c.arg())));
+    }
+
+    static String serialize(PropertyValue v) {
+        return "default=" + (v.isDefault() ? "True" : "False") + " type=" + v.type().wireName() + " " + v.text();
+    }
+
+    static String escape(String s) {
+        return s.replace("\\", "\\\\").replace("\n", "\\n");
+    }
+}

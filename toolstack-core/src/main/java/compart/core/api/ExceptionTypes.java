@@ -1,0 +1,64 @@
+package compart.core.api;
+
+import compart.errors.CompartException;
+
+/**
+ * The one place where a failure becomes a Qubes exception class name, so Qubes' client ({@code qubesadmin})
+ * raises the matching exception: from the {@link compart.errors.ErrorKind} and the {@link Topic} of the method.
+ */
+public final class ExceptionTypes {
+    private ExceptionTypes() {
+    }
+
+    /**
+     * @param e     the failure
+     * @param topic what the method was about
+     * @return the Qubes exception class name
+     */
+    public static String of(CompartException e, Topic topic) {
+        return switch (e.kind()) {
+            case NOT_FOUND -> switch (topic) {
+                case PROPERTY, GLOBAL_PROPERTY -> "QubesNoSuchPropertyError";
+                case FEATURE -> "QubesFeatureNotFoundError";
+                case TAG -> "QubesTagNotFoundError";
+                case LABEL -> "QubesLabelNotFoundError";
+                case STORAGE -> "QubesException";
+                default -> "QubesVMNotFoundError";
+            };
+            case ALREADY_EXISTS -> switch (topic) {
+                case LABEL -> "QubesLabelInUseError";
+                case STORAGE -> "QubesPoolInUseError";
+                default -> "QubesVMAlreadyExistsError";
+            };
+            case INVALID_STATE -> switch (topic) {
+                case START -> e.getMessage().startsWith("Not enough memory") ? "QubesMemoryError"
+                        : e.getMessage().startsWith("Template for the domain") ? "QubesNoTemplateError"
+                        : "QubesVMError";
+                case SHUTDOWN -> e.getMessage().startsWith("Domain is powered off") ? "QubesVMNotStartedError"
+                        : "QubesVMError";
+                case PAUSE -> "QubesVMNotRunningError";
+                case UNPAUSE -> "QubesVMNotPausedError";
+                case PROPERTY -> "QubesVMNotHaltedError";
+                case CREATE_REMOVE -> e.getMessage().startsWith("Domain is not powered off")
+                        ? "QubesVMNotHaltedError" : "QubesVMInUseError";
+                case LABEL -> "QubesLabelInUseError";
+                case STORAGE -> "QubesPoolInUseError";
+                default -> "QubesVMError";
+            };
+            case INVALID_VALUE -> switch (topic) {
+                case PROPERTY, GLOBAL_PROPERTY -> "QubesPropertyValueError";
+                default -> "QubesValueError";
+            };
+            case PERMISSION_DENIED -> "PermissionDenied";
+            case PROTOCOL -> "ProtocolError";
+            case STORAGE -> "StoragePoolException";
+            case TIMEOUT -> topic == Topic.SHUTDOWN ? "QubesVMShutdownTimeoutError" : "QubesException";
+            case HYPERVISOR -> "QubesException";
+        };
+    }
+
+    /** The class name for a method Qubes has but Compart does not implement. */
+    public static final String NOT_IMPLEMENTED = "QubesNotImplementedError";
+    /** The class name for an unexpected internal failure. */
+    public static final String INTERNAL = "QubesException";
+}

@@ -1,0 +1,215 @@
+package compart.core.daemon;
+
+import compart.core.api.AdminApi;
+import compart.core.api.AdminReply;
+import compart.core.api.AdminRequest;
+import compart.core.ops.EventBus;
+import compart.core.ops.QubeEvent;
+import compart.errors.CompartException;
+import compart.errors.ErrorKind;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves the Admin API on a unix socket, as qubesd does: one request per connection, the client closes its side
+ * after the request, the server answers with one frame and closes ({@code admin.Events} keeps the connection and
+ * streams event frames). Requests over 64 KiB are refused. The accept loop only accepts: each connection is served
+ * on its own virtual thread, and lifecycle work runs in the toolstack's queues.
+ */
+public final class AdminServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
+
+    private final Path socket;
+    private final AdminApi api;
+    private final EventBus events;
+    private final ServerSocketChannel server;
+    private final ExecutorService connections = Executors.newVirtualThreadPerTaskExecutor();
+    private final Thread acceptor;
+    private volatile boolean closing;
+
+    /**
+     * Binds the socket (removing a stale one), sets mode 0660 and group {@code qubes} when that group exists, and
+     * starts accepting.
+     *
+     * @param socket where to listen
+     * @param api    the methods
+     * @param events the event bus for {@code admin.Events}
+     * @throws CompartException ALREADY_EXISTS when another daemon listens there, STORAGE when binding fails
+     */
+    public AdminServer(Path socket, AdminApi api, EventBus events) {
+        this.socket = socket;
+        this.api = api;
+        this.events = events;
+        try {
+            Files.createDirectories(socket.toAbsolutePath().getParent());
+            if (Files.exists(socket)) {
+                try (var probe = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+                    throw new CompartException(ErrorKind.ALREADY_EXISTS, "another daemon listens on " + socket
+                            + ": stop it first");
+                } catch (IOException stale) {
+                    Files.delete(socket);
+                    LOG.info("removed stale socket {}", socket);
+                }
+            }
+            server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+            server.bind(UnixDomainSocketAddress.of(socket));
+            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw----"));
+            try {
+                GroupPrincipal qubes = socket.getFileSystem().getUserPrincipalLookupService()
+                        .lookupPrincipalByGroupName("qubes");
+                Files.getFileAttributeView(socket, PosixFileAttributeView.class).setGroup(qubes);
+            } catch (IOException | UnsupportedOperationException e) {
+                LOG.warn("socket {}: group 'qubes' not set ({}); only its owner can connect", socket, e.getMessage());
+            }
+        } catch (IOException e) {
+            throw new CompartException(ErrorKind.STORAGE, "cannot listen on " + socket + ": " + e.getMessage(), e);
+        }
+        acceptor = Thread.ofPlatform().name("compartd-accept").start(this::acceptLoop);
+        LOG.info("Admin API listening on {}", socket);
+    }
+
+    /** @return the socket path */
+    public Path socket() {
+        return socket;
+    }
+
+    private void acceptLoop() {
+        while (!closing) {
+            try {
+                SocketChannel ch = server.accept();
+                connections.submit(() -> serve(ch));
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (IOException e) {
+                if (!closing) {
+                    LOG.error("accept failed: {}", e.getMessage());
+                }
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                return;
+            }
+        }
+    }
+
+    private void serve(SocketChannel ch) {
+        try (ch) {
+            byte[] untrusted = readRequest(ch);
+            if (untrusted == null) {
+                LOG.warn("request too long (over {} bytes): refused", AdminRequest.MAX_SIZE);
+                write(ch, AdminReply.exception("ProtocolError", "request too long: at most "
+                        + AdminRequest.MAX_SIZE + " bytes"));
+                return;
+            }
+            AdminRequest request;
+            try {
+                request = AdminRequest.parse(untrusted);
+            } catch (CompartException e) {
+                LOG.warn("framing error: {}", e.getMessage());
+                write(ch, AdminReply.exception("ProtocolError", e.getMessage()));
+                return;
+            }
+            if (request.method().equals("admin.Events")) {
+                streamEvents(ch, request);
+                return;
+            }
+            write(ch, api.handle(request));
+            ch.shutdownOutput();
+        } catch (IOException e) {
+            LOG.debug("connection ended: {}", e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.error("serving a connection failed", e);
+        }
+    }
+
+    /** @return the request, or null when it is longer than allowed */
+    private static byte[] readRequest(SocketChannel ch) throws IOException {
+        var buf = ByteBuffer.allocate(AdminRequest.MAX_SIZE + 1);
+        while (buf.hasRemaining()) {
+            if (ch.read(buf) < 0) {
+                break;
+            }
+        }
+        if (!buf.hasRemaining()) {
+            return null;
+        }
+        return java.util.Arrays.copyOf(buf.array(), buf.position());
+    }
+
+    private static void write(SocketChannel ch, byte[] frame) throws IOException {
+        var b = ByteBuffer.wrap(frame);
+        while (b.hasRemaining()) {
+            ch.write(b);
+        }
+    }
+
+    private void streamEvents(SocketChannel ch, AdminRequest request) throws IOException {
+        // the same checks as every method (source, destination, no arg or payload)
+        var check = api.handle(new AdminRequest("admin.vm.List", request.arg(), request.source(), request.dest(),
+                request.untrustedPayload()));
+        if (check[0] != '0') {
+            write(ch, check);
+            return;
+        }
+        String only = request.dest().equals("dom0") ? null : request.dest();
+        var queue = new LinkedBlockingQueue<byte[]>(10000);
+        try (var sub = events.subscribe(e -> {
+            if (only == null || only.equals(e.subject())) {
+                if (!queue.offer(AdminReply.event(e.subject(), e.name(), e.kwargs()))) {
+                    throw new IllegalStateException("events client too slow");
+                }
+            }
+        })) {
+            write(ch, AdminReply.event("", "connection-established", Map.of()));
+            while (!closing && ch.isOpen()) {
+                byte[] frame = queue.poll(1, TimeUnit.SECONDS);
+                if (frame != null) {
+                    write(ch, frame);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            LOG.debug("events connection ended: {}", e.getMessage());
+        }
+    }
+
+    /** Publishes an event to the {@code admin.Events} clients (for tests and the daemon). */
+    void publish(QubeEvent e) {
+        events.publish(e);
+    }
+
+    @Override
+    public void close() {
+        closing = true;
+        try {
+            server.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+        connections.shutdownNow();
+        try {
+            acceptor.join(2000);
+            Files.deleteIfExists(socket);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException e) {
+            LOG.warn("could not remove {}: {}", socket, e.getMessage());
+        }
+    }
+}

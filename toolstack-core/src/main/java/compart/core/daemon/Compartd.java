@@ -1,0 +1,128 @@
+package compart.core.daemon;
+
+import compart.core.api.AdminApi;
+import compart.core.hypervisor.Hypervisor;
+import compart.core.hypervisor.test.TestHypervisor;
+import compart.core.model.Inventory;
+import compart.core.model.Pool;
+import compart.core.ops.Toolstack;
+import compart.core.store.QubesXmlImport;
+import compart.core.store.StateStore;
+import compart.errors.CompartException;
+import compart.errors.ErrorKind;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code compartd}: the Compart daemon, in the foreground. Loads the state, starts the hypervisor backend and
+ * serves the Qubes Admin API until SIGTERM/SIGINT.
+ */
+@Command(name = "compartd", mixinStandardHelpOptions = true, version = "compartd 0.1.0",
+        description = "Serve the Qubes Admin API (what qubesd is in Qubes OS) on a unix socket.")
+public final class Compartd implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(Compartd.class);
+
+    @Option(names = "--socket", paramLabel = "PATH", description = "Unix socket to listen on (default: ${DEFAULT-VALUE}).")
+    Path socket = Path.of("/var/run/qubesd.sock");
+
+    @Option(names = "--state-dir", paramLabel = "DIR", description = "Where the qubes' configuration and the default "
+            + "file-reflink pool live (default: ${DEFAULT-VALUE}).")
+    Path stateDir = Path.of("/var/lib/compart");
+
+    @Option(names = "--hypervisor", paramLabel = "libxl|test", description = "Backend: libxl (real Xen) or test "
+            + "(simulated, in memory) (default: ${DEFAULT-VALUE}).")
+    String hypervisor = "libxl";
+
+    @Option(names = "--test-memory", paramLabel = "MIB", description = "Memory of the simulated host of the test "
+            + "hypervisor (default: ${DEFAULT-VALUE}).")
+    long testMemoryMib = 65536;
+
+    @Option(names = "--import-qubes-xml", paramLabel = "FILE", description = "On a state directory without state, "
+            + "import this Qubes qubes.xml first.")
+    Path importXml;
+
+    /** Runs the daemon. */
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Compartd()).execute(args));
+    }
+
+    /** The running daemon's parts; closed in reverse order. */
+    public record Running(Toolstack toolstack, AdminServer server) implements AutoCloseable {
+        @Override
+        public void close() {
+            server.close();
+            toolstack.close();
+            toolstack.hypervisor().close();
+        }
+    }
+
+    /**
+     * Starts the daemon without blocking (used by {@link #call} and by tests).
+     *
+     * @return the running parts
+     */
+    public Running start() {
+        Hypervisor hv = switch (hypervisor) {
+            case "test" -> new TestHypervisor(testMemoryMib, 8);
+            case "libxl" -> throw new CompartException(ErrorKind.HYPERVISOR, "the libxl backend is not available "
+                    + "in this build yet (xl-bindings exposes no libxl context API); use --hypervisor test");
+            default -> throw CompartException.invalidValue("unknown hypervisor %s: use libxl or test", hypervisor);
+        };
+        var store = new StateStore(stateDir);
+        Path poolDir = stateDir.resolve("pool");
+        try {
+            Files.createDirectories(poolDir);
+        } catch (java.io.IOException e) {
+            throw new CompartException(ErrorKind.STORAGE, "cannot create " + poolDir + ": " + e, e);
+        }
+        var pools = List.of(new Pool("varlibqubes", "file-reflink", Map.of("dir_path", poolDir.toString(),
+                "revisions_to_keep", "1")), new Pool("linux-kernel", "linux-kernel",
+                Map.of("dir_path", "/var/lib/qubes/vm-kernels")));
+        Inventory initial = Inventory.initial(pools, hv.hostInfo().totalMemoryMib());
+        if (importXml != null && !Files.exists(stateDir.resolve("system.json"))) {
+            var imported = QubesXmlImport.read(importXml, hv.hostInfo().totalMemoryMib());
+            imported.notes().forEach(n -> LOG.warn("import {}: {}", importXml, n));
+            initial = imported.inventory();
+        }
+        var loaded = store.load(initial);
+        loaded.broken().forEach(b -> LOG.error("qube {} is in error: {} ({})", b.name(), b.error(), b.file()));
+        var toolstack = new Toolstack(store, hv, loaded.inventory(),
+                loaded.broken().stream().map(StateStore.BrokenEntry::name).collect(Collectors.toSet()));
+        var server = new AdminServer(socket, new AdminApi(toolstack), toolstack.events());
+        LOG.info("compartd: {} qubes, hypervisor {}{}, state in {}", loaded.inventory().qubes().size(), hv.name(),
+                hv.name().equals("test") ? " (SIMULATED: no real domains are created)" : "", stateDir);
+        return new Running(toolstack, server);
+    }
+
+    @Override
+    public Integer call() {
+        Running running;
+        try {
+            running = start();
+        } catch (CompartException e) {
+            System.err.println("compartd: " + e.getMessage());
+            return 1;
+        }
+        var stop = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            running.close();
+            stop.countDown();
+        }));
+        try {
+            stop.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+}
