@@ -106,7 +106,7 @@ public final class Policy {
             String reason = first.toString();
             String log = Audit.prefix(request.service() + request.argument(), request.source(), request.target())
                     + " error loading policy: " + reason;
-            return new Resolution.Deny(first.location(), reason, true, Audit.escape(log));
+            return new Resolution.Deny(null, reason, true, Audit.escape(log));
         }
         return evaluator.evaluate(request, system, assumeYesForAsk);
     }

@@ -276,6 +276,7 @@ public final class PolicyLoader {
                     return;
                 }
                 Path target = resolve(policyDir, params.get(0));
+                if (badPath(target, params.get(0), file, lineNo)) return;
                 if (!Files.isRegularFile(target)) {
                     error(file, lineNo, "not a file: " + target, "create " + target + " or fix the path");
                     return;
@@ -288,6 +289,7 @@ public final class PolicyLoader {
                     return;
                 }
                 Path target = resolve(policyDir, params.get(0));
+                if (badPath(target, params.get(0), file, lineNo)) return;
                 if (!Files.isDirectory(target)) {
                     error(file, lineNo, "not a directory: " + target, "create " + target + " or fix the path");
                     return;
@@ -354,6 +356,7 @@ public final class PolicyLoader {
     private void includeServiceFile(Path base, String service, String argument, String path, String file,
                                     int lineNo) {
         Path target = resolve(base, path);
+        if (badPath(target, path, file, lineNo)) return;
         if (!Files.isRegularFile(target)) {
             error(file, lineNo, "not a file: " + target, "create " + target + " or fix the path");
             return;
@@ -423,8 +426,17 @@ public final class PolicyLoader {
 
     /** Python's {@code (base / path).resolve()}: absolute, symbolic links resolved where they exist. */
     static Path resolve(Path base, String path) {
-        Path p = base.resolve(path).toAbsolutePath().normalize();
-        return realPath(p);
+        try {
+            return realPath(base.resolve(path).toAbsolutePath().normalize());
+        } catch (java.nio.file.InvalidPathException e) {
+            return null;
+        }
+    }
+
+    private boolean badPath(Path resolved, String given, String file, int lineNo) {
+        if (resolved != null) return false;
+        error(file, lineNo, "invalid path: " + PyText.repr(given), "write a plain file system path");
+        return true;
     }
 
     private static Path realPath(Path p) {
