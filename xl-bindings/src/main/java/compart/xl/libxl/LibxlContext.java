@@ -830,7 +830,8 @@ public final class LibxlContext implements AutoCloseable {
         if (name == null) {
             return "unknown libxl error";
         }
-        return name.startsWith("ERROR_") ? name : "ERROR_" + name;
+        String upper = name.toUpperCase(java.util.Locale.ROOT);
+        return upper.startsWith("ERROR_") ? upper : "ERROR_" + upper;
     }
 
     private DomainInfo readDominfo(MemorySegment d) {

@@ -45,7 +45,7 @@ public final class LibxlJson {
     }
 
     /** Top-level action fields whose libxl default is {@code destroy} (absent from {@code to_json} output). */
-    private static final Set<String> DESTROY_BY_DEFAULT = Set.of("/on_poweroff", "/on_crash", "/on_watchdog");
+    private static final Set<String> DESTROY_BY_DEFAULT = Set.of("/on_poweroff", "/on_reboot", "/on_crash", "/on_watchdog");
 
     private LibxlJson() {
     }
