@@ -109,7 +109,7 @@ public final class AdminApi {
      */
     public byte[] handle(AdminRequest request) {
         var method = methods.get(request.method());
-        Topic topic = method == null ? Topic.GENERAL : method.topic();
+        Topic topic = Topic.GENERAL; // until the destination is resolved: an unknown qube is QubesVMNotFoundError
         try {
             if (method == null) {
                 if (NOT_IMPLEMENTED.contains(request.method()) || request.method().startsWith("admin.vm.device.")) {
@@ -128,6 +128,7 @@ public final class AdminApi {
                         + " are refused: the qrexec policy engine is not wired into compartd yet");
             }
             var dest = resolve(inv, request.dest());
+            topic = method.topic();
             if (Boolean.TRUE.equals(method.wantsArg()) && request.arg().isEmpty()) {
                 throw new CompartException(ErrorKind.PROTOCOL, "expected an argument");
             }

@@ -23,6 +23,8 @@ public final class ExceptionTypes {
                 case TAG -> "QubesTagNotFoundError";
                 case LABEL -> "QubesLabelNotFoundError";
                 case STORAGE -> "QubesException";
+                case CREATE_REMOVE -> e.getMessage().startsWith("Label does not exist") ? "QubesLabelNotFoundError"
+                        : "QubesVMNotFoundError";
                 default -> "QubesVMNotFoundError";
             };
             case ALREADY_EXISTS -> switch (topic) {

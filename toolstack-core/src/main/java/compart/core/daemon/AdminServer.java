@@ -114,6 +114,8 @@ public final class AdminServer implements AutoCloseable {
                 LOG.warn("request too long (over {} bytes): refused", AdminRequest.MAX_SIZE);
                 write(ch, AdminReply.exception("ProtocolError", "request too long: at most "
                         + AdminRequest.MAX_SIZE + " bytes"));
+                ch.shutdownOutput();
+                drain(ch);
                 return;
             }
             AdminRequest request;
@@ -149,6 +151,20 @@ public final class AdminServer implements AutoCloseable {
             return null;
         }
         return java.util.Arrays.copyOf(buf.array(), buf.position());
+    }
+
+    /** Reads and drops what the client still sends (up to 16 MiB), so it gets the reply instead of a reset. */
+    private static void drain(SocketChannel ch) throws IOException {
+        var buf = ByteBuffer.allocate(65536);
+        long total = 0;
+        while (total < 16L << 20) {
+            buf.clear();
+            int n = ch.read(buf);
+            if (n < 0) {
+                return;
+            }
+            total += n;
+        }
     }
 
     private static void write(SocketChannel ch, byte[] frame) throws IOException {
