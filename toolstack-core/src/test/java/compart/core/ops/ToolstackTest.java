@@ -1,0 +1,98 @@
+package compart.core.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import compart.core.hypervisor.test.TestHypervisor;
+import compart.core.model.Inventory;
+import compart.core.model.Pool;
+import compart.core.model.QubeClass;
+import compart.core.store.StateStore;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CompletionException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ToolstackTest {
+    @TempDir
+    Path dir;
+
+    Toolstack toolstack(TestHypervisor hv) {
+        var r = new Random(7);
+        var inv = Inventory.initial(List.of(new Pool("varlibqubes", "file-reflink", Map.of("dir_path", "/p"))), 0)
+                .withNewQube(QubeClass.TemplateVM, "fedora", "black", Optional.empty(), r)
+                .withNewQube(QubeClass.AppVM, "sys-net", "red", Optional.of("fedora"), r)
+                .withProperty("sys-net", "provides_network", "True")
+                .withNewQube(QubeClass.AppVM, "work", "blue", Optional.of("fedora"), r)
+                .withProperty("work", "netvm", "sys-net");
+        var store = new StateStore(dir);
+        return new Toolstack(store, hv, store.load(inv).inventory(), Set.of());
+    }
+
+    @Test
+    void startPlan_startsTheNetvmFirst_thenChecksMemoryVolumesCreatesPausedAndUnpauses() {
+        var tpl = toolstack(new TestHypervisor(4096, 2));
+        var steps = StartPlanner.plan(tpl.inventory(), "work", tpl::powerState);
+        assertThat(steps).extracting(s -> s.getClass().getSimpleName())
+                .containsExactly("StartNetvm", "CheckMemory", "PrepareVolumes", "CreatePaused", "Unpause");
+        var create = (Step.CreatePaused) steps.get(3);
+        assertThat(create.spec().type().name()).isEqualTo("PVH");
+        assertThat(create.spec().nics()).singleElement().extracting(n -> n.backend()).isEqualTo("sys-net");
+    }
+
+    @Test
+    void failedUnpause_destroysTheDomain_andLeavesTheQubeHalted() {
+        var hv = new TestHypervisor(4096, 2);
+        var ts = toolstack(hv);
+        ts.start("sys-net").join();
+        hv.failNext("unpause");
+        assertThatThrownBy(() -> ts.start("work").join()).isInstanceOf(CompletionException.class)
+                .hasMessageContaining("failed at step 'unpause work'")
+                .hasMessageContaining("rolled back: create domain work");
+        assertThat(ts.powerState("work")).isEqualTo(PowerState.Halted);
+        assertThat(hv.list()).extracting(d -> d.name()).containsExactly("sys-net");
+        assertThat(hv.calls()).containsSubsequence("createPaused work", "unpause work", "destroy work");
+        ts.start("work").join(); // and it can start afterwards
+        assertThat(ts.powerState("work")).isEqualTo(PowerState.Running);
+    }
+
+    @Test
+    void notEnoughMemory_isRefusedBeforeAnyDomainIsCreated() {
+        var hv = new TestHypervisor(500, 2);
+        var ts = toolstack(hv);
+        assertThatThrownBy(() -> ts.start("work").join()).hasMessageContaining("Not enough memory");
+        assertThat(hv.calls()).doesNotContain("createPaused work");
+    }
+
+    @Test
+    void shutdownWait_timesOut_whenTheGuestIgnoresIt() {
+        var hv = new TestHypervisor(4096, 2);
+        var ts = toolstack(hv);
+        ts.change(inv -> inv.withProperty("sys-net", "shutdown_timeout", "1"));
+        ts.start("sys-net").join();
+        hv.ignoreShutdown("sys-net");
+        assertThatThrownBy(() -> ts.shutdown("sys-net", false, true).join())
+                .hasMessageContaining("shutdown timed out");
+    }
+
+    @Test
+    void autoCleanupDispVm_isRemovedWhenItStops() throws Exception {
+        var hv = new TestHypervisor(4096, 2);
+        var ts = toolstack(hv);
+        ts.change(inv -> inv.withProperty("work", "template_for_dispvms", "True")
+                .withNewQube(QubeClass.DispVM, "disp1", "red", Optional.of("work"), new Random(1))
+                .withProperty("disp1", "auto_cleanup", "True"));
+        ts.start("disp1").join();
+        ts.shutdown("disp1", false, true).join();
+        // the removal is queued on disp1's queue when its death is reported: wait for it (bounded)
+        for (int i = 0; i < 500 && ts.inventory().find("disp1").isPresent(); i++) {
+            Thread.sleep(10);
+        }
+        assertThat(ts.inventory().find("disp1")).isEmpty();
+    }
+}
