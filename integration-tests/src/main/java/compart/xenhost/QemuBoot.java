@@ -77,7 +77,7 @@ public final class QemuBoot {
                             state.result = Integer.parseInt(m.group(1));
                             state.resultAt = System.nanoTime();
                         }
-                    } else if (isGuestTrouble(line) || (testsRunning && !line.startsWith("(XEN)"))) {
+                    } else if (isGuestTrouble(line) || (testsRunning && isTestOutput(line))) {
                         echo.accept(line);
                     }
                 }
@@ -108,6 +108,15 @@ public final class QemuBoot {
         int exit = timedOut ? -1 : qemu.exitValue();
         return new Outcome(state.result == null ? OptionalInt.empty() : OptionalInt.of(state.result), timedOut, exit,
                 state.ready, Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    /**
+     * While the tests run, the console carries their output but also Xen's log ({@code (XEN) ...}) and the
+     * debug port of HVM guests ({@code (d1) ...}, SeaBIOS); only the first is worth the build output. The hvc
+     * console ends lines with CR CR LF, which reads as an extra empty line each: those are dropped too.
+     */
+    static boolean isTestOutput(String line) {
+        return !line.isBlank() && !line.startsWith("(XEN)") && !line.matches("^\\(d\\d+\\).*");
     }
 
     /** Xen's messages about guests that went wrong: shown even though Xen's log is otherwise not. */

@@ -17,9 +17,10 @@ import java.util.Optional;
  * @param timeout        deadline of the QEMU run
  * @param includePattern class-name pattern of the in-dom0 tests
  * @param skipReason     why the run is skipped (-DskipTests, -DskipITs, -Dmaven.test.skip), if it is
+ * @param ci             running in CI ({@code CI=true}): missing prerequisites fail the build instead of skipping
  */
 public record RunSettings(Path target, Path jdk, Path cache, String mirror, Duration timeout,
-                          String includePattern, Optional<String> skipReason) {
+                          String includePattern, Optional<String> skipReason, boolean ci) {
 
     private static final List<String> SKIP_FLAGS = List.of("-DskipTests", "-DskipITs", "-Dmaven.test.skip");
 
@@ -54,7 +55,8 @@ public record RunSettings(Path target, Path jdk, Path cache, String mirror, Dura
                 values.getOrDefault("mirror", "http://deb.debian.org/debian"),
                 Duration.ofMinutes(Long.parseLong(values.getOrDefault("timeout.minutes", "40"))),
                 values.getOrDefault("include", "^.+IT$"),
-                skip);
+                skip,
+                "true".equalsIgnoreCase(env.getOrDefault("CI", "")));
     }
 
     private static String required(Map<String, String> values, String key) {
