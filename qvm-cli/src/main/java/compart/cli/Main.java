@@ -80,7 +80,7 @@ public final class Main {
         PrintWriter err = cli.getErr();
         CommandLine.Help help = cli.getHelp();
         err.print(help.synopsisHeading() + help.synopsis(help.synopsisHeadingLength()));
-        err.println(cli.getCommandName() + ": error: " + message);
+        err.println(cli.getCommandSpec().qualifiedName() + ": error: " + message);
         err.flush();
         return USAGE;
     }
