@@ -1,8 +1,12 @@
 package compart.policy;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import java.util.LinkedHashMap;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
 import java.io.IOException;
@@ -20,8 +24,8 @@ import java.util.Set;
  * {@code {"vms": [{"name": "NAME", ...}]}}. Unknown keys are ignored; dom0 is added when absent.
  */
 public final class SystemInfoJson {
-    private static final ObjectMapper MAPPER = new ObjectMapper()
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    private static final JsonFactory FACTORY = JsonFactory.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
     private SystemInfoJson() {
     }
@@ -32,22 +36,22 @@ public final class SystemInfoJson {
      * @throws CompartException INVALID_VALUE when it is not JSON of that shape
      */
     public static SystemInfo read(InputStream in, String name) {
-        JsonNode root;
-        try {
-            root = MAPPER.readTree(in);
+        Object root;
+        try (JsonParser p = FACTORY.createParser(in)) {
+            p.nextToken();
+            root = value(p);
+            if (p.nextToken() != null) throw new JsonParseException(p, "trailing data after the JSON value");
         } catch (IOException e) {
-            throw new CompartException(ErrorKind.INVALID_VALUE,
-                    "system info " + name + " is not valid JSON: " + (e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage())
-                            + "; give {\"domains\": {\"NAME\": {...}}} as internal.GetSystemInfo answers", e);
+            String why = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.toString();
+            throw new CompartException(ErrorKind.INVALID_VALUE, "system info " + name + " is not valid JSON: " + why
+                    + "; give {\"domains\": {\"NAME\": {...}}} as internal.GetSystemInfo answers", e);
         }
         List<Qube> qubes = new ArrayList<>();
-        if (root != null && root.path("domains").isObject()) {
-            for (Map.Entry<String, JsonNode> e : root.get("domains").properties()) {
-                qubes.add(qube(e.getKey(), e.getValue(), name));
-            }
-        } else if (root != null && root.path("vms").isArray()) {
-            for (JsonNode vm : root.get("vms")) {
-                String n = text(vm, "name");
+        if (root instanceof Map<?, ?> m && m.get("domains") instanceof Map<?, ?> domains) {
+            for (Map.Entry<?, ?> e : domains.entrySet()) qubes.add(qube((String) e.getKey(), e.getValue(), name));
+        } else if (root instanceof Map<?, ?> m && m.get("vms") instanceof List<?> vms) {
+            for (Object vm : vms) {
+                String n = vm instanceof Map<?, ?> v ? text(v, "name") : null;
                 if (n == null || n.isEmpty()) {
                     throw CompartException.invalidValue(
                             "system info %s: an entry of \"vms\" has no \"name\": give every qube its name", name);
@@ -61,26 +65,63 @@ public final class SystemInfoJson {
         return SystemInfo.of(qubes);
     }
 
-    private static Qube qube(String qubeName, JsonNode n, String source) {
-        if (!n.isObject()) {
+    /** Reads the value at the current token: Map, List, String, Boolean, Number or null. */
+    private static Object value(JsonParser p) throws IOException {
+        JsonToken t = p.currentToken();
+        if (t == null) throw new JsonParseException(p, "no JSON value");
+        switch (t) {
+            case START_OBJECT -> {
+                Map<String, Object> m = new LinkedHashMap<>();
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String key = p.currentName();
+                    p.nextToken();
+                    m.put(key, value(p));
+                }
+                return m;
+            }
+            case START_ARRAY -> {
+                List<Object> l = new ArrayList<>();
+                while (p.nextToken() != JsonToken.END_ARRAY) l.add(value(p));
+                return l;
+            }
+            case VALUE_STRING -> {
+                return p.getText();
+            }
+            case VALUE_TRUE, VALUE_FALSE -> {
+                return t == JsonToken.VALUE_TRUE;
+            }
+            case VALUE_NULL -> {
+                return null;
+            }
+            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> {
+                return p.getText();
+            }
+            default -> throw new JsonParseException(p, "unexpected " + t);
+        }
+    }
+
+    private static Qube qube(String qubeName, Object entry, String source) {
+        if (!(entry instanceof Map<?, ?> n)) {
             throw CompartException.invalidValue("system info %s: the entry of qube '%s' is not an object",
                     source, qubeName);
         }
         Set<String> tags = new LinkedHashSet<>();
-        for (JsonNode t : n.path("tags")) tags.add(t.asText());
+        if (n.get("tags") instanceof List<?> l) {
+            for (Object t : l) if (t != null) tags.add(t.toString());
+        }
+        boolean dom0 = "dom0".equals(qubeName);
         String type = text(n, "type");
-        if (type == null && "dom0".equals(qubeName)) type = "AdminVM";
         String power = text(n, "power_state");
-        if (power == null && "dom0".equals(qubeName)) power = "Running";
         String uuid = text(n, "uuid");
-        if (uuid == null && "dom0".equals(qubeName)) uuid = SystemInfo.DOM0_UUID;
-        return new Qube(qubeName, type, tags, n.path("template_for_dispvms").asBoolean(false),
-                text(n, "default_dispvm"), power, uuid, n.path("internal").asBoolean(false), text(n, "guivm"),
-                text(n, "relayvm"), text(n, "transport_rpc"));
+        return new Qube(qubeName, type == null && dom0 ? "AdminVM" : type, tags, Boolean.TRUE.equals(
+                n.get("template_for_dispvms")), text(n, "default_dispvm"),
+                power == null && dom0 ? "Running" : power, uuid == null && dom0 ? SystemInfo.DOM0_UUID : uuid,
+                Boolean.TRUE.equals(n.get("internal")), text(n, "guivm"), text(n, "relayvm"),
+                text(n, "transport_rpc"));
     }
 
-    private static String text(JsonNode n, String key) {
-        JsonNode v = n.get(key);
-        return v == null || v.isNull() ? null : v.asText();
+    private static String text(Map<?, ?> n, String key) {
+        Object v = n.get(key);
+        return v == null ? null : v.toString();
     }
 }

@@ -101,7 +101,7 @@ public final class PolicyLoader {
     public static LoadedPolicy loadText(String text, String name, Path baseDir) {
         PolicyLoader l = new PolicyLoader(List.of(), null);
         l.policyDir = baseDir;
-        l.readLines(splitLines(text.getBytes(StandardCharsets.UTF_8)), name, false, null, null);
+        l.readBytes(text.getBytes(StandardCharsets.UTF_8), name, false, null, null);
         return l.result();
     }
 
@@ -202,7 +202,7 @@ public final class PolicyLoader {
         inputs.add(file);
         reading.push(real);
         try {
-            readLines(splitLines(bytes), shownName, serviceMode, service, argument);
+            readBytes(bytes, shownName, serviceMode, service, argument);
         } finally {
             reading.pop();
         }
@@ -217,19 +217,53 @@ public final class PolicyLoader {
         return String.join(" -> ", loop);
     }
 
-    private void readLines(List<byte[]> lines, String file, boolean serviceMode, String service, String argument) {
-        int lineNo = 0;
-        for (byte[] raw : lines) {
-            lineNo++;
-            String text;
-            try {
-                text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(raw)).toString();
-            } catch (CharacterCodingException e) {
-                diagnostics.add(new Diagnostic(file, lineNo, "line is not valid UTF-8 text",
-                        "save the file as UTF-8 (policy files are plain text)"));
-                continue;
+    /** Reads a whole file's bytes: decoded at once when valid UTF-8, line by line (to name the bad line) if not. */
+    private void readBytes(byte[] bytes, String file, boolean serviceMode, String service, String argument) {
+        String all;
+        try {
+            all = strictUtf8(bytes);
+        } catch (CharacterCodingException e) {
+            readLines(splitLines(bytes), file, serviceMode, service, argument);
+            return;
+        }
+        List<String> lines = new ArrayList<>();
+        int start = 0;
+        int n = all.length();
+        for (int i = 0; i < n; i++) {
+            char c = all.charAt(i);
+            if (c == '\n' || c == '\r') {
+                lines.add(all.substring(start, i));
+                if (c == '\r' && i + 1 < n && all.charAt(i + 1) == '\n') i++;
+                start = i + 1;
             }
+        }
+        if (start < n) lines.add(all.substring(start));
+        readText(lines, file, serviceMode, service, argument);
+    }
+
+    private static String strictUtf8(byte[] raw) throws CharacterCodingException {
+        return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(raw)).toString();
+    }
+
+    private void readLines(List<byte[]> lines, String file, boolean serviceMode, String service, String argument) {
+        List<String> texts = new ArrayList<>(lines.size());
+        for (byte[] raw : lines) {
+            try {
+                texts.add(strictUtf8(raw));
+            } catch (CharacterCodingException e) {
+                diagnostics.add(new Diagnostic(file, texts.size() + 1, "line is not valid UTF-8 text",
+                        "save the file as UTF-8 (policy files are plain text)"));
+                texts.add("");
+            }
+        }
+        readText(texts, file, serviceMode, service, argument);
+    }
+
+    private void readText(List<String> lines, String file, boolean serviceMode, String service, String argument) {
+        int lineNo = 0;
+        for (String text : lines) {
+            lineNo++;
             String line = PyText.strip(text);
             if (line.isEmpty() || line.charAt(0) == '#') continue;
             if (serviceMode) {

@@ -28,14 +28,12 @@ public final class TokenParser {
             new Prefix("@dispvm:", QubeToken.DispVmOf::new),
             new Prefix("@dispvm:@tag:", QubeToken.DispVmTagged::new));
 
-    /** A sample of each prefixed kind, to ask whether the kind is legal in a column. */
-    private static boolean prefixAllowed(String prefix, Column column) {
-        return switch (prefix) {
-            case "@type:" -> new QubeToken.TypeOf("x").allowedIn(column);
-            case "@tag:" -> new QubeToken.Tagged("x").allowedIn(column);
-            case "@dispvm:" -> new QubeToken.DispVmOf("x").allowedIn(column);
-            default -> new QubeToken.DispVmTagged("x").allowedIn(column);
-        };
+    private static final List<QubeToken> PREFIX_SAMPLES = List.of(new QubeToken.TypeOf("x"),
+            new QubeToken.Tagged("x"), new QubeToken.DispVmOf("x"), new QubeToken.DispVmTagged("x"));
+
+    /** Whether the kind of the i-th prefix is legal in a column (asked of a sample token of that kind). */
+    private static boolean prefixAllowed(int i, Column column) {
+        return PREFIX_SAMPLES.get(i).allowedIn(column);
     }
 
     /** Thrown inside the parser only, to carry a {@link SyntaxProblem} to the line that is being read. */
@@ -63,8 +61,9 @@ public final class TokenParser {
         for (QubeToken t : EXACT) {
             if (t.allowedIn(column) && t.text().equals(text)) return t;
         }
-        for (Prefix p : PREFIXES) {
-            if (!prefixAllowed(p.prefix(), column) || !text.startsWith(p.prefix())) continue;
+        for (int i = 0; i < PREFIXES.size(); i++) {
+            Prefix p = PREFIXES.get(i);
+            if (!text.startsWith(p.prefix()) || !prefixAllowed(i, column)) continue;
             String value = text.substring(p.prefix().length());
             if (value.isEmpty()) {
                 throw new Failure("invalid empty " + p.prefix() + " token: " + PyText.repr(text),
