@@ -27,7 +27,7 @@ public final class DedupCommand implements Callable<Integer> {
             description = "block size compared and shared, a power of two from 4096 (default: ${DEFAULT-VALUE})")
     int blockSize;
 
-    @Option(names = "--threads", paramLabel = "N", description = "hashing threads (default: number of processors)")
+    @Option(names = "--threads", paramLabel = "N", description = "reading and hashing threads (default: 1, best for one disk)")
     Integer threads;
 
     @Option(names = "--json", description = "print one JSON object: scanned_bytes, deduped_bytes, skipped_shared_bytes, seconds")
@@ -38,6 +38,9 @@ public final class DedupCommand implements Callable<Integer> {
 
     @Option(names = {"-q", "--quiet"}, description = "no progress on stderr")
     boolean quiet;
+
+    @Option(names = {"-v", "--verbose"}, description = "print when each phase ends, on stderr")
+    boolean verbose;
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new DedupCommand()).execute(args));
@@ -59,9 +62,19 @@ public final class DedupCommand implements Callable<Integer> {
                 }
             }
         } : Deduplicator.Progress.NONE;
+        if (verbose) {
+            long start = System.nanoTime();
+            Deduplicator.Progress inner = progress;
+            progress = (phase, done, total) -> {
+                inner.update(phase, done, total);
+                if (done == total) {
+                    err.printf(Locale.ROOT, "%n%s done at %.3f s%n", phase, (System.nanoTime() - start) / 1e9);
+                }
+            };
+        }
         try {
             DedupOptions options = new DedupOptions(blockSize, hashFile,
-                    threads != null ? threads : Runtime.getRuntime().availableProcessors());
+                    threads != null ? threads : 1);
             DedupReport r = new Deduplicator(options, progress).run(paths);
             if (tty) {
                 err.println();

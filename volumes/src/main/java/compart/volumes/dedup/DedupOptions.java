@@ -8,7 +8,7 @@ import java.nio.file.Path;
  *
  * @param blockSize the unit compared and shared, a power of two from 4 KiB to 16 MiB (default 128 KiB)
  * @param hashFile  where the block hashes are kept between runs (an H2 MVStore file), or null for none
- * @param threads   hashing threads (default: the number of processors)
+ * @param threads   reading and hashing threads (default 1: one sequential reader is fastest on one disk)
  */
 public record DedupOptions(int blockSize, Path hashFile, int threads) {
     /** The default block size, 128 KiB. */
@@ -25,6 +25,6 @@ public record DedupOptions(int blockSize, Path hashFile, int threads) {
 
     /** @return the defaults, keeping hashes in {@code hashFile} (null: keep none) */
     public static DedupOptions defaults(Path hashFile) {
-        return new DedupOptions(DEFAULT_BLOCK_SIZE, hashFile, Runtime.getRuntime().availableProcessors());
+        return new DedupOptions(DEFAULT_BLOCK_SIZE, hashFile, 1);
     }
 }

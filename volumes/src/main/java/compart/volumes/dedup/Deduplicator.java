@@ -14,8 +14,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
@@ -41,7 +39,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Design. (1) Every file is split into fixed blocks ({@link DedupOptions#blockSize()}); a file whose inode,
  * size, mtime and ctime match the hash store keeps its stored block hashes, the others are read and hashed in
- * parallel (SHA-256, first 128 bits), skipping holes, and reading a block that shares its physical location with
+ * parallel ({@link BlockHash}), skipping holes, and reading a block that shares its physical location with
  * one already hashed in this run only once (FIEMAP) — so snapshots and clones are not reread. (2) Blocks are
  * then grouped by hash; the first block seen is canonical; a later block that already lives at the canonical
  * block's physical location is counted as already shared and left alone; the others are merged with
@@ -246,49 +244,46 @@ public final class Deduplicator {
 
     private void hashRange(FileState f, int from, int to, AtomicLong done, AtomicLong read, long total) {
         int bs = options.blockSize();
-        MessageDigest md = sha256();
-        ByteBuffer buf = ByteBuffer.allocateDirect(bs);
+        int perRead = Math.max(1, (4 << 20) / bs); // read up to 4 MiB at once: the disk prefers large reads
+        long[] h = new long[2];
+        ByteBuffer buf = ByteBuffer.allocateDirect(perRead * bs);
         try (FileChannel ch = FileChannel.open(f.path, StandardOpenOption.READ)) {
-            for (int b = from; b < to; b++) {
-                long off = (long) b * bs;
-                long d2 = done.addAndGet(bs);
-                if ((d2 & ((64L << 20) - 1)) < bs) {
-                    progress.update("hash", d2, total);
-                }
-                if (f.skip.get(b) || (f.extentAt(off) == null && !f.anyDataIn(off, bs))) {
+            int b = from;
+            while (b < to) {
+                if (!wanted(f, b, bs)) {
+                    b++;
                     continue; // an alias of a block hashed elsewhere, or a hole
                 }
-                buf.clear();
+                int end = b + 1;
+                while (end < to && end - b < perRead && wanted(f, end, bs)) {
+                    end++;
+                }
+                long off = (long) b * bs;
+                buf.clear().limit((end - b) * bs);
                 while (buf.hasRemaining()) {
                     if (ch.read(buf, off + buf.position()) < 0) {
                         break;
                     }
                 }
-                buf.flip();
-                if (buf.remaining() < bs) {
-                    continue; // the file shrank while we read it
+                int got = buf.position() / bs;
+                for (int i = 0; i < got; i++) {
+                    buf.limit((i + 1) * bs).position(i * bs);
+                    BlockHash.hash(buf, h);
+                    f.setHash(b + i, h[0], h[0] == 0 && h[1] == 0 ? 1 : h[1]);
                 }
-                md.update(buf);
-                byte[] d = md.digest();
-                long hi = ByteBuffer.wrap(d, 0, 8).getLong();
-                long lo = ByteBuffer.wrap(d, 8, 8).getLong();
-                if (hi == 0 && lo == 0) {
-                    lo = 1;
-                }
-                f.setHash(b, hi, lo);
-                read.addAndGet(bs);
+                read.addAndGet((long) got * bs);
+                long d2 = done.addAndGet((long) (end - b) * bs);
+                progress.update("hash", d2, total);
+                b = end;
             }
         } catch (IOException ex) {
             throw new CompartException(ErrorKind.STORAGE, "cannot read " + f.path + ": " + ex, ex);
         }
     }
 
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+    private static boolean wanted(FileState f, int b, int bs) {
+        long off = (long) b * bs;
+        return !f.skip.get(b) && (f.extentAt(off) != null || f.anyDataIn(off, bs));
     }
 
     private static List<Extent> extents(Path p, boolean sync) {
