@@ -2,10 +2,11 @@
 module compart.policy {
     requires transitive compart.errors;
     requires org.slf4j;
-    requires com.fasterxml.jackson.databind;
+    requires com.fasterxml.jackson.core;
     requires info.picocli;
 
     exports compart.policy;
 
     opens compart.policy.cli to info.picocli;
+    opens compart.policy.daemon to info.picocli;
 }

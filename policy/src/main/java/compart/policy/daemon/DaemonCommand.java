@@ -1,0 +1,71 @@
+package compart.policy.daemon;
+
+import compart.policy.LivePolicy;
+import compart.policy.SystemInfo;
+import compart.policy.cli.Commands;
+import compart.policy.parse.PolicyLoader;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Supplier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code qrexec-policy-daemon}: serves the Qubes policy daemon protocol until killed. */
+@Command(name = "qrexec-policy-daemon", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Answer the qrexec daemon's policy requests on a unix socket, with the policy files "
+                + "watched and reloaded when they change.",
+                "Every decision is logged on stderr as 'qrexec: SERVICE+ARG: SOURCE -> TARGET: ...'."})
+public final class DaemonCommand implements Callable<Integer> {
+
+    @Option(names = "--socket", paramLabel = "PATH", defaultValue = "/run/qubes/policy.sock",
+            description = "the socket to serve (default: ${DEFAULT-VALUE}), made mode 0660")
+    Path socket;
+
+    @Option(names = "--policy-dir", paramLabel = "DIR",
+            description = "a policy directory; repeat for more, the first having a file name wins "
+                    + "(default: /run/qubes/policy.d then /etc/qubes/policy.d)")
+    List<Path> policyDirs = new ArrayList<>();
+
+    @Option(names = "--legacy-dir", paramLabel = "DIR",
+            description = "the R4.0 policy that !compat-4.0 reads (default: /etc/qubes-rpc/policy)")
+    Path legacyDir;
+
+    @Option(names = "--system", paramLabel = "FILE",
+            description = "read the qubes from this JSON file (internal.GetSystemInfo shape) instead of asking "
+                    + "the admin daemon")
+    Path systemFile;
+
+    @Option(names = "--qubesd-socket", paramLabel = "PATH", defaultValue = "/var/run/qubesd.internal.sock",
+            description = "the admin daemon's internal socket for internal.GetSystemInfo (default: ${DEFAULT-VALUE})")
+    Path qubesd;
+
+    @Option(names = "--stall-timeout", paramLabel = "MILLIS", defaultValue = "5000",
+            description = "drop a client that has not sent its whole request after this long (default: ${DEFAULT-VALUE})")
+    long stallMillis;
+
+    @Override
+    public Integer call() throws Exception {
+        List<Path> dirs = policyDirs.isEmpty()
+                ? List.of(PolicyLoader.RUN_POLICY_DIR, PolicyLoader.ETC_POLICY_DIR) : policyDirs;
+        Supplier<SystemInfo> system = systemFile != null ? SystemInfoSource.file(systemFile)
+                : SystemInfoSource.qubesd(qubesd);
+        try (LivePolicy live = new LivePolicy(dirs, legacyDir);
+             PolicyDaemon daemon = new PolicyDaemon(socket, live::current, system, Duration.ofMillis(stallMillis))) {
+            System.err.println("qrexec-policy-daemon: serving " + socket + " with " + live.current().ruleCount()
+                    + " rules" + (live.current().valid() ? "" : " (policy has errors: every call is denied)"));
+            CountDownLatch stop = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
+            stop.await();
+        }
+        return 0;
+    }
+
+    /** Runs the daemon. */
+    public static void main(String[] args) {
+        System.exit(Commands.run(new DaemonCommand(), args));
+    }
+}
