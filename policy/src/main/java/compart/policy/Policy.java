@@ -23,7 +23,11 @@ import org.slf4j.LoggerFactory;
 public final class Policy {
     /** The logger every decision is written to, one line each. */
     public static final String AUDIT_LOGGER = "compart.policy.audit";
-    private static final Logger AUDIT = LoggerFactory.getLogger(AUDIT_LOGGER);
+
+    /** Created on first use, so that tools that only evaluate never start a logging back end. */
+    private static final class AuditLog {
+        static final Logger LOG = LoggerFactory.getLogger(AUDIT_LOGGER);
+    }
 
     private final List<Diagnostic> diagnostics;
     private final Evaluator evaluator;
@@ -104,8 +108,8 @@ public final class Policy {
         if (!diagnostics.isEmpty()) {
             Diagnostic first = diagnostics.getFirst();
             String reason = first.toString();
-            String log = Audit.prefix(request.service() + request.argument(), request.source(), request.target())
-                    + " error loading policy: " + reason;
+            String log = Audit.prefix(request.service() + request.argument(), request.source(),
+                    request.target()) + " error loading policy: " + reason;
             return new Resolution.Deny(null, reason, true, Audit.escape(log));
         }
         return evaluator.evaluate(request, system, assumeYesForAsk);
@@ -114,11 +118,17 @@ public final class Policy {
     /** Like {@link #evaluate(Request, SystemInfo, boolean)}, and writes the audit line to {@value #AUDIT_LOGGER}. */
     public Resolution decide(Request request, SystemInfo system, boolean assumeYesForAsk) {
         Resolution r = evaluate(request, system, assumeYesForAsk);
-        switch (r) {
-            case Resolution.Deny d when d.log().contains(" error loading policy: ") -> AUDIT.error(d.log());
-            default -> AUDIT.info(r.log());
-        }
+        audit(r.log());
         return r;
+    }
+
+    /**
+     * Writes one audit line to {@value #AUDIT_LOGGER}: at error level for a policy that failed to load (as Qubes
+     * does), info otherwise. The line must already be escaped (as {@link Resolution#log()} is).
+     */
+    public static void audit(String line) {
+        if (line.contains(": error loading policy: ")) AuditLog.LOG.error(line);
+        else AuditLog.LOG.info(line);
     }
 
     /** Reference check for tests: the first matching rule found by a plain scan and by the index. */

@@ -7,7 +7,8 @@ import java.util.Objects;
  * The outcome of deciding one call: a value, never an exception.
  *
  * <p>{@link #rule()} is {@code FILE:LINE} of the rule that decided ({@code FILE:None} for the implicit denies
- * of {@code !compat-4.0}), or null when no rule did (no match, a malformed request). {@link #log()} is the
+ * of {@code !compat-4.0}), or null when no rule did (no match, a malformed request, a policy that failed to
+ * load: the reason then names the first problem's {@code FILE:LINE}). {@link #log()} is the
  * audit line in Qubes' journal format, with untrusted text escaped. {@link #wire()} is what the policy daemon
  * answers the qrexec daemon.
  */

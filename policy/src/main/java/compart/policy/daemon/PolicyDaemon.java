@@ -162,20 +162,23 @@ public final class PolicyDaemon implements AutoCloseable {
     /** The answer the Python daemon gives for the same request, and the audit line. */
     String answer(DaemonRequest r) {
         SystemInfo sys = system.get();
-        Resolution res = policy.get().decide(r.request(), sys, r.assumeYesForAsk());
-        return switch (res) {
+        Resolution res = policy.get().evaluate(r.request(), sys, r.assumeYesForAsk());
+        String line = res.log();
+        String answer = switch (res) {
             case Resolution.Allow a -> r.justEvaluate() ? "result=allow" : a.wire();
             case Resolution.Deny d -> "result=deny";
             case Resolution.Ask a -> {
                 if (!r.justEvaluate()) {
-                    LOG.info("{}", Audit.escape(Audit.prefix(r.request().service() + r.request().argument(),
+                    line = Audit.escape(Audit.prefix(r.request().service() + r.request().argument(),
                             r.request().source(), r.request().target())
                             + " denied: ask needs the policy agent of the caller's GUI qube, which this daemon "
-                            + "does not reach"));
+                            + "does not reach (" + a.rule() + ")");
                 }
                 yield "result=deny";
             }
         };
+        Policy.audit(line);
+        return answer;
     }
 
     private static void closeQuietly(SocketChannel c) {
