@@ -174,6 +174,9 @@ class PolicyDaemonTest {
             ByteBuffer b = ByteBuffer.allocate(16);
             assertThat(staller.read(b)).as("the daemon closes the stalled connection").isEqualTo(-1);
         }
+        // the serving thread counts the drop just after closing the connection
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (daemon.dropped() == 0 && System.nanoTime() < deadline) Thread.onSpinWait();
         assertThat(daemon.dropped()).isEqualTo(1);
     }
 
