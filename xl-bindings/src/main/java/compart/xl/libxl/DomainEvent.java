@@ -12,7 +12,7 @@ public sealed interface DomainEvent {
     /** @return the domain the event is about */
     int domid();
 
-    /** @return the domain's uuid */
+    /** @return the domain's uuid (as it was when the watch was registered: libxl's own events carry none) */
     UUID uuid();
 
     /** The guest shut down (powered off, rebooted, crashed, ...); it still exists until destroyed. */

@@ -10,7 +10,8 @@ import java.util.UUID;
  * @param domid          the domain id (0 = Domain-0)
  * @param uuid           the domain's handle
  * @param name           the name in xenstore; empty when the domain has none (being created or destroyed)
- * @param type           PV, PVH or HVM
+ * @param type           PV, PVH or HVM (libxl_dominfo says HVM for PVH; the type is then read from xenstore
+ *                       {@code /libxl/<domid>/type}, where libxl records it)
  * @param running        currently running on a CPU
  * @param blocked        waiting for an event
  * @param paused         paused by the toolstack

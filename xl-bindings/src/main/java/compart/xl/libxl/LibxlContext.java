@@ -5,6 +5,7 @@ import compart.errors.ErrorKind;
 import compart.xl.foreign.LibcNative;
 import compart.xl.foreign.NativeLibrary;
 import compart.xl.foreign.ToolLogger;
+import compart.xl.xenstore.XenStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -97,7 +98,12 @@ public final class LibxlContext implements AutoCloseable {
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private boolean closed; // guarded by lifecycle's write lock
     private volatile String disaster;
-    private final Map<Long, Consumer<DomainEvent>> listeners = new ConcurrentHashMap<>();
+    private final Map<Long, Listener> listeners = new ConcurrentHashMap<>();
+    private XenStore xenstore; // guarded by this; opened on first need, to tell PVH from HVM
+
+    /** A watch's listener and the domain's uuid (libxl's death events carry a nil uuid). */
+    private record Listener(Consumer<DomainEvent> consumer, UUID uuid) {
+    }
     private final AtomicLong nextUser = new AtomicLong(1);
     private final AtomicBoolean stopping = new AtomicBoolean();
     private Thread eventThread; // guarded by this
@@ -541,7 +547,9 @@ public final class LibxlContext implements AutoCloseable {
     public DomainWatch watch(int domid, Consumer<DomainEvent> listener) {
         java.util.Objects.requireNonNull(listener, "listener");
         long user = nextUser.getAndIncrement();
-        listeners.put(user, listener);
+        UUID uuid = domainInfo(domid).map(DomainInfo::uuid).orElseThrow(() -> CompartException.notFound(
+                "cannot watch domain %d: it does not exist (xl list)", domid));
+        listeners.put(user, new Listener(listener, uuid));
         MemorySegment evgen;
         try {
             evgen = call(() -> {
@@ -650,12 +658,12 @@ public final class LibxlContext implements AutoCloseable {
                     lifecycle.readLock().unlock();
                 }
                 for (int i = 0; i < happened.size(); i++) {
-                    Consumer<DomainEvent> listener = listeners.get(users.get(i));
+                    Listener listener = listeners.get(users.get(i));
                     if (listener == null) {
                         continue;
                     }
                     try {
-                        listener.accept(happened.get(i));
+                        listener.consumer().accept(withUuid(happened.get(i), listener.uuid()));
                     } catch (RuntimeException e) {
                         LOG.error("domain event listener failed on {}", happened.get(i), e);
                     }
@@ -664,6 +672,16 @@ public final class LibxlContext implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             LOG.error("libxl event thread stopped", e);
         }
+    }
+
+    private static DomainEvent withUuid(DomainEvent event, UUID uuid) {
+        if (!event.uuid().equals(new UUID(0, 0))) {
+            return event;
+        }
+        return switch (event) {
+            case DomainEvent.Shutdown s -> new DomainEvent.Shutdown(s.domid(), uuid, s.reason());
+            case DomainEvent.Death d -> new DomainEvent.Death(d.domid(), uuid);
+        };
     }
 
     private static Optional<DomainEvent> decode(MemorySegment event) {
@@ -722,6 +740,11 @@ public final class LibxlContext implements AutoCloseable {
             closed = true;
             listeners.clear();
             libxl_ctx_free(ctx);
+            synchronized (this) {
+                if (xenstore != null) {
+                    xenstore.close();
+                }
+            }
             BY_ADDRESS.remove(ctx.address());
             LOG.debug("libxl ctx {} freed", Long.toHexString(ctx.address()));
         } finally {
@@ -840,7 +863,7 @@ public final class LibxlContext implements AutoCloseable {
         MemorySegment raw = libxl_domid_to_name(ctx, domid);
         name = Optional.ofNullable(takeString(raw)).orElse("");
         return new DomainInfo(domid, uuidAt(d, DOMINFO_UUID), name,
-                DomainType.of(d.get(JAVA_INT, DOMINFO_TYPE)),
+                refineType(domid, DomainType.of(d.get(JAVA_INT, DOMINFO_TYPE))),
                 d.get(JAVA_BOOLEAN, DOMINFO_RUNNING), d.get(JAVA_BOOLEAN, DOMINFO_BLOCKED),
                 d.get(JAVA_BOOLEAN, DOMINFO_PAUSED), d.get(JAVA_BOOLEAN, DOMINFO_SHUTDOWN),
                 d.get(JAVA_BOOLEAN, DOMINFO_DYING), d.get(JAVA_BOOLEAN, DOMINFO_NEVER_STOP),
@@ -848,6 +871,31 @@ public final class LibxlContext implements AutoCloseable {
                 d.get(JAVA_LONG, DOMINFO_CURRENT), d.get(JAVA_LONG, DOMINFO_MAX), d.get(JAVA_LONG, DOMINFO_OUTSTANDING),
                 d.get(JAVA_LONG, DOMINFO_CPU_TIME), d.get(JAVA_INT, DOMINFO_VCPU_MAX_ID),
                 d.get(JAVA_INT, DOMINFO_VCPU_ONLINE), d.get(JAVA_INT, DOMINFO_CPUPOOL));
+    }
+
+    /**
+     * libxl_dominfo says HVM for PVH guests too (both are hardware containers); libxl itself keeps the real type in
+     * xenstore at {@code /libxl/<domid>/type}, as {@code libxl__domain_type} reads it.
+     */
+    private DomainType refineType(int domid, DomainType reported) {
+        if (reported != DomainType.HVM) {
+            return reported;
+        }
+        try {
+            XenStore xs;
+            synchronized (this) {
+                if (xenstore == null) {
+                    xenstore = XenStore.open();
+                }
+                xs = xenstore;
+            }
+            return xs.read("/libxl/" + domid + "/type")
+                    .map(t -> DomainType.valueOf(t.strip().toUpperCase(java.util.Locale.ROOT)))
+                    .orElse(reported);
+        } catch (CompartException | IllegalArgumentException e) {
+            LOG.warn("cannot read the type of domain {} from xenstore, reporting {}: {}", domid, reported, e.getMessage());
+            return reported;
+        }
     }
 
     private static UUID uuidAt(MemorySegment s, long offset) {
