@@ -15,6 +15,7 @@ module compart.core {
     exports compart.core.hypervisor;
     exports compart.core.hypervisor.test;
     exports compart.core.ops;
+    exports compart.core.storage;
     exports compart.core.api;
     exports compart.core.daemon;
     opens compart.core.daemon to info.picocli;

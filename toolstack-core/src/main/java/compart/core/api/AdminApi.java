@@ -45,11 +45,8 @@ public final class AdminApi {
 
     /** Methods Qubes has that Compart does not implement yet: answered with QubesNotImplementedError. */
     static final Set<String> NOT_IMPLEMENTED = Set.of("admin.vm.Console", "admin.vm.Suspend", "admin.vm.Resume",
-            "admin.vm.Stats", "admin.vm.CreateDisposable", "admin.vm.volume.Revert", "admin.vm.volume.Resize",
-            "admin.vm.volume.Clear", "admin.vm.volume.Import", "admin.vm.volume.ImportWithSize",
-            "admin.vm.volume.CloneFrom", "admin.vm.volume.CloneTo", "admin.vm.volume.Set.revisions_to_keep",
-            "admin.vm.volume.Set.rw", "admin.vm.volume.Set.ephemeral", "admin.pool.UsageDetails",
-            "admin.pool.Set.revisions_to_keep", "admin.pool.Set.ephemeral_volatile", "admin.backup.Execute",
+            "admin.vm.Stats", "admin.vm.CreateDisposable", "admin.vm.volume.Clear",
+            "admin.vm.volume.Set.rw", "admin.vm.volume.Set.ephemeral", "admin.pool.Set.revisions_to_keep", "admin.pool.Set.ephemeral_volatile", "admin.backup.Execute",
             "admin.backup.Cancel", "admin.backup.Info", "admin.vm.device.denied.Add",
             "admin.vm.device.denied.Remove");
     private static final List<String> DEVICE_CLASSES = List.of("block", "mic", "pci", "usb");
@@ -61,7 +58,11 @@ public final class AdminApi {
 
     private final Toolstack toolstack;
     private final Map<String, Method> methods = new HashMap<>();
-    private final Map<String, VolumeConfig> pendingClones = new java.util.concurrent.ConcurrentHashMap<>();
+    /** CloneFrom tokens: single use, each names a source qube and volume. */
+    private final Map<String, CloneSource> pendingClones = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private record CloneSource(String qube, String volume) {
+    }
     private final SecureRandom random = new SecureRandom();
 
     /** Destination rules, as qubesd's {@code dest_adminvm}. */
@@ -373,26 +374,108 @@ public final class AdminApi {
             return null;
         });
 
-        // volumes and pools (configuration; data operations need the volumes module)
+        // volumes (data in the pools, through compart.volumes) and pools
         add("admin.vm.volume.List", false, false, Dest.ANY, Topic.STORAGE,
                 c -> lines(c.dest().volumes().keySet().stream()));
-        add("admin.vm.volume.Info", true, false, Dest.ANY, Topic.STORAGE, c -> {
-            var v = volume(c);
-            return "pool=" + v.pool() + "\nvid=" + v.vid() + "\nsize=" + v.size() + "\nusage=0\nrw=" + py(v.rw())
-                    + "\nsource=" + v.source() + "\npath=" + pathOf(c.inv(), v) + "\nsave_on_stop=" + py(v.saveOnStop())
-                    + "\nsnap_on_start=" + py(v.snapOnStart()) + "\nrevisions_to_keep=" + v.revisionsToKeep()
-                    + "\nephemeral=" + py(v.ephemeral()) + "\nis_outdated=False\n";
-        });
+        add("admin.vm.volume.Info", true, false, Dest.ANY, Topic.STORAGE, this::volumeInfo);
         add("admin.vm.volume.ListSnapshots", true, false, Dest.ANY, Topic.STORAGE, c -> {
-            volume(c);
-            return "";
+            var v = volume(c);
+            if (!compart.core.storage.Storage.managed(c.inv(), v) || !v.saveOnStop()) {
+                return "";
+            }
+            return lines(toolstack.storage().volume(c.inv(), c.dest(), v.name()).revisions().stream()
+                    .map(compart.volumes.Revision::id));
+        });
+        add("admin.vm.volume.Revert", true, true, Dest.NOT_ADMIN, Topic.STORAGE, c -> {
+            var v = managedVolume(c);
+            String revision = c.payloadAscii().strip();
+            await(toolstack.volumeOp(c.dest().name(), "Cannot revert a volume of a running qube", true, () -> {
+                toolstack.storage().volume(toolstack.inventory(), toolstack.inventory().qube(c.dest().name()),
+                        v.name()).revert(revision);
+                return null;
+            }));
+            return null;
+        });
+        add("admin.vm.volume.Resize", true, true, Dest.NOT_ADMIN, Topic.STORAGE, c -> {
+            var v = managedVolume(c);
+            long size = parseSize(c.payloadAscii());
+            if (size < v.size()) {
+                throw CompartException.invalidValue("For your own safety, shrinking of %s is disabled (%d < %d). If "
+                        + "you really know what you are doing, resize the filesystem first and use the pool's tools",
+                        v.name(), size, v.size());
+            }
+            await(toolstack.volumeOp(c.dest().name(), "resize", false, () -> {
+                var inv = toolstack.inventory();
+                var q = inv.qube(c.dest().name());
+                toolstack.storage().volume(inv, q, v.name()).resize(size);
+                toolstack.change(i -> i.withQube(i.qube(q.name()).withVolume(resized(i.qube(q.name()).volumes()
+                        .get(v.name()), size))));
+                return null;
+            }));
+            return null;
+        });
+        add("admin.vm.volume.Set.revisions_to_keep", true, true, Dest.NOT_ADMIN, Topic.STORAGE, c -> {
+            var v = volume(c);
+            String value = c.payloadAscii();
+            if (!value.matches("-?[0-9]{1,4}") || Integer.parseInt(value) < -1) {
+                throw CompartException.invalidValue("Invalid value for revisions_to_keep: %s (an integer >= -1)",
+                        QubeClassNames.printable(value));
+            }
+            int keep = Integer.parseInt(value);
+            toolstack.change(i -> i.withQube(i.qube(c.dest().name()).withVolume(new VolumeConfig(v.name(), v.pool(),
+                    v.vid(), v.size(), v.rw(), v.snapOnStart(), v.saveOnStop(), v.source(), keep, v.ephemeral()))));
+            return null;
+        });
+        add("admin.vm.volume.CloneFrom", true, false, Dest.NOT_ADMIN, Topic.STORAGE, c -> {
+            var v = managedVolume(c);
+            if (!v.saveOnStop()) {
+                throw CompartException.invalidValue("volume %s:%s is not persistent (save_on_stop=False): there is "
+                        + "nothing to clone", c.dest().name(), v.name());
+            }
+            var token = new byte[32];
+            random.nextBytes(token);
+            String t = java.util.HexFormat.of().formatHex(token);
+            pendingClones.put(t, new CloneSource(c.dest().name(), v.name()));
+            return t;
+        });
+        add("admin.vm.volume.CloneTo", true, true, Dest.NOT_ADMIN, Topic.STORAGE, c -> {
+            var v = managedVolume(c);
+            var src = pendingClones.remove(c.payloadAscii().strip());
+            if (src == null) {
+                throw new CompartException(ErrorKind.PERMISSION_DENIED, "Invalid token for cloning: get one with "
+                        + "admin.vm.volume.CloneFrom (each token is valid once)");
+            }
+            await(toolstack.volumeOp(c.dest().name(), "Cannot clone into a volume of a running qube", true, () -> {
+                var inv = toolstack.inventory();
+                var from = toolstack.storage().volume(inv, inv.qube(src.qube()), src.volume());
+                var to = toolstack.storage().volume(inv, inv.qube(c.dest().name()), v.name());
+                to.cloneFrom(from);
+                long size = to.config().size();
+                toolstack.change(i -> {
+                    var cur = i.qube(c.dest().name()).volumes().get(v.name());
+                    return size > cur.size() ? i.withQube(i.qube(c.dest().name()).withVolume(resized(cur, size))) : i;
+                });
+                return null;
+            }));
+            return null;
         });
         add("admin.pool.List", false, false, Dest.ADMIN, Topic.STORAGE,
                 c -> lines(c.inv().pools().keySet().stream()));
         add("admin.pool.ListDrivers", false, false, Dest.ADMIN, Topic.STORAGE,
                 c -> lines(POOL_DRIVERS.entrySet().stream().map(e -> e.getKey() + " " + e.getValue())));
-        add("admin.pool.Info", true, false, Dest.ADMIN, Topic.STORAGE, c -> lines(pool(c).info().entrySet()
-                .stream().map(e -> e.getKey() + "=" + e.getValue())));
+        add("admin.pool.Info", true, false, Dest.ADMIN, Topic.STORAGE, c -> {
+            var info = new TreeMap<String, String>(pool(c).info());
+            usage(pool(c)).ifPresent(u -> {
+                info.put("size", Long.toString(u.size()));
+                info.put("usage", Long.toString(u.used()));
+            });
+            return lines(info.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()));
+        });
+        add("admin.pool.UsageDetails", true, false, Dest.ADMIN, Topic.STORAGE, c -> {
+            var u = usage(pool(c));
+            return u.map(x -> "data_size=" + x.size() + "\ndata_usage=" + x.used() + "\nreserve=" + x.reserve()
+                    + "\n").orElse("");
+        });
         add("admin.pool.volume.List", true, false, Dest.ADMIN, Topic.STORAGE, c -> {
             var p = pool(c);
             return lines(c.inv().qubes().values().stream().flatMap(q -> q.volumes().values().stream())
@@ -402,6 +485,7 @@ public final class AdminApi {
         add("admin.pool.Remove", true, false, Dest.ADMIN, Topic.STORAGE, c -> {
             pool(c);
             toolstack.change(inv -> inv.withoutPool(c.arg()));
+            toolstack.storage().forget(c.arg());
             return null;
         });
 
@@ -527,7 +611,7 @@ public final class AdminApi {
                 throw new CompartException(ErrorKind.PROTOCOL, "Volume must be one of: root, private, volatile, kernel");
             }
         }
-        toolstack.change(inv -> {
+        toolstack.create(name, inv -> {
             var after = inv.withNewQube(klass, name, options.get("label"), template, random);
             var q = after.qube(name);
             for (var v : q.volumes().values()) {
@@ -570,8 +654,78 @@ public final class AdminApi {
             throw new CompartException(ErrorKind.PROTOCOL, "Unexpected driver options found");
         }
         var pool = new Pool(name, c.arg(), config);
+        if (c.inv().pools().containsKey(name)) {
+            throw new CompartException(ErrorKind.ALREADY_EXISTS, "Storage pool is in use: '" + name + "'");
+        }
+        if (!pool.driver().equals("linux-kernel")) {
+            toolstack.storage().pool(pool); // refuses what cannot hold volumes (no reflink, bad options) before storing
+        }
         toolstack.change(inv -> inv.withPool(pool));
         return null;
+    }
+
+    private String volumeInfo(Call c) {
+        var v = volume(c);
+        long usage = 0;
+        boolean outdated = false;
+        String path = pathOf(c.inv(), v);
+        if (compart.core.storage.Storage.managed(c.inv(), v)) {
+            var vol = toolstack.storage().volume(c.inv(), c.dest(), v.name());
+            usage = vol.usage();
+            outdated = vol.isOutdated();
+        }
+        return "pool=" + v.pool() + "\nvid=" + v.vid() + "\nsize=" + v.size() + "\nusage=" + usage + "\nrw=" + py(v.rw())
+                + "\nsource=" + (v.snapOnStart() ? sourceVid(c, v) : "") + "\npath=" + path
+                + "\nsave_on_stop=" + py(v.saveOnStop()) + "\nsnap_on_start=" + py(v.snapOnStart())
+                + "\nrevisions_to_keep=" + v.revisionsToKeep() + "\nephemeral=" + py(v.ephemeral())
+                + "\nis_outdated=" + py(outdated) + "\n";
+    }
+
+    private static String sourceVid(Call c, VolumeConfig v) {
+        try {
+            return compart.core.storage.Storage.configOf(c.inv(), c.dest(), v).source();
+        } catch (CompartException e) {
+            return v.source();
+        }
+    }
+
+    private static VolumeConfig managedVolume(Call c) {
+        var v = volume(c);
+        if (!compart.core.storage.Storage.managed(c.inv(), v)) {
+            throw CompartException.invalidValue("volume %s:%s is provided by pool %s and cannot be changed",
+                    c.dest().name(), v.name(), v.pool());
+        }
+        return v;
+    }
+
+    private static VolumeConfig resized(VolumeConfig v, long size) {
+        return new VolumeConfig(v.name(), v.pool(), v.vid(), size, v.rw(), v.snapOnStart(), v.saveOnStop(),
+                v.source(), v.revisionsToKeep(), v.ephemeral());
+    }
+
+    private static long parseSize(String untrusted) {
+        String s = untrusted.strip();
+        if (!s.matches("[0-9]{1,19}")) {
+            throw CompartException.invalidValue("Invalid size: %s (bytes, a decimal number)",
+                    QubeClassNames.printable(s));
+        }
+        long size = Long.parseLong(s);
+        if (size % 512 != 0) {
+            throw CompartException.invalidValue("Invalid size: %d is not a multiple of 512 bytes", size);
+        }
+        return size;
+    }
+
+    private Optional<compart.volumes.PoolUsage> usage(Pool p) {
+        if (p.driver().equals("linux-kernel")) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(toolstack.storage().pool(p).usage());
+        } catch (CompartException e) {
+            LOG.warn("pool {}: {}", p.name(), e.getMessage());
+            return Optional.empty();
+        }
     }
 
     private static Pool pool(Call c) {

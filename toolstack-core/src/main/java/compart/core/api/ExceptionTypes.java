@@ -1,10 +1,12 @@
 package compart.core.api;
 
+import compart.core.model.Refusal;
 import compart.errors.CompartException;
 
 /**
  * The one place where a failure becomes a Qubes exception class name, so Qubes' client ({@code qubesadmin})
- * raises the matching exception: from the {@link compart.errors.ErrorKind} and the {@link Topic} of the method.
+ * raises the matching exception: from the {@link Refusal} the failure carries, else from its
+ * {@link compart.errors.ErrorKind} and the {@link Topic} of the method. Messages are never inspected.
  */
 public final class ExceptionTypes {
     private ExceptionTypes() {
@@ -16,6 +18,16 @@ public final class ExceptionTypes {
      * @return the Qubes exception class name
      */
     public static String of(CompartException e, Topic topic) {
+        var refusal = Refusal.of(e);
+        if (refusal.isPresent()) {
+            return switch (refusal.get()) {
+                case NOT_ENOUGH_MEMORY -> "QubesMemoryError";
+                case NO_TEMPLATE -> "QubesNoTemplateError";
+                case NOT_RUNNING -> topic == Topic.SHUTDOWN ? "QubesVMNotStartedError" : "QubesVMNotRunningError";
+                case NOT_HALTED -> "QubesVMNotHaltedError";
+                case NO_SUCH_LABEL -> "QubesLabelNotFoundError";
+            };
+        }
         return switch (e.kind()) {
             case NOT_FOUND -> switch (topic) {
                 case PROPERTY, GLOBAL_PROPERTY -> "QubesNoSuchPropertyError";
@@ -23,8 +35,6 @@ public final class ExceptionTypes {
                 case TAG -> "QubesTagNotFoundError";
                 case LABEL -> "QubesLabelNotFoundError";
                 case STORAGE -> "QubesException";
-                case CREATE_REMOVE -> e.getMessage().startsWith("Label does not exist") ? "QubesLabelNotFoundError"
-                        : "QubesVMNotFoundError";
                 default -> "QubesVMNotFoundError";
             };
             case ALREADY_EXISTS -> switch (topic) {
@@ -33,16 +43,10 @@ public final class ExceptionTypes {
                 default -> "QubesVMAlreadyExistsError";
             };
             case INVALID_STATE -> switch (topic) {
-                case START -> e.getMessage().startsWith("Not enough memory") ? "QubesMemoryError"
-                        : e.getMessage().startsWith("Template for the domain") ? "QubesNoTemplateError"
-                        : "QubesVMError";
-                case SHUTDOWN -> e.getMessage().startsWith("Domain is powered off") ? "QubesVMNotStartedError"
-                        : "QubesVMError";
                 case PAUSE -> "QubesVMNotRunningError";
                 case UNPAUSE -> "QubesVMNotPausedError";
                 case PROPERTY -> "QubesVMNotHaltedError";
-                case CREATE_REMOVE -> e.getMessage().startsWith("Domain is not powered off")
-                        ? "QubesVMNotHaltedError" : "QubesVMInUseError";
+                case CREATE_REMOVE -> "QubesVMInUseError";
                 case LABEL -> "QubesLabelInUseError";
                 case STORAGE -> "QubesPoolInUseError";
                 default -> "QubesVMError";

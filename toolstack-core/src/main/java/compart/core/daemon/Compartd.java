@@ -85,8 +85,14 @@ public final class Compartd implements Callable<Integer> {
         } catch (java.io.IOException e) {
             throw new CompartException(ErrorKind.STORAGE, "cannot create " + poolDir + ": " + e, e);
         }
-        var pools = List.of(new Pool("varlibqubes", "file-reflink", Map.of("dir_path", poolDir.toString(),
-                "revisions_to_keep", "1")), new Pool("linux-kernel", "linux-kernel",
+        var poolConfig = new java.util.TreeMap<String, String>(Map.of("dir_path", poolDir.toString(),
+                "revisions_to_keep", "1"));
+        if (!compart.core.storage.Storage.canReflink(poolDir)) {
+            LOG.warn("{} cannot make reflink copies (not XFS with reflink=1 nor btrfs): the default pool varlibqubes "
+                    + "falls back to plain copies (setup_check=no); snapshots and clones will copy data", poolDir);
+            poolConfig.put("setup_check", "no");
+        }
+        var pools = List.of(new Pool("varlibqubes", "file-reflink", poolConfig), new Pool("linux-kernel", "linux-kernel",
                 Map.of("dir_path", "/var/lib/qubes/vm-kernels")));
         Inventory initial = Inventory.initial(pools, hv.hostInfo().totalMemoryMib());
         if (importXml != null && !Files.exists(stateDir.resolve("system.json"))) {

@@ -110,7 +110,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         if (s.matches("[0-9]{1,9}") && labels.containsKey(Integer.parseInt(s))) {
             return labels.get(Integer.parseInt(s));
         }
-        throw CompartException.notFound("Label does not exist: %s", QubeClass.printable(nameOrIndex));
+        throw Refusal.NO_SUCH_LABEL.exception("Label does not exist: %s", QubeClass.printable(nameOrIndex));
     }
 
     /** @return whether a qube of this class has that property */

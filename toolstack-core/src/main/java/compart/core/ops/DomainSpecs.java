@@ -28,6 +28,17 @@ public final class DomainSpecs {
      * @return its domain spec
      */
     public static DomainSpec build(Inventory inv, Qube qube) {
+        String k = inv.value(qube, "kernel").orElse("");
+        return build(inv, qube, v -> volumePath(inv, v, k));
+    }
+
+    /**
+     * @param inv        the inventory
+     * @param qube       the qube to start
+     * @param volumePath the file backing each volume's block device once started
+     * @return its domain spec
+     */
+    public static DomainSpec build(Inventory inv, Qube qube, java.util.function.Function<VolumeConfig, String> volumePath) {
         var type = switch (inv.value(qube, "virt_mode").orElse("pvh")) {
             case "hvm" -> DomainSpec.Type.HVM;
             case "pv" -> DomainSpec.Type.PV;
@@ -50,7 +61,7 @@ public final class DomainSpecs {
         for (String name : ORDER) {
             var v = qube.volumes().get(name);
             if (v != null && !(name.equals("kernel") && kernel.isEmpty())) {
-                disks.add(new DomainSpec.Disk("xvd" + letter, volumePath(inv, v, kernel), v.rw()));
+                disks.add(new DomainSpec.Disk("xvd" + letter, volumePath.apply(v), v.rw()));
             }
             letter++;
         }
@@ -76,7 +87,7 @@ public final class DomainSpecs {
         }
         var pool = inv.pools().get(v.pool());
         String dir = pool == null ? "" : pool.config().getOrDefault("dir_path", "");
-        return (dir.isEmpty() ? "" : dir + "/") + v.vid() + ".img";
+        return (dir.isEmpty() ? "" : dir + "/") + v.vid() + "-dirty.img";
     }
 
     /** @return the memory a qube needs to start, in MiB (Qubes' per-domain overhead included) */

@@ -2,6 +2,7 @@ package compart.core.ops;
 
 import compart.core.model.Inventory;
 import compart.core.model.QubeClass;
+import compart.core.model.VolumeConfig;
 import compart.errors.CompartException;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,6 +24,20 @@ public final class StartPlanner {
      * @throws CompartException NOT_FOUND (qube), INVALID_STATE (dom0, missing template or volumes)
      */
     public static List<Step> plan(Inventory inv, String name, Function<String, PowerState> state) {
+        return plan(inv, name, state, v -> DomainSpecs.volumePath(inv, v, inv.value(inv.qube(name), "kernel")
+                .orElse("")));
+    }
+
+    /**
+     * @param inv        the inventory
+     * @param name       the qube to start
+     * @param state      the power state of each qube
+     * @param volumePath the file backing each volume's block device once started
+     * @return the steps, in order; empty when the qube is already running or paused
+     * @throws CompartException NOT_FOUND (qube), INVALID_STATE (dom0, missing template or volumes)
+     */
+    public static List<Step> plan(Inventory inv, String name, Function<String, PowerState> state,
+                                  Function<VolumeConfig, String> volumePath) {
         var q = inv.qube(name);
         if (q.klass() == QubeClass.AdminVM) {
             throw CompartException.invalidState("dom0 is always running: it cannot be started");
@@ -31,7 +46,7 @@ public final class StartPlanner {
             return List.of();
         }
         if (q.klass().hasTemplate() && inv.templateOf(q).isEmpty()) {
-            throw CompartException.invalidState("Template for the domain '%s' not found", name);
+            throw compart.core.model.Refusal.NO_TEMPLATE.exception("Template for the domain '%s' not found", name);
         }
         var steps = new ArrayList<Step>();
         var chain = inv.netvmChain(q);
@@ -42,7 +57,7 @@ public final class StartPlanner {
         }
         steps.add(new Step.CheckMemory(name, DomainSpecs.memoryNeeded(inv, q)));
         steps.add(new Step.PrepareVolumes(name, List.copyOf(q.volumes().values())));
-        steps.add(new Step.CreatePaused(DomainSpecs.build(inv, q)));
+        steps.add(new Step.CreatePaused(DomainSpecs.build(inv, q, volumePath)));
         steps.add(new Step.Unpause(name));
         return steps;
     }

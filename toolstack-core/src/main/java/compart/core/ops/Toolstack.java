@@ -6,6 +6,8 @@ import compart.core.hypervisor.Hypervisor;
 import compart.core.model.Inventory;
 import compart.core.model.Qube;
 import compart.core.model.QubeClass;
+import compart.core.model.Refusal;
+import compart.core.storage.Storage;
 import compart.core.store.StateStore;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
@@ -32,6 +34,10 @@ public final class Toolstack implements AutoCloseable {
 
     private final StateStore store;
     private final Hypervisor hypervisor;
+    private final Storage storage;
+    private final java.util.concurrent.ExecutorService stopper = java.util.concurrent.Executors.newCachedThreadPool(
+            r -> Thread.ofPlatform().daemon().name("volume-stop").unstarted(r));
+    private final ConcurrentHashMap<String, CompletableFuture<Void>> stops = new ConcurrentHashMap<>();
     private final QubeQueues queues = new QubeQueues();
     private final EventBus events = new EventBus();
     private final Object writeLock = new Object();
@@ -56,8 +62,20 @@ public final class Toolstack implements AutoCloseable {
      * @param broken     names of qubes whose entries could not be loaded (reserved: cannot be created)
      */
     public Toolstack(StateStore store, Hypervisor hypervisor, Inventory loaded, Set<String> broken) {
+        this(store, hypervisor, new Storage(), loaded, broken);
+    }
+
+    /**
+     * @param store      where changes are kept
+     * @param hypervisor the backend
+     * @param storage    the qubes' volumes
+     * @param loaded     the inventory as loaded from the store
+     * @param broken     names of qubes whose entries could not be loaded (reserved: cannot be created)
+     */
+    public Toolstack(StateStore store, Hypervisor hypervisor, Storage storage, Inventory loaded, Set<String> broken) {
         this.store = store;
         this.hypervisor = hypervisor;
+        this.storage = storage;
         this.inventory = loaded.withHostMemory(hypervisor.hostInfo().totalMemoryMib());
         this.broken = Set.copyOf(broken);
         hypervisor.subscribe(this::onDomainEvent);
@@ -68,6 +86,39 @@ public final class Toolstack implements AutoCloseable {
                 LOG.info("qube {} found running as domain {}", d.name(), d.domid());
             }
         }
+        recoverVolumes();
+    }
+
+    /**
+     * After a restart: commits the volumes of qubes whose domain is gone (the daemon died while they ran or
+     * stopped) and removes volume files no qube owns (an interrupted create or remove).
+     */
+    private void recoverVolumes() {
+        var inv = inventory;
+        for (var q : inv.qubes().values()) {
+            if (q.klass() == QubeClass.AdminVM || live.containsKey(q.name())) {
+                continue;
+            }
+            try {
+                if (storage.anyRunning(inv, q)) {
+                    storage.stopVolumes(inv, q);
+                    LOG.warn("qube {} is not running but its volumes were started: stopped them (private committed)",
+                            q.name());
+                }
+            } catch (RuntimeException e) {
+                LOG.error("qube {}: cannot recover its volumes: {}", q.name(), e.getMessage());
+            }
+        }
+        try {
+            storage.removeOrphans(inv);
+        } catch (RuntimeException e) {
+            LOG.error("cannot look for orphaned volumes: {}", e.getMessage());
+        }
+    }
+
+    /** @return the qubes' volumes */
+    public Storage storage() {
+        return storage;
     }
 
     /** @return the current inventory (never blocks) */
@@ -109,6 +160,57 @@ public final class Toolstack implements AutoCloseable {
         }
     }
 
+    /**
+     * Adds a qube: applies {@code change} (which must add the qube {@code name}), creates its volumes, then stores
+     * it. A crash in between leaves only volume files no qube owns, removed at the next start; a failure removes
+     * the volumes again.
+     *
+     * @return the new inventory
+     */
+    public Inventory create(String name, UnaryOperator<Inventory> change) {
+        synchronized (writeLock) {
+            var before = inventory;
+            var after = change.apply(before);
+            var q = after.qube(name);
+            storage.createVolumes(after, q);
+            try {
+                store.save(before, after);
+            } catch (RuntimeException e) {
+                storage.removeVolumes(after, q);
+                throw e;
+            }
+            inventory = after;
+            return after;
+        }
+    }
+
+    /**
+     * Runs an operation on a qube's volumes in the qube's queue (so it never overlaps a start or stop).
+     *
+     * @param name         the qube
+     * @param whileHalted  refuse (INVALID_STATE) unless the qube is halted
+     * @param work         the operation
+     */
+    public <T> CompletableFuture<T> volumeOp(String name, String why, boolean whileHalted,
+                                             java.util.function.Supplier<T> work) {
+        inventory.qube(name);
+        return queues.submit(name, () -> {
+            awaitStop(name);
+            if (whileHalted && powerState(name) != PowerState.Halted) {
+                throw Refusal.NOT_HALTED.exception("%s: qube %s is %s; shut it down first", why, name,
+                        powerState(name));
+            }
+            return work.get();
+        });
+    }
+
+    private void awaitStop(String name) {
+        var pending = stops.get(name);
+        if (pending != null) {
+            pending.join();
+        }
+    }
+
     /** @return the power state of a qube (dom0 is always Running) */
     public PowerState powerState(String name) {
         var q = inventory.find(name);
@@ -139,8 +241,11 @@ public final class Toolstack implements AutoCloseable {
     }
 
     private void doStart(String name) {
+        awaitStop(name);
         var inv = inventory;
-        var steps = StartPlanner.plan(inv, name, this::powerState);
+        var q = inv.qube(name);
+        var steps = StartPlanner.plan(inv, name, this::powerState,
+                v -> storage.blockDevicePath(inv, q, v).toString());
         if (steps.isEmpty()) {
             return;
         }
@@ -155,8 +260,8 @@ public final class Toolstack implements AutoCloseable {
                 case Step.CheckMemory s -> {
                     long free = hypervisor.hostInfo().freeMemoryMib();
                     if (free < s.mib()) {
-                        throw new CompartException(ErrorKind.INVALID_STATE, "Not enough memory to start domain '"
-                                + name + "': needs " + s.mib() + " MiB, " + free + " MiB free");
+                        throw Refusal.NOT_ENOUGH_MEMORY.exception("Not enough memory to start domain '%s': needs %d MiB, "
+                                + "%d MiB free", name, s.mib(), free);
                     }
                     yield null;
                 }
@@ -167,7 +272,9 @@ public final class Toolstack implements AutoCloseable {
                                     + " is in pool " + v.pool() + ", which does not exist");
                         }
                     }
-                    yield null;
+                    var started = storage.startVolumes(inv, q);
+                    log.info("volumes started: {}", started);
+                    yield () -> storage.stopVolumes(inv, q);
                 }
                 case Step.CreatePaused s -> {
                     log.info("domain spec: {}", s.spec());
@@ -217,7 +324,7 @@ public final class Toolstack implements AutoCloseable {
             }
             var l = live.get(name);
             if (l == null) {
-                throw CompartException.invalidState("Domain is powered off: '%s'", name);
+                throw Refusal.NOT_RUNNING.exception("Domain is powered off: '%s'", name);
             }
             if (!force) {
                 var users = inventory.connectedTo(name).stream().map(Qube::name)
@@ -256,7 +363,7 @@ public final class Toolstack implements AutoCloseable {
             }
             var l = live.get(name);
             if (l == null) {
-                throw CompartException.invalidState("Domain is powered off: '%s'", name);
+                throw Refusal.NOT_RUNNING.exception("Domain is powered off: '%s'", name);
             }
             hypervisor.destroy(l.domid());
             return null;
@@ -295,10 +402,14 @@ public final class Toolstack implements AutoCloseable {
     public CompletableFuture<Void> remove(String name) {
         inventory.qube(name);
         return queues.submit(name, () -> {
+            awaitStop(name);
             if (powerState(name) != PowerState.Halted) {
-                throw CompartException.invalidState("Domain is not powered off: '%s'", name);
+                throw Refusal.NOT_HALTED.exception("Domain is not powered off: '%s'", name);
             }
+            var before = inventory;
+            var q = before.qube(name);
             change(inv -> inv.withoutQube(name));
+            storage.removeVolumes(before, q);
             events.publish(new QubeEvent("", "domain-delete", Map.of("vm", name)));
             return null;
         });
@@ -313,7 +424,7 @@ public final class Toolstack implements AutoCloseable {
     public CompletableFuture<Inventory> changeWhileHalted(String name, String why, UnaryOperator<Inventory> change) {
         return queues.submit(name, () -> {
             if (powerState(name) != PowerState.Halted) {
-                throw CompartException.invalidState("%s: qube %s is %s; shut it down first", why, name,
+                throw Refusal.NOT_HALTED.exception("%s: qube %s is %s; shut it down first", why, name,
                         powerState(name));
             }
             return change(change);
@@ -324,23 +435,16 @@ public final class Toolstack implements AutoCloseable {
         switch (e) {
             case DomainEvent.Died d -> {
                 var l = live.get(d.name());
-                if (l != null && l.domid() == d.domid()) {
-                    live.remove(d.name());
+                if (l == null || l.domid() != d.domid()) {
+                    LOG.info("domain {} ({}) stopped: {} (not a running qube: nothing to do)", d.domid(), d.name(),
+                            d.reason());
+                    return;
                 }
                 LOG.info("qube {} (domain {}) stopped: {}", d.name(), d.domid(), d.reason());
-                var death = deaths.remove(d.name());
-                if (death != null) {
-                    death.complete(null);
-                }
-                events.publish(new QubeEvent(d.name(), "domain-shutdown", Map.of("reason", d.reason())));
-                inventory.find(d.name()).filter(q -> q.klass() == QubeClass.DispVM)
-                        .filter(q -> inventory.boolValue(q, "auto_cleanup"))
-                        .ifPresent(q -> remove(q.name()).whenComplete((v, err) -> {
-                            if (err != null) {
-                                LOG.error("could not remove DispVM {} after it stopped: {}", q.name(),
-                                        err.getMessage());
-                            }
-                        }));
+                live.put(d.name(), new Live(d.domid(), PowerState.Dying));
+                var done = new CompletableFuture<Void>();
+                stops.put(d.name(), done);
+                stopper.execute(() -> afterDeath(d, done));
             }
             case DomainEvent.Paused p -> events.publish(new QubeEvent(p.name(), "domain-paused", Map.of()));
             case DomainEvent.Unpaused u -> events.publish(new QubeEvent(u.name(), "domain-unpaused", Map.of()));
@@ -348,8 +452,36 @@ public final class Toolstack implements AutoCloseable {
         }
     }
 
+    /** Stops the volumes of a qube whose domain died, then marks it halted (DispVMs are removed). */
+    private void afterDeath(DomainEvent.Died d, CompletableFuture<Void> done) {
+        String name = d.name();
+        try {
+            var inv = inventory;
+            inv.find(name).ifPresent(q -> storage.stopVolumes(inv, q));
+        } catch (RuntimeException e) {
+            LOG.error("qube {}: stopping its volumes failed: {}", name, e.getMessage());
+        } finally {
+            live.computeIfPresent(name, (k, v) -> v.domid() == d.domid() ? null : v);
+            stops.remove(name, done);
+            done.complete(null);
+            var death = deaths.remove(name);
+            if (death != null) {
+                death.complete(null);
+            }
+            events.publish(new QubeEvent(name, "domain-shutdown", Map.of("reason", d.reason())));
+            inventory.find(name).filter(q -> q.klass() == QubeClass.DispVM)
+                    .filter(q -> inventory.boolValue(q, "auto_cleanup"))
+                    .ifPresent(q -> remove(q.name()).whenComplete((v, err) -> {
+                        if (err != null) {
+                            LOG.error("could not remove DispVM {} after it stopped: {}", q.name(), err.getMessage());
+                        }
+                    }));
+        }
+    }
+
     @Override
     public void close() {
         queues.close();
+        stopper.shutdown();
     }
 }

@@ -22,16 +22,19 @@ class ToolstackTest {
     @TempDir
     Path dir;
 
+    /** fedora (TemplateVM), sys-net (net qube) and work (netvm sys-net), created with their volumes in a pool. */
     Toolstack toolstack(TestHypervisor hv) {
         var r = new Random(7);
-        var inv = Inventory.initial(List.of(new Pool("varlibqubes", "file-reflink", Map.of("dir_path", "/p"))), 0)
-                .withNewQube(QubeClass.TemplateVM, "fedora", "black", Optional.empty(), r)
-                .withNewQube(QubeClass.AppVM, "sys-net", "red", Optional.of("fedora"), r)
-                .withProperty("sys-net", "provides_network", "True")
-                .withNewQube(QubeClass.AppVM, "work", "blue", Optional.of("fedora"), r)
-                .withProperty("work", "netvm", "sys-net");
-        var store = new StateStore(dir);
-        return new Toolstack(store, hv, store.load(inv).inventory(), Set.of());
+        var inv = Inventory.initial(List.of(new Pool("varlibqubes", "file-reflink", Map.of("dir_path",
+                dir.resolve("pool").toString(), "setup_check", "no"))), 0);
+        var store = new StateStore(dir.resolve("state"));
+        var ts = new Toolstack(store, hv, store.load(inv).inventory(), Set.of());
+        ts.create("fedora", i -> i.withNewQube(QubeClass.TemplateVM, "fedora", "black", Optional.empty(), r));
+        ts.create("sys-net", i -> i.withNewQube(QubeClass.AppVM, "sys-net", "red", Optional.of("fedora"), r)
+                .withProperty("sys-net", "provides_network", "True"));
+        ts.create("work", i -> i.withNewQube(QubeClass.AppVM, "work", "blue", Optional.of("fedora"), r)
+                .withProperty("work", "netvm", "sys-net"));
+        return ts;
     }
 
     @Test
@@ -84,9 +87,9 @@ class ToolstackTest {
     void autoCleanupDispVm_isRemovedWhenItStops() throws Exception {
         var hv = new TestHypervisor(4096, 2);
         var ts = toolstack(hv);
-        ts.change(inv -> inv.withProperty("work", "template_for_dispvms", "True")
-                .withNewQube(QubeClass.DispVM, "disp1", "red", Optional.of("work"), new Random(1))
-                .withProperty("disp1", "auto_cleanup", "True"));
+        ts.change(inv -> inv.withProperty("work", "template_for_dispvms", "True"));
+        ts.create("disp1", inv -> inv.withNewQube(QubeClass.DispVM, "disp1", "red", Optional.of("work"),
+                new Random(1)).withProperty("disp1", "auto_cleanup", "True"));
         ts.start("disp1").join();
         ts.shutdown("disp1", false, true).join();
         // the removal is queued on disp1's queue when its death is reported: wait for it (bounded)

@@ -1,0 +1,364 @@
+package compart.core.storage;
+
+import compart.core.model.Inventory;
+import compart.core.model.Qube;
+import compart.core.model.VolumeConfig;
+import compart.errors.CompartException;
+import compart.errors.ErrorKind;
+import compart.volumes.Pool;
+import compart.volumes.PoolConfig;
+import compart.volumes.PoolDriver;
+import compart.volumes.Volume;
+import compart.xl.linux.LinuxFile;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The qubes' volumes, run through {@code compart.volumes}: opens each configured pool once (again when its
+ * configuration changes) and applies Qubes' per-class rules. A snapshot volume's source is resolved from the
+ * inventory at each start, as Qubes does: an AppVM's root snapshots its TemplateVM's root; a DispVM's root
+ * follows its AppVM's root to the TemplateVM's, its private snapshots the AppVM's private.
+ *
+ * <p>Pools with driver {@code linux-kernel} hold kernels, not volumes: their volumes are read-only files that are
+ * never created, started or stopped. A {@code file-reflink} pool with {@code setup_check=no} on a filesystem that
+ * cannot reflink falls back to plain (sparse) copies, with a warning.
+ *
+ * <p>Thread safe. Calls do file I/O: callers run them on the qube's queue, never on the accept loop.
+ */
+public final class Storage {
+    private static final Logger LOG = LoggerFactory.getLogger(Storage.class);
+    private static final List<String> OWN_PREFIXES = List.of("appvms/", "vm-templates/", "disp");
+
+    private record Opened(compart.core.model.Pool config, Pool pool) {
+    }
+
+    private final ConcurrentHashMap<String, Opened> pools = new ConcurrentHashMap<>();
+
+    /**
+     * @return the running pool for a configured one, opened on first use
+     * @throws CompartException STORAGE (cannot be opened: the message says why), NOT_FOUND (unknown driver)
+     */
+    public Pool pool(compart.core.model.Pool p) {
+        var cur = pools.get(p.name());
+        if (cur != null && cur.config().equals(p)) {
+            return cur.pool();
+        }
+        synchronized (this) {
+            cur = pools.get(p.name());
+            if (cur != null && cur.config().equals(p)) {
+                return cur.pool();
+            }
+            var opened = new Opened(p, open(p));
+            pools.put(p.name(), opened);
+            return opened.pool();
+        }
+    }
+
+    /** Forgets a removed pool (its data stays where it is). */
+    public void forget(String poolName) {
+        pools.remove(poolName);
+    }
+
+    private static Pool open(compart.core.model.Pool p) {
+        var config = new PoolConfig(p.name(), p.driver(), p.config());
+        if (p.driver().equals("linux-kernel")) {
+            throw CompartException.invalidValue("pool %s holds kernels (driver linux-kernel): it has no volumes to "
+                    + "manage", p.name());
+        }
+        if (p.driver().equals("file")) {
+            return new CopyPool(config);
+        }
+        if (p.driver().equals("file-reflink") && config.option("setup_check", "yes").equals("no")
+                && !canReflink(Path.of(config.requiredOption("dir_path")))) {
+            LOG.warn("pool {}: {} cannot make reflink copies: falling back to plain copies (snapshots and clones "
+                    + "copy every allocated block); use XFS with reflink=1 or btrfs for O(1) snapshots", p.name(),
+                    config.requiredOption("dir_path"));
+            return new CopyPool(config);
+        }
+        return PoolDriver.openPool(config);
+    }
+
+    /** @return whether the filesystem of {@code dir} (created if missing) can make reflink copies */
+    public static boolean canReflink(Path dir) {
+        Path a = dir.resolve(".reflink-probe" + CopyVolume.TMP_MARK + "a");
+        Path b = dir.resolve(".reflink-probe" + CopyVolume.TMP_MARK + "b");
+        try {
+            Files.createDirectories(dir);
+            Files.writeString(a, "compart reflink probe");
+            LinuxFile.cloneFile(a, b);
+            return true;
+        } catch (IOException | CompartException e) {
+            return false;
+        } finally {
+            try {
+                Files.deleteIfExists(a);
+                Files.deleteIfExists(b);
+            } catch (IOException ignored) {
+                // a probe file left behind is harmless
+            }
+        }
+    }
+
+    /** @return whether the volume lives in a volume pool (false for the kernel and volumes without an id) */
+    public static boolean managed(Inventory inv, VolumeConfig v) {
+        var p = inv.pools().get(v.pool());
+        return !v.vid().isEmpty() && p != null && !p.driver().equals("linux-kernel");
+    }
+
+    /**
+     * Binds one of the qube's volumes.
+     *
+     * @throws CompartException NOT_FOUND (no such volume), INVALID_VALUE (a kernel volume), STORAGE (pool)
+     */
+    public Volume volume(Inventory inv, Qube q, String name) {
+        var v = q.volumes().get(name);
+        if (v == null) {
+            throw CompartException.notFound("qube %s has no volume %s", q.name(), name);
+        }
+        return volume(inv, q, v);
+    }
+
+    Volume volume(Inventory inv, Qube q, VolumeConfig v) {
+        if (!managed(inv, v)) {
+            throw CompartException.invalidValue("volume %s:%s in pool %s is not a managed volume (kernel files are "
+                    + "provided by the kernel package)", q.name(), v.name(), v.pool());
+        }
+        var p = inv.pools().get(v.pool());
+        return pool(p).volume(v.vid(), configOf(inv, q, v));
+    }
+
+    /**
+     * The volumes module's config of a qube's volume, with a snapshot's source resolved from the inventory.
+     *
+     * @throws CompartException INVALID_STATE when a snapshot volume has no source or its source is in another
+     *                          pool; INVALID_VALUE for combinations Qubes does not use
+     */
+    public static compart.volumes.VolumeConfig configOf(Inventory inv, Qube q, VolumeConfig v) {
+        String name = v.name().replace('.', '_');
+        if (v.snapOnStart()) {
+            var source = sourceOf(inv, q, v);
+            if (!source.pool().equals(v.pool())) {
+                throw new CompartException(ErrorKind.STORAGE, "volume " + q.name() + ":" + v.name() + " in pool "
+                        + v.pool() + " snapshots " + source.vid() + " in pool " + source.pool() + ": snapshots across "
+                        + "pools are not supported; keep a qube's root with its template's");
+            }
+            return new compart.volumes.VolumeConfig(name, v.size(), v.rw(), true, false, source.vid(), 0, false);
+        }
+        if (v.saveOnStop()) {
+            return new compart.volumes.VolumeConfig(name, v.size(), v.rw(), false, true, null, v.revisionsToKeep(),
+                    false);
+        }
+        return new compart.volumes.VolumeConfig(name, v.size(), v.rw(), false, false, null, 0, v.ephemeral());
+    }
+
+    /** @return the volume a snapshot volume is taken from: the template's volume of the same name, followed */
+    static VolumeConfig sourceOf(Inventory inv, Qube q, VolumeConfig v) {
+        var seen = new HashSet<String>();
+        Qube cur = q;
+        VolumeConfig cv = v;
+        while (cv.snapOnStart()) {
+            if (!seen.add(cur.name())) {
+                throw CompartException.invalidState("volume %s:%s: its snapshot sources form a loop", q.name(),
+                        v.name());
+            }
+            var t = inv.templateOf(cur);
+            String volumeName = cv.name();
+            if (t.isEmpty() || !t.get().volumes().containsKey(volumeName)) {
+                String src = cv.source();
+                if (src.isEmpty()) {
+                    throw CompartException.invalidState("volume %s:%s is a snapshot, but %s has no template volume "
+                            + "%s and no source is set", q.name(), v.name(), cur.name(), volumeName);
+                }
+                return inv.qubes().values().stream().flatMap(x -> x.volumes().values().stream())
+                        .filter(x -> x.vid().equals(src) && !x.snapOnStart()).findFirst()
+                        .orElseThrow(() -> CompartException.invalidState("volume %s:%s snapshots %s, which no qube "
+                                + "has", q.name(), v.name(), src));
+            }
+            cur = t.get();
+            cv = cur.volumes().get(volumeName);
+        }
+        return cv;
+    }
+
+    /** @return the file backing the volume's block device while the qube runs (kernel files for kernel volumes) */
+    public Path blockDevicePath(Inventory inv, Qube q, VolumeConfig v) {
+        if (!managed(inv, v)) {
+            var p = inv.pools().get(v.pool());
+            String dir = p == null ? "/var/lib/qubes/vm-kernels" : p.config().getOrDefault("dir_path",
+                    "/var/lib/qubes/vm-kernels");
+            return Path.of(dir, inv.value(q, "kernel").orElse(""), "modules.img");
+        }
+        return volume(inv, q, v).blockDevicePath();
+    }
+
+    /**
+     * Creates the storage of a new qube: images for its persistent volumes. Leftover files at the same volume ids
+     * (from a crash between creating volumes and storing the qube) are removed first. All or nothing.
+     */
+    public void createVolumes(Inventory inv, Qube q) {
+        var created = new ArrayDeque<Volume>();
+        try {
+            for (var v : q.volumes().values()) {
+                if (!managed(inv, v)) {
+                    continue;
+                }
+                var vol = volume(inv, q, v);
+                if (vol.isRunning() || (v.saveOnStop() && !vol.revisions().isEmpty()) || exists(inv, v)) {
+                    LOG.warn("volume {}:{} ({}) has leftover data from an earlier qube of that name: removed",
+                            q.name(), v.name(), v.vid());
+                    vol.remove();
+                }
+                vol.create();
+                created.push(vol);
+            }
+        } catch (RuntimeException e) {
+            while (!created.isEmpty()) {
+                try {
+                    created.pop().remove();
+                } catch (RuntimeException re) {
+                    e.addSuppressed(re);
+                }
+            }
+            throw e;
+        }
+    }
+
+    private boolean exists(Inventory inv, VolumeConfig v) {
+        return pool(inv.pools().get(v.pool())).volumeIds().contains(v.vid());
+    }
+
+    /** Removes a qube's volumes (best effort: what cannot be removed is logged and the rest still removed). */
+    public void removeVolumes(Inventory inv, Qube q) {
+        for (var v : q.volumes().values()) {
+            if (managed(inv, v)) {
+                try {
+                    volume(inv, q, v).remove();
+                } catch (RuntimeException e) {
+                    LOG.error("could not remove volume {}:{} ({}): {}", q.name(), v.name(), v.vid(), e.getMessage());
+                }
+            }
+        }
+    }
+
+    /**
+     * Starts a qube's volumes in Qubes' order (root, private, volatile, others); on failure stops those started.
+     *
+     * @return the block device file of each started volume, by volume name
+     */
+    public Map<String, Path> startVolumes(Inventory inv, Qube q) {
+        var started = new ArrayDeque<Volume>();
+        var paths = new java.util.LinkedHashMap<String, Path>();
+        try {
+            for (var v : ordered(q)) {
+                if (!managed(inv, v)) {
+                    continue;
+                }
+                var vol = volume(inv, q, v);
+                vol.start();
+                started.push(vol);
+                paths.put(v.name(), vol.blockDevicePath());
+            }
+            return paths;
+        } catch (RuntimeException e) {
+            while (!started.isEmpty()) {
+                try {
+                    started.pop().stop();
+                } catch (RuntimeException se) {
+                    e.addSuppressed(se);
+                }
+            }
+            throw e;
+        }
+    }
+
+    /** Stops a qube's volumes: commits the persistent ones, discards snapshots and volatile. Idempotent. */
+    public void stopVolumes(Inventory inv, Qube q) {
+        RuntimeException first = null;
+        for (var v : ordered(q)) {
+            if (!managed(inv, v)) {
+                continue;
+            }
+            try {
+                volume(inv, q, v).stop();
+            } catch (RuntimeException e) {
+                LOG.error("could not stop volume {}:{}: {}", q.name(), v.name(), e.getMessage());
+                if (first == null) {
+                    first = e;
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    /** @return whether any of the qube's volumes is started */
+    public boolean anyRunning(Inventory inv, Qube q) {
+        for (var v : q.volumes().values()) {
+            try {
+                if (managed(inv, v) && volume(inv, q, v).isRunning()) {
+                    return true;
+                }
+            } catch (RuntimeException e) {
+                LOG.debug("volume {}:{}: {}", q.name(), v.name(), e.getMessage());
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Removes volume files that no qube owns under Compart's own prefixes ({@code appvms/}, {@code vm-templates/},
+     * {@code disp*}): what a crash between storing a removal and removing the files leaves.
+     *
+     * @return the {@code pool:vid}s removed
+     */
+    public List<String> removeOrphans(Inventory inv) {
+        var removed = new ArrayList<String>();
+        for (var p : inv.pools().values()) {
+            if (p.driver().equals("linux-kernel")) {
+                continue;
+            }
+            Set<String> owned = new HashSet<>();
+            inv.qubes().values().forEach(q -> q.volumes().values().stream().filter(v -> v.pool().equals(p.name()))
+                    .forEach(v -> owned.add(v.vid())));
+            Pool pool;
+            try {
+                pool = pool(p);
+            } catch (RuntimeException e) {
+                LOG.warn("pool {} cannot be opened: {}", p.name(), e.getMessage());
+                continue;
+            }
+            for (String vid : pool.volumeIds()) {
+                if (!owned.contains(vid) && OWN_PREFIXES.stream().anyMatch(vid::startsWith)) {
+                    pool.volume(vid, compart.volumes.VolumeConfig.volatileVolume("orphan", 0, false)).remove();
+                    removed.add(p.name() + ":" + vid);
+                }
+            }
+        }
+        removed.forEach(r -> LOG.warn("removed volume {}: no qube owns it (left by an interrupted create or "
+                + "remove)", r));
+        return removed;
+    }
+
+    private static List<VolumeConfig> ordered(Qube q) {
+        var order = List.of("root", "private", "volatile");
+        var out = new ArrayList<VolumeConfig>();
+        order.forEach(n -> {
+            if (q.volumes().containsKey(n)) {
+                out.add(q.volumes().get(n));
+            }
+        });
+        q.volumes().values().stream().filter(v -> !order.contains(v.name())).forEach(out::add);
+        return out;
+    }
+}

@@ -1,0 +1,252 @@
+package compart.core.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import compart.core.hypervisor.test.TestHypervisor;
+import compart.core.testing.LoopXfs;
+import compart.core.testing.Wire;
+import compart.xl.linux.Extent;
+import compart.xl.linux.LinuxFile;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * compartd (test hypervisor) with its state and default file-reflink pool on a real loop-mounted XFS with reflink:
+ * the Qubes volume rules through the Admin API, checked on the image files themselves.
+ */
+class VolumesOnXfsTest {
+    static LoopXfs xfs;
+
+    @TempDir
+    Path ext4;
+    Path state;
+    Path pool;
+    Compartd.Running daemon;
+    Wire wire;
+
+    @BeforeAll
+    static void mount() throws Exception {
+        xfs = LoopXfs.mount(1024);
+    }
+
+    @AfterAll
+    static void unmount() throws Exception {
+        if (xfs != null) {
+            xfs.close();
+        }
+    }
+
+    @BeforeEach
+    void start(TestInfo info) throws Exception {
+        state = xfs.root().resolve(info.getTestMethod().orElseThrow().getName());
+        pool = state.resolve("pool");
+        startDaemon();
+        wire.ok("admin.vm.Create.TemplateVM", "", "dom0", "name=fedora label=black");
+        wire.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=work label=blue");
+    }
+
+    void startDaemon() {
+        var d = new Compartd();
+        d.socket = ext4.resolve("qubesd.sock");
+        d.stateDir = state;
+        d.hypervisor = "test";
+        d.testMemoryMib = 8192;
+        daemon = d.start();
+        wire = new Wire(d.socket);
+    }
+
+    @AfterEach
+    void stop() {
+        if (daemon != null) {
+            daemon.close();
+        }
+    }
+
+    TestHypervisor hv() {
+        return (TestHypervisor) daemon.toolstack().hypervisor();
+    }
+
+    static void write(Path file, long offset, String text) throws IOException {
+        try (var f = new RandomAccessFile(file.toFile(), "rw")) {
+            f.seek(offset);
+            f.write(text.getBytes(StandardCharsets.US_ASCII));
+            f.getFD().sync();
+        }
+    }
+
+    static String read(Path file, long offset, int length) throws IOException {
+        try (var f = new RandomAccessFile(file.toFile(), "r")) {
+            var b = new byte[length];
+            f.seek(offset);
+            f.readFully(b);
+            return new String(b, StandardCharsets.US_ASCII);
+        }
+    }
+
+    static boolean sharesExtents(Path file) {
+        try (var f = LinuxFile.open(file, LinuxFile.Mode.READ)) {
+            return f.extents().stream().anyMatch(Extent::shared);
+        }
+    }
+
+    Path disk(String qube, String vdev) {
+        return Path.of(hv().specOf(qube).orElseThrow().disks().stream().filter(d -> d.vdev().equals(vdev))
+                .findFirst().orElseThrow().target());
+    }
+
+    @Test
+    void appVm_bootsOnASnapshotOfTheTemplateRoot_rootChangesAreGoneAtTheNextStart_privateIsKept() throws Exception {
+        write(pool.resolve("vm-templates/fedora/root.img"), 0, "TEMPLATE-ROOT");
+        wire.ok("admin.vm.Start", "", "work", "");
+        Path root = disk("work", "xvda");
+        Path priv = disk("work", "xvdb");
+        Path vol = disk("work", "xvdc");
+        assertThat(root).isEqualTo(pool.resolve("appvms/work/root-dirty.img"));
+        assertThat(priv).isEqualTo(pool.resolve("appvms/work/private-dirty.img"));
+        assertThat(read(root, 0, 13)).isEqualTo("TEMPLATE-ROOT");
+        assertThat(sharesExtents(root)).as("root is a reflink snapshot of the template's root").isTrue();
+        write(root, 4096, "APP-CHANGED-ROOT");
+        write(priv, 0, "PRIVATE-1");
+        write(vol, 0, "SCRATCH");
+
+        wire.ok("admin.vm.Shutdown", "wait", "work", "");
+        assertThat(root).doesNotExist();
+        assertThat(read(pool.resolve("appvms/work/private.img"), 0, 9)).isEqualTo("PRIVATE-1");
+
+        wire.ok("admin.vm.Start", "", "work", "");
+        assertThat(read(root, 0, 13)).isEqualTo("TEMPLATE-ROOT");
+        assertThat(read(root, 4096, 16)).isEqualTo("\0".repeat(16));
+        assertThat(read(priv, 0, 9)).isEqualTo("PRIVATE-1");
+        assertThat(read(vol, 0, 7)).isEqualTo("\0".repeat(7));
+        write(priv, 0, "PRIVATE-2");
+        assertThat(wire.error("admin.vm.volume.Revert", "private", "work", "000001"))
+                .isEqualTo("QubesVMNotHaltedError");
+        wire.ok("admin.vm.Shutdown", "wait", "work", "");
+
+        String revisions = wire.ok("admin.vm.volume.ListSnapshots", "private", "work", "");
+        assertThat(revisions).isEqualTo("000001\n");
+        assertThat(read(pool.resolve("appvms/work/private.img"), 0, 9)).isEqualTo("PRIVATE-2");
+        wire.ok("admin.vm.volume.Revert", "private", "work", "000001");
+        assertThat(read(pool.resolve("appvms/work/private.img"), 0, 9)).isEqualTo("PRIVATE-1");
+        assertThat(wire.error("admin.vm.volume.Revert", "private", "work", "999999")).isEqualTo("QubesException");
+    }
+
+    @Test
+    void templateRoot_isCommittedAtStop_andAppVmsSeeItAtTheirNextStartOnly() throws Exception {
+        wire.ok("admin.vm.Start", "", "work", "");
+        wire.ok("admin.vm.Start", "", "fedora", "");
+        write(disk("fedora", "xvda"), 0, "UPDATED");
+        assertThat(wire.ok("admin.vm.volume.Info", "root", "work", "")).contains("is_outdated=False\n")
+                .contains("source=vm-templates/fedora/root\n");
+        wire.ok("admin.vm.Shutdown", "wait", "fedora", "");
+        assertThat(wire.ok("admin.vm.volume.Info", "root", "work", "")).contains("is_outdated=True\n");
+        assertThat(read(disk("work", "xvda"), 0, 7)).isEqualTo("\0".repeat(7));
+        wire.ok("admin.vm.Shutdown", "wait", "work", "");
+        wire.ok("admin.vm.Start", "", "work", "");
+        assertThat(read(disk("work", "xvda"), 0, 7)).isEqualTo("UPDATED");
+    }
+
+    @Test
+    void dispVm_snapshotsItsAppVmsPrivate_andIsRemovedWithItsVolumesWhenItStops() throws Exception {
+        write(pool.resolve("appvms/work/private.img"), 0, "WORK-PRIVATE");
+        wire.ok("admin.vm.property.Set", "template_for_dispvms", "work", "True");
+        wire.ok("admin.vm.Create.DispVM", "work", "dom0", "name=disp7 label=red");
+        wire.ok("admin.vm.property.Set", "auto_cleanup", "disp7", "True");
+        wire.ok("admin.vm.Start", "", "disp7", "");
+        assertThat(read(disk("disp7", "xvdb"), 0, 12)).isEqualTo("WORK-PRIVATE");
+        write(disk("disp7", "xvdb"), 0, "DISP-WRITES!");
+        wire.ok("admin.vm.Kill", "", "disp7", "");
+        for (int i = 0; i < 500 && wire.call("admin.vm.List", "", "disp7", "").startsWith("0|"); i++) {
+            Thread.sleep(10);
+        }
+        assertThat(wire.error("admin.vm.List", "", "disp7", "")).isEqualTo("QubesVMNotFoundError");
+        assertThat(pool.resolve("appvms/disp7")).doesNotExist();
+        assertThat(read(pool.resolve("appvms/work/private.img"), 0, 12)).isEqualTo("WORK-PRIVATE");
+    }
+
+    @Test
+    void resize_growsTheImage_andRefusesShrinkingAndOddSizes() throws Exception {
+        wire.ok("admin.vm.volume.Resize", "private", "work", Long.toString(3L << 30));
+        assertThat(Files.size(pool.resolve("appvms/work/private.img"))).isEqualTo(3L << 30);
+        assertThat(wire.ok("admin.vm.volume.Info", "private", "work", "")).contains("size=3221225472\n");
+        assertThat(wire.error("admin.vm.volume.Resize", "private", "work", "1024")).isEqualTo("QubesValueError");
+        assertThat(wire.error("admin.vm.volume.Resize", "private", "work", "3221225473")).isEqualTo("QubesValueError");
+        assertThat(wire.error("admin.vm.volume.Resize", "private", "work", "lots")).isEqualTo("QubesValueError");
+        assertThat(wire.error("admin.vm.volume.Resize", "kernel", "work", "4096")).isEqualTo("QubesValueError");
+        wire.ok("admin.vm.Start", "", "work", "");
+        wire.ok("admin.vm.volume.Resize", "private", "work", Long.toString(4L << 30));
+        assertThat(Files.size(disk("work", "xvdb"))).isEqualTo(4L << 30);
+        wire.ok("admin.vm.Shutdown", "wait", "work", "");
+        assertThat(Files.size(pool.resolve("appvms/work/private.img"))).isEqualTo(4L << 30);
+        // the new size is stored: it survives a restart
+        daemon.close();
+        startDaemon();
+        assertThat(wire.ok("admin.vm.volume.Info", "private", "work", "")).contains("size=4294967296\n");
+    }
+
+    @Test
+    void cloneFromCloneTo_copiesTheCommittedImageByReflink_withSingleUseTokens() throws Exception {
+        write(pool.resolve("appvms/work/private.img"), 0, "TO-BE-CLONED");
+        wire.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=copy label=green");
+        String token = wire.ok("admin.vm.volume.CloneFrom", "private", "work", "");
+        assertThat(token).matches("[0-9a-f]{64}");
+        wire.ok("admin.vm.volume.CloneTo", "private", "copy", token);
+        assertThat(read(pool.resolve("appvms/copy/private.img"), 0, 12)).isEqualTo("TO-BE-CLONED");
+        assertThat(sharesExtents(pool.resolve("appvms/copy/private.img"))).isTrue();
+        assertThat(wire.error("admin.vm.volume.CloneTo", "private", "copy", token)).isEqualTo("PermissionDenied");
+        assertThat(wire.error("admin.vm.volume.CloneFrom", "volatile", "work", "")).isEqualTo("QubesValueError");
+        wire.ok("admin.vm.Start", "", "copy", "");
+        String t2 = wire.ok("admin.vm.volume.CloneFrom", "private", "work", "");
+        assertThat(wire.error("admin.vm.volume.CloneTo", "private", "copy", t2)).isEqualTo("QubesVMNotHaltedError");
+    }
+
+    @Test
+    void volumeInfo_reportsRealUsage_andPoolInfoTheFilesystem() throws Exception {
+        assertThat(wire.ok("admin.vm.volume.Info", "private", "work", "")).contains("usage=0\n");
+        write(pool.resolve("appvms/work/private.img"), 0, "x".repeat(65536));
+        assertThat(wire.ok("admin.vm.volume.Info", "private", "work", "")).contains("usage=65536\n")
+                .contains("path=" + pool.resolve("appvms/work/private.img") + "\n");
+        String info = wire.ok("admin.pool.Info", "varlibqubes", "dom0", "");
+        assertThat(info).contains("driver=file-reflink\n").containsPattern("size=[0-9]{9,}\n")
+                .doesNotContain("setup_check");
+        assertThat(wire.ok("admin.pool.UsageDetails", "varlibqubes", "dom0", "")).startsWith("data_size=");
+    }
+
+    @Test
+    void poolAdd_acceptsAReflinkDirectory_andRefusesExt4WithTheReason() throws Exception {
+        wire.ok("admin.pool.Add", "file-reflink", "dom0", "name=fast\ndir_path=" + xfs.root().resolve("fast") + "\n");
+        assertThat(wire.ok("admin.pool.List", "", "dom0", "")).contains("fast\n");
+        String r = wire.call("admin.pool.Add", "file-reflink", "dom0", "name=slow\ndir_path=" + ext4.resolve("slow"));
+        assertThat(r).startsWith("2|StoragePoolException|").contains("cannot make reflink copies");
+        assertThat(wire.ok("admin.pool.List", "", "dom0", "")).doesNotContain("slow");
+        // a qube created in the new pool has its images there
+        wire.ok("admin.vm.CreateInPool.AppVM", "fedora", "dom0", "name=elsewhere label=red pool:private=fast");
+        assertThat(xfs.root().resolve("fast/appvms/elsewhere/private.img")).exists();
+        wire.ok("admin.vm.Remove", "", "elsewhere", "");
+        assertThat(xfs.root().resolve("fast/appvms/elsewhere")).doesNotExist();
+    }
+
+    @Test
+    void restart_commitsVolumesOfQubesThatDiedWithTheDaemon_andRemovesOrphans() throws Exception {
+        wire.ok("admin.vm.Start", "", "work", "");
+        write(disk("work", "xvdb"), 0, "WRITTEN-BEFORE-CRASH");
+        Files.createDirectories(pool.resolve("appvms/ghost"));
+        Files.writeString(pool.resolve("appvms/ghost/private.img"), "left by an interrupted create");
+        daemon.close(); // the simulated domains are gone with the daemon
+        startDaemon();
+        assertThat(pool.resolve("appvms/work/private-dirty.img")).doesNotExist();
+        assertThat(read(pool.resolve("appvms/work/private.img"), 0, 20)).isEqualTo("WRITTEN-BEFORE-CRASH");
+        assertThat(pool.resolve("appvms/ghost")).doesNotExist();
+        assertThat(wire.ok("admin.vm.CurrentState", "", "work", "")).endsWith("power_state=Halted");
+    }
+}

@@ -1,0 +1,113 @@
+package compart.core.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import compart.errors.CompartException;
+import compart.volumes.PoolConfig;
+import compart.volumes.VolumeConfig;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The plain-copy fallback pool on whatever filesystem the temporary directory is on (ext4 here). */
+class CopyPoolTest {
+    @TempDir
+    Path dir;
+
+    CopyPool pool() {
+        return new CopyPool(new PoolConfig("p", "file", Map.of("dir_path", dir.toString(), "reserve_percent", "0")));
+    }
+
+    static void write(Path f, long off, String s) throws Exception {
+        try (var r = new RandomAccessFile(f.toFile(), "rw")) {
+            r.seek(off);
+            r.write(s.getBytes(StandardCharsets.US_ASCII));
+        }
+    }
+
+    static String read(Path f, long off, int n) throws Exception {
+        try (var r = new RandomAccessFile(f.toFile(), "r")) {
+            var b = new byte[n];
+            r.seek(off);
+            r.readFully(b);
+            return new String(b, StandardCharsets.US_ASCII);
+        }
+    }
+
+    @Test
+    void privateVolume_commitsAtStop_keepsARevision_andReverts() throws Exception {
+        var v = pool().volume("appvms/a/private", VolumeConfig.persistent("private", 1 << 30).withRevisionsToKeep(2));
+        v.create();
+        v.start();
+        write(v.blockDevicePath(), 0, "ONE");
+        v.stop();
+        v.start();
+        write(v.blockDevicePath(), 0, "TWO");
+        v.stop();
+        assertThat(read(dir.resolve("appvms/a/private.img"), 0, 3)).isEqualTo("TWO");
+        assertThat(v.revisions()).hasSize(1);
+        v.revert(v.revisions().getFirst().id());
+        assertThat(read(dir.resolve("appvms/a/private.img"), 0, 3)).isEqualTo("ONE");
+        assertThat(Files.size(dir.resolve("appvms/a/private.img"))).isEqualTo(1 << 30);
+    }
+
+    @Test
+    void snapshotVolume_copiesTheSourceSparsely_andDiscardsChangesAtStop() throws Exception {
+        var p = pool();
+        var root = p.volume("vm-templates/t/root", VolumeConfig.persistent("root", 1L << 32));
+        root.create();
+        write(dir.resolve("vm-templates/t/root.img"), 1L << 31, "DATA-IN-THE-MIDDLE");
+        var snap = p.volume("appvms/a/root", VolumeConfig.snapshot("root", 0, "vm-templates/t/root"));
+        snap.start();
+        assertThat(Files.size(snap.blockDevicePath())).isEqualTo(1L << 32);
+        assertThat(read(snap.blockDevicePath(), 1L << 31, 18)).isEqualTo("DATA-IN-THE-MIDDLE");
+        assertThat(snap.usage()).as("holes stay holes").isLessThan(1 << 20);
+        write(snap.blockDevicePath(), 0, "CHANGE");
+        snap.stop();
+        assertThat(snap.blockDevicePath()).doesNotExist();
+        assertThat(read(dir.resolve("vm-templates/t/root.img"), 0, 6)).isEqualTo("\0".repeat(6));
+    }
+
+    @Test
+    void importExportAndClone_roundTripTheData_andRefuseWhileRunning() throws Exception {
+        var p = pool();
+        var a = p.volume("appvms/a/private", VolumeConfig.persistent("private", 4096));
+        a.create();
+        a.importData(new ByteArrayInputStream(java.util.Arrays.copyOf("hello".repeat(1000).getBytes(), 8192)), 8192);
+        var out = new ByteArrayOutputStream();
+        a.exportData(out);
+        assertThat(out.size()).isEqualTo(8192);
+        assertThat(new String(out.toByteArray(), 0, 10)).isEqualTo("hellohello");
+        var b = p.volume("appvms/b/private", VolumeConfig.persistent("private", 4096));
+        b.create();
+        b.cloneFrom(a);
+        assertThat(b.size()).isEqualTo(8192);
+        b.start();
+        assertThatThrownBy(() -> b.cloneFrom(a)).isInstanceOf(CompartException.class).hasMessageContaining("running");
+        assertThatThrownBy(() -> a.importData(new ByteArrayInputStream(new byte[10]), 4096))
+                .hasMessageContaining("ended after 10 of 4096 bytes");
+        assertThat(p.volumeIds()).containsExactly("appvms/a/private", "appvms/b/private");
+    }
+
+    @Test
+    void repair_finishesAStagedInstall_andDropsTemporaries() throws Exception {
+        var p = pool();
+        var v = p.volume("appvms/a/private", VolumeConfig.persistent("private", 4096));
+        v.create();
+        Files.writeString(dir.resolve("appvms/a/private.img.new"), "STAGED");
+        Files.writeString(dir.resolve("appvms/a/private.img" + CopyVolume.TMP_MARK + "1"), "half written");
+        v.start();
+        assertThat(read(v.blockDevicePath(), 0, 6)).isEqualTo("STAGED");
+        try (var s = Files.list(dir.resolve("appvms/a"))) {
+            assertThat(s.map(x -> x.getFileName().toString())).containsExactlyInAnyOrder("private.img",
+                    "private-dirty.img");
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package compart.core.testing;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/**
+ * A minimal Admin API client for tests, speaking the wire protocol as qubesadmin does: one connection per call,
+ * {@code METHOD+ARG SRC name DEST\0PAYLOAD}, write side closed, the whole reply read.
+ *
+ * @param socket the daemon's socket
+ */
+public record Wire(Path socket) {
+    /** @return the raw reply for a request from {@code source} */
+    public byte[] raw(String method, String arg, String source, String dest, byte[] payload) throws IOException {
+        try (var ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            ch.connect(UnixDomainSocketAddress.of(socket));
+            var head = (method + "+" + arg + " " + source + " name " + dest + "\0").getBytes(StandardCharsets.US_ASCII);
+            for (var b : new ByteBuffer[] {ByteBuffer.wrap(head), ByteBuffer.wrap(payload)}) {
+                while (b.hasRemaining()) {
+                    ch.write(b);
+                }
+            }
+            ch.shutdownOutput();
+            var out = new ByteArrayOutputStream();
+            var buf = ByteBuffer.allocate(65536);
+            while (ch.read(buf) >= 0) {
+                out.write(buf.array(), 0, buf.position());
+                buf.clear();
+            }
+            return out.toByteArray();
+        }
+    }
+
+    /** @return the reply from dom0's call, NULs shown as {@code |} */
+    public String call(String method, String arg, String dest, String payload) throws IOException {
+        return new String(raw(method, arg, "dom0", dest, payload.getBytes(StandardCharsets.UTF_8)),
+                StandardCharsets.UTF_8).replace('\0', '|');
+    }
+
+    /** @return the value of a successful call; AssertionError with the reply otherwise */
+    public String ok(String method, String arg, String dest, String payload) throws IOException {
+        String r = call(method, arg, dest, payload);
+        if (!r.startsWith("0|")) {
+            throw new AssertionError(method + "+" + arg + " " + dest + " failed: " + r);
+        }
+        return r.substring(2);
+    }
+
+    /** @return the Qubes exception type of a failed call; AssertionError when it succeeded */
+    public String error(String method, String arg, String dest, String payload) throws IOException {
+        String r = call(method, arg, dest, payload);
+        if (!r.startsWith("2|")) {
+            throw new AssertionError(method + "+" + arg + " " + dest + " should have failed: " + r);
+        }
+        return r.split("\\|")[1];
+    }
+}
