@@ -92,7 +92,7 @@ class LibxlContextIT {
         BlockingQueue<DomainEvent> events = new LinkedBlockingQueue<>();
 
         int domid = libxl.createPaused(harnessPvhGuest(name));
-        try (var watch = libxl.watch(domid, events::add)) {
+        try (var _ = libxl.watch(domid, events::add)) {
             assertThat(libxl.domainInfo(domid)).hasValueSatisfying(info -> {
                 assertThat(info.paused()).isTrue();
                 // libxl_dominfo derives the type from XEN_DOMINF_hvm_guest, so a PVH domain (an HVM container)
@@ -130,7 +130,7 @@ class LibxlContextIT {
     void destroyingAPausedDomain_reportsItsDeath_andFreesItsName() throws Exception {
         BlockingQueue<DomainEvent> events = new LinkedBlockingQueue<>();
         int domid = libxl.createPaused(harnessPvhGuest("it-libxl-destroy"));
-        try (var watch = libxl.watch(domid, events::add)) {
+        try (var _ = libxl.watch(domid, events::add)) {
             libxl.destroy(domid);
 
             assertThat(events.poll(2, TimeUnit.MINUTES)).isInstanceOf(DomainEvent.Death.class)

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
  * {@code libxl_physinfo} 128 B, nr_cpus@12, cap_hvm@116, cap_pv@117, cap_hap@119; {@code libxl_dominfo} 120 B,
  * domid@16. The real bindings (compart.xl.libxl) are tested on top of this by their own ITs.
  */
+@SuppressWarnings("restricted") // the point of this test is calling C
 class LibxlFfmIT {
     private static final Linker LINKER = Linker.nativeLinker();
     private static final Arena LIBRARIES = Arena.ofShared();
