@@ -365,7 +365,15 @@ public final class Toolstack implements AutoCloseable {
             if (l == null) {
                 throw Refusal.NOT_RUNNING.exception("Domain is powered off: '%s'", name);
             }
+            var death = deaths.computeIfAbsent(name, k -> new CompletableFuture<>());
             hypervisor.destroy(l.domid());
+            try {
+                death.get(60, TimeUnit.SECONDS); // its volumes are stopped: it is Halted when kill returns
+            } catch (java.util.concurrent.TimeoutException e) {
+                LOG.warn("qube {}: destroyed, but its death was not reported within 60 s", name);
+            } catch (Exception e) {
+                throw new CompartException(ErrorKind.HYPERVISOR, "waiting for " + name + " to stop: " + e, e);
+            }
             return null;
         });
     }
