@@ -21,6 +21,9 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * One end of a libxenvchan channel: a byte stream over pages shared between two domains, signalled by an event
  * channel. The server end grants the pages and publishes them under a xenstore path; the client end maps them.
  *
+ * <p>The xenstore path is limited to {@link #MAX_XS_PATH} bytes. Both ends must be in different domains: Xen does not
+ * let dom0 map its own grants ({@code gnttab: mmap failed: EINVAL}), so a dom0-to-dom0 channel cannot connect.
+ *
  * <p>The C library is used in its default non-blocking mode; the blocking methods here wait with {@code poll(2)}
  * on the event fd and {@code libxenvchan_wait}, so {@code struct libxenvchan}'s bitfields are never touched.
  *
@@ -30,6 +33,11 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  */
 public final class Vchan implements AutoCloseable {
     private static final int BUFFER = 64 * 1024;
+    /**
+     * libxenvchan 4.17 formats {@code <xs_path>/event-channel} into a 64-byte buffer and silently truncates longer
+     * paths (seen on the Xen host: the nodes landed under a cut path), so the base path must stay short.
+     */
+    public static final int MAX_XS_PATH = 63 - "/event-channel".length();
     private static final int POLL_SLICE_MILLIS = 200;
 
     private final MemorySegment ctrl;
@@ -54,7 +62,7 @@ public final class Vchan implements AutoCloseable {
      * @throws CompartException HYPERVISOR when the rings or the xenstore entries cannot be set up
      */
     public static Vchan server(int peerDomid, String xsPath, long readMin, long writeMin) {
-        Objects.requireNonNull(xsPath, "xsPath");
+        requireShortPath(xsPath);
         VchanNative.load();
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = NativeLibrary.errnoState(call);
@@ -75,7 +83,7 @@ public final class Vchan implements AutoCloseable {
      * @throws CompartException HYPERVISOR when there is no server there or its pages cannot be mapped
      */
     public static Vchan client(int peerDomid, String xsPath) {
-        Objects.requireNonNull(xsPath, "xsPath");
+        requireShortPath(xsPath);
         VchanNative.load();
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = NativeLibrary.errnoState(call);
@@ -85,6 +93,14 @@ public final class Vchan implements AutoCloseable {
                 throw initFailure("libxenvchan_client_init", peerDomid, xsPath, state);
             }
             return new Vchan(ctrl, "vchan client of domain " + peerDomid + " at " + xsPath);
+        }
+    }
+
+    private static void requireShortPath(String xsPath) {
+        Objects.requireNonNull(xsPath, "xsPath");
+        if (xsPath.isEmpty() || xsPath.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_XS_PATH) {
+            throw CompartException.invalidValue("vchan xenstore path must be 1-%d bytes (libxenvchan 4.17 truncates "
+                    + "longer ones), got %d: %s", MAX_XS_PATH, xsPath.length(), xsPath);
         }
     }
 

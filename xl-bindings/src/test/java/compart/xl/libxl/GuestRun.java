@@ -99,6 +99,23 @@ final class GuestRun {
                 cfg.append("vnc = 0\nsdl = 0\nvga = \"none\"\n");
             }
         }
+        if (!config.disks().isEmpty()) {
+            cfg.append("disk = [ ");
+            for (DiskConfig d : config.disks()) {
+                cfg.append("\"format=").append(d.format().jsonName()).append(", vdev=").append(d.vdev())
+                        .append(", access=").append(d.writable() ? "rw" : "ro").append(", backendtype=")
+                        .append(d.backend().jsonName()).append(", target=").append(d.target()).append("\", ");
+            }
+            cfg.append("]\n");
+        }
+        if (!config.nics().isEmpty()) {
+            cfg.append("vif = [ ");
+            for (NicConfig n : config.nics()) {
+                cfg.append("\"mac=").append(n.mac()).append(n.bridge().map(b -> ",bridge=" + b).orElse(""))
+                        .append(",backend=").append(n.backendDomid()).append("\", ");
+            }
+            cfg.append("]\n");
+        }
         Path file = Files.createTempFile("compart-xl-", ".cfg");
         Files.writeString(file, cfg);
         long started = System.nanoTime();

@@ -53,9 +53,6 @@ class HvmGuestXenTest {
                 assertThat(event).isEqualTo(new DomainEvent.Death(domid, config.uuid()));
                 assertThat(ctx.domainInfo(domid)).isEmpty();
                 assertThat(watch.domid()).isEqualTo(domid);
-                long xlMs = GuestRun.timeXlCreate(config);
-                System.out.println("TIMING hvm compart create_new+unpause=" + runningMs + "ms xl create=" + xlMs + "ms"
-                        + (xlMs > 0 ? String.format(" ratio=%.2f", runningMs / (double) xlMs) : ""));
             } finally {
                 if (ctx.domainInfo(domid).isPresent()) {
                     ctx.destroy(domid);

@@ -118,10 +118,6 @@ class PvhGuestXenTest {
             assertThat(run.nextEvent(Duration.ofSeconds(30))).isEqualTo(new DomainEvent.Death(domid, config.uuid()));
             assertThat(ctx.domainInfo(domid)).isEmpty();
             assertThat(watch.domid()).isEqualTo(domid);
-
-            long xlMs = GuestRun.timeXlCreate(config.withDisks(List.of()).withNics(List.of()));
-            System.out.println("TIMING pvh compart create_new+unpause=" + runningMs + "ms xl create=" + xlMs + "ms"
-                    + (xlMs > 0 ? String.format(" ratio=%.2f", runningMs / (double) xlMs) : ""));
             return true;
         } finally {
             if (ctx.domainInfo(domid).isPresent()) {

@@ -1,58 +1,46 @@
 package compart.xl.vchan;
 
+import compart.errors.CompartException;
+import compart.errors.ErrorKind;
 import compart.xl.foreign.XenHost;
 import compart.xl.xenstore.XenStore;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.Arrays;
-import java.util.UUID;
-
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /**
- * libxenvchan on a real dom0, both ends in dom0 (server for domain 0, client of domain 0): bytes written on
- * one end are read on the other, in both directions, more than a ring's worth, and close is seen.
+ * libxenvchan on a real dom0. A data exchange needs a peer in another domain (Xen refuses dom0 mapping its own
+ * grants: {@code gnttab: mmap failed: EINVAL}, seen on the Xen host), so this checks the server end: it grants
+ * its rings, publishes {@code ring-ref} and {@code event-channel} at the path, waits for a client, and closes.
  */
 @Tag("xen")
 class VchanXenTest {
     @Test
-    void serverAndClientInDom0_exchangeBytesBothWays_andSeeTheClose() throws Exception {
+    void server_publishesItsRingAndEventChannel_andWaitsForAClient() {
         XenHost.assumeDom0();
-        String path = "/local/domain/0/data/compart-vchan-" + UUID.randomUUID();
-        try (XenStore xs = XenStore.open(); Vchan server = Vchan.server(0, path, 4096, 4096)) {
-            assertThat(server.state()).isEqualTo(Vchan.State.WAITING_FOR_CLIENT);
-            System.out.println("VCHAN server published " + path + ": " + xs.list(path) + " ring-ref="
-                    + xs.read(path + "/ring-ref") + " event-channel=" + xs.read(path + "/event-channel"));
-            try (Vchan client = Vchan.client(0, path)) {
-                assertThat(XenHost.await(Duration.ofSeconds(5), () -> server.state() == Vchan.State.OPEN)).isTrue();
-                byte[] big = new byte[300_000];
-                for (int i = 0; i < big.length; i++) {
-                    big[i] = (byte) (i * 31);
-                }
-                Thread writer = Thread.ofPlatform().start(() -> client.write(big));
-                byte[] got = readFully(server, big.length);
-                writer.join();
-                assertThat(Arrays.equals(got, big)).isTrue();
-
-                server.write("pong".getBytes(StandardCharsets.US_ASCII));
-                assertThat(new String(readFully(client, 4), StandardCharsets.US_ASCII)).isEqualTo("pong");
+        String path = "/local/domain/0/data/cvchan/" + ProcessHandle.current().pid();
+        assertThat(path.length()).isLessThanOrEqualTo(Vchan.MAX_XS_PATH);
+        try (XenStore xs = XenStore.open()) {
+            try (Vchan server = Vchan.server(0, path, 4096, 4096)) {
+                assertThat(server.state()).isEqualTo(Vchan.State.WAITING_FOR_CLIENT);
+                assertThat(xs.list(path)).containsExactlyInAnyOrder("ring-ref", "event-channel");
+                assertThat(Integer.parseInt(xs.read(path + "/ring-ref").orElseThrow())).isPositive();
+                assertThat(Integer.parseInt(xs.read(path + "/event-channel").orElseThrow())).isPositive();
+                assertThat(server.eventFd()).isNotNegative();
+                assertThat(server.available()).isZero();
+                assertThat(server.writableSpace()).isPositive();
             }
-            assertThat(XenHost.await(Duration.ofSeconds(5), () -> server.state() == Vchan.State.CLOSED)).isTrue();
-            assertThat(server.read(new byte[1], 0, 1)).isEqualTo(-1);
+            xs.remove(path);
         }
     }
 
-    private static byte[] readFully(Vchan vchan, int length) {
-        byte[] out = new byte[length];
-        int done = 0;
-        while (done < length) {
-            int n = vchan.read(out, done, length - done);
-            assertThat(n).isPositive();
-            done += n;
-        }
-        return out;
+    @Test
+    void aPathLibxenvchanWouldTruncate_isRefusedBeforeCallingIt() {
+        CompartException e = catchThrowableOfType(CompartException.class,
+                () -> Vchan.server(0, "/local/domain/0/data/compart-vchan-0123456789abcdef0123456789", 4096, 4096));
+        assertThat(e.kind()).isEqualTo(ErrorKind.INVALID_VALUE);
+        assertThat(e.getMessage()).contains("truncates");
     }
 }
