@@ -14,6 +14,7 @@ module compart.core {
     exports compart.core.store;
     exports compart.core.hypervisor;
     exports compart.core.hypervisor.test;
+    exports compart.core.hypervisor.libxl;
     exports compart.core.ops;
     exports compart.core.storage;
     exports compart.core.api;

@@ -74,8 +74,7 @@ public final class Compartd implements Callable<Integer> {
     public Running start() {
         Hypervisor hv = switch (hypervisor) {
             case "test" -> new TestHypervisor(testMemoryMib, 8);
-            case "libxl" -> throw new CompartException(ErrorKind.HYPERVISOR, "the libxl backend is not available "
-                    + "in this build yet (xl-bindings exposes no libxl context API); use --hypervisor test");
+            case "libxl" -> compart.core.hypervisor.libxl.LibxlHypervisor.open();
             default -> throw CompartException.invalidValue("unknown hypervisor %s: use libxl or test", hypervisor);
         };
         var store = new StateStore(stateDir);

@@ -1,0 +1,81 @@
+package compart.core.hypervisor.libxl;
+
+import compart.core.hypervisor.DomainSpec;
+import compart.errors.CompartException;
+import compart.xl.libxl.DiskConfig;
+import compart.xl.libxl.DomainConfig;
+import compart.xl.libxl.LibxlJson;
+import compart.xl.libxl.NicConfig;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Optional;
+import java.util.function.ToIntFunction;
+
+/**
+ * A {@link DomainSpec} as libxl's domain config: a pure function with one small method per device kind. The
+ * guest is destroyed on poweroff and crash (the toolstack then stops its volumes, as Qubes does) and on reboot
+ * too (Qubes restarts a qube itself, with fresh volumes).
+ */
+public final class LibxlDomainConfigs {
+    /** The hotplug script Qubes' net qubes run for a qube's vif (routing, not a bridge). */
+    static final String VIF_SCRIPT = "vif-route-qubes";
+
+    private LibxlDomainConfigs() {
+    }
+
+    /**
+     * @param spec          the domain to create
+     * @param backendDomids the domid of a running domain by name (a NIC's backend, the netvm)
+     * @return libxl's JSON for {@code libxl_domain_config_from_json}
+     * @throws CompartException INVALID_VALUE when libxl cannot express the spec (PVH without a kernel, PV)
+     */
+    public static String json(DomainSpec spec, ToIntFunction<String> backendDomids) {
+        return LibxlJson.domainConfig(config(spec, backendDomids));
+    }
+
+    /** @return the libxl config record of {@code spec}, see {@link #json} */
+    public static DomainConfig config(DomainSpec spec, ToIntFunction<String> backendDomids) {
+        var disks = new ArrayList<DiskConfig>();
+        spec.disks().forEach(d -> disks.add(disk(d)));
+        var nics = new ArrayList<NicConfig>();
+        for (int i = 0; i < spec.nics().size(); i++) {
+            var n = spec.nics().get(i);
+            nics.add(nic(n, i, backendDomids.applyAsInt(n.backend())));
+        }
+        try {
+            return new DomainConfig(spec.name(), spec.uuid(), spec.memoryMib() * 1024, spec.maxmemMib() * 1024,
+                    spec.vcpus(), boot(spec), disks, nics, DomainConfig.OnShutdown.DESTROY,
+                    DomainConfig.OnShutdown.DESTROY, DomainConfig.OnShutdown.DESTROY);
+        } catch (IllegalArgumentException e) {
+            throw CompartException.invalidValue("domain %s cannot be expressed for libxl: %s", spec.name(),
+                    e.getMessage());
+        }
+    }
+
+    /** @return how the domain boots: PVH from the qube's kernel, HVM with SeaBIOS (the kernel if one is set) */
+    static DomainConfig.Boot boot(DomainSpec spec) {
+        return switch (spec.type()) {
+            case PVH -> new DomainConfig.Boot.Pvh(Path.of(spec.kernel().orElseThrow(() -> CompartException
+                    .invalidValue("qube %s: a PVH qube needs a kernel (set its kernel property, or use virt_mode "
+                            + "hvm)", spec.name()))), spec.ramdisk().map(Path::of), spec.cmdline());
+            case HVM -> new DomainConfig.Boot.Hvm(DomainConfig.Firmware.SEABIOS, spec.kernel().map(Path::of),
+                    spec.kernel().isPresent() ? spec.ramdisk().map(Path::of) : Optional.empty(),
+                    spec.kernel().isPresent() ? spec.cmdline() : "", Optional.of("pty"), "c", DomainConfig.Vga.NONE,
+                    Optional.empty());
+            case PV -> throw CompartException.invalidValue("qube %s: virt_mode pv is not supported by Compart (use "
+                    + "pvh or hvm)", spec.name());
+        };
+    }
+
+    /** @return a raw disk served by blkback in dom0 from the volume's file */
+    static DiskConfig disk(DomainSpec.Disk d) {
+        return new DiskConfig(Path.of(d.target()), d.vdev(), DiskConfig.Backend.PHY, DiskConfig.Format.RAW,
+                d.writable(), false, 0);
+    }
+
+    /** @return a PV NIC whose backend is the netvm's domain, routed by Qubes' vif script */
+    static NicConfig nic(DomainSpec.Nic n, int devid, int backendDomid) {
+        return new NicConfig(devid, n.mac(), Optional.of(n.ip()), backendDomid, Optional.of(VIF_SCRIPT),
+                Optional.empty(), NicConfig.Type.VIF, Optional.empty());
+    }
+}

@@ -1,0 +1,283 @@
+package compart.core.hypervisor.libxl;
+
+import compart.core.hypervisor.DomainEvent;
+import compart.core.hypervisor.DomainInfo;
+import compart.core.hypervisor.DomainSpec;
+import compart.core.hypervisor.HostInfo;
+import compart.core.hypervisor.Hypervisor;
+import compart.errors.CompartException;
+import compart.errors.ErrorKind;
+import compart.xl.libxl.DomainWatch;
+import compart.xl.libxl.LibxlContext;
+import compart.xl.libxl.ShutdownReason;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The real backend: Xen through libxl ({@link LibxlContext}). Creates domains paused from libxl JSON built by
+ * {@link LibxlDomainConfigs}, watches each domain's shutdown and death, and acts as the toolstack must: a guest
+ * that shut down (poweroff, reboot, crash) is destroyed, and its death is reported as
+ * {@link DomainEvent.Died} with the shutdown reason.
+ *
+ * <p>Threads: every libxl call runs on a platform thread (a call from a virtual thread is handed to this
+ * backend's own platform threads, since a blocking downcall would pin its carrier); no lock is held across a
+ * native call (the domain table is a concurrent map). libxl's event thread only records and hands off: the
+ * destroy after a shutdown and the closing of a watch run on the platform threads. Thread safe.
+ */
+public final class LibxlHypervisor implements Hypervisor {
+    private static final Logger LOG = LoggerFactory.getLogger(LibxlHypervisor.class);
+
+    private final LibxlContext ctx;
+    private final ExecutorService calls;
+    private final ConcurrentHashMap<Integer, Watched> domains = new ConcurrentHashMap<>();
+    private final List<Consumer<DomainEvent>> listeners = new CopyOnWriteArrayList<>();
+
+    /** One domain this backend watches. */
+    private static final class Watched {
+        final int domid;
+        final String name;
+        volatile DomainWatch watch;
+        volatile ShutdownReason shutdown;
+
+        Watched(int domid, String name) {
+            this.domid = domid;
+            this.name = name;
+        }
+    }
+
+    private LibxlHypervisor(LibxlContext ctx) {
+        this.ctx = ctx;
+        var n = new AtomicInteger();
+        this.calls = Executors.newCachedThreadPool(r -> Thread.ofPlatform().daemon()
+                .name("libxl-call-" + n.incrementAndGet()).unstarted(r));
+    }
+
+    /**
+     * Opens libxl and starts watching the domains that exist already (other than dom0).
+     *
+     * @throws CompartException HYPERVISOR when this is not a Xen dom0 or libxl cannot be loaded
+     */
+    public static LibxlHypervisor open() {
+        var hv = new LibxlHypervisor(LibxlContext.open());
+        for (var d : hv.onPlatform(hv.ctx::listDomains)) {
+            if (d.domid() != 0 && !d.name().isEmpty()) {
+                try {
+                    hv.watch(new Watched(d.domid(), d.name()));
+                    LOG.info("watching existing domain {} ({})", d.domid(), d.name());
+                } catch (CompartException e) {
+                    LOG.warn("cannot watch existing domain {} ({}): {}", d.domid(), d.name(), e.getMessage());
+                }
+            }
+        }
+        return hv;
+    }
+
+    @Override
+    public String name() {
+        return "libxl";
+    }
+
+    @Override
+    public HostInfo hostInfo() {
+        var p = onPlatform(ctx::physInfo);
+        return new HostInfo(p.totalKib() / 1024, p.freeKib() / 1024, p.nrCpus());
+    }
+
+    @Override
+    public int createPaused(DomainSpec spec) {
+        String json = LibxlDomainConfigs.json(spec, this::domidOf);
+        LoggerFactory.getLogger("compart.qube." + spec.name()).info("libxl domain config:\n{}", json);
+        int domid = onPlatform(() -> ctx.createPaused(json));
+        var w = new Watched(domid, spec.name());
+        try {
+            watch(w);
+        } catch (RuntimeException e) {
+            domains.remove(domid);
+            try {
+                onPlatform(() -> {
+                    ctx.destroy(domid);
+                    return null;
+                });
+            } catch (RuntimeException de) {
+                e.addSuppressed(de);
+            }
+            throw e;
+        }
+        emit(new DomainEvent.Created(domid, spec.name()));
+        return domid;
+    }
+
+    private void watch(Watched w) {
+        domains.put(w.domid, w);
+        try {
+            w.watch = onPlatform(() -> ctx.watch(w.domid, e -> onLibxlEvent(w, e)));
+        } catch (RuntimeException e) {
+            domains.remove(w.domid);
+            throw e;
+        }
+    }
+
+    private int domidOf(String name) {
+        for (var w : domains.values()) {
+            if (w.name.equals(name)) {
+                return w.domid;
+            }
+        }
+        return onPlatform(() -> ctx.domainId(name)).orElseThrow(() -> new CompartException(ErrorKind.HYPERVISOR,
+                "network backend " + name + " has no running domain: start it first"));
+    }
+
+    /** On libxl's event thread: record, and hand any libxl call to the platform threads. */
+    private void onLibxlEvent(Watched w, compart.xl.libxl.DomainEvent e) {
+        switch (e) {
+            case compart.xl.libxl.DomainEvent.Shutdown s -> {
+                w.shutdown = s.reason();
+                LOG.info("domain {} ({}) shut down: {}; destroying it", w.domid, w.name, s.reason());
+                calls.execute(() -> {
+                    try {
+                        ctx.destroy(w.domid);
+                    } catch (RuntimeException ex) {
+                        LOG.error("destroying domain {} ({}) after its shutdown failed: {}", w.domid, w.name,
+                                ex.getMessage());
+                    }
+                });
+            }
+            case compart.xl.libxl.DomainEvent.Death d -> {
+                if (!domains.remove(w.domid, w)) {
+                    return;
+                }
+                var reason = w.shutdown == null ? "destroyed" : w.shutdown.name().toLowerCase(Locale.ROOT);
+                calls.execute(() -> {
+                    var watch = w.watch;
+                    if (watch != null) {
+                        watch.close();
+                    }
+                });
+                emit(new DomainEvent.Died(w.domid, w.name, reason));
+            }
+        }
+    }
+
+    @Override
+    public void unpause(int domid) {
+        var w = known(domid);
+        onPlatform(() -> {
+            ctx.unpause(domid);
+            return null;
+        });
+        emit(new DomainEvent.Unpaused(domid, w.name));
+    }
+
+    @Override
+    public void pause(int domid) {
+        var w = known(domid);
+        onPlatform(() -> {
+            ctx.pause(domid);
+            return null;
+        });
+        emit(new DomainEvent.Paused(domid, w.name));
+    }
+
+    @Override
+    public void shutdown(int domid) {
+        known(domid);
+        onPlatform(() -> {
+            ctx.shutdown(domid);
+            return null;
+        });
+    }
+
+    @Override
+    public void destroy(int domid) {
+        known(domid);
+        onPlatform(() -> {
+            ctx.destroy(domid);
+            return null;
+        });
+    }
+
+    private Watched known(int domid) {
+        var w = domains.get(domid);
+        if (w == null) {
+            throw CompartException.notFound("libxl: domain %d is not one of Compart's running domains", domid);
+        }
+        return w;
+    }
+
+    @Override
+    public List<DomainInfo> list() {
+        return onPlatform(ctx::listDomains).stream().filter(d -> d.domid() != 0 && !d.name().isEmpty())
+                .map(LibxlHypervisor::info).toList();
+    }
+
+    @Override
+    public Optional<DomainInfo> info(int domid) {
+        if (domid == 0) {
+            return Optional.empty();
+        }
+        return onPlatform(() -> ctx.domainInfo(domid)).map(LibxlHypervisor::info);
+    }
+
+    static DomainInfo info(compart.xl.libxl.DomainInfo d) {
+        var state = d.paused() ? DomainInfo.State.PAUSED : d.shutdown() || d.dying() ? DomainInfo.State.SHUTTING_DOWN
+                : DomainInfo.State.RUNNING;
+        return new DomainInfo(d.domid(), d.name(), state, d.currentKib(), d.cpuTimeNanos());
+    }
+
+    @Override
+    public void subscribe(Consumer<DomainEvent> listener) {
+        listeners.add(listener);
+    }
+
+    private void emit(DomainEvent e) {
+        for (var l : listeners) {
+            try {
+                l.accept(e);
+            } catch (RuntimeException ex) {
+                LOG.error("domain event listener failed on {}", e, ex);
+            }
+        }
+    }
+
+    /** Runs a libxl call on a platform thread: this one, or one of ours when called from a virtual thread. */
+    private <T> T onPlatform(Supplier<T> call) {
+        if (!Thread.currentThread().isVirtual()) {
+            return call.get();
+        }
+        try {
+            return calls.submit(call::get).get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new CompartException(ErrorKind.HYPERVISOR, "libxl call failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CompartException(ErrorKind.HYPERVISOR, "interrupted while waiting for libxl", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        listeners.clear();
+        for (var w : domains.values()) {
+            var watch = w.watch;
+            if (watch != null) {
+                watch.close();
+            }
+        }
+        calls.shutdown();
+        ctx.close(); // domains keep running: a restarted compartd finds them
+    }
+}
