@@ -102,7 +102,8 @@ public final class XenHostRun {
         if (outcome.result().isEmpty() || outcome.result().getAsInt() >= 90) {
             say("FAILED: the Xen host did not run the tests (" + (outcome.timedOut() ? "timeout"
                     : outcome.result().isEmpty() ? "no RESULT line from dom0" : "dom0 set-up failed with rc="
-                    + outcome.result().getAsInt() + ", see dom0-init.sh") + "). Last console lines:");
+                    + outcome.result().getAsInt() + ", see dom0-init.sh") + "). Last console lines (without "
+                    + "HVM guests' debug port; all in " + settings.work().resolve("serial.log") + "):");
             tail(settings.work().resolve("serial.log"), 40).forEach(line -> System.out.println("  | " + line));
             return 1;
         }
@@ -185,7 +186,8 @@ public final class XenHostRun {
 
     private static List<String> tail(Path file, int lines) {
         try {
-            List<String> all = Files.readAllLines(file, java.nio.charset.StandardCharsets.UTF_8);
+            List<String> all = Files.readAllLines(file, java.nio.charset.StandardCharsets.ISO_8859_1).stream()
+                    .filter(line -> !line.isBlank() && !line.matches("^\\(d\\d+\\).*")).toList();
             return all.subList(Math.max(0, all.size() - lines), all.size());
         } catch (IOException e) {
             return List.of("(no console log: " + e.getMessage() + ")");
