@@ -53,6 +53,17 @@ class LaunchersTest {
                 }));
     }
 
+    @TestFactory
+    Stream<DynamicTest> everyLauncher_hasTheSharedShape() throws IOException {
+        // packaging reads these lines to name caches, man pages and the packages' commands
+        return javaLaunchers().stream().map(launcher -> DynamicTest.dynamicTest(
+                launcher.getFileName().toString(), () -> {
+                    Launcher l = Launcher.read(launcher);
+                    assertThat(l.name()).matches("[a-z][a-z0-9-]*");
+                    assertThat(l.mainClass()).startsWith(l.module() + ".");
+                }));
+    }
+
     @Test
     void sharedLauncher_withoutBuild_saysHowToBuild() throws Exception {
         Path fakeRoot = Files.createTempDirectory("compart-nobuild");
