@@ -35,8 +35,13 @@ import org.slf4j.LoggerFactory;
  * The Admin API methods, with Qubes' value formats: one {@link #handle} per request, returning the reply frame.
  * Checks the argument and payload like qubesd (a method that takes none refuses one with ProtocolError), resolves
  * the destination qube (QubesVMNotFoundError), and maps every failure to a Qubes exception through
- * {@link ExceptionTypes}. Requests from a qube other than dom0 are refused (PermissionDenied) until the qrexec
- * policy engine is wired in.
+ * {@link ExceptionTypes}. A request from a qube other than dom0 is decided by the qrexec policy as Qubes does
+ * for {@code admin.*} services: service = method, argument = {@code +arg}, target = the destination qube (or
+ * {@code @adminvm}), and only an {@code allow} that runs the call in dom0 lets it through (Qubes' rules say
+ * {@code allow target=dom0}; for destination dom0 a plain {@code allow}); {@code deny}, {@code ask} (no one to
+ * ask), an allow to another qube and no policy at all are refused with PermissionDenied; each decision writes one
+ * audit line. {@code admin.vm.List} from a qube lists only
+ * the qubes the policy lets it list.
  *
  * <p>Thread safe; handlers block on lifecycle operations (callers run them off the accept loop).
  */
@@ -57,6 +62,7 @@ public final class AdminApi {
             "linux-kernel", "dir_path"));
 
     private final Toolstack toolstack;
+    private final java.util.function.Supplier<compart.policy.Policy> policy;
     private final Map<String, Method> methods = new HashMap<>();
     /** CloneFrom tokens: single use, each names a source qube and volume. */
     private final Map<String, CloneSource> pendingClones = new java.util.concurrent.ConcurrentHashMap<>();
@@ -91,9 +97,23 @@ public final class AdminApi {
     record Method(Boolean wantsArg, Boolean wantsPayload, Dest dest, Topic topic, Function<Call, String> handler) {
     }
 
-    /** @param toolstack the toolstack the methods act on */
+    /**
+     * An API that refuses every request from a qube other than dom0 (no policy).
+     *
+     * @param toolstack the toolstack the methods act on
+     */
     public AdminApi(Toolstack toolstack) {
+        this(toolstack, () -> null);
+    }
+
+    /**
+     * @param toolstack the toolstack the methods act on
+     * @param policy    the current qrexec policy (e.g. {@code LivePolicy::current}); null from it denies all
+     *                  requests from qubes
+     */
+    public AdminApi(Toolstack toolstack, java.util.function.Supplier<compart.policy.Policy> policy) {
         this.toolstack = toolstack;
+        this.policy = policy;
         register();
     }
 
@@ -121,14 +141,10 @@ public final class AdminApi {
                         + QubeClassNames.printable(request.method()) + "'");
             }
             var inv = toolstack.inventory();
-            if (!request.source().equals("dom0")) {
-                if (inv.find(request.source()).isEmpty()) {
-                    throw CompartException.notFound("No such domain: '%s'", QubeClassNames.printable(request.source()));
-                }
-                throw new CompartException(ErrorKind.PERMISSION_DENIED, "requests from " + request.source()
-                        + " are refused: the qrexec policy engine is not wired into compartd yet");
-            }
             var dest = resolve(inv, request.dest());
+            if (!request.source().equals("dom0")) {
+                authorize(inv, request, dest);
+            }
             topic = method.topic();
             if (Boolean.TRUE.equals(method.wantsArg()) && request.arg().isEmpty()) {
                 throw new CompartException(ErrorKind.PROTOCOL, "expected an argument");
@@ -167,6 +183,46 @@ public final class AdminApi {
         }
     }
 
+    /** Decides a request from a qube with the policy; returns only when it is allowed. */
+    private void authorize(Inventory inv, AdminRequest request, Qube dest) {
+        if (inv.find(request.source()).isEmpty() || request.source().equals("dom0")) {
+            throw new CompartException(ErrorKind.PERMISSION_DENIED, "request from an unknown qube refused");
+        }
+        var p = policy.get();
+        var target = dest.klass() == QubeClass.AdminVM ? "@adminvm" : dest.name();
+        var call = new compart.policy.Request(request.method(), "+" + request.arg(), request.source(), target);
+        if (p == null) {
+            LOG.info("{}: denied: no qrexec policy is loaded (compartd --policy-dir)", request);
+            throw new CompartException(ErrorKind.PERMISSION_DENIED, "Request refused");
+        }
+        var r = p.decide(call, systemInfo(inv), false);
+        if (!runsInDom0(r)) {
+            throw new CompartException(ErrorKind.PERMISSION_DENIED, "Request refused");
+        }
+    }
+
+    /** @return whether the resolution allows the call to run in dom0 (where compartd is) */
+    private static boolean runsInDom0(compart.policy.Resolution r) {
+        return r instanceof compart.policy.Resolution.Allow a && (a.target().equals("dom0")
+                || a.target().equals("@adminvm") || a.target().equals("uuid:" + compart.policy.SystemInfo.DOM0_UUID));
+    }
+
+    /** @return what the policy needs to know about each qube */
+    private compart.policy.SystemInfo systemInfo(Inventory inv) {
+        var qubes = new ArrayList<compart.policy.Qube>(inv.qubes().size());
+        for (var q : inv.qubes().values()) {
+            boolean admin = q.klass() == QubeClass.AdminVM;
+            qubes.add(new compart.policy.Qube(q.name(), q.klass().name(), q.tags(),
+                    !admin && inv.hasProperty(q, "template_for_dispvms") && inv.boolValue(q, "template_for_dispvms"),
+                    admin ? null : inv.value(q, "default_dispvm").filter(x -> !x.isEmpty()).orElse(null),
+                    toolstack.powerState(q.name()).name(),
+                    admin ? compart.policy.SystemInfo.DOM0_UUID : q.uuid().toString(),
+                    q.features().containsKey("internal") && !q.features().get("internal").isEmpty(),
+                    null, null, null));
+        }
+        return compart.policy.SystemInfo.of(qubes);
+    }
+
     private static Qube resolve(Inventory inv, String untrustedDest) {
         if (untrustedDest.startsWith("uuid:")) {
             try {
@@ -201,6 +257,8 @@ public final class AdminApi {
         add("admin.vmclass.List", false, false, Dest.ADMIN, Topic.GENERAL,
                 c -> lines(java.util.Arrays.stream(QubeClass.values()).map(Enum::name).sorted()));
         add("admin.vm.List", false, false, Dest.ANY, Topic.GENERAL, this::vmList);
+        // the checks of admin.Events (the server streams the events after this answers)
+        add("admin.Events", false, false, Dest.ANY, Topic.GENERAL, c -> "");
         add("admin.vm.CurrentState", false, false, Dest.ANY, Topic.GENERAL, this::currentState);
 
         // properties
@@ -528,6 +586,13 @@ public final class AdminApi {
         var inv = c.inv();
         var qubes = c.dest().klass() == QubeClass.AdminVM ? new ArrayList<>(inv.qubes().values())
                 : new ArrayList<>(List.of(c.dest()));
+        String source = c.request().source();
+        if (!source.equals("dom0")) {
+            var p = policy.get();
+            var system = systemInfo(inv);
+            qubes.removeIf(q -> p == null || !runsInDom0(p.evaluate(new compart.policy.Request("admin.vm.List",
+                    "+", source, q.klass() == QubeClass.AdminVM ? "@adminvm" : q.name()), system)));
+        }
         qubes.sort(Comparator.comparing((Qube q) -> q.klass() != QubeClass.AdminVM).thenComparing(Qube::name));
         var b = new StringBuilder(qubes.size() * 80);
         for (var q : qubes) {

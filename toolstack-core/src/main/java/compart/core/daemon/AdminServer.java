@@ -176,8 +176,7 @@ public final class AdminServer implements AutoCloseable {
 
     private void streamEvents(SocketChannel ch, AdminRequest request) throws IOException {
         // the same checks as every method (source, destination, no arg or payload)
-        var check = api.handle(new AdminRequest("admin.vm.List", request.arg(), request.source(), request.dest(),
-                request.untrustedPayload()));
+        var check = api.handle(request);
         if (check[0] != '0') {
             write(ch, check);
             return;

@@ -8,6 +8,7 @@ import compart.core.model.Pool;
 import compart.core.ops.Toolstack;
 import compart.core.store.QubesXmlImport;
 import compart.core.store.StateStore;
+import compart.policy.LivePolicy;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
 import java.nio.file.Files;
@@ -47,6 +48,11 @@ public final class Compartd implements Callable<Integer> {
             + "hypervisor (default: ${DEFAULT-VALUE}).")
     long testMemoryMib = 65536;
 
+    @Option(names = "--policy-dir", paramLabel = "DIR", description = "qrexec policy directory deciding admin.* "
+            + "calls from qubes, in priority order; repeatable (default: /run/qubes/policy.d, /etc/qubes/policy.d). "
+            + "Without a usable policy every call from a qube is refused.")
+    List<Path> policyDirs = List.of(Path.of("/run/qubes/policy.d"), Path.of("/etc/qubes/policy.d"));
+
     @Option(names = "--import-qubes-xml", paramLabel = "FILE", description = "On a state directory without state, "
             + "import this Qubes qubes.xml first.")
     Path importXml;
@@ -57,10 +63,11 @@ public final class Compartd implements Callable<Integer> {
     }
 
     /** The running daemon's parts; closed in reverse order. */
-    public record Running(Toolstack toolstack, AdminServer server) implements AutoCloseable {
+    public record Running(Toolstack toolstack, AdminServer server, LivePolicy policy) implements AutoCloseable {
         @Override
         public void close() {
             server.close();
+            policy.close();
             toolstack.close();
             toolstack.hypervisor().close();
         }
@@ -103,10 +110,21 @@ public final class Compartd implements Callable<Integer> {
         loaded.broken().forEach(b -> LOG.error("qube {} is in error: {} ({})", b.name(), b.error(), b.file()));
         var toolstack = new Toolstack(store, hv, loaded.inventory(),
                 loaded.broken().stream().map(StateStore.BrokenEntry::name).collect(Collectors.toSet()));
-        var server = new AdminServer(socket, new AdminApi(toolstack), toolstack.events());
+        LivePolicy policy;
+        try {
+            policy = new LivePolicy(policyDirs, null);
+        } catch (java.io.IOException e) {
+            throw new CompartException(ErrorKind.STORAGE, "cannot watch the policy directories " + policyDirs + ": "
+                    + e.getMessage(), e);
+        }
+        if (!policy.current().valid()) {
+            LOG.warn("qrexec policy in {} is not usable ({}): every Admin API call from a qube is refused",
+                    policyDirs, policy.current().diagnostics().getFirst());
+        }
+        var server = new AdminServer(socket, new AdminApi(toolstack, policy::current), toolstack.events());
         LOG.info("compartd: {} qubes, hypervisor {}{}, state in {}", loaded.inventory().qubes().size(), hv.name(),
                 hv.name().equals("test") ? " (SIMULATED: no real domains are created)" : "", stateDir);
-        return new Running(toolstack, server);
+        return new Running(toolstack, server, policy);
     }
 
     @Override
