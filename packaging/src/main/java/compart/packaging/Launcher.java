@@ -3,7 +3,9 @@ package compart.packaging;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * What a launcher of {@code bin/} says: {@code exec ".../.launch" "$0" [--native] MODULE/MAIN "$@"}.
@@ -13,7 +15,7 @@ import java.util.regex.Pattern;
  * @param mainClass  its main class
  * @param nativeAccess whether it asks for native access (FFM)
  */
-record Launcher(String name, String module, String mainClass, boolean nativeAccess) {
+public record Launcher(String name, String module, String mainClass, boolean nativeAccess) {
     private static final Pattern LINE = Pattern.compile(
             "exec \"\\$\\(dirname \"\\$\\(readlink -f \"\\$0\"\\)\"\\)/\\.launch\" \"\\$0\" (--native )?"
                     + "([a-z][a-z0-9.]*)/([A-Za-z0-9_.]+) \"\\$@\"");
@@ -23,7 +25,7 @@ record Launcher(String name, String module, String mainClass, boolean nativeAcce
      * @return what it launches
      * @throws IllegalArgumentException when its last line is not of the shape every launcher has
      */
-    static Launcher read(Path file) throws IOException {
+    public static Launcher read(Path file) throws IOException {
         String text = Files.readString(file).strip();
         String last = text.substring(text.lastIndexOf('\n') + 1);
         var m = LINE.matcher(last);
@@ -31,5 +33,29 @@ record Launcher(String name, String module, String mainClass, boolean nativeAcce
             throw new IllegalArgumentException(file + ": not a bin/ launcher line: " + last);
         }
         return new Launcher(file.getFileName().toString(), m.group(2), m.group(3), m.group(1) != null);
+    }
+
+    /**
+     * @param bin a directory of launchers ({@code bin/})
+     * @return every launcher in it that starts a Java command through {@code .launch}, sorted by name
+     */
+    public static List<Launcher> all(Path bin) throws IOException {
+        try (Stream<Path> files = Files.list(bin)) {
+            List<Path> launchers = files.filter(p -> !p.getFileName().toString().startsWith("."))
+                    .filter(p -> {
+                        try {
+                            return Files.readString(p).contains("/.launch");
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    })
+                    .sorted()
+                    .toList();
+            var result = new java.util.ArrayList<Launcher>();
+            for (Path p : launchers) {
+                result.add(read(p));
+            }
+            return List.copyOf(result);
+        }
     }
 }
