@@ -52,6 +52,9 @@ public final class DedupCommand implements Callable<Integer> {
         boolean tty = !quiet && System.console() != null && System.console().isTerminal();
         long[] last = {0};
         Deduplicator.Progress progress = tty ? (phase, done, total) -> {
+            if (phase.equals("plan") || phase.equals("save")) {
+                return;
+            }
             long now = System.nanoTime();
             synchronized (last) {
                 if (now - last[0] > 200_000_000L || done == total) {

@@ -4,7 +4,6 @@ import compart.errors.CompartException;
 import compart.errors.ErrorKind;
 import compart.xl.linux.DedupeOutcome;
 import compart.xl.linux.DedupeTarget;
-import compart.xl.linux.Extent;
 import compart.xl.linux.LinuxFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -18,16 +17,18 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
@@ -37,38 +38,85 @@ import org.slf4j.LoggerFactory;
 /**
  * Snapshot-aware block deduplication of the regular files under some paths, in place.
  *
- * <p>Design. (1) Every file is split into fixed blocks ({@link DedupOptions#blockSize()}); a file whose inode,
- * size, mtime and ctime match the hash store keeps its stored block hashes, the others are read and hashed in
- * parallel ({@link BlockHash}), skipping holes, and reading a block that shares its physical location with
- * one already hashed in this run only once (FIEMAP) — so snapshots and clones are not reread. (2) Blocks are
- * then grouped by hash; the first block seen is canonical; a later block that already lives at the canonical
- * block's physical location is counted as already shared and left alone; the others are merged with
- * FIDEDUPERANGE in runs of consecutive blocks, which the kernel compares byte by byte, so contents cannot
- * change (a stale hash or a collision only costs a refused merge). (3) Hashes and file identities are saved in an
- * H2 MVStore, so the next run rereads only new or changed files and merges only their blocks.
+ * <p>Design. (1) Plan: every file is split into fixed blocks ({@link DedupOptions#blockSize()}) and mapped with
+ * FIEMAP ({@link BlockLayout}: each block's physical place and whether it is shared). A block keeps the hash
+ * the store has for it when its file is unchanged (inode, size, mtime and ctime), or — in a changed file — when
+ * it is still at the same physical place as after the last run and shared both then and now: a shared block is
+ * never written in place (reflink filesystems copy it on write), so the same shared place means the same data.
+ * A block stored at a shared place that another block with a known hash occupies is an alias of it and is not
+ * read either (snapshots, clones, earlier merges). Only the remaining blocks are read — one sequential reader,
+ * large reads, hashing on {@link DedupOptions#threads()} other threads ({@link BlockHash}) — so after a small
+ * change in a large image only the changed and the unshared blocks are reread. (2) Merge: blocks are grouped by
+ * hash; the canonical block of a group is one the last run kept, else one already shared, else the first seen;
+ * a block already at the canonical block's place counts as already shared; the others are merged with
+ * FIDEDUPERANGE in runs of consecutive blocks. The kernel compares every byte first, so contents cannot
+ * change: a stale hash or a collision only costs a refused merge, and a refused canonical block is reread by
+ * the next run. (3) Hashes, file identities and block places are saved in an H2 MVStore.
+ *
+ * <p>Concurrency with other processes: before each merge, the {@link Guard} is asked for the two files; a pool
+ * returns its cross-process volume locks there, and a busy volume is skipped rather than waited for.
  *
  * <p>Thread safety: one run at a time per hash file (MVStore locks its file).
  */
 public final class Deduplicator {
     private static final Logger LOG = LoggerFactory.getLogger(Deduplicator.class);
     private static final int MAX_RUN_BYTES = 16 << 20;
+    private static final int READ_BYTES = 4 << 20;
     private static final int OPEN_FILES = 64;
+    private static final long BLOCK_BITS = 40;
+    private static final long BLOCK_MASK = (1L << BLOCK_BITS) - 1;
 
     /** Receives progress while a run goes on (from several threads). */
     @FunctionalInterface
     public interface Progress {
         Progress NONE = (phase, done, total) -> {};
 
-        /** @param phase {@code hash} or {@code dedupe}; {@code done}/{@code total} in bytes */
+        /**
+         * @param phase {@code plan} (reported once, when done), {@code hash}, {@code dedupe} or {@code save} (once,
+         *              when done)
+         * @param done  bytes done in this phase
+         * @param total bytes in this phase
+         */
         void update(String phase, long done, long total);
+    }
+
+    /**
+     * Locks what a merge changes, so that no other process (the daemon running a pool) works on the same
+     * volume meanwhile.
+     */
+    @FunctionalInterface
+    public interface Guard {
+        /** Locks nothing: for files that belong to no pool. */
+        Guard NONE = (source, destination) -> () -> {};
+
+        /**
+         * Tries to lock what a merge from {@code source} into {@code destination} needs, without waiting.
+         *
+         * @return the held locks, to close after the merge, or null when something is busy (the merge is skipped)
+         */
+        Lease tryLock(Path source, Path destination);
+    }
+
+    /** Locks held for one merge. */
+    @FunctionalInterface
+    public interface Lease extends AutoCloseable {
+        @Override
+        void close();
     }
 
     private final DedupOptions options;
     private final Progress progress;
+    private final Guard guard;
 
     public Deduplicator(DedupOptions options, Progress progress) {
+        this(options, progress, Guard.NONE);
+    }
+
+    /** @param guard locks taken around each merge (see {@link Guard}) */
+    public Deduplicator(DedupOptions options, Progress progress, Guard guard) {
         this.options = options;
         this.progress = progress;
+        this.guard = guard;
     }
 
     /**
@@ -83,30 +131,41 @@ public final class Deduplicator {
         try (MVStore store = openStore()) {
             MVMap<String, long[]> stats = store.openMap("files");
             MVMap<String, byte[]> hashes = store.openMap("hashes");
-            List<FileState> toHash = new ArrayList<>();
+            MVMap<String, long[]> layouts = store.openMap("layout");
             for (FileState f : files) {
                 long[] known = stats.get(f.key);
-                byte[] stored = hashes.get(f.key);
-                if (known != null && Arrays.equals(known, f.stat) && stored != null
-                        && stored.length == 16 * f.blocks()) {
-                    f.loadHashes(stored);
-                } else {
-                    toHash.add(f);
+                f.statChanged = known == null || !Arrays.equals(known, f.stat);
+                f.map(f.statChanged);
+                f.trust(f.statChanged, hashes.get(f.key), layouts.get(f.key));
+            }
+            List<long[]> aliases = planReads(files);
+            progress.update("plan", 1, 1);
+            long scanned = readAndHash(files);
+            for (long[] a : aliases) {
+                FileState to = file(files, a[0]);
+                FileState from = file(files, a[1]);
+                int tb = block(a[0]);
+                int fb = block(a[1]);
+                if (from.known.get(fb)) {
+                    to.setHash(tb, from.hi[fb], from.lo[fb], from.fresh.get(fb));
                 }
             }
-            long scanned = hashAll(toHash);
+            progress.update("hash", 1, 1);
             long[] counters = dedupe(files);
+            long reread = 0;
             for (FileState f : files) {
-                if (f.destination) {
-                    f.stat = stat(f.path); // dedupe does not change contents; keep the file known as unchanged
+                reread += f.toRead.isEmpty() ? 0 : 1;
+                if (f.statChanged || f.touched || !f.fresh.isEmpty()) {
+                    stats.put(f.key, f.stat);
+                    hashes.put(f.key, f.hashBytes());
+                    layouts.put(f.key, f.phys);
                 }
-                stats.put(f.key, f.stat);
-                hashes.put(f.key, f.hashBytes());
             }
-            forgetVanished(absRoots, files, stats, hashes);
+            forgetVanished(absRoots, files, stats, hashes, layouts);
             store.commit();
+            progress.update("save", 1, 1);
             double seconds = (System.nanoTime() - t0) / 1e9;
-            return new DedupReport(files.size(), toHash.size(), scanned, counters[0], counters[1], seconds);
+            return new DedupReport(files.size(), reread, scanned, counters[0], counters[1], seconds);
         }
     }
 
@@ -164,132 +223,125 @@ public final class Deduplicator {
     }
 
     private static void forgetVanished(List<Path> roots, List<FileState> seen, MVMap<String, long[]> stats,
-                                       MVMap<String, byte[]> hashes) {
-        java.util.Set<String> keys = new java.util.HashSet<>();
+                                       MVMap<String, byte[]> hashes, MVMap<String, long[]> layouts) {
+        Set<String> keys = new HashSet<>();
         seen.forEach(f -> keys.add(f.key));
         for (String k : new ArrayList<>(stats.keySet())) {
             Path p = Path.of(k);
             if (!keys.contains(k) && roots.stream().anyMatch(p::startsWith)) {
                 stats.remove(k);
                 hashes.remove(k);
+                layouts.remove(k);
             }
         }
     }
 
-    // ---- hashing ----
+    // ---- planning and hashing ----
 
-    private long hashAll(List<FileState> files) {
-        long total = files.stream().mapToLong(f -> f.stat[1]).sum();
-        AtomicLong done = new AtomicLong();
-        AtomicLong read = new AtomicLong();
-        int bs = options.blockSize();
-        // Plan first, in one thread: a block stored at a physical location seen before (a snapshot, a clone,
-        // an earlier merge) is an alias of that first block and is not read again.
-        Map<Long, Long> firstAtPhysical = new HashMap<>();
-        List<long[]> aliases = new ArrayList<>();
+    /**
+     * Decides which blocks to read: those with data, no trusted hash, and no shared place already covered by
+     * another block. @return the aliases found, as {to, from} locations
+     */
+    private static List<long[]> planReads(List<FileState> files) {
+        Map<Long, Long> atPlace = new HashMap<>();
         for (FileState f : files) {
-            f.extents = extents(f.path, true);
-            f.clearHashes();
-            f.skip = new BitSet();
-            for (Extent e : f.extents) {
-                if (!e.shared() || e.unknownLocation()) {
-                    continue;
-                }
-                long firstBlock = (e.logical() + bs - 1) / bs;
-                for (long b = firstBlock; (b + 1) * bs <= e.end() && b < f.blocks(); b++) {
-                    long phys = e.physical() + (b * bs - e.logical());
-                    Long first = firstAtPhysical.putIfAbsent(phys, location(f.index, (int) b));
-                    if (first != null) {
-                        f.skip.set((int) b);
-                        aliases.add(new long[] {location(f.index, (int) b), first});
-                    }
+            for (int b = f.known.nextSetBit(0); b >= 0; b = f.known.nextSetBit(b + 1)) {
+                if (BlockLayout.shared(f.phys[b])) {
+                    atPlace.putIfAbsent(BlockLayout.address(f.phys[b]), location(f.index, b));
                 }
             }
         }
-        int blocksPerTask = Math.max(1, (64 << 20) / bs);
-        try (ExecutorService pool = Executors.newFixedThreadPool(options.threads(),
-                Thread.ofPlatform().name("dedup-hash-", 0).daemon().factory())) {
-            List<Future<?>> tasks = new ArrayList<>();
-            for (FileState f : files) {
-                for (int b = 0; b < f.blocks(); b += blocksPerTask) {
-                    int from = b;
-                    int to = Math.min(f.blocks(), b + blocksPerTask);
-                    tasks.add(pool.submit(() -> hashRange(f, from, to, done, read, total)));
+        List<long[]> aliases = new ArrayList<>();
+        for (FileState f : files) {
+            for (int b = f.data.nextSetBit(0); b >= 0 && b < f.blocks(); b = f.data.nextSetBit(b + 1)) {
+                if (f.known.get(b)) {
+                    continue;
                 }
+                if (BlockLayout.shared(f.phys[b])) {
+                    Long first = atPlace.putIfAbsent(BlockLayout.address(f.phys[b]), location(f.index, b));
+                    if (first != null) {
+                        aliases.add(new long[] {location(f.index, b), first});
+                        continue;
+                    }
+                }
+                f.toRead.set(b);
             }
-            for (Future<?> t : tasks) {
-                t.get();
+        }
+        return aliases;
+    }
+
+    /**
+     * Reads the planned blocks with one sequential reader (this thread) and hashes them on the worker threads,
+     * so reading and hashing overlap. @return bytes read
+     */
+    private long readAndHash(List<FileState> files) {
+        int bs = options.blockSize();
+        int perRead = Math.max(1, READ_BYTES / bs);
+        long total = files.stream().mapToLong(f -> (long) f.toRead.cardinality() * bs).sum();
+        if (total == 0) {
+            return 0;
+        }
+        int workers = options.threads();
+        ArrayBlockingQueue<ByteBuffer> free = new ArrayBlockingQueue<>(workers + 2);
+        for (int i = 0; i < workers + 2; i++) {
+            free.add(ByteBuffer.allocateDirect(perRead * bs));
+        }
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicLong done = new AtomicLong();
+        long read = 0;
+        try (ExecutorService pool = Executors.newFixedThreadPool(workers,
+                Thread.ofPlatform().name("dedup-hash-", 0).daemon().factory())) {
+            for (FileState f : files) {
+                if (f.toRead.isEmpty()) {
+                    continue;
+                }
+                try (FileChannel ch = FileChannel.open(f.path, StandardOpenOption.READ)) {
+                    int b = f.toRead.nextSetBit(0);
+                    while (b >= 0 && failure.get() == null) {
+                        int end = b + 1;
+                        while (end < f.blocks() && end - b < perRead && f.toRead.get(end)) {
+                            end++;
+                        }
+                        ByteBuffer buf = free.take();
+                        buf.clear().limit((end - b) * bs);
+                        long off = (long) b * bs;
+                        while (buf.hasRemaining() && ch.read(buf, off + buf.position()) >= 0) {
+                            // read until full or end of file
+                        }
+                        int got = buf.position() / bs;
+                        read += (long) got * bs;
+                        int first = b;
+                        pool.execute(() -> {
+                            try {
+                                long[] h = new long[2];
+                                for (int i = 0; i < got; i++) {
+                                    buf.limit((i + 1) * bs).position(i * bs);
+                                    BlockHash.hash(buf, h);
+                                    f.setHash(first + i, h[0], h[0] == 0 && h[1] == 0 ? 1 : h[1], true);
+                                }
+                                progress.update("hash", done.addAndGet((long) got * bs), total);
+                            } catch (Throwable t) {
+                                failure.compareAndSet(null, t);
+                            } finally {
+                                free.add(buf);
+                            }
+                        });
+                        b = f.toRead.nextSetBit(end);
+                    }
+                } catch (IOException e) {
+                    throw new CompartException(ErrorKind.STORAGE, "cannot read " + f.path + ": " + e, e);
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CompartException(ErrorKind.STORAGE, "dedup interrupted", e);
-        } catch (java.util.concurrent.ExecutionException e) {
-            if (e.getCause() instanceof CompartException ce) {
-                throw ce;
-            }
-            throw new CompartException(ErrorKind.STORAGE, "hashing failed: " + e.getCause(), e.getCause());
         }
-        for (long[] a : aliases) {
-            FileState to = files.get((int) (a[0] >>> 40));
-            FileState from = files.get((int) (a[1] >>> 40));
-            int tb = (int) (a[0] & ((1L << 40) - 1));
-            int fb = (int) (a[1] & ((1L << 40) - 1));
-            if (from.hasHash(fb)) {
-                to.setHash(tb, from.hi[fb], from.lo[fb]);
-            }
+        Throwable t = failure.get();
+        if (t != null) {
+            throw t instanceof CompartException ce ? ce
+                    : new CompartException(ErrorKind.STORAGE, "hashing failed: " + t, t);
         }
-        progress.update("hash", total, total);
-        return read.get();
-    }
-
-    private void hashRange(FileState f, int from, int to, AtomicLong done, AtomicLong read, long total) {
-        int bs = options.blockSize();
-        int perRead = Math.max(1, (4 << 20) / bs); // read up to 4 MiB at once: the disk prefers large reads
-        long[] h = new long[2];
-        ByteBuffer buf = ByteBuffer.allocateDirect(perRead * bs);
-        try (FileChannel ch = FileChannel.open(f.path, StandardOpenOption.READ)) {
-            int b = from;
-            while (b < to) {
-                if (!wanted(f, b, bs)) {
-                    b++;
-                    continue; // an alias of a block hashed elsewhere, or a hole
-                }
-                int end = b + 1;
-                while (end < to && end - b < perRead && wanted(f, end, bs)) {
-                    end++;
-                }
-                long off = (long) b * bs;
-                buf.clear().limit((end - b) * bs);
-                while (buf.hasRemaining()) {
-                    if (ch.read(buf, off + buf.position()) < 0) {
-                        break;
-                    }
-                }
-                int got = buf.position() / bs;
-                for (int i = 0; i < got; i++) {
-                    buf.limit((i + 1) * bs).position(i * bs);
-                    BlockHash.hash(buf, h);
-                    f.setHash(b + i, h[0], h[0] == 0 && h[1] == 0 ? 1 : h[1]);
-                }
-                read.addAndGet((long) got * bs);
-                long d2 = done.addAndGet((long) (end - b) * bs);
-                progress.update("hash", d2, total);
-                b = end;
-            }
-        } catch (IOException ex) {
-            throw new CompartException(ErrorKind.STORAGE, "cannot read " + f.path + ": " + ex, ex);
-        }
-    }
-
-    private static boolean wanted(FileState f, int b, int bs) {
-        long off = (long) b * bs;
-        return !f.skip.get(b) && (f.extentAt(off) != null || f.anyDataIn(off, bs));
-    }
-
-    private static List<Extent> extents(Path p, boolean sync) {
-        try (LinuxFile f = LinuxFile.open(p, LinuxFile.Mode.READ)) {
-            return f.extents(0, Long.MAX_VALUE, sync);
-        }
+        return read;
     }
 
     // ---- merging ----
@@ -297,54 +349,42 @@ public final class Deduplicator {
     /** @return {deduped bytes, skipped already-shared bytes} */
     private long[] dedupe(List<FileState> files) {
         int bs = options.blockSize();
-        Map<Hash, Long> canonical = new HashMap<>();
         long deduped = 0;
         long skipped = 0;
         long total = files.stream().mapToLong(f -> (long) f.blocks() * bs).sum();
         long done = 0;
-        // The canonical copy of each block: preferably one the last run kept (its file is unchanged), then one
-        // already shared (a snapshot's), then the first seen; merging into it never undoes existing sharing.
-        Map<Hash, Integer> rank = new HashMap<>();
+        // The canonical copy of each block: preferably one the last run kept (so it is the one the others were
+        // merged into), then one already shared (a snapshot's), then the first seen; merging into it never
+        // undoes existing sharing. Value: {location, rank}.
+        Map<Hash, long[]> canonical = new HashMap<>();
         for (FileState f : files) {
-            for (int b = 0; b < f.blocks(); b++) {
-                if (!f.hasHash(b)) {
-                    continue;
-                }
-                Hash h = f.hash(b);
-                int r = !f.reread ? 2 : sharedAt(f, b) ? 1 : 0;
-                Integer old = rank.get(h);
-                if (old == null || r > old) {
-                    rank.put(h, r);
-                    canonical.put(h, location(f.index, b));
+            for (int b = f.known.nextSetBit(0); b >= 0; b = f.known.nextSetBit(b + 1)) {
+                int r = !f.fresh.get(b) ? 2 : BlockLayout.shared(f.phys[b]) ? 1 : 0;
+                long[] c = canonical.computeIfAbsent(f.hash(b), h -> new long[] {-1, -1});
+                if (r > c[1]) {
+                    c[0] = location(f.index, b);
+                    c[1] = r;
                 }
             }
         }
         try (OpenFiles open = new OpenFiles()) {
             Run run = null;
             for (FileState f : files) {
-                for (int b = 0; b < f.blocks(); b++) {
-                    done += bs;
-                    if (!f.hasHash(b)) {
+                for (int b = f.known.nextSetBit(0); b >= 0; b = f.known.nextSetBit(b + 1)) {
+                    long loc = canonical.get(f.hash(b))[0];
+                    if (loc == location(f.index, b)) {
                         continue;
                     }
-                    Hash h = f.hash(b);
-                    long here = location(f.index, b);
-                    Long loc = canonical.get(h);
-                    if (loc == here) {
-                        continue;
+                    FileState cf = file(files, loc);
+                    int cb = block(loc);
+                    if (!f.fresh.get(b) && !cf.fresh.get(cb)) {
+                        continue; // both known from the last run, which merged them already
                     }
-                    FileState cf = files.get((int) (loc >>> 40));
-                    int cb = (int) (loc & ((1L << 40) - 1));
-                    if (!f.reread && !cf.reread) {
-                        continue; // both unchanged since the last run, which merged them already
-                    }
-                    long p1 = physical(f, b);
-                    if (p1 >= 0 && p1 == physical(cf, cb)) {
+                    if (BlockLayout.samePlace(f.phys[b], cf.phys[cb])) {
                         skipped += bs;
                         continue;
                     }
-                    if (run != null && run.extends_(cf, cb, f, b, bs)) {
-                        run.blocks++;
+                    if (run != null && run.extend(cf, cb, f, b, bs)) {
                         continue;
                     }
                     if (run != null) {
@@ -352,6 +392,7 @@ public final class Deduplicator {
                     }
                     run = new Run(cf, cb, f, b);
                 }
+                done += (long) f.blocks() * bs;
                 progress.update("dedupe", done, total);
             }
             if (run != null) {
@@ -362,55 +403,58 @@ public final class Deduplicator {
         return new long[] {deduped, skipped};
     }
 
-    private long flush(Run run, OpenFiles open, Map<Hash, Long> canonical) {
+    private long flush(Run run, OpenFiles open, Map<Hash, long[]> canonical) {
         int bs = options.blockSize();
-        LinuxFile src = open.get(run.src.path, LinuxFile.Mode.READ);
-        LinuxFile dst = open.get(run.dst.path, LinuxFile.Mode.READ_WRITE);
-        run.dst.destination = true;
-        run.dst.extents = null;
-        DedupeOutcome o = src.dedupeTo((long) run.srcBlock * bs, (long) run.blocks * bs,
-                List.of(new DedupeTarget(dst, (long) run.dstBlock * bs))).getFirst();
-        if (o.status() == DedupeOutcome.Status.SAME && o.bytesDeduped() == (long) run.blocks * bs) {
-            return o.bytesDeduped();
-        }
-        if (o.status() == DedupeOutcome.Status.ERROR) {
-            LOG.warn("FIDEDUPERANGE {} -> {} refused: {}", run.src.path, run.dst.path, o.errorText());
-        }
-        // part of the run differs (a stale hash or a collision) or was only partly merged: go block by block
-        long sum = o.status() == DedupeOutcome.Status.SAME ? o.bytesDeduped() : 0;
-        int firstBlock = (int) (sum / bs);
-        for (int i = firstBlock; i < run.blocks; i++) {
-            DedupeOutcome one = src.dedupeTo((long) (run.srcBlock + i) * bs, bs,
-                    List.of(new DedupeTarget(dst, (long) (run.dstBlock + i) * bs))).getFirst();
-            if (one.status() == DedupeOutcome.Status.SAME) {
-                sum += one.bytesDeduped();
-            } else if (one.status() == DedupeOutcome.Status.DIFFERS) {
-                canonical.put(run.dst.hash(run.dstBlock + i), location(run.dst.index, run.dstBlock + i));
+        try (Lease lease = guard.tryLock(run.src.path, run.dst.path)) {
+            if (lease == null) {
+                LOG.info("skipped merging {} blocks into {}: its volume is busy", run.blocks, run.dst.path);
+                return 0;
             }
+            LinuxFile src = open.get(run.src.path, LinuxFile.Mode.READ);
+            LinuxFile dst = open.get(run.dst.path, LinuxFile.Mode.READ_WRITE);
+            run.src.touched = true;
+            run.dst.touched = true;
+            DedupeOutcome o = src.dedupeTo((long) run.srcBlock * bs, (long) run.blocks * bs,
+                    List.of(new DedupeTarget(dst, (long) run.dstBlock * bs))).getFirst();
+            if (o.status() == DedupeOutcome.Status.SAME && o.bytesDeduped() == (long) run.blocks * bs) {
+                run.merged(0, run.blocks);
+                return o.bytesDeduped();
+            }
+            if (o.status() == DedupeOutcome.Status.ERROR) {
+                LOG.warn("FIDEDUPERANGE {} -> {} refused: {}", run.src.path, run.dst.path, o.errorText());
+            }
+            // part of the run differs (a stale hash or a collision) or was only partly merged: go block by block
+            long sum = o.status() == DedupeOutcome.Status.SAME ? o.bytesDeduped() : 0;
+            int firstBlock = (int) (sum / bs);
+            run.merged(0, firstBlock);
+            for (int i = firstBlock; i < run.blocks; i++) {
+                DedupeOutcome one = src.dedupeTo((long) (run.srcBlock + i) * bs, bs,
+                        List.of(new DedupeTarget(dst, (long) (run.dstBlock + i) * bs))).getFirst();
+                if (one.status() == DedupeOutcome.Status.SAME) {
+                    sum += one.bytesDeduped();
+                    run.merged(i, i + 1);
+                } else if (one.status() == DedupeOutcome.Status.DIFFERS) {
+                    int db = run.dstBlock + i;
+                    canonical.put(run.dst.hash(db), new long[] {location(run.dst.index, db), 0});
+                    if (!run.src.fresh.get(run.srcBlock + i)) {
+                        run.src.stale.set(run.srcBlock + i); // its kept hash is out of date: reread it next time
+                    }
+                }
+            }
+            return sum;
         }
-        return sum;
-    }
-
-    private static boolean sharedAt(FileState f, int block) {
-        long off = (long) block * f.blockSize;
-        Extent e = f.extents == null ? null : f.extentAt(off);
-        return e != null && e.shared();
-    }
-
-    private static long physical(FileState f, int block) {
-        if (f.extents == null) {
-            f.extents = extents(f.path, false);
-        }
-        long off = (long) block * f.blockSize;
-        Extent e = f.extentAt(off);
-        if (e == null || e.unknownLocation() || e.end() < off + f.blockSize) {
-            return -1;
-        }
-        return e.physical() + (off - e.logical());
     }
 
     private static long location(int file, int block) {
-        return ((long) file << 40) | block;
+        return ((long) file << BLOCK_BITS) | block;
+    }
+
+    private static FileState file(List<FileState> files, long location) {
+        return files.get((int) (location >>> BLOCK_BITS));
+    }
+
+    private static int block(long location) {
+        return (int) (location & BLOCK_MASK);
     }
 
     private record Hash(long hi, long lo) {}
@@ -430,11 +474,26 @@ public final class Deduplicator {
             this.dstBlock = dstBlock;
         }
 
-        boolean extends_(FileState s, int sb, FileState d, int db, int bs) {
+        boolean extend(FileState s, int sb, FileState d, int db, int bs) {
             int n = blocks + 1;
             boolean overlaps = s == d && dstBlock < srcBlock + n && srcBlock < dstBlock + n;
-            return s == src && d == dst && sb == srcBlock + blocks && db == dstBlock + blocks
-                    && (long) n * bs <= MAX_RUN_BYTES && !overlaps;
+            if (s == src && d == dst && sb == srcBlock + blocks && db == dstBlock + blocks
+                    && (long) n * bs <= MAX_RUN_BYTES && !overlaps) {
+                blocks = n;
+                return true;
+            }
+            return false;
+        }
+
+        /** Records that blocks [from, to) of the run now share the source's storage. */
+        void merged(int from, int to) {
+            for (int i = from; i < to; i++) {
+                long p = src.phys[srcBlock + i];
+                if (p >= 0) {
+                    src.phys[srcBlock + i] = p | 1;
+                }
+                dst.phys[dstBlock + i] = p >= 0 ? p | 1 : BlockLayout.NONE;
+            }
         }
     }
 
@@ -464,20 +523,27 @@ public final class Deduplicator {
         }
     }
 
-    /** One file of the run: its identity, block hashes and (lazily) extents. */
+    /** One file of the run: its identity, layout, block hashes and what this run does with each block. */
     private static final class FileState {
         final int index;
         final Path path;
         final String key;
         final int blockSize;
-        long[] stat;
-        long[] hi;
-        long[] lo;
-        final BitSet present = new BitSet();
-        volatile List<Extent> extents;
-        boolean reread;
-        boolean destination;
-        BitSet skip;
+        final long[] stat;
+        final long[] hi;
+        final long[] lo;
+        final long[] phys;
+        /** blocks holding data */
+        final BitSet data = new BitSet();
+        /** blocks whose hash is known */
+        final BitSet known = new BitSet();
+        /** blocks hashed from data read in this run (or aliases of such blocks) */
+        final BitSet fresh = new BitSet();
+        final BitSet toRead = new BitSet();
+        /** blocks whose kept hash proved out of date: not saved, so the next run rereads them */
+        final BitSet stale = new BitSet();
+        boolean statChanged;
+        boolean touched;
 
         FileState(int index, Path path, long[] stat, int blockSize) {
             this.index = index;
@@ -488,78 +554,62 @@ public final class Deduplicator {
             int n = (int) (stat[1] / blockSize);
             hi = new long[n];
             lo = new long[n];
+            phys = new long[n];
         }
 
         int blocks() {
             return hi.length;
         }
 
-        void clearHashes() {
-            reread = true;
-            present.clear();
+        /** Maps the file's blocks; {@code sync} flushes delayed allocations first (for changed files). */
+        void map(boolean sync) {
+            try (LinuxFile f = LinuxFile.open(path, LinuxFile.Mode.READ)) {
+                BlockLayout.fill(f.extents(0, Long.MAX_VALUE, sync), blockSize, phys, data);
+            }
         }
 
-        synchronized void setHash(int b, long h, long l) {
+        /** Takes the stored hashes that are still valid (see the class comment). */
+        void trust(boolean changed, byte[] storedHashes, long[] storedLayout) {
+            if (storedHashes == null || storedHashes.length != 16 * blocks()) {
+                return;
+            }
+            if (changed && (storedLayout == null || storedLayout.length != blocks())) {
+                return;
+            }
+            ByteBuffer bb = ByteBuffer.wrap(storedHashes);
+            for (int b = data.nextSetBit(0); b >= 0 && b < blocks(); b = data.nextSetBit(b + 1)) {
+                long h = bb.getLong(16 * b);
+                long l = bb.getLong(16 * b + 8);
+                if (h == 0 && l == 0) {
+                    continue;
+                }
+                if (!changed || (BlockLayout.shared(storedLayout[b]) && BlockLayout.shared(phys[b])
+                        && BlockLayout.samePlace(storedLayout[b], phys[b]))) {
+                    setHash(b, h, l, false);
+                }
+            }
+        }
+
+        synchronized void setHash(int b, long h, long l, boolean isFresh) {
             hi[b] = h;
             lo[b] = l;
-            present.set(b);
-        }
-
-        boolean hasHash(int b) {
-            return present.get(b);
+            known.set(b);
+            if (isFresh) {
+                fresh.set(b);
+            }
         }
 
         Hash hash(int b) {
             return new Hash(hi[b], lo[b]);
         }
 
-        void loadHashes(byte[] bytes) {
-            ByteBuffer bb = ByteBuffer.wrap(bytes);
-            for (int b = 0; b < blocks(); b++) {
-                long h = bb.getLong();
-                long l = bb.getLong();
-                if (h != 0 || l != 0) {
-                    hi[b] = h;
-                    lo[b] = l;
-                    present.set(b);
-                }
-            }
-        }
-
         byte[] hashBytes() {
             ByteBuffer bb = ByteBuffer.allocate(16 * blocks());
             for (int b = 0; b < blocks(); b++) {
-                bb.putLong(present.get(b) ? hi[b] : 0).putLong(present.get(b) ? lo[b] : 0);
+                boolean keep = known.get(b) && !stale.get(b);
+                bb.putLong(keep ? hi[b] : 0).putLong(keep ? lo[b] : 0);
             }
             return bb.array();
-        }
-
-        /** @return the extent holding {@code off}, or null (a hole) */
-        Extent extentAt(long off) {
-            List<Extent> es = extents;
-            int lo2 = 0;
-            int hi2 = es.size() - 1;
-            while (lo2 <= hi2) {
-                int mid = (lo2 + hi2) >>> 1;
-                Extent e = es.get(mid);
-                if (e.end() <= off) {
-                    lo2 = mid + 1;
-                } else if (e.logical() > off) {
-                    hi2 = mid - 1;
-                } else {
-                    return e;
-                }
-            }
-            return null;
-        }
-
-        boolean anyDataIn(long off, long len) {
-            for (Extent e : extents) {
-                if (e.logical() < off + len && e.end() > off) {
-                    return true;
-                }
-            }
-            return false;
         }
     }
 }

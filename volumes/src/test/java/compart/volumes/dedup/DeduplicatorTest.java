@@ -182,4 +182,54 @@ class DeduplicatorTest {
         assertThat(sharedBytes(dir.resolve("snap1.img"))).isEqualTo(8L * MIB);
         assertThat(dedup().dedupedBytes()).isZero();
     }
+
+    @Test
+    void afterASmallChangeInADedupedFile_onlyTheChangedAndTheUnsharedBlocksAreReread() throws Exception {
+        byte[] base = random(8 * MIB, 10);
+        byte[] other = base.clone();
+        System.arraycopy(random(BS, 11), 0, other, 10 * BS, BS);
+        System.arraycopy(random(BS, 12), 0, other, 20 * BS, BS);
+        write(dir.resolve("a"), base);
+        write(dir.resolve("b"), other);
+        assertThat(dedup().dedupedBytes()).isEqualTo(8L * MIB - 2L * BS);
+
+        overwrite(dir.resolve("b"), 30L * BS, random(BS, 13)); // a shared block: copied on write
+        DedupReport second = dedup();
+        assertThat(second.rereadFiles()).isEqualTo(1);
+        assertThat(second.scannedBytes()).as("blocks 10, 20 (unshared: maybe written in place) and 30").isEqualTo(3L * BS);
+        assertThat(second.dedupedBytes()).isZero();
+
+        overwrite(dir.resolve("b"), 40L * BS, java.util.Arrays.copyOfRange(base, 41 * BS, 42 * BS));
+        Map<Path, String> before = sha256All();
+        DedupReport third = dedup();
+        assertThat(third.scannedBytes()).isEqualTo(4L * BS);
+        assertThat(third.dedupedBytes()).isEqualTo(BS);
+        assertThat(sha256All()).isEqualTo(before);
+        assertThat(sharedBytes(dir.resolve("b"))).isEqualTo(8L * MIB - 3L * BS);
+    }
+
+    @Test
+    void aQubesStartStopCycle_rereadsOnlyWhatTheQubeWrote() throws Exception {
+        byte[] base = random(8 * MIB, 14);
+        Path clean = dir.resolve("private.img");
+        write(clean, base);
+        write(dir.resolve("copy.img"), base);
+        assertThat(dedup().dedupedBytes()).isEqualTo(8L * MIB);
+
+        // start: the running copy is a reflink of the committed image; the qube writes one block; stop: the
+        // committed image becomes a revision and the running copy the committed image (new inode, same path)
+        Path dirty = dir.resolve("private-dirty.img");
+        LinuxFile.cloneFile(clean, dirty);
+        overwrite(dirty, 5L * BS, random(BS, 15));
+        Files.move(clean, dir.resolve("private.img@000001"));
+        Files.move(dirty, clean);
+        Map<Path, String> before = sha256All();
+
+        DedupReport r = dedup();
+
+        assertThat(r.files()).isEqualTo(3);
+        assertThat(r.scannedBytes()).as("only the block the qube wrote").isEqualTo(BS);
+        assertThat(r.dedupedBytes()).isZero();
+        assertThat(sha256All()).isEqualTo(before);
+    }
 }
