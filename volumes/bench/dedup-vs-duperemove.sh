@@ -33,10 +33,12 @@ mounts=()
 cleanup() { for m in "${mounts[@]}"; do umount "$m" 2>/dev/null || true; done; rm -f "$work"/*.img; }
 trap cleanup EXIT
 
+declare -A EMPTY
 mkxfs() { # NAME SIZE_GIB: mounts $work/NAME
     local img="$work/$1.img" mnt="$work/$1"
     rm -f "$img"; truncate -s "${2}G" "$img"; mkfs.xfs -q -f -m reflink=1 "$img"
     mkdir -p "$mnt"; mount -o loop "$img" "$mnt"; mounts+=("$mnt")
+    EMPTY[$1]=$(sync -f "$mnt"; df -B1 --output=used "$mnt" | tail -1)
 }
 used() { sync -f "$1"; df -B1 --output=used "$1" | tail -1; }
 drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
@@ -125,7 +127,7 @@ read -r "T[ours2]" "S[ours2]" < <(run ours2 "$A" ours)
 for m in extent partial block; do read -r "T[${m}2]" "S[${m}2]" < <(run ${m}2 "${M[$m]}" dupe $m); done
 rm -f "$work"/*.hash*
 final=()
-for l in "${labels[@]}"; do final+=("$l $(used "${M[$l]}")"); done
+for l in "${labels[@]}"; do final+=("$l $(( $(used "${M[$l]}") - ${EMPTY[$l]} ))"); done
 
 echo
 echo "data set: $FILES images x $FILE_MIB MiB = $(mib "$total") MiB in $extents extents; ideal saving at 128 KiB"\
@@ -143,7 +145,7 @@ row2 "compart-dedup (incremental)" "${T[ours2]}" "${S[ours2]}"
 row2 "duperemove extent mode (incremental)" "${T[extent2]}" "${S[extent2]}"
 row2 "duperemove partial (incremental)" "${T[partial2]}" "${S[partial2]}"
 row2 "duperemove block mode (incremental)" "${T[block2]}" "${S[block2]}"
-echo "space used at the end (ideal: $(mib "$((total - ideal2))") MiB of data):"
+echo "space used by the data at the end (used minus the empty filesystem's; ideal $(mib "$((total - ideal2))") MiB):"
 for f in "${final[@]}"; do set -- $f; printf '  %-8s %s MiB\n' "$1" "$(mib "$2")"; done
 echo "compart-dedup first run JSON:       $(cat "$work/ours1.out")"
 echo "compart-dedup incremental run JSON: $(cat "$work/ours2.out")"

@@ -2,6 +2,7 @@ package compart.volumes.dedup;
 
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
+import compart.volumes.VolumeLocks;
 import compart.xl.linux.DedupeOutcome;
 import compart.xl.linux.DedupeTarget;
 import compart.xl.linux.LinuxFile;
@@ -16,14 +17,17 @@ import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -86,8 +90,32 @@ public final class Deduplicator {
      */
     @FunctionalInterface
     public interface Guard {
-        /** Locks nothing: for files that belong to no pool. */
+        /** Locks nothing. */
         Guard NONE = (source, destination) -> () -> {};
+
+        /**
+         * @return a guard that locks the pool volumes ({@link VolumeLocks}) the two files belong to, in a fixed
+         *         order, without waiting; a file of no pool needs no lock
+         */
+        static Guard poolVolumes() {
+            Map<Path, Optional<VolumeLocks.Owner>> owners = new ConcurrentHashMap<>();
+            return (source, destination) -> {
+                List<VolumeLocks.Owner> order = Stream.of(source, destination)
+                        .map(p -> owners.computeIfAbsent(p, VolumeLocks::ownerOf))
+                        .flatMap(Optional::stream).distinct()
+                        .sorted(Comparator.comparing(VolumeLocks.Owner::orderKey)).toList();
+                List<VolumeLocks.Held> held = new ArrayList<>();
+                for (VolumeLocks.Owner o : order) {
+                    VolumeLocks.Held h = VolumeLocks.of(o.poolDir()).tryLock(o.vid());
+                    if (h == null) {
+                        held.reversed().forEach(VolumeLocks.Held::close);
+                        return null;
+                    }
+                    held.add(h);
+                }
+                return () -> held.reversed().forEach(VolumeLocks.Held::close);
+            };
+        }
 
         /**
          * Tries to lock what a merge from {@code source} into {@code destination} needs, without waiting.
@@ -108,8 +136,9 @@ public final class Deduplicator {
     private final Progress progress;
     private final Guard guard;
 
+    /** Deduplicates with {@link Guard#poolVolumes()}: files of a pool are merged only while their volumes are free. */
     public Deduplicator(DedupOptions options, Progress progress) {
-        this(options, progress, Guard.NONE);
+        this(options, progress, Guard.poolVolumes());
     }
 
     /** @param guard locks taken around each merge (see {@link Guard}) */

@@ -7,15 +7,14 @@ import compart.volumes.PoolConfig;
 import compart.volumes.PoolUsage;
 import compart.volumes.Volume;
 import compart.volumes.VolumeConfig;
+import compart.volumes.VolumeLocks;
 import compart.xl.linux.FileSystemStats;
 import compart.xl.linux.LinuxFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -23,7 +22,8 @@ import java.util.stream.Stream;
  * A {@code file-reflink} pool: a directory on a reflink-capable filesystem. Volume {@code appvms/work/private}
  * is the committed image {@code appvms/work/private.img}, the working copy of a started qube
  * {@code private-dirty.img}, revisions {@code private.img@000001} …, and a fully written image waiting to be
- * committed {@code private.img.new} (see {@link ReflinkVolume} for the crash-safety protocol).
+ * committed {@code private.img.new} (see {@link ReflinkVolume} for the crash-safety protocol). Each volume
+ * operation holds the volume's cross-process lock ({@link VolumeLocks}, file {@code .compart-pool.lock}).
  */
 final class ReflinkPool implements Pool {
     private static final Pattern VID_SEGMENT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
@@ -34,7 +34,7 @@ final class ReflinkPool implements Pool {
     private final int reservePercent;
     private final CrashPoints crash;
     private final DurableFiles files;
-    private final ConcurrentHashMap<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+    private VolumeLocks locks;
 
     private ReflinkPool(PoolConfig config, Path dir, CrashPoints crash) {
         this.config = config;
@@ -49,6 +49,7 @@ final class ReflinkPool implements Pool {
         Path dir = Path.of(config.requiredOption("dir_path")).toAbsolutePath().normalize();
         ReflinkPool pool = new ReflinkPool(config, dir, crash);
         pool.files.mkdirs(dir);
+        pool.locks = VolumeLocks.of(dir);
         String check = config.option("setup_check", "yes");
         if (!check.equals("no")) {
             pool.checkReflink();
@@ -178,7 +179,8 @@ final class ReflinkPool implements Pool {
         return crash;
     }
 
-    ReentrantLock lockFor(String vid) {
-        return locks.computeIfAbsent(vid, v -> new ReentrantLock());
+    /** @return the cross-process lock of volume {@code vid}, once taken */
+    VolumeLocks.Held lock(String vid) {
+        return locks.lock(vid);
     }
 }

@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 
@@ -438,12 +437,8 @@ final class ReflinkVolume implements Volume {
     }
 
     private <T> T locked(Supplier<T> body) {
-        ReentrantLock lock = pool.lockFor(vid);
-        lock.lock();
-        try {
+        try (var held = pool.lock(vid)) {
             return body.get();
-        } finally {
-            lock.unlock();
         }
     }
 }
