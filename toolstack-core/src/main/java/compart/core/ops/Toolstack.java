@@ -90,8 +90,9 @@ public final class Toolstack implements AutoCloseable {
     }
 
     /**
-     * After a restart: commits the volumes of qubes whose domain is gone (the daemon died while they ran or
-     * stopped) and removes volume files no qube owns (an interrupted create or remove).
+     * After a restart: stops the volumes of every qube without a domain, which commits those of qubes whose domain
+     * is gone (the daemon died while they ran) and repairs the rest (a staged image is installed, temporaries of
+     * an interrupted operation removed), and removes volume files no qube owns (an interrupted create or remove).
      */
     private void recoverVolumes() {
         var inv = inventory;
@@ -100,8 +101,9 @@ public final class Toolstack implements AutoCloseable {
                 continue;
             }
             try {
-                if (storage.anyRunning(inv, q)) {
-                    storage.stopVolumes(inv, q);
+                boolean started = storage.anyRunning(inv, q);
+                storage.stopVolumes(inv, q); // also repairs: finishes staged commits, drops temporaries
+                if (started) {
                     LOG.warn("qube {} is not running but its volumes were started: stopped them (private committed)",
                             q.name());
                 }

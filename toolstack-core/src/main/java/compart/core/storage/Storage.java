@@ -338,7 +338,9 @@ public final class Storage {
                 LOG.warn("pool {} cannot be opened: {}", p.name(), e.getMessage());
                 continue;
             }
-            for (String vid : pool.volumeIds()) {
+            var candidates = new java.util.TreeSet<>(pool.volumeIds());
+            candidates.addAll(imageFileVolumes(p));
+            for (String vid : candidates) {
                 if (!owned.contains(vid) && OWN_PREFIXES.stream().anyMatch(vid::startsWith)) {
                     pool.volume(vid, compart.volumes.VolumeConfig.volatileVolume("orphan", 0, false)).remove();
                     removed.add(p.name() + ":" + vid);
@@ -348,6 +350,29 @@ public final class Storage {
         removed.forEach(r -> LOG.warn("removed volume {}: no qube owns it (left by an interrupted create or "
                 + "remove)", r));
         return removed;
+    }
+
+    /**
+     * The volume ids of every image file of a directory pool, temporaries included (a crash while creating a
+     * volume leaves only a temporary, which the drivers' {@code volumeIds} do not list). Both file drivers name a
+     * volume's files {@code VID.img}, {@code VID-dirty.img} and {@code VID.img...}.
+     */
+    private static List<String> imageFileVolumes(compart.core.model.Pool p) {
+        String dirPath = p.config().get("dir_path");
+        if (dirPath == null) {
+            return List.of();
+        }
+        Path dir = Path.of(dirPath);
+        try (var walk = Files.walk(dir)) {
+            return walk.filter(Files::isRegularFile).map(f -> dir.relativize(f).toString())
+                    .filter(n -> n.contains(".img") && OWN_PREFIXES.stream().anyMatch(n::startsWith))
+                    .map(n -> n.substring(0, n.indexOf(".img")))
+                    .map(n -> n.endsWith("-dirty") ? n.substring(0, n.length() - 6) : n)
+                    .distinct().toList();
+        } catch (IOException e) {
+            LOG.warn("pool {}: cannot list {}: {}", p.name(), dir, e.getMessage());
+            return List.of();
+        }
     }
 
     private static List<VolumeConfig> ordered(Qube q) {
