@@ -223,6 +223,78 @@ public final class AdminApi {
         return compart.policy.SystemInfo.of(qubes);
     }
 
+    /** @return whether the method's payload is streamed ({@link #handleStream}) instead of read whole */
+    public static boolean streamsPayload(String method) {
+        return method.equals("admin.vm.volume.Import") || method.equals("admin.vm.volume.ImportWithSize");
+    }
+
+    /**
+     * Handles a volume import whose data is streamed: {@code admin.vm.volume.Import} (exactly the volume's size
+     * in bytes) or {@code admin.vm.volume.ImportWithSize} (a decimal size and a newline, then exactly that many
+     * bytes; the volume takes that size). The qube must be halted; the import is all or nothing. Never throws.
+     *
+     * @param request the request, its payload empty
+     * @param data    the payload, read as the volume takes it
+     * @return the reply frame
+     */
+    public byte[] handleStream(AdminRequest request, java.io.InputStream data) {
+        try {
+            var inv = toolstack.inventory();
+            var dest = resolve(inv, request.dest());
+            if (!request.source().equals("dom0")) {
+                authorize(inv, request, dest);
+            }
+            if (dest.klass() == QubeClass.AdminVM) {
+                throw new CompartException(ErrorKind.PROTOCOL, "expected destination to not be AdminVM");
+            }
+            var call = new Call(request, dest, inv);
+            var v = managedVolume(call);
+            if (!v.saveOnStop()) {
+                throw CompartException.invalidValue("volume %s:%s is not persistent (save_on_stop=False): its data "
+                        + "is made at each start, there is nothing to import into", dest.name(), v.name());
+            }
+            long size = request.method().equals("admin.vm.volume.ImportWithSize") ? parseSize(readLine(data))
+                    : v.size();
+            await(toolstack.volumeOp(dest.name(), "Cannot import into a volume of a running qube", true, () -> {
+                var i = toolstack.inventory();
+                toolstack.storage().volume(i, i.qube(dest.name()), v.name()).importData(data, size);
+                if (size != v.size()) {
+                    toolstack.change(x -> x.withQube(x.qube(dest.name()).withVolume(resized(
+                            x.qube(dest.name()).volumes().get(v.name()), size))));
+                }
+                return null;
+            }));
+            return AdminReply.ok(null);
+        } catch (CompartException e) {
+            return AdminReply.exception(ExceptionTypes.of(e, Topic.STORAGE), e.getMessage());
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof CompartException ce) {
+                return AdminReply.exception(ExceptionTypes.of(ce, Topic.STORAGE), ce.getMessage());
+            }
+            LOG.error("{} failed unexpectedly", request, e.getCause());
+            return AdminReply.exception(ExceptionTypes.INTERNAL, "internal error in compartd: " + e.getCause());
+        } catch (RuntimeException e) {
+            LOG.error("{} failed unexpectedly", request, e);
+            return AdminReply.exception(ExceptionTypes.INTERNAL, "internal error in compartd: " + e);
+        }
+    }
+
+    private static String readLine(java.io.InputStream in) {
+        var b = new StringBuilder();
+        try {
+            for (int c = in.read(); c != '\n'; c = in.read()) {
+                if (c < 0 || b.length() > 20) {
+                    throw CompartException.invalidValue("ImportWithSize: the payload must start with the size and "
+                            + "a newline");
+                }
+                b.append((char) c);
+            }
+        } catch (java.io.IOException e) {
+            throw new CompartException(ErrorKind.PROTOCOL, "reading the import size: " + e.getMessage(), e);
+        }
+        return b.toString();
+    }
+
     private static Qube resolve(Inventory inv, String untrustedDest) {
         if (untrustedDest.startsWith("uuid:")) {
             try {

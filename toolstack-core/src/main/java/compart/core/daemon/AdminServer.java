@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Serves the Admin API on a unix socket, as qubesd does: one request per connection, the client closes its side
  * after the request, the server answers with one frame and closes ({@code admin.Events} keeps the connection and
- * streams event frames). Requests over 64 KiB are refused. The accept loop only accepts: each connection is served
+ * streams event frames). Requests over 64 KiB are refused, except volume imports, whose payload (the volume's
+ * data) is streamed into the volume. The accept loop only accepts: each connection is served
  * on its own virtual thread, and lifecycle work runs in the toolstack's queues.
  */
 public final class AdminServer implements AutoCloseable {
@@ -109,7 +110,31 @@ public final class AdminServer implements AutoCloseable {
 
     private void serve(SocketChannel ch) {
         try (ch) {
-            byte[] untrusted = readRequest(ch);
+            var head = ByteBuffer.allocate(AdminRequest.MAX_SIZE + 1);
+            int nul = readHeader(ch, head);
+            if (nul >= 0 && AdminApi.streamsPayload(headerMethod(head, nul))) {
+                AdminRequest request;
+                try {
+                    request = AdminRequest.parse(java.util.Arrays.copyOf(head.array(), nul + 1));
+                } catch (CompartException e) {
+                    LOG.warn("framing error: {}", e.getMessage());
+                    write(ch, AdminReply.exception("ProtocolError", e.getMessage()));
+                    return;
+                }
+                // the volume may close what it reads: that must not close the connection the reply goes to
+                var rest = new java.io.FilterInputStream(java.nio.channels.Channels.newInputStream(ch)) {
+                    @Override
+                    public void close() {
+                    }
+                };
+                var data = new java.io.SequenceInputStream(new java.io.ByteArrayInputStream(head.array(), nul + 1,
+                        head.position() - nul - 1), rest);
+                write(ch, api.handleStream(request, data));
+                ch.shutdownOutput();
+                drain(ch); // what a refused import did not read, so the client gets the reply, not a reset
+                return;
+            }
+            byte[] untrusted = readRest(ch, head);
             if (untrusted == null) {
                 LOG.warn("request too long (over {} bytes): refused", AdminRequest.MAX_SIZE);
                 write(ch, AdminReply.exception("ProtocolError", "request too long: at most "
@@ -139,9 +164,31 @@ public final class AdminServer implements AutoCloseable {
         }
     }
 
-    /** @return the request, or null when it is longer than allowed */
-    private static byte[] readRequest(SocketChannel ch) throws IOException {
-        var buf = ByteBuffer.allocate(AdminRequest.MAX_SIZE + 1);
+    /** Reads until the header's NUL, the end of the request or the size limit. @return the NUL's index, or -1 */
+    private static int readHeader(SocketChannel ch, ByteBuffer buf) throws IOException {
+        int scanned = 0;
+        while (true) {
+            for (; scanned < buf.position(); scanned++) {
+                if (buf.get(scanned) == 0) {
+                    return scanned;
+                }
+            }
+            if (!buf.hasRemaining() || ch.read(buf) < 0) {
+                return -1;
+            }
+        }
+    }
+
+    private static String headerMethod(ByteBuffer buf, int nul) {
+        int end = 0;
+        while (end < nul && buf.get(end) != ' ' && buf.get(end) != '+') {
+            end++;
+        }
+        return new String(buf.array(), 0, end, java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
+    /** @return the whole request (what was read plus the rest), or null when it is longer than allowed */
+    private static byte[] readRest(SocketChannel ch, ByteBuffer buf) throws IOException {
         while (buf.hasRemaining()) {
             if (ch.read(buf) < 0) {
                 break;

@@ -211,6 +211,43 @@ class VolumesOnXfsTest {
     }
 
     @Test
+    void import_streamsDataLargerThanARequest_intoTheVolume_allOrNothing() throws Exception {
+        byte[] data = new byte[1 << 20];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (byte) ('A' + i % 26);
+        }
+        byte[] withSize = concat(("" + data.length + "\n").getBytes(StandardCharsets.US_ASCII), data);
+        String r = new String(wire.raw("admin.vm.volume.ImportWithSize", "private", "dom0", "work", withSize),
+                StandardCharsets.US_ASCII);
+        assertThat(r).isEqualTo("0\0");
+        assertThat(Files.readAllBytes(pool.resolve("appvms/work/private.img"))).isEqualTo(data);
+        assertThat(wire.ok("admin.vm.volume.Info", "private", "work", "")).contains("size=1048576\n");
+
+        byte[] second = data.clone();
+        second[0] = 'Z';
+        assertThat(new String(wire.raw("admin.vm.volume.Import", "private", "dom0", "work", second),
+                StandardCharsets.US_ASCII)).isEqualTo("0\0");
+        assertThat(read(pool.resolve("appvms/work/private.img"), 0, 2)).isEqualTo("ZB");
+
+        String shortData = new String(wire.raw("admin.vm.volume.Import", "private", "dom0", "work",
+                new byte[1000]), StandardCharsets.US_ASCII);
+        assertThat(shortData).startsWith("2\0QubesValueError\0").contains("ended after 1000 of 1048576 bytes");
+        assertThat(read(pool.resolve("appvms/work/private.img"), 0, 2)).as("the old image stays").isEqualTo("ZB");
+
+        assertThat(wire.error("admin.vm.volume.ImportWithSize", "root", "work", "512\nx")).isEqualTo("QubesValueError");
+        wire.ok("admin.vm.Start", "", "work", "");
+        String running = new String(wire.raw("admin.vm.volume.Import", "private", "dom0", "work", data),
+                StandardCharsets.US_ASCII);
+        assertThat(running).startsWith("2\0QubesVMNotHaltedError\0");
+    }
+
+    static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    @Test
     void volumeInfo_reportsRealUsage_andPoolInfoTheFilesystem() throws Exception {
         assertThat(wire.ok("admin.vm.volume.Info", "private", "work", "")).contains("usage=0\n");
         write(pool.resolve("appvms/work/private.img"), 0, "x".repeat(65536));
