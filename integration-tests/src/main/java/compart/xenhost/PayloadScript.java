@@ -10,27 +10,35 @@ import java.util.TreeMap;
  * The {@code run.sh} that dom0's init runs from the share: the JUnit Platform console launcher on the test
  * classes, with the staged jars as class path, writing its XML reports back into the share.
  *
- * <p>The tests find the guest and the share through system properties, see {@link #systemProperties()}.
+ * <p>What runs: every class matching {@code includePattern} (by default {@code *IT} and {@code *XenTest}), and
+ * the tag expression if one is given, in this module's test classes and in any test jar ({@code *-tests.jar}) on
+ * the class path, so a module that publishes its real-Xen tests as a test-jar gets them run here too. The tests find the guest, the share and scratch disks
+ * through system properties, see {@link #systemProperties()}.
  *
  * @param mount          where dom0 mounts the share ({@code /mnt/host})
  * @param jars           the class path jars, relative to the share ({@code lib/x.jar})
  * @param testClasses    the test classes directory, relative to the share
  * @param includePattern regular expression on class names selecting the tests to run
+ * @param tagExpression  JUnit tag expression the tests must also match, e.g. {@code xen}; blank = no tag filter
  * @param testTimeout    JUnit default timeout of one test, e.g. {@code 15m}
  */
 public record PayloadScript(String mount, List<String> jars, String testClasses, String includePattern,
-                            String testTimeout) {
+                            String tagExpression, String testTimeout) {
 
     /** Where the console launcher writes its XML reports, relative to the share. */
     public static final String REPORTS = "out/junit";
     /** The test guest's kernel and initramfs, relative to the share. */
     public static final String GUEST_DIR = "guest";
+    /** Scratch disk images made by run.sh for tests that attach a PV disk (raw, 64 MiB and 16 MiB). */
+    public static final String DISK = "/var/lib/compart-it/disk.img";
+    public static final String HOTPLUG_DISK = "/var/lib/compart-it/hotplug.img";
 
     public PayloadScript {
         Objects.requireNonNull(mount, "mount");
         jars = List.copyOf(jars);
         Objects.requireNonNull(testClasses, "testClasses");
         java.util.regex.Pattern.compile(includePattern); // fail early on a bad pattern
+        Objects.requireNonNull(tagExpression, "tagExpression");
         if (!testTimeout.matches("\\d+[smh]?")) {
             throw new IllegalArgumentException("JUnit timeout like 15m expected: " + testTimeout);
         }
@@ -43,6 +51,13 @@ public record PayloadScript(String mount, List<String> jars, String testClasses,
         properties.put("compart.xenhost.out", mount + "/out");
         properties.put("compart.xenhost.guest.kernel", mount + "/" + GUEST_DIR + "/vmlinuz");
         properties.put("compart.xenhost.guest.initrd", mount + "/" + GUEST_DIR + "/initrd.gz");
+        // the same for xl-bindings' xen-tagged tests, in their names (see their GuestRun, PvhGuestXenTest)
+        properties.put("compart.test.kernel", mount + "/" + GUEST_DIR + "/vmlinuz");
+        properties.put("compart.test.initrd", mount + "/" + GUEST_DIR + "/initrd.gz");
+        properties.put("compart.test.consoleMarker", "COMPART-GUEST: up");
+        properties.put("compart.test.disk", DISK);
+        properties.put("compart.test.hotplugDisk", HOTPLUG_DISK);
+        properties.put("compart.test.timingRounds", "1");
         return properties;
     }
 
@@ -58,7 +73,13 @@ public record PayloadScript(String mount, List<String> jars, String testClasses,
         argv.addAll(List.of("-cp", String.join(":", classPath),
                 "org.junit.platform.console.ConsoleLauncher", "execute",
                 "--disable-banner", "--disable-ansi-colors", "--details=tree", "--details-theme=ascii",
-                "--scan-class-path=" + mount + "/" + testClasses,
+                "--scan-class-path=" + mount + "/" + testClasses));
+        jars.stream().filter(jar -> jar.endsWith("-tests.jar")).forEach(jar ->
+                argv.add("--scan-class-path=" + mount + "/" + jar));
+        if (!tagExpression.isBlank()) {
+            argv.add("--include-tag=" + tagExpression);
+        }
+        argv.addAll(List.of(
                 "--include-classname=" + includePattern,
                 "--config=junit.jupiter.execution.timeout.default=" + testTimeout,
                 "--reports-dir=" + mount + "/" + REPORTS,
@@ -72,9 +93,11 @@ public record PayloadScript(String mount, List<String> jars, String testClasses,
                 #!/bin/sh
                 # Written by compart.xenhost.PayloadScript for each run: the integration tests, inside dom0, as root.
                 cd %s || exit 97
-                mkdir -p %s
+                mkdir -p %s /var/lib/compart-it
+                truncate -s 64M %s
+                truncate -s 16M %s
                 echo "COMPART-XENHOST: tests start (uptime $(cut -d' ' -f1 /proc/uptime)s)"
-                """.formatted(quote(mount), quote(mount + "/" + REPORTS)));
+                """.formatted(quote(mount), quote(mount + "/" + REPORTS), DISK, HOTPLUG_DISK));
         script.append("exec");
         for (String arg : javaCommand()) {
             script.append(" \\\n    ").append(quote(arg));

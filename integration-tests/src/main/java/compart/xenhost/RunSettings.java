@@ -16,17 +16,21 @@ import java.util.Optional;
  * @param mirror         the Debian mirror
  * @param timeout        deadline of the QEMU run
  * @param includePattern class-name pattern of the in-dom0 tests
+ * @param tagExpression  JUnit tag expression the in-dom0 tests must also match; blank = none
  * @param skipReason     why the run is skipped (-DskipTests, -DskipITs, -Dmaven.test.skip), if it is
  * @param ci             running in CI ({@code CI=true}): missing prerequisites fail the build instead of skipping
  */
 public record RunSettings(Path target, Path jdk, Path cache, String mirror, Duration timeout,
-                          String includePattern, Optional<String> skipReason, boolean ci) {
+                          String includePattern, String tagExpression, Optional<String> skipReason, boolean ci) {
+
+    /** The real-Xen tests: {@code *IT} in this module, {@code *XenTest} in other modules' test jars. */
+    public static final String DEFAULT_INCLUDE = "^.+(IT|XenTest)$";
 
     private static final List<String> SKIP_FLAGS = List.of("-DskipTests", "-DskipITs", "-Dmaven.test.skip");
 
     /**
      * @param args     {@code key=value}: target, jdk, cache (blank = default), mirror, timeout.minutes,
-     *                 include, skip (three booleans: skipTests,skipITs,maven.test.skip)
+     *                 include, tags, skip (three booleans: skipTests,skipITs,maven.test.skip)
      * @param env      the environment (for XDG_CACHE_HOME)
      * @param userHome the user's home
      */
@@ -54,7 +58,8 @@ public record RunSettings(Path target, Path jdk, Path cache, String mirror, Dura
                 cache.isBlank() || cache.startsWith("${") ? ImageBuilder.defaultCache(env, userHome) : Path.of(cache),
                 values.getOrDefault("mirror", "http://deb.debian.org/debian"),
                 Duration.ofMinutes(Long.parseLong(values.getOrDefault("timeout.minutes", "40"))),
-                values.getOrDefault("include", "^.+IT$"),
+                values.getOrDefault("include", DEFAULT_INCLUDE),
+                values.getOrDefault("tags", "").startsWith("${") ? "" : values.getOrDefault("tags", ""),
                 skip,
                 "true".equalsIgnoreCase(env.getOrDefault("CI", "")));
     }

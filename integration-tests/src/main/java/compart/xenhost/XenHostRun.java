@@ -150,7 +150,8 @@ public final class XenHostRun {
         copyTree(settings.testClasses(), share.resolve("test-classes"));
         Files.copy(image.guestKernel(), share.resolve(PayloadScript.GUEST_DIR).resolve("vmlinuz"));
         Files.copy(image.guestInitrd(), share.resolve(PayloadScript.GUEST_DIR).resolve("initrd.gz"));
-        var payload = new PayloadScript("/mnt/host", jars, "test-classes", settings.includePattern(), "15m");
+        var payload = new PayloadScript("/mnt/host", jars, "test-classes", settings.includePattern(),
+                settings.tagExpression(), "15m");
         Files.writeString(share.resolve("run.sh"), payload.text());
         say("staged " + jars.size() + " jars, the test classes and the guest in " + share);
     }

@@ -10,8 +10,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class PayloadScriptTest {
-    private final PayloadScript payload = new PayloadScript("/mnt/host", List.of("lib/a.jar", "lib/b c.jar"),
-            "test-classes", "^.+IT$", "15m");
+    private final PayloadScript payload = new PayloadScript("/mnt/host",
+            List.of("lib/a.jar", "lib/b c.jar", "lib/compart-xl-bindings-0.1.0-SNAPSHOT-tests.jar"),
+            "test-classes", "^.+IT$", "xen", "15m");
 
     @Test
     void javaCommand_runsTheConsoleLauncher_onTheTestClasses_withNativeAccess() {
@@ -21,10 +22,24 @@ class PayloadScriptTest {
         assertThat(argv).contains("--enable-native-access=ALL-UNNAMED",
                 "org.junit.platform.console.ConsoleLauncher", "execute",
                 "--scan-class-path=/mnt/host/test-classes", "--include-classname=^.+IT$",
-                "--reports-dir=/mnt/host/out/junit", "--fail-if-no-tests",
+                "--reports-dir=/mnt/host/out/junit", "--fail-if-no-tests", "--include-tag=xen",
                 "--config=junit.jupiter.execution.timeout.default=15m");
-        assertThat(argv.get(argv.indexOf("-cp") + 1))
-                .isEqualTo("/mnt/host/test-classes:/mnt/host/lib/a.jar:/mnt/host/lib/b c.jar");
+        assertThat(argv.get(argv.indexOf("-cp") + 1)).isEqualTo("/mnt/host/test-classes:/mnt/host/lib/a.jar:"
+                + "/mnt/host/lib/b c.jar:/mnt/host/lib/compart-xl-bindings-0.1.0-SNAPSHOT-tests.jar");
+    }
+
+    @Test
+    void testJarsOfOtherModules_areScannedToo_butPlainJarsAreNot() {
+        assertThat(payload.javaCommand().stream().filter(arg -> arg.startsWith("--scan-class-path")))
+                .containsExactly("--scan-class-path=/mnt/host/test-classes",
+                        "--scan-class-path=/mnt/host/lib/compart-xl-bindings-0.1.0-SNAPSHOT-tests.jar");
+    }
+
+    @Test
+    void blankTagExpression_addsNoTagFilter() {
+        var untagged = new PayloadScript("/mnt/host", List.of(), "test-classes", "^.+IT$", "", "15m");
+
+        assertThat(untagged.javaCommand()).noneMatch(arg -> arg.startsWith("--include-tag"));
     }
 
     @Test
@@ -32,7 +47,9 @@ class PayloadScriptTest {
         assertThat(payload.systemProperties())
                 .containsEntry("compart.xenhost.guest.kernel", "/mnt/host/guest/vmlinuz")
                 .containsEntry("compart.xenhost.guest.initrd", "/mnt/host/guest/initrd.gz")
-                .containsEntry("compart.xenhost.out", "/mnt/host/out");
+                .containsEntry("compart.xenhost.out", "/mnt/host/out")
+                .containsEntry("compart.test.kernel", "/mnt/host/guest/vmlinuz")
+                .containsEntry("compart.test.disk", PayloadScript.DISK);
         assertThat(payload.javaCommand()).contains("-Dcompart.xenhost.guest.kernel=/mnt/host/guest/vmlinuz");
     }
 
@@ -40,7 +57,10 @@ class PayloadScriptTest {
     void script_passesEveryArgumentThroughShUnchanged(@TempDir Path dir) throws Exception {
         // Replace java by a printer of its arguments and run the real script with sh.
         String script = payload.text().replace("/opt/jre/bin/java", "printf '%s\\n'")
-                .replace("cd /mnt/host || exit 97", "cd " + dir).replace("mkdir -p /mnt/host/out/junit", "true");
+                .replace("cd /mnt/host || exit 97", "cd " + dir)
+                .replace("mkdir -p /mnt/host/out/junit /var/lib/compart-it", "true")
+                .replace("truncate -s 64M " + PayloadScript.DISK, "true")
+                .replace("truncate -s 16M " + PayloadScript.HOTPLUG_DISK, "true");
         Files.writeString(dir.resolve("run.sh"), script);
 
         String out = CpioArchiveTest.run(dir, "sh", "run.sh");
@@ -59,9 +79,9 @@ class PayloadScriptTest {
 
     @Test
     void badPatternOrTimeout_isRefused() {
-        assertThatThrownBy(() -> new PayloadScript("/mnt/host", List.of(), "t", "(", "15m"))
+        assertThatThrownBy(() -> new PayloadScript("/mnt/host", List.of(), "t", "(", "xen", "15m"))
                 .isInstanceOf(java.util.regex.PatternSyntaxException.class);
-        assertThatThrownBy(() -> new PayloadScript("/mnt/host", List.of(), "t", ".*", "a while"))
+        assertThatThrownBy(() -> new PayloadScript("/mnt/host", List.of(), "t", ".*", "xen", "a while"))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 }

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 class RunSettingsTest {
     private static final List<String> POM_ARGS = List.of("target=/p/target", "jdk=/jdk", "cache=",
-            "mirror=http://m/debian", "timeout.minutes=30", "include=^.+IT$", "skip=false,false,false");
+            "mirror=http://m/debian", "timeout.minutes=30", "include=^.+IT$", "tags=xen", "skip=false,false,false");
 
     @Test
     void pomArguments_giveThePathsOfTheRun() {
@@ -23,8 +23,20 @@ class RunSettingsTest {
         assertThat(settings.failsafeReports()).isEqualTo(Path.of("/p/target/failsafe-reports"));
         assertThat(settings.timeout()).isEqualTo(Duration.ofMinutes(30));
         assertThat(settings.mirror()).isEqualTo("http://m/debian");
+        assertThat(settings.tagExpression()).isEqualTo("xen");
         assertThat(settings.skipReason()).isEmpty();
         assertThat(settings.ci()).isFalse();
+    }
+
+    @Test
+    void withoutIncludeOrTags_theRealXenTestsOfAllModulesRun_withNoTagFilter() {
+        RunSettings settings = RunSettings.parse(List.of("target=/t"), Map.of(), "/root");
+
+        assertThat(settings.includePattern()).isEqualTo("^.+(IT|XenTest)$");
+        assertThat("compart.xenhost.dom0.XenHostIT").matches(settings.includePattern());
+        assertThat("compart.xl.libxl.PvhGuestXenTest").matches(settings.includePattern());
+        assertThat("compart.xenhost.CacheKeyTest").doesNotMatch(settings.includePattern());
+        assertThat(settings.tagExpression()).isEmpty();
     }
 
     @Test
