@@ -13,5 +13,6 @@ module compart.volumes {
     opens compart.volumes.reflink to info.picocli;
 
     uses compart.volumes.PoolDriver;
-    provides compart.volumes.PoolDriver with compart.volumes.reflink.ReflinkPoolDriver;
+    provides compart.volumes.PoolDriver with compart.volumes.reflink.ReflinkPoolDriver,
+            compart.volumes.lvm.LvmThinPoolDriver;
 }

@@ -6,7 +6,7 @@ import java.util.stream.Collectors;
 
 /**
  * Service provider interface of pool drivers, found with {@link ServiceLoader}. Drivers: {@code file-reflink}
- * (image files on XFS with reflink or btrfs).
+ * (image files on XFS with reflink or btrfs) and {@code lvm_thin} (thin volumes of an LVM thin pool).
  */
 public interface PoolDriver {
     /** @return the driver's name as Qubes spells it ({@code file-reflink}) */

@@ -1,0 +1,98 @@
+package compart.volumes.lvm;
+
+import compart.errors.CompartException;
+import compart.errors.ErrorKind;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Runs {@code lvm} commands (as root, {@code LC_ALL=C}) and reads the volumes of one thin pool. */
+final class Lvm {
+    private static final Logger LOG = LoggerFactory.getLogger(Lvm.class);
+    private static final long TIMEOUT_SECONDS = 300;
+
+    private final LvmPlans plans;
+
+    Lvm(LvmPlans plans) {
+        this.plans = plans;
+    }
+
+    LvmPlans plans() {
+        return plans;
+    }
+
+    /** @return the volumes of the volume group that live in the thin pool, and the pool itself, by name */
+    Map<String, LogicalVolume> volumes() {
+        String json = run(LvmCommand.list(plans.lvm(), plans.vg()));
+        Map<String, LogicalVolume> out = new LinkedHashMap<>();
+        for (LogicalVolume lv : LvsReport.parse(json)) {
+            if (lv.pool().equals(plans.thinPool()) || lv.name().equals(plans.thinPool())) {
+                out.put(lv.name(), lv);
+            }
+        }
+        return out;
+    }
+
+    void runAll(List<LvmCommand> commands) {
+        commands.forEach(this::run);
+    }
+
+    /** @return what the command printed on stdout; STORAGE with its stderr when it fails */
+    String run(LvmCommand command) {
+        LOG.debug("running {}", command);
+        ProcessBuilder pb = new ProcessBuilder(command.argv());
+        pb.environment().put("LC_ALL", "C");
+        pb.environment().put("LVM_SUPPRESS_FD_WARNINGS", "1");
+        Process p;
+        try {
+            p = pb.start();
+        } catch (IOException e) {
+            throw new CompartException(ErrorKind.STORAGE, "cannot run " + command.argv().getFirst() + " for '" + command
+                    + "': " + e.getMessage() + " (the lvm_thin driver needs LVM: apt-get install lvm2"
+                    + " thin-provisioning-tools)", e);
+        }
+        try {
+            p.getOutputStream().close();
+            CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+            String out = read(p.getInputStream());
+            if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new CompartException(ErrorKind.TIMEOUT, "'" + command + "' did not finish in " + TIMEOUT_SECONDS + " s");
+            }
+            String warnings = err.get().lines()
+                    .filter(l -> !l.contains("exceeds the size of thin pool") && !l.contains("Sum of all thin volume sizes")
+                            && !l.contains("Udev is not running") && !l.isBlank())
+                    .collect(Collectors.joining("\n"));
+            if (p.exitValue() != 0) {
+                throw new CompartException(ErrorKind.STORAGE, "'" + command + "' failed (exit " + p.exitValue() + "): "
+                        + (warnings.isEmpty() ? "no message" : warnings.strip()));
+            }
+            if (!warnings.isEmpty()) {
+                LOG.warn("{}: {}", command, warnings.strip());
+            }
+            return out;
+        } catch (IOException | java.util.concurrent.ExecutionException e) {
+            throw new CompartException(ErrorKind.STORAGE, "'" + command + "': " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            p.destroyForcibly();
+            throw new CompartException(ErrorKind.STORAGE, "interrupted while running '" + command + "'", e);
+        }
+    }
+
+    private static String read(InputStream in) {
+        try (in) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+}
