@@ -30,7 +30,7 @@ import picocli.CommandLine;
 class CoreLibxlIT {
     static final Path BASE = Path.of("/var/lib/compart-it/core");
     static final Path KERNELS = Path.of("/var/lib/qubes/vm-kernels");
-    static final Duration BOOT = Duration.ofMinutes(5);
+    static final Duration BOOT = Duration.ofMinutes(8);
 
     Path socket;
 
