@@ -37,8 +37,29 @@ public abstract class PoolContract {
     /** @return a fresh, empty pool named {@code name}, with the given extra options */
     protected abstract Pool newPool(String name, Map<String, String> options);
 
-    /** @return where the pool's storage lives, to fill it up in the full-pool test */
+    /** @return where the pool's storage lives, to fill it up in the full-pool test (see {@link #occupy}) */
     protected abstract Path storageRoot();
+
+    /**
+     * Takes {@code bytes} of the pool's storage outside any volume until closed, to make the pool full. By default
+     * a preallocated file in {@link #storageRoot()}; drivers without a filesystem override it.
+     */
+    protected AutoCloseable occupy(long bytes) throws Exception {
+        Path filler = storageRoot().resolve("filler-" + pool.config().name());
+        try (LinuxFile f = LinuxFile.open(filler, LinuxFile.Mode.CREATE_NEW)) {
+            f.allocate(0, bytes);
+            f.fsync();
+        }
+        return () -> {
+            Files.delete(filler);
+            LoopFileSystem.run("sync", "-f", storageRoot().toString());
+        };
+    }
+
+    /** @return volume ids the pool must refuse */
+    protected String[] badVolumeIds() {
+        return new String[] {"../x", "a/../../b", "/abs", "a//b", "a/b-dirty", "a/b.img"};
+    }
 
     /** Deletes the pool's storage and lets the filesystem free its space (btrfs frees at its next commit). */
     protected abstract void destroyPool(Pool pool) throws Exception;
@@ -381,12 +402,7 @@ public abstract class PoolContract {
         Volume tpl = template();
         PoolUsage u = pool.usage();
         assertThat(u.reserve()).isEqualTo(u.size() * 10 / 100);
-        Path filler = storageRoot().resolve("filler-" + pool.config().name());
-        try (LinuxFile f = LinuxFile.open(filler, LinuxFile.Mode.CREATE_NEW)) {
-            f.allocate(0, u.free() - u.reserve() / 2); // leaves half the reserve free
-            f.fsync();
-        }
-        try {
+        try (AutoCloseable filler = occupy(u.free() - u.reserve() / 2)) { // leaves half the reserve free
             Volume priv = pool.volume("appvms/work/private", VolumeConfig.persistent("private", SIZE));
             for (Runnable op : new Runnable[] {priv::create, tpl::start, () -> priv.cloneFrom(tpl),
                     () -> appRoot().start()}) {
@@ -395,9 +411,6 @@ public abstract class PoolContract {
                         .hasMessageContaining("is too full").hasMessageContaining("reserve").hasMessageContaining("free");
             }
             assertThat(pool.volumeIds()).containsExactly("vm-templates/fedora/root");
-        } finally {
-            Files.delete(filler);
-            LoopFileSystem.run("sync", "-f", storageRoot().toString());
         }
         // an import bigger than what is free is refused before writing anything
         long tooBig = pool.usage().free();
@@ -418,7 +431,7 @@ public abstract class PoolContract {
 
     @Test
     public void volumeIds_thatEscapeThePool_areRefused() {
-        for (String bad : new String[] {"../x", "a/../../b", "/abs", "a//b", "a/b-dirty", "a/b.img"}) {
+        for (String bad : badVolumeIds()) {
             assertThatThrownBy(() -> pool.volume(bad, VolumeConfig.persistent("root", SIZE)))
                     .as(bad).isInstanceOfSatisfying(CompartException.class,
                             e -> assertThat(e.kind()).isEqualTo(ErrorKind.INVALID_VALUE));

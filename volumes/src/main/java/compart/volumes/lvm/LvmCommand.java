@@ -23,9 +23,9 @@ record LvmCommand(List<String> argv) {
                 "--virtualsize=" + size + "B", "--", vg + "/" + thinPool);
     }
 
-    /** A thin snapshot of {@code origin}, active, maybe tagged. */
+    /** A thin snapshot of the thin volume {@code origin} (no size given: thin), active, maybe tagged. */
     static LvmCommand snapshot(String lvm, String vg, String origin, String lv, String tag) {
-        List<String> a = new ArrayList<>(List.of(lvm, "lvcreate", "--snapshot", "--type=thin", "--setactivationskip=n",
+        List<String> a = new ArrayList<>(List.of(lvm, "lvcreate", "--snapshot", "--setactivationskip=n",
                 "--activate=y", "--name=" + lv));
         if (tag != null) {
             a.add("--addtag=" + tag);

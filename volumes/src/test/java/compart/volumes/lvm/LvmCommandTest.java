@@ -15,9 +15,9 @@ class LvmCommandTest {
     @Test
     void snapshot_isAnActiveThinSnapshot_taggedWhenAsked() {
         assertThat(LvmCommand.snapshot("lvm", "vg", "a", "a-snap", null).argv()).containsExactly("lvm", "lvcreate",
-                "--snapshot", "--type=thin", "--setactivationskip=n", "--activate=y", "--name=a-snap", "--", "vg/a");
+                "--snapshot", "--setactivationskip=n", "--activate=y", "--name=a-snap", "--", "vg/a");
         assertThat(LvmCommand.snapshot("/sbin/lvm", "vg", "a-1-back", "a-import", LvmCommand.STAGED_TAG).argv())
-                .containsExactly("/sbin/lvm", "lvcreate", "--snapshot", "--type=thin", "--setactivationskip=n",
+                .containsExactly("/sbin/lvm", "lvcreate", "--snapshot", "--setactivationskip=n",
                         "--activate=y", "--name=a-import", "--addtag=compart_staged", "--", "vg/a-1-back");
     }
 

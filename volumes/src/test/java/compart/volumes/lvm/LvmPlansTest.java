@@ -39,7 +39,7 @@ class LvmPlansTest {
     @Test
     void start_ofAPersistentVolume_snapshotsTheCommittedImage_orKeepsTheRunningCopyOfACrashedRun() {
         assertThat(lines(plans.start("v", "a", persistent, null, lvs(lv("a"))))).containsExactly(
-                "lvcreate --snapshot --type=thin --setactivationskip=n --activate=y --name=a-snap -- vg/a");
+                "lvcreate --snapshot --setactivationskip=n --activate=y --name=a-snap -- vg/a");
         assertThat(plans.start("v", "a", persistent, null, lvs(lv("a"), lv("a-snap")))).isEmpty();
         assertThatThrownBy(() -> plans.start("v", "a", persistent, null, lvs())).isInstanceOfSatisfying(
                 CompartException.class, e -> assertThat(e.kind()).isEqualTo(ErrorKind.NOT_FOUND));
@@ -50,7 +50,7 @@ class LvmPlansTest {
         VolumeConfig bigger = snapshot.withSize(2 * SIZE);
         assertThat(lines(plans.start("v", "r", bigger, "t", lvs(lv("t"), lv("r-snap"))))).containsExactly(
                 "lvremove --force -- vg/r-snap",
-                "lvcreate --snapshot --type=thin --setactivationskip=n --activate=y --name=r-snap -- vg/t",
+                "lvcreate --snapshot --setactivationskip=n --activate=y --name=r-snap -- vg/t",
                 "lvextend --size=16777216B -- vg/r-snap");
         assertThatThrownBy(() -> plans.start("v", "r", snapshot, "t", lvs())).isInstanceOfSatisfying(
                 CompartException.class, e -> assertThat(e).hasMessageContaining("vm-templates/t/root"));
@@ -106,7 +106,7 @@ class LvmPlansTest {
     void revert_stagesASnapshotOfTheRevision_andInstallsIt_orIsNotFound() {
         Map<String, LogicalVolume> state = lvs(lv("a"), lv("a-1600000000-back"));
         assertThat(lines(plans.revert("v", "a", "1600000000-back", state, 2, NOW))).containsExactly(
-                "lvcreate --snapshot --type=thin --setactivationskip=n --activate=y --name=a-import"
+                "lvcreate --snapshot --setactivationskip=n --activate=y --name=a-import"
                         + " --addtag=compart_staged -- vg/a-1600000000-back",
                 "lvrename -- vg/a vg/a-1700000000-back",
                 "lvrename -- vg/a-import vg/a");
@@ -117,7 +117,7 @@ class LvmPlansTest {
     @Test
     void clone_stagesASnapshotOfTheSource() {
         assertThat(lines(plans.cloneFrom("t", "a", lvs(lv("t")), 1, NOW))).containsExactly(
-                "lvcreate --snapshot --type=thin --setactivationskip=n --activate=y --name=a-import"
+                "lvcreate --snapshot --setactivationskip=n --activate=y --name=a-import"
                         + " --addtag=compart_staged -- vg/t",
                 "lvrename -- vg/a-import vg/a");
     }
