@@ -27,7 +27,7 @@ public final class DedupCommand implements Callable<Integer> {
             description = "block size compared and shared, a power of two from 4096 (default: ${DEFAULT-VALUE})")
     int blockSize;
 
-    @Option(names = "--threads", paramLabel = "N", description = "reading and hashing threads (default: 1, best for one disk)")
+    @Option(names = "--threads", paramLabel = "N", description = "reading and hashing threads, one read in flight each (default: 2)")
     Integer threads;
 
     @Option(names = "--json", description = "print one JSON object: scanned_bytes, deduped_bytes, skipped_shared_bytes, seconds")
@@ -77,7 +77,7 @@ public final class DedupCommand implements Callable<Integer> {
         }
         try {
             DedupOptions options = new DedupOptions(blockSize, hashFile,
-                    threads != null ? threads : 1);
+                    threads != null ? threads : DedupOptions.DEFAULT_THREADS);
             DedupReport r = new Deduplicator(options, progress).run(paths);
             if (tty) {
                 err.println();

@@ -8,11 +8,14 @@ import java.nio.file.Path;
  *
  * @param blockSize the unit compared and shared, a power of two from 4 KiB to 16 MiB (default 128 KiB)
  * @param hashFile  where the block hashes are kept between runs (an H2 MVStore file), or null for none
- * @param threads   reading and hashing threads (default 1: one sequential reader is fastest on one disk)
+ * @param threads   reading and hashing threads, each with one read in flight (default 2: on a virtual disk two
+ *                  streams read about twice as fast as one, and hashing runs on both cores)
  */
 public record DedupOptions(int blockSize, Path hashFile, int threads) {
     /** The default block size, 128 KiB. */
     public static final int DEFAULT_BLOCK_SIZE = 128 * 1024;
+    /** The default number of reading and hashing threads, 2. */
+    public static final int DEFAULT_THREADS = 2;
 
     public DedupOptions {
         if (blockSize < 4096 || blockSize > (16 << 20) || Integer.bitCount(blockSize) != 1) {
@@ -25,6 +28,6 @@ public record DedupOptions(int blockSize, Path hashFile, int threads) {
 
     /** @return the defaults, keeping hashes in {@code hashFile} (null: keep none) */
     public static DedupOptions defaults(Path hashFile) {
-        return new DedupOptions(DEFAULT_BLOCK_SIZE, hashFile, 1);
+        return new DedupOptions(DEFAULT_BLOCK_SIZE, hashFile, DEFAULT_THREADS);
     }
 }
