@@ -114,17 +114,22 @@ change() { # a small change on every copy: 1 MiB of vm1.img overwritten with vm0
     done
 }
 
+sums() { (cd "$1" && sha256sum -- * | sha256sum | cut -c1-16); }
 declare -A T S
+before1=$(sums "$A/data")
 echo "== first runs" >&2
 read -r "T[ours1]" "S[ours1]" < <(run ours1 "$A" ours)
 for m in extent partial block; do read -r "T[${m}1]" "S[${m}1]" < <(run ${m}1 "${M[$m]}" dupe $m); done
+after1=$(sums "$A/data")
 change
 ideal2=$(ideal "$A/data")
+before2=$(sums "$A/data")
 # the floor of an incremental run: reading the changed MiB once, cold
 drop; t=$(now); dd if="$A/data/vm1.img" of=/dev/null bs=1M skip=64 count=1 status=none; floor2=$(echo "$(now) - $t" | bc)
 echo "== incremental runs after a 1 MiB change" >&2
 read -r "T[ours2]" "S[ours2]" < <(run ours2 "$A" ours)
 for m in extent partial block; do read -r "T[${m}2]" "S[${m}2]" < <(run ${m}2 "${M[$m]}" dupe $m); done
+after2=$(sums "$A/data")
 rm -f "$work"/*.hash*
 final=()
 for l in "${labels[@]}"; do final+=("$l $(( $(used "${M[$l]}") - ${EMPTY[$l]} ))"); done
@@ -147,6 +152,8 @@ row2 "duperemove partial (incremental)" "${T[partial2]}" "${S[partial2]}"
 row2 "duperemove block mode (incremental)" "${T[block2]}" "${S[block2]}"
 echo "space used by the data at the end (used minus the empty filesystem's; ideal $(mib "$((total - ideal2))") MiB):"
 for f in "${final[@]}"; do set -- $f; printf '  %-8s %s MiB\n' "$1" "$(mib "$2")"; done
+echo "contents (sha256 of every file) unchanged by compart-dedup: first run $([ "$before1" = "$after1" ] && echo yes || echo NO),"\
+     "incremental run $([ "$before2" = "$after2" ] && echo yes || echo NO)"
 echo "compart-dedup first run JSON:       $(cat "$work/ours1.out")"
 echo "compart-dedup incremental run JSON: $(cat "$work/ours2.out")"
 echo "compart-dedup phases (first):       $(grep -h 'done at' "$work/ours1.err" | tr '\n' ' ')"
