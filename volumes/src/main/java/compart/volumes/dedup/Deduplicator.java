@@ -610,16 +610,21 @@ public final class Deduplicator {
             }
         }
 
-        /** Takes the stored hashes that are still valid (see the class comment). */
+        /**
+         * Takes the stored hashes that are still valid (see the class comment); in a changed file, up to the
+         * smaller of its old and new size (a grown image keeps what it had).
+         */
         void trust(boolean changed, byte[] storedHashes, long[] storedLayout) {
-            if (storedHashes == null || storedHashes.length != 16 * blocks()) {
+            if (storedHashes == null || storedHashes.length % 16 != 0) {
                 return;
             }
-            if (changed && (storedLayout == null || storedLayout.length != blocks())) {
+            int stored = storedHashes.length / 16;
+            if (changed ? storedLayout == null || storedLayout.length != stored : stored != blocks()) {
                 return;
             }
+            int n = Math.min(stored, blocks());
             ByteBuffer bb = ByteBuffer.wrap(storedHashes);
-            for (int b = data.nextSetBit(0); b >= 0 && b < blocks(); b = data.nextSetBit(b + 1)) {
+            for (int b = data.nextSetBit(0); b >= 0 && b < n; b = data.nextSetBit(b + 1)) {
                 long h = bb.getLong(16 * b);
                 long l = bb.getLong(16 * b + 8);
                 if (h == 0 && l == 0) {

@@ -232,4 +232,18 @@ class DeduplicatorTest {
         assertThat(r.dedupedBytes()).isZero();
         assertThat(sha256All()).isEqualTo(before);
     }
+
+    @Test
+    void aGrownImage_rereadsOnlyItsNewBlocks() throws Exception {
+        byte[] base = random(4 * MIB, 16);
+        write(dir.resolve("a"), base);
+        write(dir.resolve("b"), base);
+        assertThat(dedup().dedupedBytes()).isEqualTo(4L * MIB);
+
+        overwrite(dir.resolve("b"), 4L * MIB, java.util.Arrays.copyOfRange(base, 0, MIB)); // b grows by 1 MiB
+        DedupReport r = dedup();
+
+        assertThat(r.scannedBytes()).isEqualTo(MIB);
+        assertThat(r.dedupedBytes()).as("the new MiB equals a's first").isEqualTo(MIB);
+    }
 }
