@@ -124,6 +124,7 @@ class CoreLibxlIT {
             for (String q : List.of("tpl", "work")) {
                 ok("admin.vm.property.Set", "memory", q, "256");
                 ok("admin.vm.property.Set", "maxmem", q, "256");
+                ok("admin.vm.property.Set", "vcpus", q, "1"); // 2 vCPUs on the host's single emulated CPU crawl
                 ok("admin.vm.property.Set", "shutdown_timeout", q, "300");
             }
             Path pool = state.resolve("pool");
@@ -131,6 +132,7 @@ class CoreLibxlIT {
             write(pool.resolve("appvms/work/private.img"), 0, "COMPART-PRIVATE-MARK");
 
             ok("admin.vm.Start", "", "work", "");
+            System.out.println("CoreLibxlIT: work started: " + ok("admin.vm.CurrentState", "", "work", ""));
             assertThat(ok("admin.vm.List", "", "work", "")).contains("state=Running");
             assertThat(XenHost.xl("list")).contains("work");
             Path root = pool.resolve("appvms/work/root-dirty.img");
@@ -139,11 +141,13 @@ class CoreLibxlIT {
             write(priv, 1 << 20, "PRIVATE-CHANGE");
 
             String text = awaitConsole(console, "COMPART-GUEST: poweroff", BOOT);
+            System.out.println("CoreLibxlIT: the guest powered off; its console:\n" + text);
             assertThat(text).contains("COMPART-GUEST: up type=PVH")
                     .containsPattern("devices block=\\[xvda xvdb xvdc xvdd \\]")
                     .contains("COMPART-GUEST: disk xvda: COMPART-ROOT-MARK")
                     .contains("COMPART-GUEST: disk xvdb: COMPART-PRIVATE-MARK");
             awaitState("work", "Halted", Duration.ofMinutes(2));
+            System.out.println("CoreLibxlIT: work is Halted, its volumes stopped");
             assertThat(XenHost.domainExists("work")).isFalse();
             assertThat(root).doesNotExist();
             assertThat(read(pool.resolve("appvms/work/private.img"), 1 << 20, 14)).isEqualTo("PRIVATE-CHANGE");
@@ -153,6 +157,7 @@ class CoreLibxlIT {
             assertThat(read(priv, 1 << 20, 14)).isEqualTo("PRIVATE-CHANGE");
             // the guest may power off on its own before it handles the request: either way it ends halted
             String shutdown = call("admin.vm.Shutdown", "wait", "work", "");
+            System.out.println("CoreLibxlIT: second run, shutdown: " + shutdown);
             assertThat(shutdown).matches("0\\|.*|2\\|QubesVMNotStartedError\\|.*");
             awaitState("work", "Halted", Duration.ofMinutes(2));
             assertThat(XenHost.domainExists("work")).isFalse();
