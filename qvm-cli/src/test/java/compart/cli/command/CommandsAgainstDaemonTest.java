@@ -323,12 +323,12 @@ class CommandsAgainstDaemonTest {
         assertThat(ok("qvm-volume", "info", "work:private", "size")).isEqualTo("3221225472\n");
 
         assertThat(ok("qvm-volume", "list", "work")).isEqualTo("""
-                POOL:VOLUME                      VMNAME  VOLUME_NAME  REVERT_POSSIBLE
-                linux-kernel:                    work    kernel       No
-                varlibqubes:appvms/work/private  work    private      No
-                varlibqubes:appvms/work/root     work    root         No
-                varlibqubes:appvms/work/volatile work    volatile     No
-                """.replace("volatile work", "volatile  work"));
+                POOL:VOLUME                       VMNAME  VOLUME_NAME  REVERT_POSSIBLE
+                linux-kernel:                     work    kernel       No
+                varlibqubes:appvms/work/private   work    private      No
+                varlibqubes:appvms/work/root      work    root         No
+                varlibqubes:appvms/work/volatile  work    volatile     No
+                """);
         CliRun noVm = run("qvm-volume", "info", "nope:private");
         assertThat(noVm.code()).isEqualTo(1);
         assertThat(noVm.err()).isEqualTo("Error: no vm 'nope'\n");
