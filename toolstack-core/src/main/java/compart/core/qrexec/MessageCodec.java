@@ -1,0 +1,253 @@
+package compart.core.qrexec;
+
+import compart.errors.CompartException;
+import compart.errors.ErrorKind;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The qrexec v3 wire format: {@code struct msg_header {uint32 type; uint32 len;}} then {@code len} bytes, all
+ * integers little-endian (x86, as the C structs are sent raw).
+ *
+ * <p>The decoder is the trust boundary for bytes from a qube: it checks the type before the length, the length
+ * against the type's fixed size or bound before allocating, fixed-size string fields for their NUL terminator,
+ * and every name for its character set. Anything else is a {@link CompartException} of kind
+ * {@link ErrorKind#PROTOCOL}; it never throws another exception for any input. Stateless and thread-safe.
+ */
+public final class MessageCodec {
+    public static final int PROTOCOL_VERSION = 3;
+    /** Control vchan port (VCHAN_BASE_PORT); data ports are allocated above it. */
+    public static final int CONTROL_PORT = 512;
+    public static final int HEADER_SIZE = 8;
+    /** Largest data chunk in version 3. */
+    public static final int MAX_DATA_CHUNK = 65536;
+    /** Largest command line of an exec request, without its NUL. */
+    public static final int MAX_COMMAND = 65535;
+    /** Largest service name (with argument) of a trigger, without its NUL. */
+    public static final int MAX_SERVICE_NAME = 65000;
+    static final int TARGET_FIELD = 64;
+    static final int IDENT_FIELD = 32;
+
+    public static final int MSG_DATA_STDIN = 0x190;
+    public static final int MSG_DATA_STDOUT = 0x191;
+    public static final int MSG_DATA_STDERR = 0x192;
+    public static final int MSG_DATA_EXIT_CODE = 0x193;
+    public static final int MSG_EXEC_CMDLINE = 0x200;
+    public static final int MSG_JUST_EXEC = 0x201;
+    public static final int MSG_SERVICE_CONNECT = 0x202;
+    public static final int MSG_SERVICE_REFUSED = 0x203;
+    public static final int MSG_TRIGGER_SERVICE = 0x210;
+    public static final int MSG_CONNECTION_TERMINATED = 0x211;
+    public static final int MSG_TRIGGER_SERVICE3 = 0x212;
+    public static final int MSG_HELLO = 0x300;
+
+    private MessageCodec() {
+    }
+
+    /** @return the header and payload of {@code message} */
+    public static byte[] encode(Message message) {
+        byte[] payload = switch (message) {
+            case Message.Hello h -> le(4).putInt(h.version()).array();
+            case Message.Exec e -> {
+                byte[] tail = e.kind() == Message.Exec.Kind.SERVICE_CONNECT
+                        ? field(e.command(), IDENT_FIELD, "ident")
+                        : nulTerminated(e.command(), MAX_COMMAND, "command");
+                yield le(8 + tail.length).putInt(e.connectDomain()).putInt(e.connectPort()).put(tail).array();
+            }
+            case Message.ServiceRefused r -> field(r.ident(), IDENT_FIELD, "ident");
+            case Message.TriggerService t -> {
+                byte[] service = nulTerminated(t.untrustedService(), MAX_SERVICE_NAME, "service");
+                yield le(TARGET_FIELD + IDENT_FIELD + service.length).put(field(t.untrustedTarget(), TARGET_FIELD,
+                        "target")).put(field(t.untrustedIdent(), IDENT_FIELD, "ident")).put(service).array();
+            }
+            case Message.ConnectionTerminated c -> le(8).putInt(c.domain()).putInt(c.port()).array();
+            case Message.Data d -> {
+                if (d.bytes().length > MAX_DATA_CHUNK) {
+                    throw CompartException.invalidValue("qrexec data chunk of %d bytes exceeds %d",
+                            d.bytes().length, MAX_DATA_CHUNK);
+                }
+                yield d.bytes();
+            }
+            case Message.ExitCode x -> le(4).putInt(x.code()).array();
+        };
+        return le(HEADER_SIZE + payload.length).putInt(message.type()).putInt(payload.length).put(payload).array();
+    }
+
+    /**
+     * Checks a header: the type must be known and the length within what that type allows.
+     *
+     * @return the payload length
+     */
+    public static int checkHeader(int type, int untrustedLength) {
+        long len = Integer.toUnsignedLong(untrustedLength);
+        long max = switch (type) {
+            case MSG_HELLO, MSG_DATA_EXIT_CODE -> 4;
+            case MSG_DATA_STDIN, MSG_DATA_STDOUT, MSG_DATA_STDERR -> MAX_DATA_CHUNK;
+            case MSG_EXEC_CMDLINE, MSG_JUST_EXEC -> 8 + MAX_COMMAND + 1;
+            case MSG_SERVICE_CONNECT -> 8 + IDENT_FIELD;
+            case MSG_SERVICE_REFUSED -> IDENT_FIELD;
+            case MSG_CONNECTION_TERMINATED -> 8;
+            case MSG_TRIGGER_SERVICE3 -> TARGET_FIELD + IDENT_FIELD + MAX_SERVICE_NAME + 1;
+            default -> throw protocol("unknown message type 0x%x", type);
+        };
+        if (len > max) {
+            throw protocol("message type 0x%x with %d bytes, more than its limit %d", type, len, max);
+        }
+        return (int) len;
+    }
+
+    /** Decodes the header at the start of {@code header} (8 bytes): {@code {type, checked length}}. */
+    public static int[] decodeHeader(byte[] header) {
+        if (header.length < HEADER_SIZE) {
+            throw protocol("short header: %d bytes", header.length);
+        }
+        ByteBuffer b = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
+        int type = b.getInt();
+        return new int[] {type, checkHeader(type, b.getInt())};
+    }
+
+    /** Decodes a whole message (header and payload). */
+    public static Message decode(byte[] untrusted) {
+        int[] h = decodeHeader(untrusted);
+        if (untrusted.length - HEADER_SIZE != h[1]) {
+            throw protocol("header says %d payload bytes, got %d", h[1], untrusted.length - HEADER_SIZE);
+        }
+        byte[] payload = new byte[h[1]];
+        System.arraycopy(untrusted, HEADER_SIZE, payload, 0, payload.length);
+        return decode(h[0], payload);
+    }
+
+    /** Decodes the payload of a message of {@code type} whose header {@link #checkHeader passed}. */
+    public static Message decode(int type, byte[] untrusted) {
+        checkHeader(type, untrusted.length);
+        ByteBuffer b = ByteBuffer.wrap(untrusted).order(ByteOrder.LITTLE_ENDIAN);
+        return switch (type) {
+            case MSG_HELLO -> new Message.Hello(exactInt(b, "hello"));
+            case MSG_DATA_EXIT_CODE -> new Message.ExitCode(exactInt(b, "exit code"));
+            case MSG_DATA_STDIN -> new Message.Data(Message.Data.Stream.STDIN, untrusted);
+            case MSG_DATA_STDOUT -> new Message.Data(Message.Data.Stream.STDOUT, untrusted);
+            case MSG_DATA_STDERR -> new Message.Data(Message.Data.Stream.STDERR, untrusted);
+            case MSG_EXEC_CMDLINE, MSG_JUST_EXEC -> {
+                if (untrusted.length < 9) {
+                    throw protocol("exec request of %d bytes has no command line", untrusted.length);
+                }
+                int domain = b.getInt();
+                int port = b.getInt();
+                String command = utf8(untrusted, 8, untrusted.length - 1 - 8, "command line");
+                if (untrusted[untrusted.length - 1] != 0 || command.indexOf('\0') >= 0) {
+                    throw protocol("command line is not one NUL-terminated string");
+                }
+                yield new Message.Exec(type == MSG_JUST_EXEC ? Message.Exec.Kind.JUST_EXEC
+                        : Message.Exec.Kind.EXEC_CMDLINE, domain, port, command);
+            }
+            case MSG_SERVICE_CONNECT -> {
+                if (untrusted.length != 8 + IDENT_FIELD) {
+                    throw protocol("service connect of %d bytes, expected %d", untrusted.length, 8 + IDENT_FIELD);
+                }
+                yield new Message.Exec(Message.Exec.Kind.SERVICE_CONNECT, b.getInt(), b.getInt(),
+                        name(untrusted, 8, IDENT_FIELD, "ident"));
+            }
+            case MSG_SERVICE_REFUSED -> {
+                if (untrusted.length != IDENT_FIELD) {
+                    throw protocol("service refused of %d bytes, expected %d", untrusted.length, IDENT_FIELD);
+                }
+                yield new Message.ServiceRefused(name(untrusted, 0, IDENT_FIELD, "ident"));
+            }
+            case MSG_CONNECTION_TERMINATED -> {
+                if (untrusted.length != 8) {
+                    throw protocol("connection terminated of %d bytes, expected 8", untrusted.length);
+                }
+                yield new Message.ConnectionTerminated(b.getInt(), b.getInt());
+            }
+            case MSG_TRIGGER_SERVICE3 -> {
+                int fixed = TARGET_FIELD + IDENT_FIELD;
+                if (untrusted.length < fixed + 2) {
+                    throw protocol("service trigger of %d bytes has no service name", untrusted.length);
+                }
+                if (untrusted[untrusted.length - 1] != 0) {
+                    throw protocol("service name is not NUL-terminated");
+                }
+                yield new Message.TriggerService(name(untrusted, 0, TARGET_FIELD, "target"),
+                        name(untrusted, TARGET_FIELD, IDENT_FIELD, "ident"),
+                        name(untrusted, fixed, untrusted.length - fixed, "service name"));
+            }
+            default -> throw protocol("unknown message type 0x%x", type);
+        };
+    }
+
+    /**
+     * Whether {@code c} may appear in a target, ident or service name: the characters Qubes allows in qube names,
+     * service names and arguments ({@code A-Za-z0-9 _ - . + : @ /}'s subset without {@code /}).
+     */
+    static boolean nameChar(int c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                || c == '_' || c == '-' || c == '.' || c == '+' || c == ':' || c == '@';
+    }
+
+    private static int exactInt(ByteBuffer b, String what) {
+        if (b.remaining() != 4) {
+            throw protocol("%s of %d bytes, expected 4", what, b.remaining());
+        }
+        return b.getInt();
+    }
+
+    /** A NUL-terminated name within {@code [offset, offset+size)}: nonempty, name characters only. */
+    private static String name(byte[] in, int offset, int size, String what) {
+        int end = offset;
+        while (end < offset + size && in[end] != 0) {
+            if (!nameChar(in[end])) {
+                throw protocol("%s has a forbidden byte 0x%02x at %d", what, in[end] & 0xff, end - offset);
+            }
+            end++;
+        }
+        if (end == offset + size) {
+            throw protocol("%s is not NUL-terminated within its %d bytes", what, size);
+        }
+        if (end == offset) {
+            throw protocol("%s is empty", what);
+        }
+        return new String(in, offset, end - offset, StandardCharsets.US_ASCII);
+    }
+
+    private static String utf8(byte[] in, int offset, int length, String what) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(in, offset, length)).toString();
+        } catch (CharacterCodingException e) {
+            throw protocol("%s is not valid UTF-8", what);
+        }
+    }
+
+    private static byte[] field(String value, int size, String what) {
+        byte[] bytes = value.getBytes(StandardCharsets.US_ASCII);
+        if (bytes.length == 0 || bytes.length >= size || !value.chars().allMatch(MessageCodec::nameChar)) {
+            throw CompartException.invalidValue("qrexec %s '%s' must be 1-%d name characters", what, value, size - 1);
+        }
+        byte[] out = new byte[size];
+        System.arraycopy(bytes, 0, out, 0, bytes.length);
+        return out;
+    }
+
+    private static byte[] nulTerminated(String value, int max, String what) {
+        byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+        if (bytes.length > max || value.indexOf('\0') >= 0) {
+            throw CompartException.invalidValue("qrexec %s must be at most %d bytes without NUL", what, max);
+        }
+        byte[] out = new byte[bytes.length + 1];
+        System.arraycopy(bytes, 0, out, 0, bytes.length);
+        return out;
+    }
+
+    private static ByteBuffer le(int size) {
+        return ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    static CompartException protocol(String format, Object... args) {
+        return new CompartException(ErrorKind.PROTOCOL, "qrexec: " + String.format(format, args));
+    }
+}
