@@ -150,6 +150,7 @@ public final class XenHostRun {
         copyTree(settings.testClasses(), share.resolve("test-classes"));
         Files.copy(image.guestKernel(), share.resolve(PayloadScript.GUEST_DIR).resolve("vmlinuz"));
         Files.copy(image.guestInitrd(), share.resolve(PayloadScript.GUEST_DIR).resolve("initrd.gz"));
+        GuestAgent.stage(share.resolve(PayloadScript.GUEST_DIR).resolve(GuestAgent.DIR));
         var payload = new PayloadScript("/mnt/host", jars, "test-classes", settings.includePattern(),
                 settings.tagExpression(), "15m");
         Files.writeString(share.resolve("run.sh"), payload.text());

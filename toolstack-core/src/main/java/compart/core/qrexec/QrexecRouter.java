@@ -1,0 +1,276 @@
+package compart.core.qrexec;
+
+import compart.errors.CompartException;
+import compart.errors.ErrorKind;
+import compart.policy.Policy;
+import compart.policy.Request;
+import compart.policy.Resolution;
+import compart.policy.SystemInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.BitSet;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * Decides and connects qrexec calls: every service call a qube asks for is decided by the qrexec policy (deny by
+ * default, {@code ask} refused as Qubes does without a GUI, one audit line per decision), and an allowed call
+ * gets a data vchan from dom0 to each agent with the messages relayed between them. Commands and service
+ * calls from dom0 ({@link #run}) use the same channels.
+ *
+ * <p>Design: dom0 is the vchan server of every data channel (agents are clients), so no qube maps another
+ * qube's memory and dom0 sees, and can bound, every message. Ports are allocated per peer domain from 513.
+ * Thread-safe: each call runs on its own platform threads (vchan calls are native).
+ */
+public final class QrexecRouter implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(QrexecRouter.class);
+    private static final Duration CONNECT = Duration.ofSeconds(30);
+    private static final int FIRST_DATA_PORT = MessageCodec.CONTROL_PORT + 1;
+    private static final int PORTS = 1024;
+
+    private final Supplier<Policy> policy;
+    private final Supplier<SystemInfo> system;
+    private final Consumer<Resolution> decisions;
+    private final Map<String, QrexecDaemon> daemons = new ConcurrentHashMap<>();
+    private final Map<Integer, BitSet> ports = new ConcurrentHashMap<>();
+
+    /**
+     * @param policy    the current policy (e.g. {@code LivePolicy::current}); null from it denies every call
+     * @param system    what the policy needs to know about the qubes, at the time of each call
+     * @param decisions sees each decision after it was audited (tests, metrics); may be a no-op
+     */
+    public QrexecRouter(Supplier<Policy> policy, Supplier<SystemInfo> system, Consumer<Resolution> decisions) {
+        this.policy = Objects.requireNonNull(policy, "policy");
+        this.system = Objects.requireNonNull(system, "system");
+        this.decisions = Objects.requireNonNull(decisions, "decisions");
+    }
+
+    /**
+     * Connects to the agent of a running qube and serves its calls until {@link #detach} (start plan: after the
+     * domain is unpaused).
+     */
+    public QrexecDaemon attach(String qube, int domid, Duration timeout) throws InterruptedException {
+        var holder = new QrexecDaemon[1];
+        var daemon = QrexecDaemon.connect(qube, domid, timeout, t -> Thread.ofPlatform().daemon()
+                .name("qrexec-call-" + qube).start(() -> serve(holder[0], t)));
+        holder[0] = daemon;
+        QrexecDaemon old = daemons.put(qube, daemon);
+        if (old != null) {
+            old.close();
+        }
+        return daemon;
+    }
+
+    /** Stops serving {@code qube} (stop plan, or the domain died). */
+    public void detach(String qube) {
+        QrexecDaemon d = daemons.remove(qube);
+        if (d != null) {
+            d.close();
+        }
+    }
+
+    /** The outcome of a call from dom0. */
+    public record Result(int exitCode, byte[] stdout, byte[] stderr) {
+    }
+
+    /**
+     * Runs {@code command} as {@code user} in {@code qube} from dom0 ({@code MSG_EXEC_CMDLINE}) and collects its
+     * output. dom0 is the admin qube: its commands are not put to the policy (as Qubes' qrexec-client from dom0),
+     * but they use the same data channels and bounds as calls between qubes. A service call from dom0 is the
+     * command {@code QUBESRPC SERVICE+ARG dom0}.
+     */
+    public Result run(String qube, String user, String command, byte[] stdin) {
+        var out = new ByteArrayOutputStream();
+        var err = new ByteArrayOutputStream();
+        int code = run(qube, user, command, new java.io.ByteArrayInputStream(stdin), out, err);
+        return new Result(code, out.toByteArray(), err.toByteArray());
+    }
+
+    /** Like {@link #run(String, String, String, byte[])}, streaming; returns the remote exit code. */
+    public int run(String qube, String user, String command, InputStream stdin, OutputStream stdout,
+                   OutputStream stderr) {
+        QrexecDaemon target = daemon(qube);
+        try (DataChannel data = offer(target, Message.Exec.Kind.EXEC_CMDLINE, user + ":" + command)) {
+            data.open(CONNECT);
+            Thread feeder = Thread.ofPlatform().daemon().name("qrexec-stdin-" + qube).start(() -> {
+                try {
+                    byte[] chunk = new byte[16384];
+                    for (int n; (n = stdin.read(chunk)) > 0; ) {
+                        data.stream().write(new Message.Data(Message.Data.Stream.STDIN,
+                                java.util.Arrays.copyOf(chunk, n)));
+                    }
+                    data.stream().write(new Message.Data(Message.Data.Stream.STDIN, new byte[0]));
+                } catch (IOException | CompartException e) {
+                    LOG.debug("qrexec: stdin to {} ended: {}", qube, e.getMessage());
+                }
+            });
+            try {
+                while (true) {
+                    Message m = data.stream().read();
+                    switch (m) {
+                        case null -> throw new CompartException(ErrorKind.PROTOCOL, "qrexec: " + qube
+                                + " closed the data channel without an exit code");
+                        case Message.Data(Message.Data.Stream s, byte[] b) when s != Message.Data.Stream.STDIN ->
+                                (s == Message.Data.Stream.STDOUT ? stdout : stderr).write(b);
+                        case Message.ExitCode(int code) -> {
+                            return code;
+                        }
+                        default -> throw new CompartException(ErrorKind.PROTOCOL, "qrexec: " + qube
+                                + " sent an unexpected message on a data channel: " + m);
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } finally {
+                joinQuietly(feeder);
+            }
+        }
+    }
+
+    /** Decides one call from {@code source} and, when allowed, connects it. Never throws. */
+    private void serve(QrexecDaemon source, Message.TriggerService t) {
+        try {
+            String service = t.untrustedService();
+            String target = t.untrustedTarget();
+            Policy p = policy.get();
+            Resolution r;
+            var request = Request.of(service, source.qube(), target);
+            if (p == null) {
+                r = new Resolution.Deny(null, "no policy loaded", true, "qrexec: " + source.qube() + " -> " + target
+                        + ": " + service + ": denied: no policy loaded");
+                Policy.audit(r.log());
+            } else {
+                r = p.decide(request, system.get(), false);
+            }
+            decisions.accept(r);
+            if (!(r instanceof Resolution.Allow allow)) {
+                // Ask without a GUI to answer it is refused, as qrexec-policy-daemon does with no agent present.
+                source.send(new Message.ServiceRefused(t.untrustedIdent()));
+                return;
+            }
+            QrexecDaemon dest = daemons.get(allow.target());
+            if (dest == null) {
+                LOG.warn("qrexec: {} -> {}: {} allowed, but {} has no running agent (autostart and @dispvm are not "
+                        + "handled here)", source.qube(), target, service, allow.target());
+                source.send(new Message.ServiceRefused(t.untrustedIdent()));
+                return;
+            }
+            String user = allow.user() == null ? "user" : allow.user();
+            connect(source, t.untrustedIdent(), dest, user + ":QUBESRPC " + service + " " + source.qube());
+        } catch (RuntimeException e) {
+            LOG.warn("qrexec: call from {} failed: {}", source.qube(), e.getMessage());
+            try {
+                source.send(new Message.ServiceRefused(t.untrustedIdent()));
+            } catch (RuntimeException ignored) {
+                // its control channel is gone too
+            }
+        }
+    }
+
+    /** Gives each agent a data channel and relays: stdin from the caller, stdout/stderr/exit code back. */
+    private void connect(QrexecDaemon caller, String ident, QrexecDaemon service, String command) {
+        try (DataChannel toService = offer(service, Message.Exec.Kind.EXEC_CMDLINE, command);
+             DataChannel toCaller = offer(caller, Message.Exec.Kind.SERVICE_CONNECT, ident)) {
+            toService.open(CONNECT);
+            toCaller.open(CONNECT);
+            Thread up = Thread.ofPlatform().daemon().name("qrexec-relay-" + caller.qube()).start(() -> {
+                try {
+                    for (Message m; (m = toCaller.stream().read()) != null; ) {
+                        if (!(m instanceof Message.Data d) || d.stream() != Message.Data.Stream.STDIN) {
+                            throw new CompartException(ErrorKind.PROTOCOL, "qrexec: caller " + caller.qube()
+                                    + " sent " + m + " on its data channel");
+                        }
+                        toService.stream().write(m);
+                    }
+                } catch (CompartException e) {
+                    LOG.debug("qrexec: relay from {} ended: {}", caller.qube(), e.getMessage());
+                }
+            });
+            try {
+                for (Message m; (m = toService.stream().read()) != null; ) {
+                    if (m instanceof Message.ExitCode || (m instanceof Message.Data d
+                            && d.stream() != Message.Data.Stream.STDIN)) {
+                        toCaller.stream().write(m);
+                        if (m instanceof Message.ExitCode) {
+                            break;
+                        }
+                    } else {
+                        throw new CompartException(ErrorKind.PROTOCOL, "qrexec: service side " + service.qube()
+                                + " sent " + m + " on its data channel");
+                    }
+                }
+            } finally {
+                joinQuietly(up);
+            }
+        }
+    }
+
+    private DataChannel offer(QrexecDaemon peer, Message.Exec.Kind kind, String command) {
+        int port = allocate(peer.domid());
+        var data = DataChannel.offer(peer.domid(), port, () -> free(peer.domid(), port),
+                "qrexec data channel to " + peer.qube() + " port " + port);
+        try {
+            peer.send(new Message.Exec(kind, 0, port, command));
+            return data;
+        } catch (RuntimeException e) {
+            data.close();
+            throw e;
+        }
+    }
+
+    private QrexecDaemon daemon(String qube) {
+        QrexecDaemon d = daemons.get(qube);
+        if (d == null || !d.alive()) {
+            throw new CompartException(ErrorKind.INVALID_STATE, "qrexec: " + qube + " has no connected agent; "
+                    + "start the qube (its qrexec-agent connects after boot)");
+        }
+        return d;
+    }
+
+    private int allocate(int domid) {
+        BitSet used = ports.computeIfAbsent(domid, k -> new BitSet(PORTS));
+        synchronized (used) {
+            int free = used.nextClearBit(0);
+            if (free >= PORTS) {
+                throw new CompartException(ErrorKind.INVALID_STATE, "qrexec: all " + PORTS
+                        + " data ports to domain " + domid + " are in use");
+            }
+            used.set(free);
+            return FIRST_DATA_PORT + free;
+        }
+    }
+
+    private void free(int domid, int port) {
+        BitSet used = ports.get(domid);
+        synchronized (used) {
+            used.clear(port - FIRST_DATA_PORT);
+        }
+    }
+
+    private static void joinQuietly(Thread t) {
+        try {
+            if (!t.join(Duration.ofSeconds(5))) {
+                LOG.debug("qrexec: {} still running after the call ended", t.getName());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        for (String qube : daemons.keySet()) {
+            detach(qube);
+        }
+    }
+}
