@@ -42,6 +42,13 @@ class VolumesLvmThinIT extends PoolContract {
         return XenHost.run(List.of(argv), LONG).requireSuccess(List.of(argv)).output();
     }
 
+    /** Runs lvm as the driver does without udev in dom0: device-mapper makes the device nodes itself. */
+    private static String lvm(String... args) {
+        List<String> argv = new ArrayList<>(List.of("env", "DM_DISABLE_UDEV=1", "lvm"));
+        argv.addAll(List.of(args));
+        return must(argv.toArray(String[]::new));
+    }
+
     private static boolean onPath(String tool) {
         return sh("sh", "-c", "command -v " + tool + " || test -x /sbin/" + tool + " || test -x /usr/sbin/" + tool)
                 .exitCode() == 0;
@@ -65,9 +72,9 @@ class VolumesLvmThinIT extends PoolContract {
         Path image = work.resolve("pv.img");
         must("truncate", "-s", "192M", image.toString());
         loop = must("losetup", "--find", "--show", image.toString()).strip();
-        must("lvm", "pvcreate", "-q", "-y", loop);
-        must("lvm", "vgcreate", "-q", "-s", "64k", VG, loop);
-        must("lvm", "lvcreate", "-q", "--type", "thin-pool", "-L", "128m", "--chunksize", "64k", "-n", THIN, VG);
+        lvm("pvcreate", "-q", "-y", loop);
+        lvm("vgcreate", "-q", "-s", "64k", VG, loop);
+        lvm("lvcreate", "-q", "--type", "thin-pool", "-L", "128m", "--chunksize", "64k", "-n", THIN, VG);
     }
 
     @AfterAll
@@ -75,8 +82,8 @@ class VolumesLvmThinIT extends PoolContract {
         if (loop == null) {
             return;
         }
-        sh("lvm", "vgremove", "-q", "-f", VG);
-        sh("lvm", "pvremove", "-q", "-f", loop);
+        sh("env", "DM_DISABLE_UDEV=1", "lvm", "vgremove", "-q", "-f", VG);
+        sh("env", "DM_DISABLE_UDEV=1", "lvm", "pvremove", "-q", "-f", loop);
         sh("losetup", "-d", loop);
         sh("rm", "-rf", work.toString());
     }
@@ -92,10 +99,10 @@ class VolumesLvmThinIT extends PoolContract {
 
     @Override
     protected void destroyPool(Pool pool) {
-        for (String lv : must("lvm", "lvs", "--noheadings", "-o", "lv_name,pool_lv", VG).lines().toList()) {
+        for (String lv : lvm("lvs", "--noheadings", "-o", "lv_name,pool_lv", VG).lines().toList()) {
             String[] f = lv.strip().split("\\s+");
             if (f.length == 2 && f[1].equals(THIN)) {
-                must("lvm", "lvremove", "-q", "-f", VG + "/" + f[0]);
+                lvm("lvremove", "-q", "-f", VG + "/" + f[0]);
             }
         }
     }
@@ -109,10 +116,10 @@ class VolumesLvmThinIT extends PoolContract {
     @Override
     protected AutoCloseable occupy(long bytes) {
         long mib = bytes >> 20;
-        must("lvm", "lvcreate", "-q", "--thin", "-V", mib + "m", "-n", FILLER, VG + "/" + THIN);
+        lvm("lvcreate", "-q", "--thin", "-V", mib + "m", "-n", FILLER, VG + "/" + THIN);
         must("dd", "if=/dev/zero", "of=/dev/" + VG + "/" + FILLER, "bs=1M", "count=" + mib, "oflag=direct", "status=none");
         assertThat(pool.usage().free() - pool.usage().reserve()).as("the filler ate into the reserve").isNegative();
-        return () -> must("lvm", "lvremove", "-q", "-f", VG + "/" + FILLER);
+        return () -> lvm("lvremove", "-q", "-f", VG + "/" + FILLER);
     }
 
     @Override

@@ -14,10 +14,15 @@ import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Runs {@code lvm} commands (as root, {@code LC_ALL=C}) and reads the volumes of one thin pool. */
+/**
+ * Runs {@code lvm} commands (as root, {@code LC_ALL=C}; with {@code DM_DISABLE_UDEV=1} when udev is not running)
+ * and reads the volumes of one thin pool.
+ */
 final class Lvm {
     private static final Logger LOG = LoggerFactory.getLogger(Lvm.class);
     private static final long TIMEOUT_SECONDS = 300;
+    /** Without udev (a minimal dom0), LVM would wait for device nodes that nobody makes. */
+    private static final boolean UDEV_RUNNING = java.nio.file.Files.exists(java.nio.file.Path.of("/run/udev/control"));
 
     private final LvmPlans plans;
 
@@ -51,6 +56,9 @@ final class Lvm {
         ProcessBuilder pb = new ProcessBuilder(command.argv());
         pb.environment().put("LC_ALL", "C");
         pb.environment().put("LVM_SUPPRESS_FD_WARNINGS", "1");
+        if (!UDEV_RUNNING) {
+            pb.environment().put("DM_DISABLE_UDEV", "1"); // device-mapper then makes the /dev nodes itself
+        }
         Process p;
         try {
             p = pb.start();

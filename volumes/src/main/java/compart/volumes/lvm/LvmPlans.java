@@ -35,13 +35,15 @@ record LvmPlans(String lvm, String vg, String thinPool) {
 
     /**
      * Makes the staged {@code NAME-import} the committed image: the committed one becomes the newest revision
-     * (or is removed when no revision is kept) and revisions beyond {@code keep} are removed, oldest first.
+     * (or is removed when no revision is kept, or when it holds no data: a just-created volume's empty image is
+     * no state worth going back to) and revisions beyond {@code keep} are removed, oldest first.
      */
     List<LvmCommand> install(String name, Map<String, LogicalVolume> lvs, int keep, long nowSeconds) {
         List<LvmCommand> out = new ArrayList<>();
         List<String> revisions = new ArrayList<>(LvNames.revisions(name, lvs.keySet()));
-        if (lvs.containsKey(name)) {
-            if (keep > 0) {
+        LogicalVolume committed = lvs.get(name);
+        if (committed != null) {
+            if (keep > 0 && committed.dataPercent() > 0) {
                 String rev = LvNames.nextRevision(revisions, nowSeconds);
                 out.add(LvmCommand.rename(lvm, vg, name, LvNames.revisionLv(name, rev)));
                 revisions.add(rev);
@@ -122,11 +124,11 @@ record LvmPlans(String lvm, String vg, String thinPool) {
     /** Revert (the volume is stopped): a snapshot of the revision is staged and installed. */
     List<LvmCommand> revert(String vid, String name, String revisionId, Map<String, LogicalVolume> lvs, int keep,
                             long nowSeconds) {
-        String rev = LvNames.revisionLv(name, revisionId);
-        if (!lvs.containsKey(rev)) {
-            throw CompartException.notFound("volume %s has no revision %s (it has %s)", vid, revisionId,
-                    LvNames.revisions(name, lvs.keySet()));
+        List<String> revisions = LvNames.revisions(name, lvs.keySet());
+        if (!revisions.contains(revisionId)) {
+            throw CompartException.notFound("volume %s has no revision %s (it has %s)", vid, revisionId, revisions);
         }
+        String rev = LvNames.revisionLv(name, revisionId);
         List<LvmCommand> out = new ArrayList<>();
         out.add(LvmCommand.snapshot(lvm, vg, rev, name + LvNames.IMPORT, LvmCommand.STAGED_TAG));
         out.addAll(install(name, lvs, keep, nowSeconds));

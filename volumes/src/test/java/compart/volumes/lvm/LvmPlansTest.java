@@ -22,8 +22,9 @@ class LvmPlansTest {
     private final VolumeConfig snapshot = VolumeConfig.snapshot("root", SIZE, "vm-templates/t/root");
     private final VolumeConfig volatileVolume = VolumeConfig.volatileVolume("volatile", SIZE, false);
 
+    /** A thin volume with some data in it. */
     private static LogicalVolume lv(String name, String... tags) {
-        return new LogicalVolume("vg", name, "pool", SIZE, 0, "Vwi-a-tz--", "", Set.of(tags));
+        return new LogicalVolume("vg", name, "pool", SIZE, 12.5, "Vwi-a-tz--", "", Set.of(tags));
     }
 
     private static Map<String, LogicalVolume> lvs(LogicalVolume... v) {
@@ -84,6 +85,9 @@ class LvmPlansTest {
         assertThat(lines(plans.install("a", lvs(lv("a"), lv("a-import")), 0, NOW))).containsExactly(
                 "lvremove --force -- vg/a",
                 "lvrename -- vg/a-import vg/a");
+        LogicalVolume empty = new LogicalVolume("vg", "a", "pool", SIZE, 0, "Vwi-a-tz--", "", Set.of());
+        assertThat(lines(plans.install("a", lvs(empty, lv("a-import")), 2, NOW))).as("a never written image")
+                .containsExactly("lvremove --force -- vg/a", "lvrename -- vg/a-import vg/a");
     }
 
     @Test
@@ -110,8 +114,10 @@ class LvmPlansTest {
                         + " --addtag=compart_staged -- vg/a-1600000000-back",
                 "lvrename -- vg/a vg/a-1700000000-back",
                 "lvrename -- vg/a-import vg/a");
-        assertThatThrownBy(() -> plans.revert("v", "a", "1500000000-back", state, 2, NOW))
-                .isInstanceOfSatisfying(CompartException.class, e -> assertThat(e.kind()).isEqualTo(ErrorKind.NOT_FOUND));
+        for (String unknown : new String[] {"1500000000-back", "999999"}) {
+            assertThatThrownBy(() -> plans.revert("v", "a", unknown, state, 2, NOW)).isInstanceOfSatisfying(
+                    CompartException.class, e -> assertThat(e.kind()).isEqualTo(ErrorKind.NOT_FOUND));
+        }
     }
 
     @Test
