@@ -39,6 +39,15 @@ final class TestGuest implements AutoCloseable {
         return write(name, lines, Path.of("/var/log/xen/console/guest-" + name + ".log"));
     }
 
+    /**
+     * A PVH guest booting another initramfs with more kernel arguments (e.g. the qrexec test guest:
+     * {@code rdinit=/qrexec-init}).
+     */
+    static TestGuest pvh(String name, Path ramdisk, String kernelArguments) throws IOException {
+        return write(name, ramdisk, List.of("type = \"pvh\"", "extra = \"console=hvc0 quiet " + kernelArguments + "\""),
+                Path.of("/var/log/xen/console/guest-" + name + ".log"));
+    }
+
     /** An HVM guest: qemu-xen device model, SeaBIOS, direct kernel boot; its serial port goes to a file. */
     static TestGuest hvm(String name) throws IOException {
         Path serial = Path.of("/var/log/xen/console/" + name + "-serial.log");
@@ -47,10 +56,15 @@ final class TestGuest implements AutoCloseable {
     }
 
     private static TestGuest write(String name, List<String> typeLines, Path console) throws IOException {
+        return write(name, XenHost.guestInitrd(), typeLines, console);
+    }
+
+    private static TestGuest write(String name, Path ramdisk, List<String> typeLines, Path console)
+            throws IOException {
         var lines = new ArrayList<>(List.of(
                 "name = \"" + name + "\"",
                 "kernel = \"" + XenHost.guestKernel() + "\"",
-                "ramdisk = \"" + XenHost.guestInitrd() + "\"",
+                "ramdisk = \"" + ramdisk + "\"",
                 "memory = 256",
                 "vcpus = 1",
                 "on_poweroff = \"destroy\"",
