@@ -170,6 +170,7 @@ static int relay(struct libxenvchan *v, int in_fd, int out_fd, int err_fd, pid_t
 
 /* Child of the agent: run one request from dom0 and exit. */
 static void run_request(int type, int domain, int port, char *cmdline) {
+    signal(SIGCHLD, SIG_DFL); /* the agent ignores it; this child waits for its command, and exec keeps SIG_IGN */
     struct libxenvchan *v = connect_data(domain, port);
     char *colon = strchr(cmdline, ':');
     char *command = colon ? colon + 1 : cmdline;
