@@ -19,5 +19,6 @@ module compart.core {
     exports compart.core.storage;
     exports compart.core.api;
     exports compart.core.daemon;
+    exports compart.core.qrexec;
     opens compart.core.daemon to info.picocli;
 }
