@@ -70,7 +70,7 @@ for jar in "$jmods"/*.jar; do
 done
 step "module descriptors for automatic modules"
 
-roots=$(grep -ohE 'compart\.[a-z]+/' "$root"/bin/* | sort -u | tr -d / | paste -sd, -)
+roots=$(grep -l '/\.launch"' "$root"/bin/* | xargs grep -ohE 'compart\.[a-z]+/' | sort -u | tr -d / | paste -sd, -)
 "$jdk/bin/jlink" --module-path "$jmods" --add-modules "$roots,ch.qos.logback.classic" \
     --output "$image" --strip-debug --no-man-pages --no-header-files
 # the JDK's native files come with their symbols; an installed runtime needs none (strip before the AOT caches)
