@@ -42,6 +42,7 @@ class QrexecIT {
     private final List<Resolution> decisions = new CopyOnWriteArrayList<>();
     private Policy policy;
     private QrexecRouter router;
+    private SystemInfo system;
 
     @BeforeAll
     void bootTwoQubesWithAgents() throws Exception {
@@ -62,10 +63,10 @@ class QrexecIT {
         var qubes = new ArrayList<Qube>();
         for (TestGuest guest : guests) {
             guest.awaitConsole("qrexec-agent listening", TestGuest.PVH_BOOT);
-            qubes.add(new Qube(guest.name(), "AppVM", Set.of(), false, null, "Running", null, false, null, null,
-                    null));
+            qubes.add(new Qube(guest.name(), "AppVM", Set.of(), false, null, "Running",
+                    java.util.UUID.randomUUID().toString(), false, null, null, null));
         }
-        SystemInfo system = SystemInfo.of(qubes);
+        system = SystemInfo.of(qubes);
         router = new QrexecRouter(() -> policy, () -> system, decisions::add);
         for (TestGuest guest : guests) {
             int domid = Integer.parseInt(XenHost.xl("domid", guest.name()).strip());
@@ -148,15 +149,17 @@ class QrexecIT {
         long without = 0;
         for (int i = 0; i < rounds; i++) {
             long t0 = System.nanoTime();
-            router.run("work", "user", "echo p | qrexec-client-vm personal test.Echo >/dev/null", new byte[0]);
+            var call = router.run("work", "user", "echo p | qrexec-client-vm personal test.Echo >/dev/null; echo rc=$?",
+                    new byte[0]);
+            assertThat(new String(call.stdout(), StandardCharsets.UTF_8)).isEqualTo("rc=7\n");
             long t1 = System.nanoTime();
-            router.run("work", "user", "echo p >/dev/null", new byte[0]);
+            router.run("work", "user", "echo p >/dev/null; echo rc=$?", new byte[0]);
             long t2 = System.nanoTime();
             withCall += t1 - t0;
             without += t2 - t1;
         }
         var request = compart.policy.Request.of("test.Echo", "work", "personal");
-        SystemInfo system = SystemInfo.of(List.of(Qube.of("work", "AppVM"), Qube.of("personal", "AppVM")));
+        SystemInfo system = this.system;
         int policyRounds = 2000;
         for (int i = 0; i < policyRounds; i++) {
             policy.evaluate(request, system, false);

@@ -143,6 +143,7 @@ public final class QrexecRouter implements AutoCloseable {
             String service = t.untrustedService();
             String target = t.untrustedTarget();
             Policy p = policy.get();
+            SystemInfo sys = system.get();
             Resolution r;
             var request = Request.of(service, source.qube(), target);
             if (p == null) {
@@ -150,7 +151,7 @@ public final class QrexecRouter implements AutoCloseable {
                         + ": " + service + ": denied: no policy loaded");
                 Policy.audit(r.log());
             } else {
-                r = p.decide(request, system.get(), false);
+                r = p.decide(request, sys, false);
             }
             decisions.accept(r);
             if (!(r instanceof Resolution.Allow allow)) {
@@ -158,7 +159,8 @@ public final class QrexecRouter implements AutoCloseable {
                 source.send(new Message.ServiceRefused(t.untrustedIdent()));
                 return;
             }
-            QrexecDaemon dest = daemons.get(allow.target());
+            var resolved = sys.find(allow.target()); // the policy may answer uuid:UUID
+            QrexecDaemon dest = daemons.get(resolved == null ? allow.target() : resolved.name());
             if (dest == null) {
                 LOG.warn("qrexec: {} -> {}: {} allowed, but {} has no running agent (autostart and @dispvm are not "
                         + "handled here)", source.qube(), target, service, allow.target());
