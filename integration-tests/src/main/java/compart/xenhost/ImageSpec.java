@@ -28,6 +28,8 @@ public record ImageSpec(String suite, String mirror, String security, List<Strin
     public static final List<String> DOM0_PACKAGES = List.of(
             "linux-image-amd64", "initramfs-tools", "xen-hypervisor-4.17-amd64", "xen-utils-4.17",
             "qemu-system-xen", "kmod", "procps", "iproute2", "util-linux", "e2fsprogs",
+            // the volumes' pools in dom0: lvm_thin (VolumesLvmThinIT) and file-reflink on XFS
+            "lvm2", "thin-provisioning-tools", "xfsprogs",
             // the test guests' userland (copied out of dom0 into their initramfs)
             "busybox-static");
 
