@@ -62,6 +62,7 @@ public final class AdminApi {
             "linux-kernel", "dir_path"));
 
     private final Toolstack toolstack;
+    private final QrexecRun run;
     private final java.util.function.Supplier<compart.policy.Policy> policy;
     private final Map<String, Method> methods = new HashMap<>();
     /** CloneFrom tokens: single use, each names a source qube and volume. */
@@ -114,6 +115,7 @@ public final class AdminApi {
     public AdminApi(Toolstack toolstack, java.util.function.Supplier<compart.policy.Policy> policy) {
         this.toolstack = toolstack;
         this.policy = policy;
+        this.run = new QrexecRun(toolstack);
         register();
     }
 
@@ -207,6 +209,11 @@ public final class AdminApi {
                 || a.target().equals("@adminvm") || a.target().equals("uuid:" + compart.policy.SystemInfo.DOM0_UUID));
     }
 
+    /** @return what the qrexec policy needs to know about each qube now (for the qrexec router) */
+    public compart.policy.SystemInfo systemInfo() {
+        return systemInfo(toolstack.inventory());
+    }
+
     /** @return what the policy needs to know about each qube */
     private compart.policy.SystemInfo systemInfo(Inventory inv) {
         var qubes = new ArrayList<compart.policy.Qube>(inv.qubes().size());
@@ -221,6 +228,17 @@ public final class AdminApi {
                     null, null, null));
         }
         return compart.policy.SystemInfo.of(qubes);
+    }
+
+    /**
+     * Serves {@link QrexecRun#METHOD} (dom0's {@code qvm-run}); never throws.
+     *
+     * @param request the header (empty payload)
+     * @param in      the client's frames
+     * @param out     the daemon's frames
+     */
+    public void serveRun(AdminRequest request, java.io.InputStream in, java.io.OutputStream out) {
+        run.serve(request, in, out);
     }
 
     /** @return whether the method's payload is streamed ({@link #handleStream}) instead of read whole */

@@ -58,7 +58,8 @@ public final class ExceptionTypes {
             case PERMISSION_DENIED -> "PermissionDenied";
             case PROTOCOL -> "ProtocolError";
             case STORAGE -> "StoragePoolException";
-            case TIMEOUT -> topic == Topic.SHUTDOWN ? "QubesVMShutdownTimeoutError" : "QubesException";
+            case TIMEOUT -> topic == Topic.SHUTDOWN ? "QubesVMShutdownTimeoutError"
+                    : topic == Topic.START ? "QubesVMError" : "QubesException";
             case HYPERVISOR -> "QubesException";
         };
     }

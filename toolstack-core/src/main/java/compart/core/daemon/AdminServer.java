@@ -112,6 +112,10 @@ public final class AdminServer implements AutoCloseable {
         try (ch) {
             var head = ByteBuffer.allocate(AdminRequest.MAX_SIZE + 1);
             int nul = readHeader(ch, head);
+            if (nul >= 0 && headerMethod(head, nul).equals(compart.core.api.QrexecRun.METHOD)) {
+                serveRun(ch, head, nul);
+                return;
+            }
             if (nul >= 0 && AdminApi.streamsPayload(headerMethod(head, nul))) {
                 AdminRequest request;
                 try {
@@ -162,6 +166,46 @@ public final class AdminServer implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.error("serving a connection failed", e);
         }
+    }
+
+    /** {@code internal.vm.Run}: frames both ways until the remote command ends (see {@link compart.core.api.QrexecRun}). */
+    private void serveRun(SocketChannel ch, ByteBuffer head, int nul) throws IOException {
+        AdminRequest request;
+        try {
+            request = AdminRequest.parse(java.util.Arrays.copyOf(head.array(), nul + 1));
+        } catch (CompartException e) {
+            write(ch, AdminReply.exception("ProtocolError", e.getMessage()));
+            return;
+        }
+        // stdin is read on one thread while output is written on others: SocketChannel allows one reader and one
+        // writer at once (Channels' streams would share the blocking lock)
+        var rest = new java.io.InputStream() {
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                return len == 0 ? 0 : ch.read(ByteBuffer.wrap(b, off, len));
+            }
+        };
+        var in = new java.io.SequenceInputStream(new java.io.ByteArrayInputStream(head.array(), nul + 1,
+                head.position() - nul - 1), rest);
+        var out = new java.io.OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                AdminServer.write(ch, java.util.Arrays.copyOfRange(b, off, off + len));
+            }
+        };
+        api.serveRun(request, in, out);
+        ch.shutdownOutput();
     }
 
     /** Reads until the header's NUL, the end of the request or the size limit. @return the NUL's index, or -1 */

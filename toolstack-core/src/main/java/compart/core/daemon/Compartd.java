@@ -6,6 +6,7 @@ import compart.core.hypervisor.test.TestHypervisor;
 import compart.core.model.Inventory;
 import compart.core.model.Pool;
 import compart.core.ops.Toolstack;
+import compart.core.qrexec.QrexecRouter;
 import compart.core.store.QubesXmlImport;
 import compart.core.store.StateStore;
 import compart.policy.LivePolicy;
@@ -67,6 +68,7 @@ public final class Compartd implements Callable<Integer> {
         @Override
         public void close() {
             server.close();
+            toolstack.qrexec().ifPresent(QrexecRouter::close);
             policy.close();
             toolstack.close();
             toolstack.hypervisor().close();
@@ -108,8 +110,6 @@ public final class Compartd implements Callable<Integer> {
         }
         var loaded = store.load(initial);
         loaded.broken().forEach(b -> LOG.error("qube {} is in error: {} ({})", b.name(), b.error(), b.file()));
-        var toolstack = new Toolstack(store, hv, loaded.inventory(),
-                loaded.broken().stream().map(StateStore.BrokenEntry::name).collect(Collectors.toSet()));
         LivePolicy policy;
         try {
             policy = new LivePolicy(policyDirs, null);
@@ -117,11 +117,22 @@ public final class Compartd implements Callable<Integer> {
             throw new CompartException(ErrorKind.STORAGE, "cannot watch the policy directories " + policyDirs + ": "
                     + e.getMessage(), e);
         }
+        // qrexec daemons need real domains with agents: on the simulated hypervisor there are none
+        var api = new java.util.concurrent.atomic.AtomicReference<AdminApi>();
+        QrexecRouter qrexec = hv.name().equals("test") ? null
+                : new QrexecRouter(policy::current, () -> api.get().systemInfo(), r -> { });
+        if (qrexec == null) {
+            LOG.info("hypervisor {}: simulated domains have no qrexec agent: no qrexec daemons are started and "
+                    + "qvm-run is refused", hv.name());
+        }
+        var toolstack = new Toolstack(store, hv, new compart.core.storage.Storage(), loaded.inventory(),
+                loaded.broken().stream().map(StateStore.BrokenEntry::name).collect(Collectors.toSet()), qrexec);
         if (!policy.current().valid()) {
             LOG.warn("qrexec policy in {} is not usable ({}): every Admin API call from a qube is refused",
                     policyDirs, policy.current().diagnostics().getFirst());
         }
-        var server = new AdminServer(socket, new AdminApi(toolstack, policy::current), toolstack.events());
+        api.set(new AdminApi(toolstack, policy::current));
+        var server = new AdminServer(socket, api.get(), toolstack.events());
         LOG.info("compartd: {} qubes, hypervisor {}{}, state in {}", loaded.inventory().qubes().size(), hv.name(),
                 hv.name().equals("test") ? " (SIMULATED: no real domains are created)" : "", stateDir);
         return new Running(toolstack, server, policy);

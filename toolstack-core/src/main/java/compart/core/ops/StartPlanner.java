@@ -38,6 +38,21 @@ public final class StartPlanner {
      */
     public static List<Step> plan(Inventory inv, String name, Function<String, PowerState> state,
                                   Function<VolumeConfig, String> volumePath) {
+        return plan(inv, name, state, volumePath, false);
+    }
+
+    /**
+     * @param inv        the inventory
+     * @param name       the qube to start
+     * @param state      the power state of each qube
+     * @param volumePath the file backing each volume's block device once started
+     * @param qrexec     whether the host runs qrexec daemons (real domains): adds {@link Step.ConnectQrexec}
+     *                   after unpause, required when the qube or its template has the feature {@code qrexec}
+     * @return the steps, in order; empty when the qube is already running or paused
+     * @throws CompartException NOT_FOUND (qube), INVALID_STATE (dom0, missing template or volumes)
+     */
+    public static List<Step> plan(Inventory inv, String name, Function<String, PowerState> state,
+                                  Function<VolumeConfig, String> volumePath, boolean qrexec) {
         var q = inv.qube(name);
         if (q.klass() == QubeClass.AdminVM) {
             throw CompartException.invalidState("dom0 is always running: it cannot be started");
@@ -59,6 +74,12 @@ public final class StartPlanner {
         steps.add(new Step.PrepareVolumes(name, List.copyOf(q.volumes().values())));
         steps.add(new Step.CreatePaused(DomainSpecs.build(inv, q, volumePath)));
         steps.add(new Step.Unpause(name));
+        if (qrexec) {
+            boolean required = inv.checkFeature(q, "qrexec", true, false, false)
+                    .filter(v -> !v.isEmpty() && !v.equals("0") && !v.equalsIgnoreCase("false")).isPresent();
+            steps.add(new Step.ConnectQrexec(name, java.time.Duration.ofSeconds(inv.intValue(q, "qrexec_timeout")),
+                    required));
+        }
         return steps;
     }
 }

@@ -46,6 +46,21 @@ public sealed interface Step {
         }
     }
 
+    /**
+     * Connect dom0's qrexec daemon to the qube's agent (after unpause, as Qubes starts qrexec-daemon).
+     *
+     * @param timeout  the qube's {@code qrexec_timeout}
+     * @param required the qube (or its template) has the feature {@code qrexec}: the start waits for the agent
+     *                 and fails after {@code timeout}; without it the daemon connects in the background
+     */
+    record ConnectQrexec(String qube, java.time.Duration timeout, boolean required) implements Step {
+        @Override
+        public String describe() {
+            return required ? "connect to the qrexec agent of " + qube + " (waiting up to " + timeout.toSeconds()
+                    + " s)" : "connect to the qrexec agent of " + qube + " in the background (no feature qrexec)";
+        }
+    }
+
     /** Let it run. */
     record Unpause(String qube) implements Step {
         @Override

@@ -7,6 +7,7 @@ import compart.core.model.Inventory;
 import compart.core.model.Qube;
 import compart.core.model.QubeClass;
 import compart.core.model.Refusal;
+import compart.core.qrexec.QrexecRouter;
 import compart.core.storage.Storage;
 import compart.core.store.StateStore;
 import compart.errors.CompartException;
@@ -45,6 +46,7 @@ public final class Toolstack implements AutoCloseable {
     private final ConcurrentHashMap<String, Live> live = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, CompletableFuture<Void>> deaths = new ConcurrentHashMap<>();
     private volatile Inventory inventory;
+    private final QrexecRouter qrexec;
 
     /**
      * The live state of a running qube.
@@ -73,6 +75,21 @@ public final class Toolstack implements AutoCloseable {
      * @param broken     names of qubes whose entries could not be loaded (reserved: cannot be created)
      */
     public Toolstack(StateStore store, Hypervisor hypervisor, Storage storage, Inventory loaded, Set<String> broken) {
+        this(store, hypervisor, storage, loaded, broken, null);
+    }
+
+    /**
+     * @param store      where changes are kept
+     * @param hypervisor the backend
+     * @param storage    the qubes' volumes
+     * @param loaded     the inventory as loaded from the store
+     * @param broken     names of qubes whose entries could not be loaded (reserved: cannot be created)
+     * @param qrexec     dom0's qrexec daemons (real domains only), attached by each start and detached when the
+     *                   domain dies; null when the hypervisor's domains have no agent ({@code test})
+     */
+    public Toolstack(StateStore store, Hypervisor hypervisor, Storage storage, Inventory loaded, Set<String> broken,
+                     QrexecRouter qrexec) {
+        this.qrexec = qrexec;
         this.store = store;
         this.hypervisor = hypervisor;
         this.storage = storage;
@@ -116,6 +133,11 @@ public final class Toolstack implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.error("cannot look for orphaned volumes: {}", e.getMessage());
         }
+    }
+
+    /** @return dom0's qrexec daemons, when this host's domains have qrexec agents */
+    public Optional<QrexecRouter> qrexec() {
+        return Optional.ofNullable(qrexec);
     }
 
     /** @return the qubes' volumes */
@@ -247,7 +269,7 @@ public final class Toolstack implements AutoCloseable {
         var inv = inventory;
         var q = inv.qube(name);
         var steps = StartPlanner.plan(inv, name, this::powerState,
-                v -> storage.blockDevicePath(inv, q, v).toString());
+                v -> storage.blockDevicePath(inv, q, v).toString(), qrexec != null);
         if (steps.isEmpty()) {
             return;
         }
@@ -292,12 +314,54 @@ public final class Toolstack implements AutoCloseable {
                     live.put(name, new Live(domid[0], PowerState.Running));
                     yield null;
                 }
+                case Step.ConnectQrexec s -> {
+                    connectQrexec(s, domid[0], log);
+                    yield () -> qrexec.detach(name);
+                }
             }, log);
         } catch (RuntimeException e) {
             reconcile(name);
             throw e;
         }
         events.publish(new QubeEvent(name, "domain-start", Map.of("start_guid", "False")));
+    }
+
+    /**
+     * Connects dom0's qrexec daemon to the qube's agent: waiting (feature {@code qrexec}: the start fails as Qubes'
+     * does when the agent does not answer within {@code qrexec_timeout}), or in the background.
+     */
+    private void connectQrexec(Step.ConnectQrexec s, int domid, org.slf4j.Logger log) {
+        String name = s.qube();
+        if (!s.required()) {
+            Thread.ofPlatform().daemon().name("qrexec-connect-" + name).start(() -> {
+                try {
+                    qrexec.attach(name, domid, s.timeout());
+                    var l = live.get(name);
+                    if (l == null || l.domid() != domid) { // died or restarted meanwhile
+                        qrexec.detach(name);
+                    }
+                } catch (CompartException e) {
+                    log.info("no qrexec agent in {} (domain {}): {}", name, domid, e.getMessage());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            return;
+        }
+        try {
+            qrexec.attach(name, domid, s.timeout());
+        } catch (CompartException e) {
+            if (e.kind() != ErrorKind.TIMEOUT) {
+                throw e;
+            }
+            throw new CompartException(ErrorKind.TIMEOUT, "Cannot connect to qrexec agent for "
+                    + s.timeout().toSeconds() + " seconds, see /var/log/xen/console/guest-" + name
+                    + ".log for details (qube " + name + ", qrexec_timeout " + s.timeout().toSeconds() + ")", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CompartException(ErrorKind.TIMEOUT, "start of " + name + " interrupted while waiting for its "
+                    + "qrexec agent", e);
+        }
     }
 
     /** Re-reads the hypervisor's view of one qube after a failure. */
@@ -451,6 +515,9 @@ public final class Toolstack implements AutoCloseable {
                     return;
                 }
                 LOG.info("qube {} (domain {}) stopped: {}", d.name(), d.domid(), d.reason());
+                if (qrexec != null) {
+                    qrexec.detach(d.name());
+                }
                 live.put(d.name(), new Live(d.domid(), PowerState.Dying));
                 var done = new CompletableFuture<Void>();
                 stops.put(d.name(), done);

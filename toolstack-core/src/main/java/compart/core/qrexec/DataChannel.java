@@ -59,7 +59,7 @@ final class DataChannel implements AutoCloseable {
     @Override
     public void close() {
         try {
-            vchan.close();
+            stream.close(); // frees the vchan once no thread is inside it (a stdin feeder may outlive the call)
         } finally {
             release.run();
         }

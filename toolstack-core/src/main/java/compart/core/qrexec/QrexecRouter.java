@@ -71,6 +71,12 @@ public final class QrexecRouter implements AutoCloseable {
         return daemon;
     }
 
+    /** @return whether {@code qube}'s agent is connected (a dom0 command can run there now) */
+    public boolean connected(String qube) {
+        QrexecDaemon d = daemons.get(qube);
+        return d != null && d.alive();
+    }
+
     /** Stops serving {@code qube} (stop plan, or the domain died). */
     public void detach(String qube) {
         QrexecDaemon d = daemons.remove(qube);
@@ -132,7 +138,8 @@ public final class QrexecRouter implements AutoCloseable {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             } finally {
-                joinQuietly(feeder);
+                // stdin may never end (a terminal): the feeder then finds the channel closed when it next writes
+                joinQuietly(feeder, Duration.ofMillis(200));
             }
         }
     }
@@ -260,8 +267,12 @@ public final class QrexecRouter implements AutoCloseable {
     }
 
     private static void joinQuietly(Thread t) {
+        joinQuietly(t, Duration.ofSeconds(5));
+    }
+
+    private static void joinQuietly(Thread t, Duration wait) {
         try {
-            if (!t.join(Duration.ofSeconds(5))) {
+            if (!t.join(wait)) {
                 LOG.debug("qrexec: {} still running after the call ended", t.getName());
             }
         } catch (InterruptedException e) {

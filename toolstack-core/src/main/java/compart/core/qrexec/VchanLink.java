@@ -21,7 +21,7 @@ public final class VchanLink implements Link {
     private final ReentrantLock reading = new ReentrantLock();
     private final ReentrantLock writing = new ReentrantLock();
     private volatile boolean stopping;
-    private boolean closed;
+    private volatile boolean closed;
 
     public VchanLink(Vchan vchan) {
         this.vchan = Objects.requireNonNull(vchan, "vchan");
@@ -39,6 +39,9 @@ public final class VchanLink implements Link {
         }
         reading.lock();
         try {
+            if (closed()) {
+                return -1;
+            }
             while (!stopping && vchan.available() == 0) {
                 if (vchan.state() == Vchan.State.CLOSED) {
                     return -1;
@@ -58,10 +61,17 @@ public final class VchanLink implements Link {
         }
         writing.lock();
         try {
+            if (closed()) { // closed while this writer waited: the vchan is freed
+                throw new compart.errors.CompartException(compart.errors.ErrorKind.PROTOCOL, "qrexec: channel closed");
+            }
             vchan.write(bytes);
         } finally {
             writing.unlock();
         }
+    }
+
+    private boolean closed() {
+        return closed;
     }
 
     @Override
@@ -73,9 +83,17 @@ public final class VchanLink implements Link {
         stopping = true;
         try {
             if (reading.tryLock(2, TimeUnit.SECONDS)) {
-                if (writing.tryLock(2, TimeUnit.SECONDS)) {
-                    vchan.close();
-                    return;
+                try {
+                    if (writing.tryLock(2, TimeUnit.SECONDS)) {
+                        try {
+                            vchan.close();
+                            return;
+                        } finally {
+                            writing.unlock();
+                        }
+                    }
+                } finally {
+                    reading.unlock();
                 }
             }
         } catch (InterruptedException e) {

@@ -49,6 +49,32 @@ class ToolstackTest {
     }
 
     @Test
+    void startPlan_withQrexec_connectsTheAgentAfterUnpause_waitingOnlyWithTheFeatureQrexec() {
+        var ts = toolstack(new TestHypervisor(4096, 2));
+        var inv = ts.inventory().withProperty("work", "qrexec_timeout", "17");
+        var background = StartPlanner.plan(inv, "work", ts::powerState, v -> "/dev/null", true);
+        assertThat(background.getLast()).isEqualTo(new Step.ConnectQrexec("work", java.time.Duration.ofSeconds(17),
+                false));
+        assertThat(background.get(background.size() - 2)).isInstanceOf(Step.Unpause.class);
+
+        var required = StartPlanner.plan(inv.withFeature("fedora", "qrexec", "1"), "work", ts::powerState,
+                v -> "/dev/null", true);
+        assertThat(required.getLast()).isEqualTo(new Step.ConnectQrexec("work", java.time.Duration.ofSeconds(17),
+                true));
+        assertThat(required.getLast().describe()).contains("work").contains("17 s");
+        assertThat(StartPlanner.plan(inv.withFeature("work", "qrexec", ""), "work", ts::powerState, v -> "/dev/null",
+                true).getLast()).isEqualTo(new Step.ConnectQrexec("work", java.time.Duration.ofSeconds(17), false));
+    }
+
+    @Test
+    void startPlan_onTheTestHypervisor_hasNoQrexecStep() {
+        var ts = toolstack(new TestHypervisor(4096, 2));
+        assertThat(ts.qrexec()).isEmpty();
+        assertThat(StartPlanner.plan(ts.inventory().withFeature("work", "qrexec", "1"), "work", ts::powerState))
+                .noneMatch(s -> s instanceof Step.ConnectQrexec);
+    }
+
+    @Test
     void failedUnpause_destroysTheDomain_andLeavesTheQubeHalted() {
         var hv = new TestHypervisor(4096, 2);
         var ts = toolstack(hv);
