@@ -26,7 +26,17 @@ public final class Main {
     /** Exit code: the command line was wrong. */
     public static final int USAGE = 2;
 
+    private static volatile boolean processStreams;
+
     private Main() {}
+
+    /**
+     * @return whether a command runs as this process's command ({@link #main}), so it may use the process's raw
+     *         stdin/stdout/stderr (qvm-run --pass-io); false when run in-process ({@link #run}: tests)
+     */
+    public static boolean ownsProcessStreams() {
+        return processStreams;
+    }
 
     /** @param args the command line (with the command name first when {@code compart.command} is not set) */
     public static void main(String[] args) {
@@ -36,6 +46,7 @@ public final class Main {
             name = args[0];
             rest = Arrays.copyOfRange(args, 1, args.length);
         }
+        processStreams = true;
         var out = new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
         var err = new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
         int code = run(name, rest, out, err, Environment.ofProcess());
@@ -62,6 +73,7 @@ public final class Main {
         QvmCommand command = Commands.create(name, env);
         var cli = new CommandLine(command);
         cli.setOut(out).setErr(err);
+        cli.setStopAtPositional(command.stopsAtPositional());
         usageStyle(cli);
         cli.setParameterExceptionHandler((ex, badArgs) -> usageError(ex.getCommandLine(), ex.getMessage()));
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> failure(ex, commandLine, command));

@@ -137,6 +137,11 @@ public final class AdminSocket {
         }
     }
 
+    /** @return a connection to the daemon (for {@link RemoteRun}); the caller closes it */
+    SocketChannel open() {
+        return connect();
+    }
+
     private SocketChannel connect() {
         SocketChannel channel = null;
         try {

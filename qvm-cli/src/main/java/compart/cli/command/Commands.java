@@ -25,7 +25,8 @@ public final class Commands {
             Map.entry("qvm-features", QvmFeatures::new),
             Map.entry("qvm-service", QvmService::new),
             Map.entry("qvm-volume", QvmVolume::new),
-            Map.entry("qvm-pool", QvmPool::new)));
+            Map.entry("qvm-pool", QvmPool::new),
+            Map.entry("qvm-run", QvmRun::new)));
 
     private Commands() {}
 

@@ -43,6 +43,11 @@ public abstract class QvmCommand implements Callable<Integer> {
     private Environment env = Environment.ofProcess();
     private AdminClient client;
 
+    /** @return whether options end at the first positional parameter (the rest are a remote command's words) */
+    public boolean stopsAtPositional() {
+        return false;
+    }
+
     void environment(Environment environment) {
         this.env = environment;
     }

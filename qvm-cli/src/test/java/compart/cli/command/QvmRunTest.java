@@ -1,0 +1,112 @@
+package compart.cli.command;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * qvm-run against a real compartd on the simulated {@code test} hypervisor: its domains have no qrexec agent, so
+ * every run is refused with a line saying so (the Xen host's QvmRunIT runs commands for real); usage errors are
+ * found before the daemon is asked.
+ */
+class QvmRunTest {
+    @TempDir
+    Path dir;
+    TestDaemon daemon;
+
+    @BeforeEach
+    void start() {
+        daemon = new TestDaemon(dir);
+        assertThat(daemon.run("qvm-create", "-C", "TemplateVM", "-l", "black", "tpl").code()).isZero();
+        assertThat(daemon.run("qvm-create", "-t", "tpl", "-l", "blue", "work").code()).isZero();
+        assertThat(daemon.run("qvm-create", "-t", "tpl", "-l", "red", "personal").code()).isZero();
+    }
+
+    @AfterEach
+    void stop() {
+        daemon.close();
+    }
+
+    @Test
+    void help_isQubesOptionsAndSynopsis_golden() throws Exception {
+        CliRun r = daemon.run("qvm-run", "--help");
+
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).isEqualTo(Files.readString(Path.of(getClass().getResource("/golden/qvm-run-help.txt")
+                .toURI())));
+    }
+
+    @Test
+    void passIo_onTheTestHypervisor_isRefused_exit255_sayingThereIsNoQrexec_andTheQubeStaysHalted() {
+        CliRun r = daemon.run("qvm-run", "--pass-io", "work", "echo hi; exit 3");
+
+        assertThat(r.code()).isEqualTo(255);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err()).isEqualTo("qvm-run: error: work: qvm-run: compartd runs on the test hypervisor, whose "
+                + "simulated domains have no qrexec agent: nothing can run in qube work (run compartd --hypervisor "
+                + "libxl on a Xen host)\n");
+        assertThat(daemon.run("qvm-check", "--running", "work").code()).isNotZero();
+    }
+
+    @Test
+    void withoutPassIo_saysWhatRunsWhere_thenTheRefusal() {
+        CliRun r = daemon.run("qvm-run", "-u", "root", "work", "true");
+
+        assertThat(r.code()).isEqualTo(255);
+        assertThat(r.err()).startsWith("Running 'true' on work\nqvm-run: error: work: ").contains("no qrexec agent");
+    }
+
+    @Test
+    void all_runsOnlyOnRunningQubes_andRefusesPassIoForSeveral() {
+        assertThat(daemon.run("qvm-start", "work", "personal").code()).isZero();
+
+        CliRun several = daemon.run("qvm-run", "--all", "-p", "id");
+        CliRun excluded = daemon.run("qvm-run", "--all", "--exclude", "personal", "id");
+
+        assertThat(several.code()).isEqualTo(2);
+        assertThat(several.err()).endsWith("qvm-run: error: --passio cannot be used when more than 1 qube is "
+                + "chosen\n");
+        assertThat(excluded.code()).isEqualTo(255);
+        assertThat(excluded.err()).startsWith("Running 'id' on work\n").doesNotContain("personal")
+                .doesNotContain("tpl");
+    }
+
+    @Test
+    void badCommandLines_areUsageErrors_exit2() {
+        assertThat(daemon.run("qvm-run", "work").err()).endsWith("qvm-run: error: the following arguments are "
+                + "required: COMMAND\n");
+        assertThat(daemon.run("qvm-run", "nosuch", "id").err()).endsWith("qvm-run: error: no such domain: "
+                + "'nosuch'\n");
+        assertThat(daemon.run("qvm-run", "--exclude", "x", "work", "id").err())
+                .endsWith("qvm-run: error: --exclude can only be used with --all\n");
+        assertThat(daemon.run("qvm-run", "--service", "--no-shell", "work", "qubes.X").err())
+                .endsWith("qvm-run: error: --no-shell does not apply to --service\n");
+        assertThat(daemon.run("qvm-run", "--bogus", "work", "id").err())
+                .endsWith("qvm-run: error: Unknown option: '--bogus'\n");
+        for (var args : new String[][] {{"work"}, {"nosuch", "id"}, {"--bogus", "work", "id"}}) {
+            assertThat(daemon.run("qvm-run", args).code()).as(String.join(" ", args)).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void optionsAfterTheCommand_belongToTheRemoteCommand() {
+        CliRun r = daemon.run("qvm-run", "work", "ls", "--bogus", "it's");
+
+        assertThat(r.code()).isEqualTo(255); // parsed: refused only by the test hypervisor
+        assertThat(QvmRun.quote("it's")).isEqualTo("'it'\"'\"'s'");
+        assertThat(QvmRun.quote("--bogus")).isEqualTo("--bogus");
+    }
+
+    @Test
+    void badServiceName_isRefusedByTheDaemon() {
+        CliRun r = daemon.run("qvm-run", "--service", "work", "qubes.X Y");
+
+        assertThat(r.code()).isEqualTo(255);
+        assertThat(r.err()).contains("invalid service name");
+    }
+}
