@@ -2,6 +2,7 @@ package compart.volumes.reflink;
 
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
+import compart.xl.linux.Extent;
 import compart.xl.linux.LinuxFile;
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,21 +13,46 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * File operations that are atomic and durable: new content is built in a temporary file next to its target
  * ({@code target~XXXX}), fsynced, renamed over the target, and the directory fsynced. After a crash a target is
  * either old or new, never partial; temporaries left behind are removed by the volume's repair.
+ *
+ * <p>Where the filesystem cannot reflink (a pool with {@code setup_check=no} on ext4, tmpfs …), every
+ * {@link #cloneTo} makes a sparse copy instead — only the source's written extents (FIEMAP) are copied, holes stay
+ * holes — built, fsynced and renamed into place exactly like a clone, and {@link #bytesToCopy} tells the capacity
+ * check what such a copy allocates.
  */
 final class DurableFiles {
     /** Temporary files carry this mark in their name. */
     static final char TMP_MARK = '~';
 
     private final CrashPoints crash;
+    private final boolean reflinks;
 
-    DurableFiles(CrashPoints crash) {
+    /** @param reflinks whether the filesystem shares blocks (FICLONE); when not, clones are sparse copies */
+    DurableFiles(CrashPoints crash, boolean reflinks) {
         this.crash = crash;
+        this.reflinks = reflinks;
+    }
+
+    /** @return whether clones share blocks (false: they are copies) */
+    boolean reflinks() {
+        return reflinks;
+    }
+
+    /**
+     * @return the bytes that {@link #cloneTo} of {@code source} allocates: none for a reflink, the written extents
+     *         for a copy
+     */
+    long bytesToCopy(Path source) {
+        if (reflinks || !Files.exists(source)) {
+            return 0;
+        }
+        return writtenExtents(source).stream().mapToLong(Extent::length).sum();
     }
 
     /** Atomically replaces {@code target} by an empty sparse file of {@code size} bytes. */
@@ -47,12 +73,20 @@ final class DurableFiles {
         rename(tmp, target);
     }
 
-    /** Atomically replaces {@code target} by a reflink clone of {@code source} (grown to {@code minSize}). */
+    /**
+     * Atomically replaces {@code target} by a reflink clone of {@code source} (grown to {@code minSize}), or by a
+     * sparse copy where the filesystem cannot reflink.
+     */
     void cloneTo(Path source, Path target, long minSize) {
         Path tmp = tmpFor(target);
         try {
-            LinuxFile.cloneFile(source, tmp);
-            crash.passed("clone " + source.getFileName() + " -> " + tmp.getFileName());
+            if (reflinks) {
+                LinuxFile.cloneFile(source, tmp);
+                crash.passed("clone " + source.getFileName() + " -> " + tmp.getFileName());
+            } else {
+                copySparse(source, tmp);
+                crash.passed("copy " + source.getFileName() + " -> " + tmp.getFileName());
+            }
             try (RandomAccessFile f = new RandomAccessFile(tmp.toFile(), "rw")) {
                 if (f.length() < minSize) {
                     f.setLength(minSize);
@@ -67,6 +101,28 @@ final class DurableFiles {
             }
             throw io("clone " + source + " to " + target, e);
         }
+        rename(tmp, target);
+    }
+
+    /**
+     * Replaces {@code target} by a frozen view of {@code source}'s current content that later commits of the source
+     * (which replace its file) do not change: a reflink clone, or where the filesystem cannot reflink a hard link,
+     * which costs no copy. Only for files that are never written in place, such as the image a snapshot volume
+     * started from; {@code target}'s old content is discarded first.
+     */
+    void snapshotTo(Path source, Path target) {
+        if (reflinks) {
+            cloneTo(source, target, 0);
+            return;
+        }
+        delete(target); // a new link to the same inode would not replace it
+        Path tmp = tmpFor(target);
+        try {
+            Files.createLink(tmp, source);
+        } catch (IOException e) {
+            throw io("link " + source + " to " + target, e);
+        }
+        crash.passed("link " + source.getFileName() + " -> " + tmp.getFileName());
         rename(tmp, target);
     }
 
@@ -181,6 +237,41 @@ final class DurableFiles {
         }
         LinuxFile.fsyncDirectory(dir.getParent());
         crash.passed("mkdir " + dir.getFileName());
+    }
+
+    /**
+     * Copies the written extents of {@code source} into the new file {@code copy} (holes and unwritten extents stay
+     * holes) and gives it {@code source}'s length. Not fsynced: the caller does.
+     */
+    private static void copySparse(Path source, Path copy) throws IOException {
+        long size;
+        try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ);
+             FileChannel out = FileChannel.open(copy, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            size = in.size();
+            for (Extent e : writtenExtents(source)) {
+                long pos = e.logical();
+                long end = Math.min(e.end(), size);
+                while (pos < end) {
+                    long n = in.transferTo(pos, end - pos, out.position(pos));
+                    if (n <= 0) {
+                        throw new IOException(source + " shrank to " + in.size() + " bytes while it was copied");
+                    }
+                    pos += n;
+                }
+            }
+        }
+        try (RandomAccessFile f = new RandomAccessFile(copy.toFile(), "rw")) {
+            if (f.length() < size) {
+                f.setLength(size); // a trailing hole stays a hole
+            }
+        }
+    }
+
+    /** @return the extents of {@code file} that hold data (delayed allocations flushed, unwritten ones left out) */
+    private static List<Extent> writtenExtents(Path file) {
+        try (LinuxFile f = LinuxFile.open(file, LinuxFile.Mode.READ)) {
+            return f.extents(0, Long.MAX_VALUE, true).stream().filter(e -> !e.unwritten()).toList();
+        }
     }
 
     static boolean isTemporary(Path p) {

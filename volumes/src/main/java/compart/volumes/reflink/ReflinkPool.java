@@ -17,6 +17,8 @@ import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A {@code file-reflink} pool: a directory on a reflink-capable filesystem. Volume {@code appvms/work/private}
@@ -24,8 +26,13 @@ import java.util.stream.Stream;
  * {@code private-dirty.img}, revisions {@code private.img@000001} …, and a fully written image waiting to be
  * committed {@code private.img.new} (see {@link ReflinkVolume} for the crash-safety protocol). Each volume
  * operation holds the volume's cross-process lock ({@link VolumeLocks}, file {@code .compart-pool.lock}).
+ *
+ * <p>A pool whose directory cannot reflink is refused, unless its {@code setup_check} is {@code no}: then it
+ * works on plain sparse copies where it would clone (see {@link DurableFiles}), with one warning when opened —
+ * as Qubes' driver does — so its snapshots, revisions and clones cost time and space in proportion to the data.
  */
 final class ReflinkPool implements Pool {
+    private static final Logger LOG = LoggerFactory.getLogger(ReflinkPool.class);
     private static final Pattern VID_SEGMENT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
 
     private final PoolConfig config;
@@ -36,39 +43,51 @@ final class ReflinkPool implements Pool {
     private final DurableFiles files;
     private VolumeLocks locks;
 
-    private ReflinkPool(PoolConfig config, Path dir, CrashPoints crash) {
+    private ReflinkPool(PoolConfig config, Path dir, CrashPoints crash, boolean reflinks) {
         this.config = config;
         this.dir = dir;
         this.defaultRevisionsToKeep = config.intOption("revisions_to_keep", 1, 0, 1000);
         this.reservePercent = config.intOption("reserve_percent", 10, 0, 90);
         this.crash = crash;
-        this.files = new DurableFiles(crash);
+        this.files = new DurableFiles(crash, reflinks);
     }
 
     static ReflinkPool open(PoolConfig config, CrashPoints crash) {
         Path dir = Path.of(config.requiredOption("dir_path")).toAbsolutePath().normalize();
-        ReflinkPool pool = new ReflinkPool(config, dir, crash);
-        pool.files.mkdirs(dir);
-        pool.locks = VolumeLocks.of(dir);
         String check = config.option("setup_check", "yes");
-        if (!check.equals("no")) {
-            pool.checkReflink();
+        if (!check.equals("yes") && !check.equals("no")) {
+            throw CompartException.invalidValue("pool %s: option setup_check=%s must be yes or no", config.name(), check);
         }
+        new DurableFiles(crash, true).mkdirs(dir);
+        VolumeLocks locks = VolumeLocks.of(dir);
+        CompartException noReflink = reflinkFailure(config, dir);
+        if (noReflink != null && check.equals("yes")) {
+            throw noReflink;
+        }
+        if (noReflink != null) {
+            LOG.warn("pool {}: {} ({}) cannot make reflink copies: falling back to plain copies (snapshots and clones"
+                            + " copy every allocated block); use XFS with reflink=1 or btrfs for O(1) snapshots",
+                    config.name(), dir, LinuxFile.fileSystem(dir).typeName());
+        }
+        ReflinkPool pool = new ReflinkPool(config, dir, crash, noReflink == null);
+        pool.locks = locks;
         return pool;
     }
 
-    private void checkReflink() {
+    /** @return why {@code dir} cannot make reflink copies, or null when it can */
+    private static CompartException reflinkFailure(PoolConfig config, Path dir) {
         long r = ThreadLocalRandom.current().nextLong() >>> 1;
         Path a = dir.resolve(".reflink-check" + DurableFiles.TMP_MARK + r + "a");
         Path b = dir.resolve(".reflink-check" + DurableFiles.TMP_MARK + r + "b");
         try {
             Files.writeString(a, "compart reflink check");
             LinuxFile.cloneFile(a, b);
+            return null;
         } catch (CompartException e) {
-            throw new CompartException(ErrorKind.STORAGE, "pool " + config.name() + ": the filesystem of " + dir + " ("
+            return new CompartException(ErrorKind.STORAGE, "pool " + config.name() + ": the filesystem of " + dir + " ("
                     + LinuxFile.fileSystem(dir).typeName() + ") cannot make reflink copies, which the file-reflink"
                     + " driver needs for snapshots and clones; put the pool on XFS made with 'mkfs.xfs -m reflink=1'"
-                    + " or on btrfs (or pass setup_check=no to accept full copies failing). Cause: " + e.getMessage(), e);
+                    + " or on btrfs (or pass setup_check=no to fall back to plain copies). Cause: " + e.getMessage(), e);
         } catch (IOException e) {
             throw DurableFiles.io("reflink check in " + dir, e);
         } finally {

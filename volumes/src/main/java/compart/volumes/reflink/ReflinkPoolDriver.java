@@ -11,7 +11,8 @@ import compart.volumes.PoolDriver;
  *
  * <p>Options: {@code dir_path} (required), {@code revisions_to_keep} (default 1), {@code reserve_percent}
  * (default 10: operations that would leave less free space are refused), {@code setup_check} ({@code yes}:
- * refuse a filesystem without reflink; {@code no}: allow it, every snapshot then fails).
+ * refuse a filesystem without reflink; {@code no}: accept it and make sparse copies where a reflink pool clones,
+ * with a warning when the pool is opened — the same volumes and crash safety, at the cost of copying the data).
  */
 public final class ReflinkPoolDriver implements PoolDriver {
     /** The driver's name, as Qubes spells it. */

@@ -32,6 +32,12 @@ import java.util.stream.Stream;
  * {@link #repair()} — run first by every changing operation — removes temporaries and finishes an install whose
  * staged image exists. A crash therefore either rolls back (nothing staged yet) or rolls forward (staged), and
  * the committed image and revisions are never lost.
+ *
+ * <p>On a pool that cannot reflink ({@code setup_check=no}) every clone is a sparse copy made by the same steps,
+ * and the capacity checks count the bytes it copies. A snapshot volume's frozen source image ({@code v.img}) is
+ * then a hard link to the source's committed image instead of a clone: a committed image is replaced by rename, never
+ * rewritten in place (a resize only grows it), so the link keeps the content of the moment it was made, for no
+ * copy, and the snapshot is outdated exactly when the source's committed image is another file.
  */
 final class ReflinkVolume implements Volume {
     private static final String REVISION_MARK = ".img@";
@@ -118,9 +124,9 @@ final class ReflinkVolume implements Volume {
                     throw CompartException.notFound("cannot start volume %s: its source %s has no committed image in pool %s",
                             vid, c.source(), pool.config().name());
                 }
-                pool.requireSpace("start " + vid, 0);
+                pool.requireSpace("start " + vid, files.bytesToCopy(source));
                 files.mkdirs(clean.getParent());
-                files.cloneTo(source, clean, 0);
+                files.snapshotTo(source, clean);
                 files.cloneTo(clean, dirty, c.size());
             } else if (c.saveOnStop()) {
                 if (Files.exists(dirty)) {
@@ -130,7 +136,7 @@ final class ReflinkVolume implements Volume {
                     throw CompartException.notFound("cannot start volume %s: it has no image in pool %s (create it first)",
                             vid, pool.config().name());
                 }
-                pool.requireSpace("start " + vid, 0);
+                pool.requireSpace("start " + vid, files.bytesToCopy(clean));
                 files.cloneTo(clean, dirty, c.size());
             } else {
                 pool.requireSpace("start " + vid, 0);
@@ -173,6 +179,9 @@ final class ReflinkVolume implements Volume {
         }
         try {
             Path source = pool.dir().resolve(config.source() + ".img");
+            if (!files.reflinks()) {
+                return !Files.isSameFile(source, clean);
+            }
             return Files.getLastModifiedTime(source).compareTo(Files.getLastModifiedTime(clean)) > 0;
         } catch (IOException e) {
             return false; // not started, or the source is gone
@@ -209,7 +218,7 @@ final class ReflinkVolume implements Volume {
                 throw CompartException.notFound("volume %s has no revision %s (it has %s)", vid, id,
                         revisions().stream().map(Revision::id).toList());
             }
-            pool.requireSpace("revert " + vid, 0);
+            pool.requireSpace("revert " + vid, files.bytesToCopy(rev));
             files.cloneTo(rev, staged, 0);
             installStaged();
             return null;
@@ -278,7 +287,7 @@ final class ReflinkVolume implements Volume {
                 if (!Files.exists(rv.clean)) {
                     throw CompartException.notFound("cannot clone %s into %s: the source has no committed image", rv.vid, vid);
                 }
-                pool.requireSpace("clone " + rv.vid + " into " + vid, 0);
+                pool.requireSpace("clone " + rv.vid + " into " + vid, files.bytesToCopy(rv.clean));
                 files.mkdirs(clean.getParent());
                 files.cloneTo(rv.clean, staged, 0);
                 installStaged();

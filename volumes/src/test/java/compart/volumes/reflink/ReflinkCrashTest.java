@@ -35,7 +35,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Crash injection: each operation runs in a child JVM that halts (as {@code kill -9} would) after its 1st, 2nd, …
  * durable step, until it completes; after each crash the next start/stop repairs the volume, and the test checks
  * that no committed data — the committed image, the revisions, the qube's writes of a stopped run — was lost and
- * no temporary file is left. Runs on XFS and btrfs.
+ * no temporary file is left. Runs on XFS and btrfs, and on ext4, where the pool ({@code setup_check=no}) copies
+ * instead of cloning.
  */
 class ReflinkCrashTest {
     private static final byte[] A = content(1); // committed before the operation
@@ -48,6 +49,7 @@ class ReflinkCrashTest {
     static void mount() throws Exception {
         mounts.add(LoopFileSystem.mount("xfs", 320L << 20));
         mounts.add(LoopFileSystem.mount("btrfs", 256L << 20));
+        mounts.add(LoopFileSystem.mount("ext4", 128L << 20));
     }
 
     @AfterAll
