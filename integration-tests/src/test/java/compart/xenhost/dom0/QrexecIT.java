@@ -189,7 +189,7 @@ class QrexecIT {
     }
 
     /** The harness's guest initramfs with the agent, its init, the test service and the Xen device modules. */
-    private static void buildInitrd(Path agentDir, Path target) throws Exception {
+    static void buildInitrd(Path agentDir, Path target) throws Exception {
         Path root = Files.createTempDirectory("qrexec-overlay");
         Files.createDirectories(root.resolve("bin"));
         Files.createDirectories(root.resolve("etc/qubes-rpc"));

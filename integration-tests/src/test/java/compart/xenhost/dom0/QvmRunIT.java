@@ -1,0 +1,172 @@
+package compart.xenhost.dom0;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import compart.core.daemon.Compartd;
+import java.io.ByteArrayOutputStream;
+import java.io.RandomAccessFile;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/**
+ * dom0's qvm-run path for real: compartd on libxl with two AppVMs booting the harness's guest kernel, {@code work}
+ * with the qrexec test agent in its initramfs (kernel dir {@code qrexec}, {@code rdinit=/qrexec-init}) and
+ * {@code broken} without one. A run in the halted {@code work} autostarts it (its start waits for the agent:
+ * feature {@code qrexec}) and returns the remote stdout and exit code over {@code internal.vm.Run}, the frames
+ * qvm-run sends (this module does not depend on qvm-cli, so the frames are written here as in
+ * {@code compart.cli.client.RemoteRun}); {@code broken} fails to start after its {@code qrexec_timeout} as in
+ * Qubes, its domain destroyed and its volumes stopped.
+ */
+class QvmRunIT {
+    static final Path BASE = Path.of("/var/lib/compart-it/qvmrun");
+    Path socket;
+
+    String call(String method, String arg, String dest, String payload) throws Exception {
+        byte[] answer = exchange((method + "+" + arg + " dom0 name " + dest + "\0" + payload)
+                .getBytes(StandardCharsets.UTF_8), true);
+        return new String(answer, StandardCharsets.UTF_8).replace('\0', '|');
+    }
+
+    String ok(String method, String arg, String dest, String payload) throws Exception {
+        String r = call(method, arg, dest, payload);
+        assertThat(r).as("%s+%s %s", method, arg, dest).startsWith("0|");
+        return r.substring(2);
+    }
+
+    byte[] exchange(byte[] request, boolean shutdown) throws Exception {
+        try (var ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            ch.connect(UnixDomainSocketAddress.of(socket));
+            var b = ByteBuffer.wrap(request);
+            while (b.hasRemaining()) {
+                ch.write(b);
+            }
+            if (shutdown) {
+                ch.shutdownOutput();
+            }
+            var out = new ByteArrayOutputStream();
+            var buf = ByteBuffer.allocate(65536);
+            while (ch.read(buf) >= 0) {
+                out.write(buf.array(), 0, buf.position());
+                buf.clear();
+            }
+            return out.toByteArray();
+        }
+    }
+
+    static byte[] frame(char type, byte[] data) {
+        return ByteBuffer.allocate(5 + data.length).put((byte) type).putInt(data.length).put(data).array();
+    }
+
+    /** What {@code qvm-run --pass-io QUBE COMMAND} sends and gets: "stdout|stderr|X=code" or "F=TYPE|MESSAGE". */
+    String qvmRun(String qube, String command) throws Exception {
+        var req = new ByteArrayOutputStream();
+        req.writeBytes(("internal.vm.Run+ dom0 name " + qube + "\0").getBytes(StandardCharsets.US_ASCII));
+        req.writeBytes(frame('R', ("\1\0" + command).getBytes(StandardCharsets.UTF_8)));
+        req.writeBytes(frame('0', new byte[0]));
+        var answer = ByteBuffer.wrap(exchange(req.toByteArray(), false));
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        while (answer.hasRemaining()) {
+            char type = (char) answer.get();
+            byte[] data = new byte[answer.getInt()];
+            answer.get(data);
+            String text = new String(data, StandardCharsets.UTF_8);
+            switch (type) {
+                case '1' -> stdout.append(text);
+                case '2' -> stderr.append(text);
+                case 'X' -> {
+                    return stdout + "|" + stderr + "|X=" + ByteBuffer.wrap(data).getInt();
+                }
+                case 'F' -> {
+                    return "F=" + text.replace('\0', '|');
+                }
+                default -> throw new AssertionError("unknown frame type " + type);
+            }
+        }
+        throw new AssertionError("no exit code; got stdout=" + stdout + " stderr=" + stderr);
+    }
+
+    @Test
+    void qvmRunPassIo_autostartsTheQube_printsHi_andExitsWithTheRemoteCode_andAMissingAgentFailsTheStart()
+            throws Exception {
+        Path agentDir = Path.of(System.getProperty("compart.xenhost.share"), "guest", "qrexec");
+        Assumptions.assumeTrue(Files.isExecutable(agentDir.resolve("qrexec-agent")),
+                "the test agent was not compiled on the host; see " + agentDir.resolve("build.log"));
+        Path kernels = CoreLibxlIT.KERNELS;
+        for (String k : List.of("guest", "qrexec")) {
+            Files.createDirectories(kernels.resolve(k));
+            Files.copy(XenHost.guestKernel(), kernels.resolve(k + "/vmlinuz"), StandardCopyOption.REPLACE_EXISTING);
+            try (var f = new RandomAccessFile(kernels.resolve(k + "/modules.img").toFile(), "rw")) {
+                f.setLength(1 << 20);
+            }
+        }
+        Files.copy(XenHost.guestInitrd(), kernels.resolve("guest/initramfs"), StandardCopyOption.REPLACE_EXISTING);
+        Path initrd = Path.of("/var/lib/compart-it/qrexec-initrd.gz");
+        QrexecIT.buildInitrd(agentDir, initrd);
+        Files.copy(initrd, kernels.resolve("qrexec/initramfs"), StandardCopyOption.REPLACE_EXISTING);
+
+        Path state = BASE.resolve("state-" + ProcessHandle.current().pid());
+        socket = BASE.resolve("qubesd.sock");
+        var compartd = new Compartd();
+        new CommandLine(compartd).parseArgs("--hypervisor", "libxl", "--socket", socket.toString(), "--state-dir",
+                state.toString());
+        try (var daemon = compartd.start()) {
+            assertThat(daemon.toolstack().qrexec()).isPresent();
+            ok("admin.property.Set", "default_kernel", "dom0", "guest");
+            ok("admin.vm.Create.TemplateVM", "", "dom0", "name=tpl label=black");
+            ok("admin.vm.feature.Set", "qrexec", "tpl", "1");
+            for (String q : List.of("work", "broken")) {
+                ok("admin.vm.Create.AppVM", "tpl", "dom0", "name=" + q + " label=blue");
+                ok("admin.vm.property.Set", "memory", q, "256");
+                ok("admin.vm.property.Set", "maxmem", q, "256");
+                ok("admin.vm.property.Set", "vcpus", q, "1");
+            }
+            ok("admin.vm.property.Set", "kernel", "work", "qrexec");
+            ok("admin.vm.property.Set", "kernelopts", "work", "rdinit=/qrexec-init");
+            ok("admin.vm.property.Set", "qrexec_timeout", "work", "360");
+            ok("admin.vm.property.Set", "qrexec_timeout", "broken", "5");
+
+            long t0 = System.nanoTime();
+            String r = qvmRun("work", "echo hi; exit 3");
+            System.out.printf("QvmRunIT: qvm-run --pass-io work (autostart) took %.1f s: %s%n",
+                    (System.nanoTime() - t0) / 1e9, r);
+            assertThat(r).isEqualTo("hi\n||X=3");
+            assertThat(ok("admin.vm.CurrentState", "", "work", "")).contains("power_state=Running");
+            t0 = System.nanoTime();
+            assertThat(qvmRun("work", "echo hi")).isEqualTo("hi\n||X=0");
+            System.out.printf("QvmRunIT: qvm-run --pass-io work 'echo hi' on the running qube: %.0f ms%n",
+                    (System.nanoTime() - t0) / 1e6);
+
+            String start = call("admin.vm.Start", "", "broken", "");
+            System.out.println("QvmRunIT: broken: " + start);
+            assertThat(start).startsWith("2|QubesVMError|").contains("Cannot connect to qrexec agent for 5 seconds")
+                    .contains("broken").contains("rolled back");
+            assertThat(ok("admin.vm.CurrentState", "", "broken", "")).contains("power_state=Halted");
+            assertThat(XenHost.domainExists("broken")).isFalse();
+            assertThat(state.resolve("pool/appvms/broken/root-dirty.img")).doesNotExist();
+
+            ok("admin.vm.Kill", "", "work", "");
+            assertThat(qvmRunNoAutostart("work")).startsWith("F=QubesVMNotRunningError|Qube 'work' not started");
+        }
+    }
+
+    String qvmRunNoAutostart(String qube) throws Exception {
+        var req = new ByteArrayOutputStream();
+        req.writeBytes(("internal.vm.Run+ dom0 name " + qube + "\0").getBytes(StandardCharsets.US_ASCII));
+        req.writeBytes(frame('R', "\0\0true".getBytes(StandardCharsets.UTF_8)));
+        req.writeBytes(frame('0', new byte[0]));
+        byte[] a = exchange(req.toByteArray(), false);
+        return (char) a[0] + "=" + new String(a, 5, a.length - 5, StandardCharsets.UTF_8).replace('\0', '|');
+    }
+}
