@@ -9,7 +9,6 @@ import compart.volumes.Pool;
 import compart.volumes.PoolConfig;
 import compart.volumes.PoolDriver;
 import compart.volumes.Volume;
-import compart.xl.linux.LinuxFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,13 +30,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Pools with driver {@code linux-kernel} hold kernels, not volumes: their volumes are read-only files that are
  * never created, started or stopped. A {@code file-reflink} pool with {@code setup_check=no} on a filesystem that
- * cannot reflink falls back to plain (sparse) copies, with a warning.
+ * cannot reflink falls back to plain (sparse) copies, with a warning: the driver does that itself. Pools of
+ * Qubes' old {@code file} driver are run by the {@code file-reflink} driver with {@code setup_check=no}.
  *
  * <p>Thread safe. Calls do file I/O: callers run them on the qube's queue, never on the accept loop.
  */
 public final class Storage {
     private static final Logger LOG = LoggerFactory.getLogger(Storage.class);
     private static final List<String> OWN_PREFIXES = List.of("appvms/", "vm-templates/", "disp");
+    private static final String FILE_REFLINK = "file-reflink";
 
     private record Opened(compart.core.model.Pool config, Pool pool) {
     }
@@ -70,42 +71,34 @@ public final class Storage {
     }
 
     private static Pool open(compart.core.model.Pool p) {
-        var config = new PoolConfig(p.name(), p.driver(), p.config());
         if (p.driver().equals("linux-kernel")) {
             throw CompartException.invalidValue("pool %s holds kernels (driver linux-kernel): it has no volumes to "
                     + "manage", p.name());
         }
         if (p.driver().equals("file")) {
-            return new CopyPool(config);
+            // Qubes' old driver copies images; the file-reflink driver has the same volumes and, without
+            // reflink, copies too (setup_check=no): it runs these pools, which keep their driver name
+            var options = new java.util.HashMap<>(p.config());
+            options.put("setup_check", "no");
+            return PoolDriver.named(FILE_REFLINK).open(new PoolConfig(p.name(), p.driver(), options));
         }
-        if (p.driver().equals("file-reflink") && config.option("setup_check", "yes").equals("no")
-                && !canReflink(Path.of(config.requiredOption("dir_path")))) {
-            LOG.warn("pool {}: {} cannot make reflink copies: falling back to plain copies (snapshots and clones "
-                    + "copy every allocated block); use XFS with reflink=1 or btrfs for O(1) snapshots", p.name(),
-                    config.requiredOption("dir_path"));
-            return new CopyPool(config);
-        }
-        return PoolDriver.openPool(config);
+        return PoolDriver.openPool(new PoolConfig(p.name(), p.driver(), p.config()));
     }
 
-    /** @return whether the filesystem of {@code dir} (created if missing) can make reflink copies */
+    /**
+     * Asks the {@code file-reflink} driver whether it can share blocks in {@code dir} (created if missing; it
+     * becomes a pool directory, with the driver's lock file).
+     *
+     * @return whether the filesystem of {@code dir} can make reflink copies
+     */
     public static boolean canReflink(Path dir) {
-        Path a = dir.resolve(".reflink-probe" + CopyVolume.TMP_MARK + "a");
-        Path b = dir.resolve(".reflink-probe" + CopyVolume.TMP_MARK + "b");
         try {
-            Files.createDirectories(dir);
-            Files.writeString(a, "compart reflink probe");
-            LinuxFile.cloneFile(a, b);
+            PoolDriver.named(FILE_REFLINK).open(new PoolConfig("reflink-probe", FILE_REFLINK,
+                    Map.of("dir_path", dir.toString(), "setup_check", "yes")));
             return true;
-        } catch (IOException | CompartException e) {
+        } catch (CompartException e) {
+            LOG.debug("{}: {}", dir, e.getMessage());
             return false;
-        } finally {
-            try {
-                Files.deleteIfExists(a);
-                Files.deleteIfExists(b);
-            } catch (IOException ignored) {
-                // a probe file left behind is harmless
-            }
         }
     }
 
@@ -354,7 +347,7 @@ public final class Storage {
 
     /**
      * The volume ids of every image file of a directory pool, temporaries included (a crash while creating a
-     * volume leaves only a temporary, which the drivers' {@code volumeIds} do not list). Both file drivers name a
+     * volume leaves only a temporary, which the driver's {@code volumeIds} does not list). The file driver names a
      * volume's files {@code VID.img}, {@code VID-dirty.img} and {@code VID.img...}.
      */
     private static List<String> imageFileVolumes(compart.core.model.Pool p) {

@@ -2,9 +2,10 @@ package compart.core.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import compart.errors.CompartException;
-import compart.volumes.PoolConfig;
+import compart.volumes.Pool;
 import compart.volumes.VolumeConfig;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -13,16 +14,34 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The plain-copy fallback pool on whatever filesystem the temporary directory is on (ext4 here). */
-class CopyPoolTest {
+/**
+ * compartd's default pool where its directory cannot reflink (the temporary directory, ext4 here): {@link Storage}
+ * opens a {@code file-reflink} pool with {@code setup_check=no}, and a pool of Qubes' old {@code file} driver,
+ * through the volumes module's driver, which copies (sparsely) where it would clone. The driver's own behaviour on
+ * a loop-mounted ext4 is {@code compart.volumes.reflink.ReflinkFallbackExt4PoolTest}.
+ */
+class DefaultPoolFallbackTest {
     @TempDir
     Path dir;
 
-    CopyPool pool() {
-        return new CopyPool(new PoolConfig("p", "file", Map.of("dir_path", dir.toString(), "reserve_percent", "0")));
+    @BeforeEach
+    void needsADirectoryWithoutReflink() {
+        assumeFalse(Storage.canReflink(dir.resolve("probe")), "the temporary directory " + dir
+                + " can reflink: this test is about the fallback on a filesystem that cannot");
+    }
+
+    Pool pool() {
+        return pool("file-reflink");
+    }
+
+    Pool pool(String driver) {
+        var options = driver.equals("file") ? Map.of("dir_path", dir.toString(), "reserve_percent", "0")
+                : Map.of("dir_path", dir.toString(), "reserve_percent", "0", "setup_check", "no");
+        return new Storage().pool(new compart.core.model.Pool("varlibqubes", driver, options));
     }
 
     static void write(Path f, long off, String s) throws Exception {
@@ -39,6 +58,14 @@ class CopyPoolTest {
             r.readFully(b);
             return new String(b, StandardCharsets.US_ASCII);
         }
+    }
+
+    @Test
+    void defaultPool_withSetupCheckNo_opensOnADirectoryWithoutReflink_keepingItsConfig() {
+        var p = pool();
+        assertThat(p.config().driver()).isEqualTo("file-reflink");
+        assertThat(p.config().options()).containsEntry("setup_check", "no");
+        assertThat(pool("file").config().driver()).as("a file pool keeps its driver's name").isEqualTo("file");
     }
 
     @Test
@@ -76,8 +103,8 @@ class CopyPoolTest {
     }
 
     @Test
-    void importExportAndClone_roundTripTheData_andRefuseWhileRunning() throws Exception {
-        var p = pool();
+    void importExportAndClone_roundTripTheData_andRefuseWhileRunning_inAFilePool() throws Exception {
+        var p = pool("file");
         var a = p.volume("appvms/a/private", VolumeConfig.persistent("private", 4096));
         a.create();
         a.importData(new ByteArrayInputStream(java.util.Arrays.copyOf("hello".repeat(1000).getBytes(), 8192)), 8192);
@@ -102,7 +129,7 @@ class CopyPoolTest {
         var v = p.volume("appvms/a/private", VolumeConfig.persistent("private", 4096));
         v.create();
         Files.writeString(dir.resolve("appvms/a/private.img.new"), "STAGED");
-        Files.writeString(dir.resolve("appvms/a/private.img" + CopyVolume.TMP_MARK + "1"), "half written");
+        Files.writeString(dir.resolve("appvms/a/private.img~1"), "half written");
         v.start();
         assertThat(read(v.blockDevicePath(), 0, 6)).isEqualTo("STAGED");
         try (var s = Files.list(dir.resolve("appvms/a"))) {
