@@ -9,10 +9,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
-import compart.volumes.LoopFileSystem;
 import compart.volumes.Pool;
-import compart.volumes.PoolConfig;
-import compart.volumes.PoolContract;
 import compart.volumes.PoolDriver;
 import compart.volumes.PoolUsage;
 import compart.volumes.Volume;
@@ -21,11 +18,8 @@ import compart.xl.linux.Extent;
 import compart.xl.linux.LinuxFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
@@ -35,42 +29,20 @@ import org.slf4j.LoggerFactory;
  * block-sharing tests live in {@link ReflinkXfsPoolTest}), plus what is particular to the fallback: the warning,
  * holes kept, nothing shared, and capacity checks that count the copied bytes.
  */
-class ReflinkFallbackExt4PoolTest extends PoolContract {
-    private static LoopFileSystem fs;
-
-    @BeforeAll
-    static void mount() throws Exception {
-        fs = LoopFileSystem.mount("ext4", 256L * MIB);
-    }
-
-    @AfterAll
-    static void unmount() throws Exception {
-        if (fs != null) {
-            fs.close();
-        }
-    }
-
-    private static PoolConfig config(String name, Map<String, String> options) {
-        Map<String, String> o = new HashMap<>(options);
-        o.put("dir_path", fs.root().resolve(name).toString());
-        o.put("setup_check", "no");
-        return new PoolConfig(name, ReflinkPoolDriver.NAME, o);
+class ReflinkFallbackExt4PoolTest extends ReflinkLoopPoolTest {
+    @Override
+    protected String fileSystemType() {
+        return "ext4";
     }
 
     @Override
-    protected Pool newPool(String name, Map<String, String> options) {
-        return PoolDriver.openPool(config(name, options));
+    protected long fileSystemSize() {
+        return 256L * MIB;
     }
 
     @Override
-    protected void destroyPool(Pool pool) throws Exception {
-        LoopFileSystem.run("rm", "-rf", pool.config().requiredOption("dir_path"));
-        LoopFileSystem.run("sync", "-f", fs.root().toString());
-    }
-
-    @Override
-    protected Path storageRoot() {
-        return fs.root();
+    protected Map<String, String> poolOptions() {
+        return Map.of("setup_check", "no");
     }
 
     private static List<Extent> extents(Path p) {
@@ -97,7 +69,7 @@ class ReflinkFallbackExt4PoolTest extends PoolContract {
         readsLogback();
     }
 
-    private static void readsLogback() {
+    private void readsLogback() {
         Logger log = (Logger) LoggerFactory.getLogger(ReflinkPool.class);
         ListAppender<ILoggingEvent> seen = new ListAppender<>();
         seen.start();
@@ -116,8 +88,7 @@ class ReflinkFallbackExt4PoolTest extends PoolContract {
 
     @Test
     void open_withSetupCheckYes_isStillRefused() {
-        assertThatThrownBy(() -> PoolDriver.openPool(new PoolConfig("checked", ReflinkPoolDriver.NAME,
-                Map.of("dir_path", fs.root().resolve("checked").toString()))))
+        assertThatThrownBy(() -> PoolDriver.openPool(config("checked", Map.of("setup_check", "yes"))))
                 .isInstanceOfSatisfying(CompartException.class, e -> assertThat(e.kind()).isEqualTo(ErrorKind.STORAGE))
                 .hasMessageContaining("(ext4) cannot make reflink copies").hasMessageContaining("setup_check=no");
     }

@@ -6,9 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
 import compart.volumes.LoopFileSystem;
-import compart.volumes.Pool;
 import compart.volumes.PoolConfig;
-import compart.volumes.PoolContract;
 import compart.volumes.PoolDriver;
 import compart.volumes.Volume;
 import compart.volumes.VolumeConfig;
@@ -17,46 +15,15 @@ import compart.xl.linux.LinuxFile;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The pool contract, and what is particular to {@code file-reflink}, on a loop-mounted XFS made with reflink=1. */
-class ReflinkXfsPoolTest extends PoolContract {
-    private static LoopFileSystem fs;
-
-    @BeforeAll
-    static void mount() throws Exception {
-        fs = LoopFileSystem.mount("xfs", 400L * MIB);
-    }
-
-    @AfterAll
-    static void unmount() throws Exception {
-        if (fs != null) {
-            fs.close();
-        }
-    }
-
+class ReflinkXfsPoolTest extends ReflinkLoopPoolTest {
     @Override
-    protected Pool newPool(String name, Map<String, String> options) {
-        Map<String, String> o = new HashMap<>(options);
-        o.put("dir_path", fs.root().resolve(name).toString());
-        return PoolDriver.openPool(new PoolConfig(name, ReflinkPoolDriver.NAME, o));
-    }
-
-    @Override
-    protected void destroyPool(Pool pool) throws Exception {
-        Path dir = Path.of(pool.config().requiredOption("dir_path"));
-        LoopFileSystem.run("rm", "-rf", dir.toString());
-        LoopFileSystem.run("sync", "-f", fs.root().toString());
-    }
-
-    @Override
-    protected Path storageRoot() {
-        return fs.root();
+    protected String fileSystemType() {
+        return "xfs";
     }
 
     private static List<Extent> extents(Path p) {
