@@ -96,8 +96,7 @@ public final class Compartd implements Callable<Integer> {
         var poolConfig = new java.util.TreeMap<String, String>(Map.of("dir_path", poolDir.toString(),
                 "revisions_to_keep", "1"));
         if (!compart.core.storage.Storage.canReflink(poolDir)) {
-            LOG.warn("{} cannot make reflink copies (not XFS with reflink=1 nor btrfs): the default pool varlibqubes "
-                    + "falls back to plain copies (setup_check=no); snapshots and clones will copy data", poolDir);
+            // the file-reflink driver then copies instead of cloning, and warns once when it opens the pool
             poolConfig.put("setup_check", "no");
         }
         var pools = List.of(new Pool("varlibqubes", "file-reflink", poolConfig), new Pool("linux-kernel", "linux-kernel",
