@@ -13,8 +13,7 @@ import java.util.Optional;
 
 /**
  * One qube as qvm-ls sees it: its {@code admin.vm.List} line, and what the columns and filters ask for, fetched
- * once and only when asked (properties come from one {@code GetAll} call). Not thread safe except
- * {@link #prefetchProperties()}, which may run on another thread before any other use.
+ * once and only when asked (properties come from one {@code GetAll} call). Not thread safe.
  */
 final class QubeData {
     final QubeEntry entry;
