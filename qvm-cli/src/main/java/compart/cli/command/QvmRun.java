@@ -14,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -105,7 +104,7 @@ public final class QvmRun extends QvmCommand {
         var runner = new RemoteRun(client().socket());
         var codes = new ConcurrentHashMap<String, Integer>();
         boolean process = Main.ownsProcessStreams();
-        try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+        try (var pool = Parallel.threads()) {
             for (QubeEntry q : qubes) {
                 if (verbose > 0) {
                     note("Running '" + rest.getFirst() + "' on " + q.name());
