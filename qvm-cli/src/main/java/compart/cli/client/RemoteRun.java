@@ -64,7 +64,11 @@ public record RemoteRun(AdminSocket socket) {
             writeFrame(ch, (byte) 'R', request.toByteArray(), 0, request.size());
             Thread feeder = null;
             if (stdin == null) {
-                writeFrame(ch, (byte) '0', new byte[0], 0, 0);
+                try {
+                    writeFrame(ch, (byte) '0', new byte[0], 0, 0);
+                } catch (IOException e) {
+                    // compartd refused the call and closed before reading stdin's end: its answer is still to read
+                }
             } else {
                 feeder = Thread.ofPlatform().daemon().name("qvm-run-stdin").start(() -> feed(ch, stdin));
             }
