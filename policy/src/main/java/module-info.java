@@ -6,6 +6,7 @@ module compart.policy {
     requires info.picocli;
 
     exports compart.policy;
+    exports compart.policy.daemon;
 
     opens compart.policy.cli to info.picocli;
     opens compart.policy.daemon to info.picocli;

@@ -116,7 +116,8 @@ public final class SystemInfoJson {
         return new Qube(qubeName, type == null && dom0 ? "AdminVM" : type, tags, Boolean.TRUE.equals(
                 n.get("template_for_dispvms")), text(n, "default_dispvm"),
                 power == null && dom0 ? "Running" : power, uuid == null && dom0 ? SystemInfo.DOM0_UUID : uuid,
-                Boolean.TRUE.equals(n.get("internal")), text(n, "guivm"), text(n, "relayvm"),
+                n.get("internal") instanceof Boolean b ? b : n.get("internal") instanceof String s && !s.isEmpty(),
+                text(n, "guivm"), text(n, "relayvm"),
                 text(n, "transport_rpc"));
     }
 

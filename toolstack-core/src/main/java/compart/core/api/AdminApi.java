@@ -65,6 +65,11 @@ public final class AdminApi {
     private final QrexecRun run;
     private final java.util.function.Supplier<compart.policy.Policy> policy;
     private final Map<String, Method> methods = new HashMap<>();
+    /** The methods of the internal socket ({@link #handleInternal}). */
+    private final Map<String, Method> internalMethods = new HashMap<>();
+
+    /** The internal socket's method the qrexec policy daemon calls for the state of every qube. */
+    public static final String SYSTEM_INFO = "internal.GetSystemInfo";
     /** CloneFrom tokens: single use, each names a source qube and volume. */
     private final Map<String, CloneSource> pendingClones = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -131,11 +136,33 @@ public final class AdminApi {
      * @return the reply frame
      */
     public byte[] handle(AdminRequest request) {
-        var method = methods.get(request.method());
+        return dispatch(request, methods, false);
+    }
+
+    /**
+     * Handles one request of the internal socket (Qubes' {@code qubesd.internal.sock}, for dom0 components such as
+     * the qrexec policy daemon): only {@link #SYSTEM_INFO}, only from dom0 (anything else is refused with
+     * PermissionDenied), with the same argument, payload and destination checks as {@link #handle}. Never throws.
+     *
+     * @param request the parsed request
+     * @return the reply frame
+     */
+    public byte[] handleInternal(AdminRequest request) {
+        if (!request.source().equals("dom0")) {
+            LOG.warn("{} on the internal socket: refused, only dom0 may call it", request);
+            return AdminReply.exception(ExceptionTypes.of(new CompartException(ErrorKind.PERMISSION_DENIED,
+                    "internal socket: only dom0 may call it"), Topic.GENERAL), "Request refused");
+        }
+        return dispatch(request, internalMethods, true);
+    }
+
+    private byte[] dispatch(AdminRequest request, Map<String, Method> table, boolean internal) {
+        var method = table.get(request.method());
         Topic topic = Topic.GENERAL; // until the destination is resolved: an unknown qube is QubesVMNotFoundError
         try {
             if (method == null) {
-                if (NOT_IMPLEMENTED.contains(request.method()) || request.method().startsWith("admin.vm.device.")) {
+                if (!internal && (NOT_IMPLEMENTED.contains(request.method())
+                        || request.method().startsWith("admin.vm.device."))) {
                     return AdminReply.exception(ExceptionTypes.NOT_IMPLEMENTED, "This feature is not available in "
                             + "Compart yet: " + request.method());
                 }
@@ -212,6 +239,55 @@ public final class AdminApi {
     /** @return what the qrexec policy needs to know about each qube now (for the qrexec router) */
     public compart.policy.SystemInfo systemInfo() {
         return systemInfo(toolstack.inventory());
+    }
+
+    /**
+     * The answer of {@code internal.GetSystemInfo}, in Qubes' shape: {@code {"domains": {NAME: {"internal",
+     * "tags", "type", "template_for_dispvms", "default_dispvm", "icon", "label", "guivm", "relayvm",
+     * "transport_rpc", "power_state", "uuid"}}}}. As qubesd: {@code internal} is the value of the feature of that
+     * name (null when unset), {@code icon} and {@code label} are the label's icon ({@code appvm-NAME}) and colour,
+     * {@code guivm}, {@code relayvm}, {@code transport_rpc} and {@code default_dispvm} are null where the class
+     * has no such property or it is empty, dom0's uuid is all zeros.
+     *
+     * @return the JSON text
+     */
+    public String systemInfoJson() {
+        var inv = toolstack.inventory();
+        var domains = new java.util.LinkedHashMap<String, Object>();
+        var ordered = new ArrayList<>(inv.qubes().values());
+        ordered.sort(Comparator.comparingInt(Qube::qid));
+        for (var q : ordered) {
+            boolean admin = q.klass() == QubeClass.AdminVM;
+            var e = new java.util.LinkedHashMap<String, Object>();
+            e.put("internal", q.features().get("internal"));
+            e.put("tags", List.copyOf(q.tags()));
+            e.put("type", q.klass().name());
+            e.put("template_for_dispvms", inv.hasProperty(q, "template_for_dispvms")
+                    && inv.boolValue(q, "template_for_dispvms"));
+            e.put("default_dispvm", vmOrNull(inv, q, "default_dispvm"));
+            Label label = inv.label(inv.value(q, "label").orElse("black"));
+            e.put("icon", "appvm-" + label.name());
+            e.put("label", label.color());
+            e.put("guivm", vmOrNull(inv, q, "guivm"));
+            e.put("relayvm", vmOrNull(inv, q, "relayvm"));
+            e.put("transport_rpc", inv.hasProperty(q, "transport_rpc")
+                    ? inv.value(q, "transport_rpc").filter(x -> !x.isEmpty()).orElse(null) : null);
+            e.put("power_state", admin ? PowerState.Running.name() : toolstack.powerState(q.name()).name());
+            e.put("uuid", admin ? compart.policy.SystemInfo.DOM0_UUID : q.uuid().toString());
+            domains.put(q.name(), e);
+        }
+        try {
+            return JSON.writeValueAsString(Map.of("domains", domains));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new java.io.UncheckedIOException("cannot write the system info", e);
+        }
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
+
+    private static String vmOrNull(Inventory inv, Qube q, String property) {
+        return inv.hasProperty(q, property) ? inv.value(q, property).filter(x -> !x.isEmpty()).orElse(null) : null;
     }
 
     /** @return what the policy needs to know about each qube */
@@ -344,6 +420,7 @@ public final class AdminApi {
     }
 
     private void register() {
+        internalMethods.put(SYSTEM_INFO, new Method(false, false, Dest.ADMIN, Topic.GENERAL, c -> systemInfoJson()));
         add("admin.vmclass.List", false, false, Dest.ADMIN, Topic.GENERAL,
                 c -> lines(java.util.Arrays.stream(QubeClass.values()).map(Enum::name).sorted()));
         add("admin.vm.List", false, false, Dest.ANY, Topic.GENERAL, this::vmList);

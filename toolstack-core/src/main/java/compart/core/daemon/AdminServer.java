@@ -44,6 +44,8 @@ public final class AdminServer implements AutoCloseable {
     private final ExecutorService connections = Executors.newVirtualThreadPerTaskExecutor();
     private final Thread acceptor;
     private volatile boolean closing;
+    /** Serving the internal socket: only {@link AdminApi#handleInternal}. */
+    private final boolean internal;
 
     /**
      * Binds the socket (removing a stale one), sets mode 0660 and group {@code qubes} when that group exists, and
@@ -55,9 +57,29 @@ public final class AdminServer implements AutoCloseable {
      * @throws CompartException ALREADY_EXISTS when another daemon listens there, STORAGE when binding fails
      */
     public AdminServer(Path socket, AdminApi api, EventBus events) {
+        this(socket, api, events, false);
+    }
+
+    /**
+     * Serves Qubes' internal socket ({@code /var/run/qubesd.internal.sock}): the same framing, size limit, mode
+     * and group as the Admin API socket (qubesd creates both alike), but only the methods of
+     * {@link AdminApi#handleInternal} ({@code internal.GetSystemInfo}, from dom0 only), for dom0 components such as
+     * the qrexec policy daemon.
+     *
+     * @param socket where to listen
+     * @param api    the methods
+     * @return the running server
+     * @throws CompartException as {@link #AdminServer(Path, AdminApi, EventBus)}
+     */
+    public static AdminServer internal(Path socket, AdminApi api) {
+        return new AdminServer(socket, api, null, true);
+    }
+
+    private AdminServer(Path socket, AdminApi api, EventBus events, boolean internal) {
         this.socket = socket;
         this.api = api;
         this.events = events;
+        this.internal = internal;
         try {
             Files.createDirectories(socket.toAbsolutePath().getParent());
             if (Files.exists(socket)) {
@@ -82,8 +104,9 @@ public final class AdminServer implements AutoCloseable {
         } catch (IOException e) {
             throw new CompartException(ErrorKind.STORAGE, "cannot listen on " + socket + ": " + e.getMessage(), e);
         }
-        acceptor = Thread.ofPlatform().name("compartd-accept").start(this::acceptLoop);
-        LOG.info("Admin API listening on {}", socket);
+        acceptor = Thread.ofPlatform().name(internal ? "compartd-accept-internal" : "compartd-accept")
+                .start(this::acceptLoop);
+        LOG.info("{} listening on {}", internal ? "internal API" : "Admin API", socket);
     }
 
     /** @return the socket path */
@@ -112,6 +135,10 @@ public final class AdminServer implements AutoCloseable {
         try (ch) {
             var head = ByteBuffer.allocate(AdminRequest.MAX_SIZE + 1);
             int nul = readHeader(ch, head);
+            if (internal) {
+                serveInternal(ch, head);
+                return;
+            }
             if (nul >= 0 && headerMethod(head, nul).equals(compart.core.api.QrexecRun.METHOD)) {
                 serveRun(ch, head, nul);
                 return;
@@ -166,6 +193,29 @@ public final class AdminServer implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.error("serving a connection failed", e);
         }
+    }
+
+    /** One request of the internal socket: read whole (at most 64 KiB), answered by {@link AdminApi#handleInternal}. */
+    private void serveInternal(SocketChannel ch, ByteBuffer head) throws IOException {
+        byte[] untrusted = readRest(ch, head);
+        if (untrusted == null) {
+            LOG.warn("internal socket: request too long (over {} bytes): refused", AdminRequest.MAX_SIZE);
+            write(ch, AdminReply.exception("ProtocolError", "request too long: at most "
+                    + AdminRequest.MAX_SIZE + " bytes"));
+            ch.shutdownOutput();
+            drain(ch);
+            return;
+        }
+        AdminRequest request;
+        try {
+            request = AdminRequest.parse(untrusted);
+        } catch (CompartException e) {
+            LOG.warn("internal socket: framing error: {}", e.getMessage());
+            write(ch, AdminReply.exception("ProtocolError", e.getMessage()));
+            return;
+        }
+        write(ch, api.handleInternal(request));
+        ch.shutdownOutput();
     }
 
     /** {@code internal.vm.Run}: frames both ways until the remote command ends (see {@link compart.core.api.QrexecRun}). */

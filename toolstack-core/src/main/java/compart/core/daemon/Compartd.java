@@ -37,6 +37,11 @@ public final class Compartd implements Callable<Integer> {
     @Option(names = "--socket", paramLabel = "PATH", description = "Unix socket to listen on (default: ${DEFAULT-VALUE}).")
     Path socket = Path.of("/var/run/qubesd.sock");
 
+    @Option(names = "--internal-socket", paramLabel = "PATH", description = "Unix socket for dom0 components "
+            + "(internal.GetSystemInfo for the qrexec policy daemon), as qubesd's (default: qubesd.internal.sock "
+            + "beside --socket, i.e. /var/run/qubesd.internal.sock).")
+    Path internalSocket;
+
     @Option(names = "--state-dir", paramLabel = "DIR", description = "Where the qubes' configuration and the default "
             + "file-reflink pool live (default: ${DEFAULT-VALUE}).")
     Path stateDir = Path.of("/var/lib/compart");
@@ -64,10 +69,12 @@ public final class Compartd implements Callable<Integer> {
     }
 
     /** The running daemon's parts; closed in reverse order. */
-    public record Running(Toolstack toolstack, AdminServer server, LivePolicy policy) implements AutoCloseable {
+    public record Running(Toolstack toolstack, AdminServer server, AdminServer internalServer, LivePolicy policy)
+            implements AutoCloseable {
         @Override
         public void close() {
             server.close();
+            internalServer.close();
             toolstack.qrexec().ifPresent(QrexecRouter::close);
             policy.close();
             toolstack.close();
@@ -132,9 +139,22 @@ public final class Compartd implements Callable<Integer> {
         }
         api.set(new AdminApi(toolstack, policy::current));
         var server = new AdminServer(socket, api.get(), toolstack.events());
+        AdminServer internal;
+        try {
+            internal = AdminServer.internal(internalSocket(), api.get());
+        } catch (RuntimeException e) {
+            server.close();
+            throw e;
+        }
         LOG.info("compartd: {} qubes, hypervisor {}{}, state in {}", loaded.inventory().qubes().size(), hv.name(),
                 hv.name().equals("test") ? " (SIMULATED: no real domains are created)" : "", stateDir);
-        return new Running(toolstack, server, policy);
+        return new Running(toolstack, server, internal, policy);
+    }
+
+    /** @return the internal socket: {@code --internal-socket}, or qubesd.internal.sock beside the Admin API socket */
+    Path internalSocket() {
+        return internalSocket != null ? internalSocket
+                : socket.toAbsolutePath().resolveSibling("qubesd.internal.sock");
     }
 
     @Override

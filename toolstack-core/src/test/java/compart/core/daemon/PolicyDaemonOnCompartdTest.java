@@ -1,0 +1,136 @@
+package compart.core.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import compart.core.testing.Wire;
+import compart.policy.LivePolicy;
+import compart.policy.Request;
+import compart.policy.Resolution;
+import compart.policy.daemon.PolicyDaemon;
+import compart.policy.daemon.SystemInfoSource;
+import java.io.ByteArrayOutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * End to end: compartd (test hypervisor) serves its internal socket, and the policy module's daemon and evaluator,
+ * which learn the qubes from {@code internal.GetSystemInfo} there as on Qubes, decide calls by {@code @tag:} rules.
+ */
+class PolicyDaemonOnCompartdTest {
+    @TempDir
+    Path dir;
+    Compartd.Running compartd;
+    LivePolicy policy;
+    PolicyDaemon policyDaemon;
+    Wire admin;
+    Path internalSocket;
+    Path policySocket;
+
+    static final String RULES = """
+            test.Echo  *  @anyvm  @tag:trusted  allow
+            test.Echo  *  @anyvm  @anyvm        deny
+            """;
+
+    @BeforeEach
+    void start() throws Exception {
+        Path policyDir = Files.createDirectories(dir.resolve("policy.d"));
+        Files.writeString(policyDir.resolve("30-test.policy"), RULES);
+        var d = new Compartd();
+        d.socket = dir.resolve("qubesd.sock");
+        internalSocket = dir.resolve("qubesd.internal.sock");
+        d.internalSocket = internalSocket;
+        d.stateDir = dir.resolve("state");
+        d.hypervisor = "test";
+        d.policyDirs = List.of(policyDir);
+        compartd = d.start();
+        admin = new Wire(d.socket);
+        admin.ok("admin.vm.Create.TemplateVM", "", "dom0", "name=fedora label=black");
+        admin.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=work label=blue");
+        admin.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=vault label=black");
+        admin.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=other label=red");
+        admin.ok("admin.vm.tag.Set", "trusted", "vault", "");
+
+        policy = new LivePolicy(List.of(policyDir), null);
+        assertThat(policy.current().valid()).isTrue();
+        policySocket = dir.resolve("policy.sock");
+        policyDaemon = new PolicyDaemon(policySocket, policy::current, SystemInfoSource.qubesd(internalSocket),
+                Duration.ofSeconds(5));
+    }
+
+    @AfterEach
+    void stop() {
+        if (policyDaemon != null) {
+            policyDaemon.close();
+        }
+        if (policy != null) {
+            policy.close();
+        }
+        if (compartd != null) {
+            compartd.close();
+        }
+    }
+
+    /** @return the policy daemon's answer to one request, as Qubes' qrexec-daemon would send it */
+    String ask(String source, String target, String serviceAndArg) throws Exception {
+        try (var ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            ch.connect(UnixDomainSocketAddress.of(policySocket));
+            var req = ByteBuffer.wrap(("source=" + source + "\nintended_target=" + target + "\nservice_and_arg="
+                    + serviceAndArg + "\n\n").getBytes(StandardCharsets.US_ASCII));
+            while (req.hasRemaining()) {
+                ch.write(req);
+            }
+            var out = new ByteArrayOutputStream();
+            var buf = ByteBuffer.allocate(4096);
+            while (ch.read(buf) >= 0) {
+                out.write(buf.array(), 0, buf.position());
+                buf.clear();
+            }
+            return out.toString(StandardCharsets.US_ASCII);
+        }
+    }
+
+    @Test
+    void policyDaemon_allowsACallToATaggedQube_andDeniesAnUntaggedOne() throws Exception {
+        String allowed = ask("work", "vault", "test.Echo+");
+        assertThat(allowed).contains("result=allow").contains("target=vault\n");
+        String vaultUuid = admin.ok("admin.vm.property.Get", "uuid", "vault", "").replaceAll(".* ", "");
+        assertThat(allowed).contains("target_uuid=uuid:" + vaultUuid);
+        assertThat(ask("work", "other", "test.Echo+")).contains("result=deny");
+    }
+
+    @Test
+    void policyDaemon_seesTagChangesInCompartd_atTheNextCall() throws Exception {
+        assertThat(ask("work", "other", "test.Echo+")).contains("result=deny");
+        admin.ok("admin.vm.tag.Set", "trusted", "other", "");
+        assertThat(ask("work", "other", "test.Echo+")).contains("result=allow").contains("target=other\n");
+        admin.ok("admin.vm.tag.Remove", "trusted", "vault", "");
+        assertThat(ask("work", "vault", "test.Echo+")).contains("result=deny");
+    }
+
+    @Test
+    void evaluator_decidesWithTheSystemInfoOfCompartd() throws Exception {
+        admin.ok("admin.vm.feature.Set", "internal", "fedora", "1");
+        var system = SystemInfoSource.qubesd(internalSocket).get();
+        assertThat(system.find("fedora").internal()).as("feature internal=1 (a string, as qubesd "
+                + "sends it) marks the qube internal").isTrue();
+        assertThat(system.find("work").internal()).isFalse();
+        var p = policy.current();
+        assertThat(p.decide(new Request("test.Echo", "+", "work", "vault"), system, false))
+                .isInstanceOfSatisfying(Resolution.Allow.class, a -> assertThat(a.target()).isEqualTo("vault"));
+        assertThat(p.decide(new Request("test.Echo", "+", "work", "other"), system, false))
+                .isInstanceOf(Resolution.Deny.class);
+        assertThat(p.decide(new Request("test.Echo", "+", "vault", "work"), system, false))
+                .isInstanceOf(Resolution.Deny.class);
+    }
+}
