@@ -118,10 +118,19 @@ class ToolstackTest {
                 new Random(1)).withProperty("disp1", "auto_cleanup", "True"));
         ts.start("disp1").join();
         ts.shutdown("disp1", false, true).join();
-        // the removal is queued on disp1's queue when its death is reported: wait for it (bounded)
-        for (int i = 0; i < 500 && ts.inventory().find("disp1").isPresent(); i++) {
+        // the removal is queued on disp1's queue when its death is reported; it forgets the qube first, then
+        // deletes its volumes: wait for both (bounded), or the temporary directory is cleaned up under it
+        for (int i = 0; i < 500 && (ts.inventory().find("disp1").isPresent() || !volumeFilesOf("disp1").isEmpty()); i++) {
             Thread.sleep(10);
         }
         assertThat(ts.inventory().find("disp1")).isEmpty();
+        assertThat(volumeFilesOf("disp1")).isEmpty();
+    }
+
+    private List<Path> volumeFilesOf(String qube) throws java.io.IOException {
+        try (var files = java.nio.file.Files.walk(dir.resolve("pool"))) {
+            return files.filter(java.nio.file.Files::isRegularFile)
+                    .filter(f -> f.toString().contains("/" + qube + "/")).toList();
+        }
     }
 }
