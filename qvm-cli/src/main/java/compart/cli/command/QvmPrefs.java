@@ -1,7 +1,7 @@
 package compart.cli.command;
 
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /** {@code qvm-prefs VMNAME [PROPERTY [VALUE]]}: a qube's properties. */
@@ -18,29 +18,12 @@ public final class QvmPrefs extends QvmCommand {
     @Parameters(index = "2", arity = "0..1", paramLabel = "VALUE", description = "new value of the property")
     String value;
 
-    @Option(names = "--help-properties",
-            description = "list all available properties with short descriptions and exit")
-    boolean helpProperties;
-
-    @Option(names = "--hide-default", description = "Do not show properties that are set to the default value.")
-    boolean hideDefault;
-
-    @Option(names = {"--get", "-g"}, description = "Ignored; for compatibility with older scripts.")
-    boolean get;
-
-    @Option(names = {"--set", "-s"}, description = "Ignored; for compatibility with older scripts.")
-    boolean set;
-
-    @Option(names = {"--default", "-D"}, description = "reset property to its default value")
-    boolean reset;
-
-    @Option(names = "--format", paramLabel = "FORMAT", description = "text (default) or json")
-    OutputFormat format = OutputFormat.text;
+    @Mixin
+    PrefsOptions options = new PrefsOptions();
 
     @Override
     public Integer call() {
         String qube = resolveOne(vmname).name();
-        return Prefs.run(this, qube, property, value, reset, helpProperties, hideDefault,
-                format == OutputFormat.json);
+        return options.run(this, qube, property, value);
     }
 }
