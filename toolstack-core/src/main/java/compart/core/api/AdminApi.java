@@ -50,7 +50,7 @@ public final class AdminApi {
 
     /** Methods Qubes has that Compart does not implement yet: answered with QubesNotImplementedError. */
     static final Set<String> NOT_IMPLEMENTED = Set.of("admin.vm.Console", "admin.vm.Suspend", "admin.vm.Resume",
-            "admin.vm.Stats", "admin.vm.CreateDisposable", "admin.vm.volume.Clear",
+            "admin.vm.Stats", "admin.vm.volume.Clear",
             "admin.vm.volume.Set.rw", "admin.vm.volume.Set.ephemeral", "admin.pool.Set.revisions_to_keep", "admin.pool.Set.ephemeral_volatile", "admin.backup.Execute",
             "admin.backup.Cancel", "admin.backup.Info", "admin.vm.device.denied.Add",
             "admin.vm.device.denied.Remove");
@@ -297,7 +297,7 @@ public final class AdminApi {
             boolean admin = q.klass() == QubeClass.AdminVM;
             qubes.add(new compart.policy.Qube(q.name(), q.klass().name(), q.tags(),
                     !admin && inv.hasProperty(q, "template_for_dispvms") && inv.boolValue(q, "template_for_dispvms"),
-                    admin ? null : inv.value(q, "default_dispvm").filter(x -> !x.isEmpty()).orElse(null),
+                    inv.value(q, "default_dispvm").filter(x -> !x.isEmpty()).orElse(null),
                     toolstack.powerState(q.name()).name(),
                     admin ? compart.policy.SystemInfo.DOM0_UUID : q.uuid().toString(),
                     q.features().containsKey("internal") && !q.features().get("internal").isEmpty(),
@@ -565,6 +565,7 @@ public final class AdminApi {
             add("admin.vm.CreateInPool." + klass.name(), null, true, Dest.ADMIN, Topic.CREATE_REMOVE,
                     c -> create(c, klass, true));
         }
+        add("admin.vm.CreateDisposable", null, null, Dest.ANY, Topic.CREATE_REMOVE, this::createDisposable);
         add("admin.vm.Remove", false, false, Dest.ANY, Topic.CREATE_REMOVE, c -> {
             if (c.dest().klass() == QubeClass.AdminVM) {
                 throw CompartException.invalidState("'dom0' cannot be removed");
@@ -858,6 +859,31 @@ public final class AdminApi {
         });
         toolstack.events().publish(new compart.core.ops.QubeEvent("", "domain-add", Map.of("vm", name)));
         return null;
+    }
+
+    /**
+     * {@code admin.vm.CreateDisposable} as qubesd: on a disposable template, a disposable of it; on dom0, one of the
+     * caller's {@code default_dispvm}. The payload {@code uuid} asks for {@code uuid:UUID} instead of the name.
+     * The argument {@code preload} (Qubes' preloaded disposables) is not implemented.
+     */
+    private String createDisposable(Call c) {
+        if (!c.arg().isEmpty() && !c.arg().equals("preload")) {
+            throw new CompartException(ErrorKind.PERMISSION_DENIED, "Argument not in \"'', 'preload'\"");
+        }
+        String payload = new String(c.request().untrustedPayload(), StandardCharsets.ISO_8859_1);
+        if (!payload.isEmpty() && !payload.equals("uuid")) {
+            throw new CompartException(ErrorKind.PROTOCOL, "Invalid payload, expected empty string or 'uuid'");
+        }
+        String source = c.request().source();
+        String base = c.dest().klass() == QubeClass.AdminVM
+                ? c.inv().value(c.inv().qube(source), "default_dispvm").orElse("") : c.dest().name();
+        if (c.arg().equals("preload")) {
+            throw compart.core.model.Refusal.NOT_IMPLEMENTED.exception("Preloaded disposables are not available in "
+                    + "Compart: admin.vm.CreateDisposable+preload (of %s) does nothing", base.isEmpty() ? "no "
+                    + "default_dispvm" : base);
+        }
+        var d = toolstack.disposables().create(base, source);
+        return payload.isEmpty() ? d.name() : "uuid:" + d.uuid();
     }
 
     private String poolAdd(Call c) {

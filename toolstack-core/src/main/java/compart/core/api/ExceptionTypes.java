@@ -26,6 +26,8 @@ public final class ExceptionTypes {
                 case NOT_RUNNING -> topic == Topic.SHUTDOWN ? "QubesVMNotStartedError" : "QubesVMNotRunningError";
                 case NOT_HALTED -> "QubesVMNotHaltedError";
                 case NO_SUCH_LABEL -> "QubesLabelNotFoundError";
+                case NOT_DISPVM_TEMPLATE -> "QubesException";
+                case NOT_IMPLEMENTED -> NOT_IMPLEMENTED;
             };
         }
         return switch (e.kind()) {

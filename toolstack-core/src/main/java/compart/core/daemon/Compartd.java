@@ -133,6 +133,9 @@ public final class Compartd implements Callable<Integer> {
         }
         var toolstack = new Toolstack(store, hv, new compart.core.storage.Storage(), loaded.inventory(),
                 loaded.broken().stream().map(StateStore.BrokenEntry::name).collect(Collectors.toSet()), qrexec);
+        if (qrexec != null) {
+            qrexec.targets(toolstack.disposables()); // @dispvm and autostart of qrexec targets
+        }
         if (!policy.current().valid()) {
             LOG.warn("qrexec policy in {} is not usable ({}): every Admin API call from a qube is refused",
                     policyDirs, policy.current().diagnostics().getFirst());

@@ -19,7 +19,11 @@ public enum Refusal {
     /** The qube must be halted for this. */
     NOT_HALTED(ErrorKind.INVALID_STATE),
     /** The named label does not exist. */
-    NO_SUCH_LABEL(ErrorKind.NOT_FOUND);
+    NO_SUCH_LABEL(ErrorKind.NOT_FOUND),
+    /** A disposable was asked of a qube that is not a disposable template, or of none. */
+    NOT_DISPVM_TEMPLATE(ErrorKind.INVALID_STATE),
+    /** A variant of a method Qubes has that Compart does not implement (e.g. preloaded disposables). */
+    NOT_IMPLEMENTED(ErrorKind.INVALID_STATE);
 
     private final ErrorKind kind;
 

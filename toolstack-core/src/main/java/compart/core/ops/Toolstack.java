@@ -47,6 +47,8 @@ public final class Toolstack implements AutoCloseable {
     private final ConcurrentHashMap<String, CompletableFuture<Void>> deaths = new ConcurrentHashMap<>();
     private volatile Inventory inventory;
     private final QrexecRouter qrexec;
+    private final Disposables disposables = new Disposables(this, java.time.InstantSource.system(),
+            new java.security.SecureRandom());
 
     /**
      * The live state of a running qube.
@@ -138,6 +140,11 @@ public final class Toolstack implements AutoCloseable {
     /** @return dom0's qrexec daemons, when this host's domains have qrexec agents */
     public Optional<QrexecRouter> qrexec() {
         return Optional.ofNullable(qrexec);
+    }
+
+    /** @return how disposables are made, started for qrexec calls and removed */
+    public Disposables disposables() {
+        return disposables;
     }
 
     /** @return the qubes' volumes */
@@ -476,17 +483,35 @@ public final class Toolstack implements AutoCloseable {
     public CompletableFuture<Void> remove(String name) {
         inventory.qube(name);
         return queues.submit(name, () -> {
-            awaitStop(name);
-            if (powerState(name) != PowerState.Halted) {
-                throw Refusal.NOT_HALTED.exception("Domain is not powered off: '%s'", name);
-            }
-            var before = inventory;
-            var q = before.qube(name);
-            change(inv -> inv.withoutQube(name));
-            storage.removeVolumes(before, q);
-            events.publish(new QubeEvent("", "domain-delete", Map.of("vm", name)));
+            doRemove(name);
             return null;
         });
+    }
+
+    /**
+     * Removes a qube if it still exists when its turn in the queue comes (a disposable's cleanup, which may race
+     * with its {@code auto_cleanup} after death): it must then be halted.
+     */
+    public CompletableFuture<Void> removeIfPresent(String name) {
+        return queues.submit(name, () -> {
+            if (inventory.find(name).isPresent()) {
+                doRemove(name);
+            }
+            return null;
+        });
+    }
+
+    private void doRemove(String name) {
+        awaitStop(name);
+        if (powerState(name) != PowerState.Halted) {
+            throw Refusal.NOT_HALTED.exception("Domain is not powered off: '%s'", name);
+        }
+        var before = inventory;
+        var q = before.qube(name);
+        change(inv -> inv.withoutQube(name));
+        disposables.removed(q);
+        storage.removeVolumes(before, q);
+        events.publish(new QubeEvent("", "domain-delete", Map.of("vm", name)));
     }
 
     /**
@@ -548,7 +573,7 @@ public final class Toolstack implements AutoCloseable {
             events.publish(new QubeEvent(name, "domain-shutdown", Map.of("reason", d.reason())));
             inventory.find(name).filter(q -> q.klass() == QubeClass.DispVM)
                     .filter(q -> inventory.boolValue(q, "auto_cleanup"))
-                    .ifPresent(q -> remove(q.name()).whenComplete((v, err) -> {
+                    .ifPresent(q -> removeIfPresent(q.name()).whenComplete((v, err) -> {
                         if (err != null) {
                             LOG.error("could not remove DispVM {} after it stopped: {}", q.name(), err.getMessage());
                         }

@@ -43,6 +43,27 @@ public final class QrexecRouter implements AutoCloseable {
     private final Consumer<Resolution> decisions;
     private final Map<String, QrexecDaemon> daemons = new ConcurrentHashMap<>();
     private final Map<Integer, BitSet> ports = new ConcurrentHashMap<>();
+    private volatile Targets targets;
+
+    /**
+     * How the router gets a call's target running: the toolstack's lifecycle operations (the router sits below
+     * them, so they are handed in with {@link #targets(Targets)}).
+     */
+    public interface Targets {
+        /**
+         * Creates a disposable of {@code base} for {@code caller}, starts it and waits for its agent.
+         *
+         * @return the disposable's name
+         * @throws CompartException when it cannot be created or started (nothing is left behind)
+         */
+        String startDisposable(String base, String caller);
+
+        /** Starts (or unpauses) {@code qube} if needed and waits for its agent. */
+        void startForCall(String qube);
+
+        /** Kills and removes a disposable made by {@link #startDisposable}; never throws for one already gone. */
+        void dispose(String qube);
+    }
 
     /**
      * @param policy    the current policy (e.g. {@code LivePolicy::current}); null from it denies every call
@@ -53,6 +74,11 @@ public final class QrexecRouter implements AutoCloseable {
         this.policy = Objects.requireNonNull(policy, "policy");
         this.system = Objects.requireNonNull(system, "system");
         this.decisions = Objects.requireNonNull(decisions, "decisions");
+    }
+
+    /** Sets how targets are started ({@code @dispvm}, autostart); until then such calls are refused. */
+    public void targets(Targets t) {
+        this.targets = Objects.requireNonNull(t, "targets");
     }
 
     /**
@@ -147,35 +173,14 @@ public final class QrexecRouter implements AutoCloseable {
     /** Decides one call from {@code source} and, when allowed, connects it. Never throws. */
     private void serve(QrexecDaemon source, Message.TriggerService t) {
         try {
-            String service = t.untrustedService();
-            String target = t.untrustedTarget();
-            Policy p = policy.get();
-            SystemInfo sys = system.get();
-            Resolution r;
-            var request = Request.of(service, source.qube(), target);
-            if (p == null) {
-                r = new Resolution.Deny(null, "no policy loaded", true, "qrexec: " + source.qube() + " -> " + target
-                        + ": " + service + ": denied: no policy loaded");
-                Policy.audit(r.log());
-            } else {
-                r = p.decide(request, sys, false);
-            }
-            decisions.accept(r);
-            if (!(r instanceof Resolution.Allow allow)) {
-                // Ask without a GUI to answer it is refused, as qrexec-policy-daemon does with no agent present.
+            boolean ran = call(source.qube(), t.untrustedService(), t.untrustedTarget(), (qube, user) -> {
+                QrexecDaemon dest = daemon(qube);
+                connect(source, t.untrustedIdent(), dest, user + ":QUBESRPC " + t.untrustedService() + " "
+                        + source.qube());
+            });
+            if (!ran) {
                 source.send(new Message.ServiceRefused(t.untrustedIdent()));
-                return;
             }
-            var resolved = sys.find(allow.target()); // the policy may answer uuid:UUID
-            QrexecDaemon dest = daemons.get(resolved == null ? allow.target() : resolved.name());
-            if (dest == null) {
-                LOG.warn("qrexec: {} -> {}: {} allowed, but {} has no running agent (autostart and @dispvm are not "
-                        + "handled here)", source.qube(), target, service, allow.target());
-                source.send(new Message.ServiceRefused(t.untrustedIdent()));
-                return;
-            }
-            String user = allow.user() == null ? "user" : allow.user();
-            connect(source, t.untrustedIdent(), dest, user + ":QUBESRPC " + service + " " + source.qube());
         } catch (RuntimeException e) {
             LOG.warn("qrexec: call from {} failed: {}", source.qube(), e.getMessage());
             try {
@@ -184,6 +189,75 @@ public final class QrexecRouter implements AutoCloseable {
                 // its control channel is gone too
             }
         }
+    }
+
+    /** Runs an allowed call in its target qube: receives the qube's name and the user to run the service as. */
+    @FunctionalInterface
+    interface Connector {
+        void connect(String qube, String user);
+    }
+
+    /**
+     * Decides one call from {@code caller} with the policy (one audit line) and, when allowed, gets its target
+     * running and connects it: {@code @dispvm:BASE} is a new disposable, created and started for this call and
+     * killed and removed when it ends, whatever happened; a halted or paused named target is started first when
+     * the rule allows autostart (the policy already refused the call otherwise).
+     *
+     * @return false when the call is refused (by the policy, or because the allowed target is dom0 which runs no
+     *         services here, or no {@link Targets} were set to start it)
+     * @throws CompartException when the target cannot be created, started or connected
+     */
+    boolean call(String caller, String untrustedService, String untrustedTarget, Connector connector) {
+        Policy p = policy.get();
+        SystemInfo sys = system.get();
+        Resolution r;
+        var request = Request.of(untrustedService, caller, untrustedTarget);
+        if (p == null) {
+            r = new Resolution.Deny(null, "no policy loaded", true, "qrexec: " + caller + " -> " + untrustedTarget
+                    + ": " + untrustedService + ": denied: no policy loaded");
+            Policy.audit(r.log());
+        } else {
+            r = p.decide(request, sys, false);
+        }
+        decisions.accept(r);
+        if (!(r instanceof Resolution.Allow allow)) {
+            // Ask without a GUI to answer it is refused, as qrexec-policy-daemon does with no agent present.
+            return false;
+        }
+        String user = allow.user() == null ? "user" : allow.user();
+        Targets t = targets;
+        if (allow.target().startsWith("@dispvm:")) {
+            if (t == null) {
+                LOG.warn("qrexec: {} -> {}: {} allowed, but no disposable can be made here", caller,
+                        untrustedTarget, untrustedService);
+                return false;
+            }
+            String disp = t.startDisposable(allow.target().substring("@dispvm:".length()), caller);
+            LOG.info("qrexec: {} -> {}: {} runs in disposable {}", caller, untrustedTarget, untrustedService, disp);
+            try {
+                connector.connect(disp, user);
+            } finally {
+                t.dispose(disp);
+            }
+            return true;
+        }
+        var resolved = sys.find(allow.target()); // the policy may answer uuid:UUID
+        String qube = resolved == null ? allow.target() : resolved.name();
+        if (qube.equals("dom0") || resolved != null && "AdminVM".equals(resolved.type())) {
+            LOG.warn("qrexec: {} -> {}: {} allowed to dom0, which runs no qrexec services in Compart", caller,
+                    untrustedTarget, untrustedService);
+            return false;
+        }
+        if (!connected(qube)) {
+            if (t == null) {
+                LOG.warn("qrexec: {} -> {}: {} allowed, but {} has no running agent", caller, untrustedTarget,
+                        untrustedService, qube);
+                return false;
+            }
+            t.startForCall(qube);
+        }
+        connector.connect(qube, user);
+        return true;
     }
 
     /** Gives each agent a data channel and relays: stdin from the caller, stdout/stderr/exit code back. */

@@ -1,0 +1,188 @@
+package compart.core.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import compart.core.testing.Wire;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code admin.vm.CreateDisposable} on a compartd with the simulated hypervisor and a real file pool: a
+ * disposable {@code dispN} of the destination (or, on dom0, of the caller's {@code default_dispvm}), with
+ * {@code auto_cleanup}, its template's settings and Qubes' errors for everything else.
+ */
+class CreateDisposableTest {
+    @TempDir
+    Path dir;
+    Compartd.Running daemon;
+    Wire admin;
+
+    static final String POLICY = """
+            admin.vm.CreateDisposable  *  work  @adminvm  allow target=dom0
+            admin.vm.CreateDisposable  *  work  dvm-tpl   allow target=dom0
+            """;
+
+    @BeforeEach
+    void start() throws Exception {
+        Path policyDir = Files.createDirectories(dir.resolve("policy.d"));
+        Files.writeString(policyDir.resolve("30-admin.policy"), POLICY);
+        var d = new Compartd();
+        d.socket = dir.resolve("qubesd.sock");
+        d.stateDir = dir.resolve("state");
+        d.hypervisor = "test";
+        d.testMemoryMib = 16384;
+        d.policyDirs = List.of(policyDir);
+        daemon = d.start();
+        admin = new Wire(d.socket);
+        admin.ok("admin.vm.Create.TemplateVM", "", "dom0", "name=fedora label=black");
+        admin.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=dvm-tpl label=red");
+        admin.ok("admin.vm.property.Set", "template_for_dispvms", "dvm-tpl", "True");
+        admin.ok("admin.vm.property.Set", "memory", "dvm-tpl", "600");
+        admin.ok("admin.vm.tag.Set", "browsing", "dvm-tpl", "");
+        admin.ok("admin.vm.feature.Set", "service.cups", "dvm-tpl", "1");
+        admin.ok("admin.vm.feature.Set", "preload-dispvm-max", "dvm-tpl", "2");
+        admin.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=work label=blue");
+        admin.ok("admin.vm.property.Set", "default_dispvm", "work", "dvm-tpl");
+    }
+
+    @AfterEach
+    void stop() {
+        if (daemon != null) {
+            daemon.close();
+        }
+    }
+
+    String from(String source, String method, String arg, String dest, String payload) throws Exception {
+        return new String(admin.raw(method, arg, source, dest, payload.getBytes(StandardCharsets.US_ASCII)),
+                StandardCharsets.UTF_8).replace('\0', '|');
+    }
+
+    String prop(String qube, String property) throws Exception {
+        String r = admin.ok("admin.vm.property.Get", property, qube, "");
+        return r.substring(r.indexOf(' ', r.indexOf("type=")) + 1);
+    }
+
+    List<String> disposables() throws Exception {
+        return Arrays.stream(admin.ok("admin.vm.List", "", "dom0", "").split("\n"))
+                .map(l -> l.split(" ")[0]).filter(n -> n.matches("disp[0-9]+")).toList();
+    }
+
+    @Test
+    void onADisposableTemplate_createsDispN_withAutoCleanup_andTheTemplatesSettings() throws Exception {
+        String name = admin.ok("admin.vm.CreateDisposable", "", "dvm-tpl", "");
+
+        assertThat(name).matches("disp[1-9][0-9]{0,3}");
+        assertThat(prop(name, "dispid")).isEqualTo(name.substring(4));
+        assertThat(prop(name, "klass")).isEqualTo("DispVM");
+        assertThat(prop(name, "template")).isEqualTo("dvm-tpl");
+        assertThat(prop(name, "auto_cleanup")).isEqualTo("True");
+        assertThat(prop(name, "include_in_backups")).isEqualTo("False");
+        assertThat(prop(name, "label")).isEqualTo("red");
+        assertThat(prop(name, "memory")).isEqualTo("600");
+        assertThat(prop(name, "default_dispvm")).isEqualTo("dvm-tpl");
+        assertThat(admin.ok("admin.vm.tag.List", "", name, "").split("\n"))
+                .contains("browsing", "created-by-dom0", "disp-created-by-dom0");
+        assertThat(admin.ok("admin.vm.feature.List", "", name, "").split("\n")).contains("service.cups")
+                .doesNotContain("preload-dispvm-max");
+        assertThat(admin.ok("admin.vm.volume.Info", "private", name, "")).contains("snap_on_start=True")
+                .contains("save_on_stop=False");
+        assertThat(admin.ok("admin.vm.CurrentState", "", name, "")).contains("power_state=Halted");
+    }
+
+    @Test
+    void eachCall_givesANewDisposable() throws Exception {
+        String a = admin.ok("admin.vm.CreateDisposable", "", "dvm-tpl", "");
+        String b = admin.ok("admin.vm.CreateDisposable", "", "dvm-tpl", "");
+
+        assertThat(a).isNotEqualTo(b);
+        assertThat(disposables()).containsExactlyInAnyOrder(a, b);
+    }
+
+    @Test
+    void payloadUuid_answersTheDisposablesUuid() throws Exception {
+        String answer = admin.ok("admin.vm.CreateDisposable", "", "dvm-tpl", "uuid");
+
+        assertThat(answer).startsWith("uuid:");
+        String name = disposables().getFirst();
+        assertThat(prop(name, "uuid")).isEqualTo(answer.substring(5));
+    }
+
+    @Test
+    void onDom0_usesTheCallersDefaultDispvm_dom0sIsTheGlobalOne() throws Exception {
+        assertThat(from("dom0", "admin.vm.CreateDisposable", "", "dom0", "")).startsWith("2|QubesException|")
+                .contains("no default_dispvm");
+        admin.ok("admin.property.Set", "default_dispvm", "dom0", "dvm-tpl");
+
+        String fromDom0 = admin.ok("admin.vm.CreateDisposable", "", "dom0", "");
+        String fromWork = from("work", "admin.vm.CreateDisposable", "", "dom0", "");
+
+        assertThat(prop(fromDom0, "template")).isEqualTo("dvm-tpl");
+        assertThat(fromWork).startsWith("0|disp");
+        String name = fromWork.substring(2);
+        assertThat(prop(name, "template")).isEqualTo("dvm-tpl");
+        assertThat(admin.ok("admin.vm.tag.List", "", name, "").split("\n"))
+                .contains("created-by-work", "disp-created-by-work").doesNotContain("disp-created-by-dom0");
+    }
+
+    @Test
+    void fromAQube_theQrexecPolicyDecides() throws Exception {
+        admin.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=other label=green");
+        admin.ok("admin.vm.property.Set", "default_dispvm", "other", "dvm-tpl");
+
+        assertThat(from("other", "admin.vm.CreateDisposable", "", "dom0", "")).startsWith("2|PermissionDenied|");
+        assertThat(from("work", "admin.vm.CreateDisposable", "", "dvm-tpl", "")).startsWith("0|disp");
+        assertThat(disposables()).hasSize(1);
+    }
+
+    @Test
+    void badRequests_getQubesErrors_createNothing_andTheDaemonKeepsServing() throws Exception {
+        assertThat(admin.error("admin.vm.CreateDisposable", "", "work", "")).isEqualTo("QubesException");
+        assertThat(admin.call("admin.vm.CreateDisposable", "", "work", "")).contains("template_for_dispvms=False");
+        assertThat(admin.error("admin.vm.CreateDisposable", "", "fedora", "")).isEqualTo("QubesException");
+        assertThat(admin.error("admin.vm.CreateDisposable", "", "nosuch", "")).isEqualTo("QubesVMNotFoundError");
+        assertThat(admin.error("admin.vm.CreateDisposable", "bogus", "dvm-tpl", "")).isEqualTo("PermissionDenied");
+        assertThat(admin.error("admin.vm.CreateDisposable", "", "dvm-tpl", "name")).isEqualTo("ProtocolError");
+        assertThat(admin.error("admin.vm.CreateDisposable", "preload", "dvm-tpl", ""))
+                .isEqualTo("QubesNotImplementedError");
+
+        assertThat(disposables()).isEmpty();
+        assertThat(admin.ok("admin.vm.List", "", "dom0", "")).contains("work class=AppVM");
+    }
+
+    @Test
+    void aDisposable_isRemovedWithItsVolumes_whenItStops() throws Exception {
+        String name = admin.ok("admin.vm.CreateDisposable", "", "dvm-tpl", "");
+        admin.ok("admin.vm.Start", "", name, "");
+        assertThat(admin.ok("admin.vm.CurrentState", "", name, "")).contains("power_state=Running");
+
+        admin.ok("admin.vm.Kill", "", name, "");
+
+        // the removal is queued when its death is reported: wait for it, bounded
+        for (int i = 0; i < 500 && (disposables().contains(name) || Files.exists(volumeDir(name))); i++) {
+            Thread.sleep(10);
+        }
+        assertThat(disposables()).doesNotContain(name);
+        assertThat(volumeDir(name)).doesNotExist();
+    }
+
+    Path volumeDir(String qube) {
+        return dir.resolve("state").resolve("pool").resolve("appvms").resolve(qube);
+    }
+
+    @Test
+    void dom0sDefaultDispvm_isInTheSystemInfoThePolicyGets() throws Exception {
+        admin.ok("admin.property.Set", "default_dispvm", "dom0", "dvm-tpl");
+
+        var system = new compart.core.api.AdminApi(daemon.toolstack()).systemInfo();
+
+        assertThat(system.find("dom0").defaultDispVm()).isEqualTo("dvm-tpl");
+        assertThat(system.find("work").defaultDispVm()).isEqualTo("dvm-tpl");
+    }
+}
