@@ -22,7 +22,7 @@ import java.util.Map;
 public final class GuestAgent {
     /** Directory under the share's guest directory. */
     public static final String DIR = "qrexec";
-    static final List<String> FILES = List.of("qrexec-init.sh", "test.Echo");
+    static final List<String> FILES = List.of("qrexec-init.sh", "qube-init.sh", "test.Echo");
 
     private GuestAgent() {
     }

@@ -133,7 +133,9 @@ public final class ImageBuilder {
         Files.write(init, ImageSpec.resource(ImageSpec.DOM0_INIT));
         Files.setPosixFilePermissions(init, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         Files.writeString(rootfs.resolve("etc/hostname"), "dom0\n");
-        Files.writeString(rootfs.resolve("etc/fstab"), "/dev/vda / ext4 defaults 0 1\n");
+        // no fstab entry: the kernel mounts the root rw (root=/dev/vda rw), and systemd then waits for no device
+        Files.writeString(rootfs.resolve("etc/fstab"), "# root: mounted rw by the kernel (root=/dev/vda rw)\n");
+        installSystemdUnits(rootfs);
         HostCommand.of(log, spec.jdk().resolve("bin/jlink").toString(), "--add-modules",
                 String.join(",", spec.javaModules()), "--strip-debug", "--no-header-files", "--no-man-pages",
                 "--generate-cds-archive", "--output", rootfs.resolve("opt/jre").toString()).run();
@@ -151,7 +153,7 @@ public final class ImageBuilder {
         Files.copy(rootfs.resolve("boot/vmlinuz-" + kernel), out.resolve("guest/vmlinuz"));
         GuestInitramfs.fromRootfs(rootfs, kernel).writeTo(out.resolve("guest/initrd.gz"));
 
-        long megabytes = treeSize(rootfs) * 13 / 10 / (1 << 20) + 768;
+        long megabytes = treeSize(rootfs) * 13 / 10 / (1 << 20) + 2560; // room for the scenario: package, XFS pool
         progress.accept("ext4 dom0 disk of " + megabytes + " MiB (sparse)");
         Path disk = out.resolve("dom0.img");
         try (var file = FileChannel.open(disk, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
@@ -166,6 +168,32 @@ public final class ImageBuilder {
         Files.writeString(image.dir().resolve(XenHostImage.COMPLETE), image.key() + "\n");
         ChrootMounts.deleteTree(work, log);
         progress.accept("image " + image.key() + " ready in " + image.dir());
+    }
+
+    /** Units that would get in the way of the test run: Debian's Xen init scripts (dom0-init.sh starts the
+     *  daemons itself), logins on the console (which carries the test protocol), and periodic maintenance. */
+    static final List<String> MASKED_UNITS = List.of("xen.service", "xendomains.service", "getty@tty1.service",
+            "serial-getty@hvc0.service", "console-getty.service", "apt-daily.timer", "apt-daily-upgrade.timer",
+            "e2scrub_all.timer", "e2scrub_reap.service", "fstrim.timer", "dpkg-db-backup.timer");
+
+    /**
+     * systemd boots dom0 (as on a real host, so that packages can start services) into multi-user.target, where
+     * compart-xenhost.service runs dom0-init.sh. The base's policy-rc.d, which kept daemons from starting inside
+     * the build chroot, goes: in the booted host, packages start their services as they would anywhere.
+     */
+    private static void installSystemdUnits(Path rootfs) throws IOException {
+        Path system = rootfs.resolve("etc/systemd/system");
+        Files.createDirectories(system.resolve("multi-user.target.wants"));
+        Files.write(system.resolve(ImageSpec.XENHOST_UNIT), ImageSpec.resource(ImageSpec.XENHOST_UNIT));
+        Files.createSymbolicLink(system.resolve("multi-user.target.wants").resolve(ImageSpec.XENHOST_UNIT),
+                Path.of("/etc/systemd/system", ImageSpec.XENHOST_UNIT));
+        Files.deleteIfExists(system.resolve("default.target"));
+        Files.createSymbolicLink(system.resolve("default.target"), Path.of("/lib/systemd/system/multi-user.target"));
+        for (String unit : MASKED_UNITS) {
+            Files.deleteIfExists(system.resolve(unit));
+            Files.createSymbolicLink(system.resolve(unit), Path.of("/dev/null"));
+        }
+        Files.deleteIfExists(rootfs.resolve("usr/sbin/policy-rc.d"));
     }
 
     /** What went into the image, for people: the key inputs and the versions of the packages that matter. */

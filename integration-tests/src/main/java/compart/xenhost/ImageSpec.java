@@ -28,6 +28,8 @@ public record ImageSpec(String suite, String mirror, String security, List<Strin
     public static final List<String> DOM0_PACKAGES = List.of(
             "linux-image-amd64", "initramfs-tools", "xen-hypervisor-4.17-amd64", "xen-utils-4.17",
             "qemu-system-xen", "kmod", "procps", "iproute2", "util-linux", "e2fsprogs",
+            // PID 1 as on a real dom0: Compart's package starts its services with systemctl
+            "systemd",
             // the volumes' pools in dom0: lvm_thin (VolumesLvmThinIT) and file-reflink on XFS
             "lvm2", "thin-provisioning-tools", "xfsprogs",
             // the test guests' userland (copied out of dom0 into their initramfs)
@@ -41,6 +43,7 @@ public record ImageSpec(String suite, String mirror, String security, List<Strin
     static final String BASE_SETUP = "base-setup.sh";
     static final String DOM0_INIT = "dom0-init.sh";
     static final String GUEST_INIT = "guest-init.sh";
+    static final String XENHOST_UNIT = "compart-xenhost.service";
 
     public ImageSpec {
         Objects.requireNonNull(suite, "suite");
@@ -83,6 +86,7 @@ public record ImageSpec(String suite, String mirror, String security, List<Strin
                 .add("jdk-release", jdkRelease())
                 .add(DOM0_INIT, resource(DOM0_INIT))
                 .add(GUEST_INIT, resource(GUEST_INIT))
+                .add(XENHOST_UNIT, resource(XENHOST_UNIT))
                 .add("ImageBuilder.class", classBytes(ImageBuilder.class))
                 .add("GuestInitramfs.class", classBytes(GuestInitramfs.class));
     }

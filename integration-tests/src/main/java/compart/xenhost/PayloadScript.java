@@ -27,6 +27,8 @@ public record PayloadScript(String mount, List<String> jars, String testClasses,
 
     /** Where the console launcher writes its XML reports, relative to the share. */
     public static final String REPORTS = "out/junit";
+    /** Compart's .deb for the scenario, relative to the share (staged only when packaging built it). */
+    public static final String DIST = "dist";
     /** The test guest's kernel and initramfs, relative to the share. */
     public static final String GUEST_DIR = "guest";
     /** Scratch disk images made by run.sh for tests that attach a PV disk (raw, 64 MiB and 16 MiB). */

@@ -49,7 +49,7 @@ public record QemuCommand(XenHostImage image, Path share, int memoryMib, int dom
 
     /** dom0's kernel command line; its console is Xen's (hvc0), which Xen sends to the serial port. */
     public String dom0CommandLine() {
-        return "root=/dev/vda rw console=hvc0 earlyprintk=xen quiet init=/sbin/compart-dom0-init";
+        return "root=/dev/vda rw console=hvc0 earlyprintk=xen quiet init=/lib/systemd/systemd";
     }
 
     public List<String> argv() {

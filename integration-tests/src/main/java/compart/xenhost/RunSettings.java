@@ -19,9 +19,11 @@ import java.util.Optional;
  * @param tagExpression  JUnit tag expression the in-dom0 tests must also match; blank = none
  * @param skipReason     why the run is skipped (-DskipTests, -DskipITs, -Dmaven.test.skip), if it is
  * @param ci             running in CI ({@code CI=true}): missing prerequisites fail the build instead of skipping
+ * @param dist           where packaging's {@code -Pdist} build leaves the .deb ({@code packaging/target}), if given
  */
 public record RunSettings(Path target, Path jdk, Path cache, String mirror, Duration timeout,
-                          String includePattern, String tagExpression, Optional<String> skipReason, boolean ci) {
+                          String includePattern, String tagExpression, Optional<String> skipReason, boolean ci,
+                          Optional<Path> dist) {
 
     /** The real-Xen tests: {@code *IT} in this module, {@code *XenTest} in other modules' test jars. */
     public static final String DEFAULT_INCLUDE = "^.+(IT|XenTest)$";
@@ -30,7 +32,7 @@ public record RunSettings(Path target, Path jdk, Path cache, String mirror, Dura
 
     /**
      * @param args     {@code key=value}: target, jdk, cache (blank = default), mirror, timeout.minutes,
-     *                 include, tags, skip (three booleans: skipTests,skipITs,maven.test.skip)
+     *                 include, tags, skip (three booleans: skipTests,skipITs,maven.test.skip), dist
      * @param env      the environment (for XDG_CACHE_HOME)
      * @param userHome the user's home
      */
@@ -61,7 +63,9 @@ public record RunSettings(Path target, Path jdk, Path cache, String mirror, Dura
                 values.getOrDefault("include", DEFAULT_INCLUDE),
                 values.getOrDefault("tags", "").startsWith("${") ? "" : values.getOrDefault("tags", ""),
                 skip,
-                "true".equalsIgnoreCase(env.getOrDefault("CI", "")));
+                "true".equalsIgnoreCase(env.getOrDefault("CI", "")),
+                Optional.of(values.getOrDefault("dist", "")).filter(d -> !d.isBlank() && !d.startsWith("${"))
+                        .map(Path::of));
     }
 
     private static String required(Map<String, String> values, String key) {

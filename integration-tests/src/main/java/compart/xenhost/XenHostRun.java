@@ -151,10 +151,38 @@ public final class XenHostRun {
         Files.copy(image.guestKernel(), share.resolve(PayloadScript.GUEST_DIR).resolve("vmlinuz"));
         Files.copy(image.guestInitrd(), share.resolve(PayloadScript.GUEST_DIR).resolve("initrd.gz"));
         GuestAgent.stage(share.resolve(PayloadScript.GUEST_DIR).resolve(GuestAgent.DIR));
+        stageDeb(share.resolve(PayloadScript.DIST));
         var payload = new PayloadScript("/mnt/host", jars, "test-classes", settings.includePattern(),
                 settings.tagExpression(), "15m");
         Files.writeString(share.resolve("run.sh"), payload.text());
         say("staged " + jars.size() + " jars, the test classes and the guest in " + share);
+    }
+
+    /**
+     * Compart's .deb for the scenario (ScenarioIT installs it in dom0), when packaging built one ({@code -Pdist},
+     * which runs before this module). Without it the scenario skips, saying so; CI must have it.
+     */
+    private void stageDeb(Path dir) throws IOException {
+        List<Path> debs = List.of();
+        if (settings.dist().isPresent() && Files.isDirectory(settings.dist().get())) {
+            try (Stream<Path> files = Files.list(settings.dist().get())) {
+                debs = files.filter(p -> p.getFileName().toString().matches("compart_.*_amd64\\.deb")).sorted()
+                        .toList();
+            }
+        }
+        if (debs.isEmpty()) {
+            String why = "no compart_*_amd64.deb in " + settings.dist().map(Path::toString).orElse("(dist= not given)")
+                    + ": the scenario (ScenarioIT) needs the package; build with -Pdist (./mvnw -Pdist verify)";
+            if (settings.ci()) {
+                throw new IOException(why);
+            }
+            say("*** " + why + "; it will be skipped");
+            return;
+        }
+        Files.createDirectories(dir);
+        Path deb = debs.getLast();
+        Files.copy(deb, dir.resolve(deb.getFileName()));
+        say("staged " + deb.getFileName() + " for the scenario");
     }
 
     private static void copyTree(Path from, Path to) throws IOException {

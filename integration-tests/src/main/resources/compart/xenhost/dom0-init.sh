@@ -1,5 +1,7 @@
 #!/bin/sh
-# PID 1 of the test dom0 (kernel argument init=/sbin/compart-dom0-init), installed by compart.xenhost.ImageBuilder.
+# The test dom0's job, installed by compart.xenhost.ImageBuilder as /sbin/compart-dom0-init: run by systemd
+# (compart-xenhost.service; systemd is PID 1 so that Compart's package can start its services), or as PID 1 itself
+# (kernel argument init=/sbin/compart-dom0-init), when it first mounts what systemd would.
 #
 # Brings up what a Xen toolstack needs -- xenfs, xenstored, xenconsoled logging every guest console to
 # /var/log/xen/console/guest-<name>.log, the dom0 device model (qdisk backend), bridge xenbr0 -- then runs
@@ -27,19 +29,21 @@ power_off() {
     sleep 60   # not reached; if it were, PID 1 exiting panics dom0 and QEMU (-no-reboot) exits anyway
 }
 
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-mkdir -p /dev/pts /dev/shm
-mount -t devpts devpts /dev/pts
-mount -t tmpfs tmpfs /dev/shm
-mount -o remount,rw /
-mount -t tmpfs tmpfs /run
-mount -t tmpfs tmpfs /tmp
+if [ $$ -eq 1 ]; then
+    mount -t proc proc /proc
+    mount -t sysfs sysfs /sys
+    mount -t devtmpfs devtmpfs /dev 2>/dev/null
+    mkdir -p /dev/pts /dev/shm
+    mount -t devpts devpts /dev/pts
+    mount -t tmpfs tmpfs /dev/shm
+    mount -o remount,rw /
+    mount -t tmpfs tmpfs /run
+    mount -t tmpfs tmpfs /tmp
+fi
 mkdir -p /run/lock /run/xen /run/xenstored /var/log/xen/console /var/lib/xen
 hostname dom0
 ip link set lo up
-say "dom0 init: kernel $(uname -r)"
+say "dom0 init: kernel $(uname -r), PID 1 is $(cat /proc/1/comm)"
 
 # virtio-rng first: the JVM's first SecureRandom must not wait for entropy.
 modprobe virtio_rng 2>/dev/null

@@ -22,7 +22,7 @@ class QemuCommandTest {
         assertThat(argv.getFirst()).isEqualTo("qemu-system-x86_64");
         assertThat(after(argv, "-kernel")).isEqualTo("/cache/image-0123456789abcdef/xen");
         assertThat(after(argv, "-initrd")).isEqualTo("/cache/image-0123456789abcdef/vmlinuz "
-                + "root=/dev/vda rw console=hvc0 earlyprintk=xen quiet init=/sbin/compart-dom0-init,"
+                + "root=/dev/vda rw console=hvc0 earlyprintk=xen quiet init=/lib/systemd/systemd,"
                 + "/cache/image-0123456789abcdef/initrd.img");
         assertThat(after(argv, "-append")).contains("console=com1", "dom0_mem=1536M,max:1536M", "dom0_max_vcpus=1");
     }

@@ -5,6 +5,9 @@
  *   qrexec-client-vm TARGET SERVICE   (same binary, by argv[0] or "call"): call SERVICE in TARGET through dom0,
  *                                     stdin -> service, service stdout -> stdout, exit with its exit code
  *                                     (126 when refused)
+ *   xenstore-read PATH                (by argv[0]) print the node's value; exit 1 if it does not exist
+ *   xenstore-write PATH VALUE         (by argv[0]) write the node (what a net qube's vif hotplug handler needs)
+ * Relative paths are relative to the guest's own /local/domain/SELF, as with Xen's xenstore tools.
  *
  * Requests from dom0: MSG_EXEC_CMDLINE "USER:COMMAND" runs /bin/sh -c COMMAND (user ignored: busybox guest);
  * "USER:QUBESRPC SERVICE+ARG SOURCE" runs /etc/qubes-rpc/SERVICE with QREXEC_REMOTE_DOMAIN and
@@ -326,10 +329,39 @@ static int call(const char *target, const char *service) {
     return code;
 }
 
+/* xenstore-read / xenstore-write for the busybox guest, which has no Xen tools */
+static int xenstore_tool(const char *name, int argc, char **argv) {
+    struct xs_handle *xs = xs_open(0);
+    if (!xs) die("xs_open");
+    int rc = 0;
+    if (strcmp(name, "xenstore-read") == 0 && argc == 2) {
+        unsigned int len;
+        char *s = xs_read(xs, XBT_NULL, argv[1], &len);
+        if (s) {
+            printf("%.*s\n", (int) len, s);
+            free(s);
+        } else {
+            fprintf(stderr, "xenstore-read: %s: %s\n", argv[1], strerror(errno));
+            rc = 1;
+        }
+    } else if (strcmp(name, "xenstore-write") == 0 && argc == 3) {
+        if (!xs_write(xs, XBT_NULL, argv[1], argv[2], strlen(argv[2]))) {
+            fprintf(stderr, "xenstore-write: %s: %s\n", argv[1], strerror(errno));
+            rc = 1;
+        }
+    } else {
+        fprintf(stderr, "usage: xenstore-read PATH | xenstore-write PATH VALUE\n");
+        rc = 2;
+    }
+    xs_close(xs);
+    return rc;
+}
+
 int main(int argc, char **argv) {
     const char *name = strrchr(argv[0], '/');
     name = name ? name + 1 : argv[0];
     if (strcmp(name, "qrexec-client-vm") == 0 && argc == 3) return call(argv[1], argv[2]);
+    if (strncmp(name, "xenstore-", 9) == 0) return xenstore_tool(name, argc, argv);
     if (argc == 4 && strcmp(argv[1], "call") == 0) return call(argv[2], argv[3]);
     if (argc == 1) serve();
     fprintf(stderr, "usage: qrexec-agent | qrexec-client-vm TARGET SERVICE\n");
