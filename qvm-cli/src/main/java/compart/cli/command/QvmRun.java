@@ -25,12 +25,18 @@ import picocli.CommandLine.Parameters;
  * runs where; the exit code is the largest of the remote commands' (so with {@code --pass-io} and one qube, the
  * remote command's own), 1 when a qube was not started, 255 when the call failed. Arguments after COMMAND are
  * quoted for the shell and appended ({@code --no-shell} without them quotes COMMAND alone).
+ *
+ * <p>{@code --dispvm[=TEMPLATE]} runs in a new disposable instead, as Qubes' qvm-run in dom0 does: there is no
+ * VMNAME; the disposable is created with {@code admin.vm.CreateDisposable} (on TEMPLATE, or on dom0 for the
+ * default {@code default_dispvm}), started for the call and killed when it ends, which removes it
+ * ({@code auto_cleanup}); one that never started is removed here.
  */
 @Command(name = "qvm-run", description = "Run a command in a qube (or several) from dom0.",
         mixinStandardHelpOptions = true, versionProvider = compart.cli.Version.class,
         footer = "Without --pass-io the command's output is discarded. There is no GUI in Compart: --gui and "
-                + "--no-gui are accepted and change nothing. --dispvm is not available (disposables cannot be "
-                + "created through compartd's API yet).")
+                + "--no-gui are accepted and change nothing. With --dispvm there is no VMNAME: a new disposable is "
+                + "created, runs the command and is removed; --dispvm takes the next word as its TEMPLATE unless "
+                + "written --dispvm=TEMPLATE or followed by an option.")
 public final class QvmRun extends QvmCommand {
     @Option(names = {"--user", "-u"}, paramLabel = "USER", description = "run command in a qube as USER")
     String user = "";
@@ -59,12 +65,17 @@ public final class QvmRun extends QvmCommand {
     @Option(names = "--all", description = "run command on all running qubes")
     boolean all;
 
+    @Option(names = "--dispvm", arity = "0..1", fallbackValue = "", paramLabel = "DISPOSABLE_TEMPLATE",
+            description = "start a service in new disposable qube; optionally specify a disposable template, else "
+                    + "the system default will be used")
+    String dispvm;
+
     @Option(names = "--exclude", paramLabel = "EXCLUDE", description = "exclude the qube from --all")
     List<String> exclude = new ArrayList<>();
 
     @Parameters(paramLabel = "VMNAME COMMAND ARG", arity = "1..*",
-            description = "the qube (not with --all), the command or service to run, and its arguments "
-                    + "(imply --no-shell)")
+            description = "the qube (not with --all or --dispvm), the command or service to run, and its "
+                    + "arguments (imply --no-shell)")
     List<String> words = new ArrayList<>();
 
     @Override
@@ -75,7 +86,13 @@ public final class QvmRun extends QvmCommand {
     @Override
     public Integer call() {
         List<String> rest = new ArrayList<>(words);
-        String vmName = all ? null : rest.removeFirst();
+        if (dispvm != null && all) {
+            throw usage("argument --all: not allowed with argument --dispvm");
+        }
+        if (dispvm != null && !exclude.isEmpty()) {
+            throw usage("Cannot use --exclude with --dispvm");
+        }
+        String vmName = all || dispvm != null ? null : rest.removeFirst();
         if (rest.isEmpty()) {
             throw usage("the following arguments are required: COMMAND");
         }
@@ -87,6 +104,9 @@ public final class QvmRun extends QvmCommand {
         }
         String command = rest.size() > 1 || noShell ? String.join(" ", rest.stream().map(QvmRun::quote).toList())
                 : rest.getFirst();
+        if (dispvm != null) {
+            return inDisposable(rest.getFirst(), command);
+        }
         List<QubeEntry> qubes;
         if (all) {
             qubes = allQubes().values().stream().filter(q -> !q.isAdminVm() && q.state().equals("Running"))
@@ -131,6 +151,49 @@ public final class QvmRun extends QvmCommand {
             code = Math.max(code, c);
         }
         return code;
+    }
+
+    /** Creates a disposable, runs the command in it, and removes it (kill; remove when it never ran). */
+    private int inDisposable(String shownCommand, String command) {
+        var reply = client().call(dispvm.isEmpty() ? "dom0" : dispvm, "admin.vm.CreateDisposable", null, null);
+        if (reply instanceof compart.cli.client.Reply.Failure f) {
+            err().println(commandName() + ": error: " + (dispvm.isEmpty() ? "" : dispvm + ": ") + f.message());
+            err().flush();
+            return 255;
+        }
+        String disp = reply.text().strip();
+        int verbose = verbosity() - (passIo ? 1 : 0);
+        try {
+            if (verbose > 0) {
+                note("Running '" + shownCommand + "' on " + disp);
+            }
+            boolean process = Main.ownsProcessStreams();
+            InputStream in = passIo && process ? System.in : null;
+            OutputStream out = !passIo ? OutputStream.nullOutputStream() : process ? System.out
+                    : new WriterStream(out());
+            OutputStream errStream = !passIo ? OutputStream.nullOutputStream() : process ? System.err
+                    : new WriterStream(err());
+            var outcome = new RemoteRun(client().socket()).run(disp, RemoteRun.AUTOSTART | (service
+                    ? RemoteRun.SERVICE : 0), user, command, in, out, errStream);
+            out.flush();
+            errStream.flush();
+            return code(disp, outcome, verbose);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } finally {
+            var killed = client().lifecycle(disp, "Kill");
+            if (killed instanceof compart.cli.client.Reply.Failure f && !f.is("QubesVMNotStartedError")
+                    && !f.is("QubesVMNotFoundError")) {
+                printError("Failed to kill disposable " + disp + ": " + f.message());
+            }
+            if (killed instanceof compart.cli.client.Reply.Failure) {
+                // it never ran, so no auto_cleanup follows: remove it (gone already is fine)
+                var removed = client().remove(disp);
+                if (removed instanceof compart.cli.client.Reply.Failure f && !f.is("QubesVMNotFoundError")) {
+                    printError("Failed to remove disposable " + disp + ": " + f.message());
+                }
+            }
+        }
     }
 
     private int code(String qube, RemoteRun.Outcome outcome, int verbose) {

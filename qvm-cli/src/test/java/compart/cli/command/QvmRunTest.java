@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -12,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * qvm-run against a real compartd on the simulated {@code test} hypervisor: its domains have no qrexec agent, so
  * every run is refused with a line saying so (the Xen host's QvmRunIT runs commands for real); usage errors are
- * found before the daemon is asked.
+ * found before the daemon is asked. {@code --dispvm} really creates the disposable, and removes it again.
  */
 class QvmRunTest {
     @TempDir
@@ -100,6 +101,70 @@ class QvmRunTest {
         assertThat(r.code()).isEqualTo(255); // parsed: refused only by the test hypervisor
         assertThat(QvmRun.quote("it's")).isEqualTo("'it'\"'\"'s'");
         assertThat(QvmRun.quote("--bogus")).isEqualTo("--bogus");
+    }
+
+    List<String> disposables() {
+        return daemon.run("qvm-ls", "--raw-list").out().lines().filter(n -> n.matches("disp[0-9]+")).toList();
+    }
+
+    void makeDisposableTemplate() {
+        assertThat(daemon.run("qvm-create", "-t", "tpl", "-l", "red", "dvm").code()).isZero();
+        assertThat(daemon.run("qvm-prefs", "dvm", "template_for_dispvms", "True").code()).isZero();
+    }
+
+    @Test
+    void dispvm_createsADisposableOfTheTemplate_runsThere_andRemovesIt_refusedOnTheTestHypervisor() {
+        makeDisposableTemplate();
+
+        CliRun r = daemon.run("qvm-run", "--dispvm=dvm", "--pass-io", "echo", "hi");
+
+        assertThat(r.code()).isEqualTo(255);
+        assertThat(r.err()).matches("qvm-run: error: disp[0-9]+: qvm-run: compartd runs on the test hypervisor, "
+                + "whose simulated domains have no qrexec agent: nothing can run in qube disp[0-9]+ .*\\n");
+        assertThat(disposables()).isEmpty();
+        assertThat(daemon.run("qvm-ls", "--raw-list").out().lines().toList()).contains("dvm", "work");
+    }
+
+    @Test
+    void dispvmWithoutTemplate_usesTheDefaultDispvm_andSaysWhereItRuns() {
+        makeDisposableTemplate();
+        assertThat(daemon.run("qubes-prefs", "default_dispvm", "dvm").code()).isZero();
+
+        CliRun r = daemon.run("qvm-run", "--dispvm", "--user", "root", "id");
+
+        assertThat(r.code()).isEqualTo(255);
+        assertThat(r.err()).startsWith("Running 'id' on disp").contains("no qrexec agent");
+        assertThat(disposables()).isEmpty();
+    }
+
+    @Test
+    void dispvm_ofAQubeThatIsNoDisposableTemplate_orWithoutDefault_isAnError_andCreatesNothing() {
+        CliRun notTemplate = daemon.run("qvm-run", "--dispvm=work", "id");
+        CliRun noDefault = daemon.run("qvm-run", "--dispvm", "--", "id");
+        CliRun unknown = daemon.run("qvm-run", "--dispvm=nosuch", "id");
+
+        assertThat(notTemplate.code()).isEqualTo(255);
+        assertThat(notTemplate.err()).startsWith("qvm-run: error: work: Refusing to create disposable out of AppVM "
+                + "work, because template_for_dispvms=False");
+        assertThat(noDefault.code()).isEqualTo(255);
+        assertThat(noDefault.err()).contains("no default_dispvm");
+        assertThat(unknown.code()).isEqualTo(255);
+        assertThat(unknown.err()).contains("nosuch");
+        assertThat(disposables()).isEmpty();
+    }
+
+    @Test
+    void dispvm_withAllOrExclude_isAUsageError() {
+        makeDisposableTemplate();
+
+        CliRun withAll = daemon.run("qvm-run", "--dispvm=dvm", "--all", "id");
+        CliRun withExclude = daemon.run("qvm-run", "--dispvm=dvm", "--exclude", "work", "id");
+
+        assertThat(withAll.code()).isEqualTo(2);
+        assertThat(withAll.err()).endsWith("qvm-run: error: argument --all: not allowed with argument --dispvm\n");
+        assertThat(withExclude.code()).isEqualTo(2);
+        assertThat(withExclude.err()).endsWith("qvm-run: error: Cannot use --exclude with --dispvm\n");
+        assertThat(disposables()).isEmpty();
     }
 
     @Test

@@ -25,8 +25,10 @@ import java.util.function.Supplier;
 /**
  * Decides and connects qrexec calls: every service call a qube asks for is decided by the qrexec policy (deny by
  * default, {@code ask} refused as Qubes does without a GUI, one audit line per decision), and an allowed call
- * gets a data vchan from dom0 to each agent with the messages relayed between them. Commands and service
- * calls from dom0 ({@link #run}) use the same channels.
+ * gets a data vchan from dom0 to each agent with the messages relayed between them. An allowed target that is
+ * not running is started first ({@link Targets}); {@code @dispvm} gets a new disposable, which is killed and
+ * removed when the call ends, as in Qubes. Commands and service calls from dom0 ({@link #run}) use the same
+ * channels.
  *
  * <p>Design: dom0 is the vchan server of every data channel (agents are clients), so no qube maps another
  * qube's memory and dom0 sees, and can bound, every message. Ports are allocated per peer domain from 513.
