@@ -168,18 +168,12 @@ public final class Deduplicator {
             }
             List<long[]> aliases = planReads(files);
             progress.update("plan", 1, 1);
-            long scanned = readAndHash(files);
-            for (long[] a : aliases) {
-                FileState to = file(files, a[0]);
-                FileState from = file(files, a[1]);
-                int tb = block(a[0]);
-                int fb = block(a[1]);
-                if (from.known.get(fb)) {
-                    to.setHash(tb, from.hi[fb], from.lo[fb], from.fresh.get(fb));
-                }
+            long[] counters;
+            long scanned;
+            try (Merger merger = new Merger(files)) {
+                scanned = readHashAndMerge(files, aliases, merger);
+                counters = new long[] {merger.deduped, merger.skipped};
             }
-            progress.update("hash", 1, 1);
-            long[] counters = dedupe(files);
             long reread = 0;
             for (FileState f : files) {
                 reread += f.toRead.isEmpty() ? 0 : 1;
@@ -300,190 +294,325 @@ public final class Deduplicator {
 
     /**
      * Reads the planned blocks in chunks of up to {@value #READ_BYTES} bytes, in file order, with
-     * {@link DedupOptions#threads()} threads that each read a chunk and hash it: several reads in flight keep a
-     * virtual disk busy (two streams read about twice as fast as one here), and hashing overlaps reading.
+     * {@link DedupOptions#threads()} threads that each read a chunk and hash it (several reads in flight keep a
+     * virtual disk busy, and hashing overlaps reading), while this thread merges the chunks already hashed, in
+     * chunk order, so that merging overlaps reading too instead of following it.
+     *
+     * <p>The canonical block of a hash must be chosen among all candidates of the best rank (see
+     * {@link Merger}), and only blocks at a shared place can outrank a block read in this run: so the chunks
+     * holding such blocks are read first, and merging starts only when they, the blocks known from the last run
+     * and the aliases are all registered. Every later chunk holds only unshared blocks read in this run, whose
+     * canonical is the first one seen.
+     *
      * @return bytes read
      */
-    private long readAndHash(List<FileState> files) {
+    private long readHashAndMerge(List<FileState> files, List<long[]> aliases, Merger merger) {
         int bs = options.blockSize();
         int perRead = Math.max(1, READ_BYTES / bs);
-        List<int[]> chunks = new ArrayList<>(); // {file, first block, end block}
+        List<int[]> early = new ArrayList<>(); // {file, first block, end block}
+        List<int[]> later = new ArrayList<>();
         for (FileState f : files) {
             for (int b = f.toRead.nextSetBit(0); b >= 0; ) {
                 int end = b + 1;
+                boolean shared = BlockLayout.shared(f.phys[b]);
                 while (end < f.blocks() && end - b < perRead && f.toRead.get(end)) {
+                    shared |= BlockLayout.shared(f.phys[end]);
                     end++;
                 }
-                chunks.add(new int[] {f.index, b, end});
+                (shared ? early : later).add(new int[] {f.index, b, end});
                 b = f.toRead.nextSetBit(end);
             }
         }
-        if (chunks.isEmpty()) {
-            return 0;
+        // Later chunks go round the files (the first chunk of each file, then the second...): the thread merging
+        // into one file then rarely waits for, or holds up, a read of the same file (a merge locks its
+        // destination), and the canonical blocks a merge compares with were read just before.
+        later.sort(Comparator.<int[]>comparingInt(c -> c[1]).thenComparingInt(c -> c[0]));
+        List<int[]> chunks = new ArrayList<>(early);
+        chunks.addAll(later);
+        for (int[] c : later) {
+            files.get(c[0]).streamed.set(c[1], c[2]);
         }
-        long total = files.stream().mapToLong(f -> (long) f.toRead.cardinality() * bs).sum();
-        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        AtomicLong done = new AtomicLong();
-        AtomicLong read = new AtomicLong();
+        Reading reading = new Reading(files, chunks);
         int workers = Math.min(options.threads(), chunks.size());
-        try (ExecutorService pool = Executors.newFixedThreadPool(workers,
+        try (ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, workers),
                 Thread.ofPlatform().name("dedup-read-", 0).daemon().factory())) {
             for (int w = 0; w < workers; w++) {
-                pool.execute(() -> {
-                    ByteBuffer buf = ByteBuffer.allocateDirect(perRead * bs);
-                    long[] scratch = new long[bs / 8];
-                    long[] h = new long[2];
-                    FileChannel ch = null;
-                    int open = -1;
-                    try {
-                        for (int i = next.getAndIncrement(); i < chunks.size() && failure.get() == null;
-                             i = next.getAndIncrement()) {
-                            int[] c = chunks.get(i);
-                            FileState f = files.get(c[0]);
-                            if (open != c[0]) {
-                                if (ch != null) {
-                                    ch.close();
-                                }
-                                ch = FileChannel.open(f.path, StandardOpenOption.READ);
-                                open = c[0];
-                            }
-                            buf.clear().limit((c[2] - c[1]) * bs);
-                            long off = (long) c[1] * bs;
-                            while (buf.hasRemaining() && ch.read(buf, off + buf.position()) >= 0) {
-                                // read until full or end of file
-                            }
-                            int got = buf.position() / bs;
-                            for (int k = 0; k < got; k++) {
-                                buf.limit((k + 1) * bs).position(k * bs);
-                                BlockHash.hash(buf, scratch, h);
-                                f.setHash(c[1] + k, h[0], h[0] == 0 && h[1] == 0 ? 1 : h[1], true);
-                            }
-                            read.addAndGet((long) got * bs);
-                            progress.update("hash", done.addAndGet((long) (c[2] - c[1]) * bs), total);
-                        }
-                    } catch (Throwable t) {
-                        failure.compareAndSet(null, t instanceof IOException
-                                ? new CompartException(ErrorKind.STORAGE, "cannot read " + files.get(open).path + ": " + t, t)
-                                : t);
-                    } finally {
-                        if (ch != null) {
-                            try {
-                                ch.close();
-                            } catch (IOException ignored) {
-                                // read-only
-                            }
-                        }
+                pool.execute(reading::work);
+            }
+            try {
+                reading.await(early.size());
+                for (long[] a : aliases) {
+                    FileState to = file(files, a[0]);
+                    FileState from = file(files, a[1]);
+                    int tb = block(a[0]);
+                    int fb = block(a[1]);
+                    if (from.isKnown(fb)) {
+                        to.setHash(tb, from.hi[fb], from.lo[fb], from.isFresh(fb));
                     }
-                });
+                }
+                merger.mergeKnown();
+                for (int i = early.size(); i < chunks.size(); i++) {
+                    reading.await(i + 1);
+                    int[] c = chunks.get(i);
+                    merger.mergeChunk(files.get(c[0]), c[1], c[2]);
+                }
+                merger.finish();
+            } catch (RuntimeException | Error e) {
+                reading.stop(e);
+                throw e;
             }
         }
-        Throwable t = failure.get();
-        if (t != null) {
-            throw t instanceof CompartException ce ? ce
-                    : new CompartException(ErrorKind.STORAGE, "hashing failed: " + t, t);
+        reading.rethrow();
+        progress.update("hash", 1, 1);
+        return reading.read.get();
+    }
+
+    /** The reading threads' shared state: the next chunk to read, which chunks are hashed, the first failure. */
+    private final class Reading {
+        private final List<FileState> files;
+        private final List<int[]> chunks;
+        private final long total;
+        private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        private final AtomicLong done = new AtomicLong();
+        final AtomicLong read = new AtomicLong();
+        /** guarded by this */
+        private final BitSet hashed = new BitSet();
+        /** guarded by this */
+        private int hashedPrefix;
+        private volatile Throwable failure;
+
+        Reading(List<FileState> files, List<int[]> chunks) {
+            this.files = files;
+            this.chunks = chunks;
+            this.total = chunks.stream().mapToLong(c -> (long) (c[2] - c[1]) * options.blockSize()).sum();
         }
-        return read.get();
+
+        /** Waits until the first {@code n} chunks are hashed (or reading failed). */
+        synchronized void await(int n) {
+            while (hashedPrefix < n && failure == null) {
+                try {
+                    wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new CompartException(ErrorKind.STORAGE, "dedup interrupted while reading", e);
+                }
+            }
+            rethrow();
+        }
+
+        private synchronized void hashed(int i) {
+            hashed.set(i);
+            if (i == hashedPrefix) {
+                hashedPrefix = hashed.nextClearBit(i);
+                notifyAll();
+            }
+        }
+
+        synchronized void stop(Throwable t) {
+            if (failure == null) {
+                failure = t;
+            }
+            notifyAll();
+        }
+
+        void rethrow() {
+            Throwable t = failure;
+            if (t != null) {
+                throw t instanceof CompartException ce ? ce
+                        : new CompartException(ErrorKind.STORAGE, "hashing failed: " + t, t);
+            }
+        }
+
+        void work() {
+            int bs = options.blockSize();
+            ByteBuffer buf = ByteBuffer.allocateDirect(Math.max(1, READ_BYTES / bs) * bs);
+            long[] scratch = new long[bs / 8];
+            long[] h = new long[2];
+            FileChannel ch = null;
+            int open = -1;
+            try {
+                for (int i = next.getAndIncrement(); i < chunks.size() && failure == null; i = next.getAndIncrement()) {
+                    int[] c = chunks.get(i);
+                    FileState f = files.get(c[0]);
+                    if (open != c[0]) {
+                        if (ch != null) {
+                            ch.close();
+                        }
+                        ch = FileChannel.open(f.path, StandardOpenOption.READ);
+                        open = c[0];
+                    }
+                    buf.clear().limit((c[2] - c[1]) * bs);
+                    long off = (long) c[1] * bs;
+                    while (buf.hasRemaining() && ch.read(buf, off + buf.position()) >= 0) {
+                        // read until full or end of file
+                    }
+                    int got = buf.position() / bs;
+                    for (int k = 0; k < got; k++) {
+                        buf.limit((k + 1) * bs).position(k * bs);
+                        BlockHash.hash(buf, scratch, h);
+                        f.setHash(c[1] + k, h[0], h[0] == 0 && h[1] == 0 ? 1 : h[1], true);
+                    }
+                    read.addAndGet((long) got * bs);
+                    hashed(i);
+                    progress.update("hash", done.addAndGet((long) (c[2] - c[1]) * bs), total);
+                }
+            } catch (Throwable t) {
+                stop(t instanceof IOException
+                        ? new CompartException(ErrorKind.STORAGE, "cannot read " + files.get(open).path + ": " + t, t)
+                        : t);
+            } finally {
+                if (ch != null) {
+                    try {
+                        ch.close();
+                    } catch (IOException ignored) {
+                        // read-only
+                    }
+                }
+            }
+        }
     }
 
     // ---- merging ----
 
-    /** @return {deduped bytes, skipped already-shared bytes} */
-    private long[] dedupe(List<FileState> files) {
-        int bs = options.blockSize();
-        long deduped = 0;
-        long skipped = 0;
-        long total = files.stream().mapToLong(f -> (long) f.blocks() * bs).sum();
-        long done = 0;
-        // The canonical copy of each block: preferably one the last run kept (so it is the one the others were
-        // merged into), then one already shared (a snapshot's), then the first seen; merging into it never
-        // undoes existing sharing. Value: {location, rank}.
-        Map<Hash, long[]> canonical = new HashMap<>();
-        for (FileState f : files) {
-            for (int b = f.known.nextSetBit(0); b >= 0; b = f.known.nextSetBit(b + 1)) {
-                int r = !f.fresh.get(b) ? 2 : BlockLayout.shared(f.phys[b]) ? 1 : 0;
-                long[] c = canonical.computeIfAbsent(f.hash(b), h -> new long[] {-1, -1});
-                if (r > c[1]) {
-                    c[0] = location(f.index, b);
-                    c[1] = r;
+    /**
+     * Merges blocks into their canonical copy, on one thread. The canonical copy of a hash is preferably a block
+     * the last run kept (so it is the one the others were merged into), then one already shared (a snapshot's),
+     * then the first seen; merging into it never undoes existing sharing. Consecutive blocks go to the kernel as
+     * one range.
+     */
+    private final class Merger implements AutoCloseable {
+        /** hash -> {location, rank} */
+        private final Map<Hash, long[]> canonical = new HashMap<>();
+        private final List<FileState> files;
+        private final OpenFiles open = new OpenFiles();
+        private final long total;
+        private long done;
+        private Run run;
+        long deduped;
+        long skipped;
+
+        Merger(List<FileState> files) {
+            this.files = files;
+            this.total = files.stream().mapToLong(f -> (long) f.blocks() * options.blockSize()).sum();
+        }
+
+        /**
+         * Registers and merges every block known now except those of the chunks still to stream: the blocks
+         * known from the last run, the aliases and the blocks at shared places (all chunks holding such blocks
+         * are hashed before this is called).
+         */
+        void mergeKnown() {
+            for (FileState f : files) {
+                for (int b = f.nextKnown(0); b >= 0; b = f.nextKnown(b + 1)) {
+                    if (f.streamed.get(b)) {
+                        continue;
+                    }
+                    int r = !f.isFresh(b) ? 2 : BlockLayout.shared(f.phys[b]) ? 1 : 0;
+                    long[] c = canonical.computeIfAbsent(f.hash(b), h -> new long[] {-1, -1});
+                    if (r > c[1]) {
+                        c[0] = location(f.index, b);
+                        c[1] = r;
+                    }
+                }
+            }
+            for (FileState f : files) {
+                for (int b = f.nextKnown(0); b >= 0; b = f.nextKnown(b + 1)) {
+                    if (!f.streamed.get(b)) {
+                        offer(f, b);
+                    }
                 }
             }
         }
-        try (OpenFiles open = new OpenFiles()) {
-            Run run = null;
-            for (FileState f : files) {
-                for (int b = f.known.nextSetBit(0); b >= 0; b = f.known.nextSetBit(b + 1)) {
-                    long loc = canonical.get(f.hash(b))[0];
-                    if (loc == location(f.index, b)) {
-                        continue;
-                    }
-                    FileState cf = file(files, loc);
-                    int cb = block(loc);
-                    if (!f.fresh.get(b) && !cf.fresh.get(cb)) {
-                        continue; // both known from the last run, which merged them already
-                    }
-                    if (BlockLayout.samePlace(f.phys[b], cf.phys[cb])) {
-                        skipped += bs;
-                        continue;
-                    }
-                    if (run != null && run.extend(cf, cb, f, b, bs)) {
-                        continue;
-                    }
-                    if (run != null) {
-                        deduped += flush(run, open, canonical);
-                    }
-                    run = new Run(cf, cb, f, b);
+
+        /** Merges the blocks [from, to) of {@code f}, just read: unshared, so each is canonical if first seen. */
+        void mergeChunk(FileState f, int from, int to) {
+            for (int b = from; b < to; b++) {
+                if (f.isKnown(b)) {
+                    offer(f, b);
                 }
-                done += (long) f.blocks() * bs;
-                progress.update("dedupe", done, total);
+            }
+            done += (long) (to - from) * options.blockSize();
+            progress.update("dedupe", Math.min(done, total), total);
+        }
+
+        void finish() {
+            if (run != null) {
+                deduped += flush(run);
+                run = null;
+            }
+            progress.update("dedupe", total, total);
+        }
+
+        private void offer(FileState f, int b) {
+            int bs = options.blockSize();
+            long self = location(f.index, b);
+            long loc = canonical.computeIfAbsent(f.hash(b), h -> new long[] {self, 0})[0];
+            if (loc == self) {
+                return;
+            }
+            FileState cf = file(files, loc);
+            int cb = block(loc);
+            if (!f.isFresh(b) && !cf.isFresh(cb)) {
+                return; // both known from the last run, which merged them already
+            }
+            if (BlockLayout.samePlace(f.phys[b], cf.phys[cb])) {
+                skipped += bs;
+                return;
+            }
+            if (run != null && run.extend(cf, cb, f, b, bs)) {
+                return;
             }
             if (run != null) {
-                deduped += flush(run, open, canonical);
+                deduped += flush(run);
             }
+            run = new Run(cf, cb, f, b);
         }
-        progress.update("dedupe", total, total);
-        return new long[] {deduped, skipped};
-    }
 
-    private long flush(Run run, OpenFiles open, Map<Hash, long[]> canonical) {
-        int bs = options.blockSize();
-        try (Lease lease = guard.tryLock(run.src.path, run.dst.path)) {
-            if (lease == null) {
-                LOG.info("skipped merging {} blocks into {}: its volume is busy", run.blocks, run.dst.path);
-                return 0;
-            }
-            LinuxFile src = open.get(run.src.path, LinuxFile.Mode.READ);
-            LinuxFile dst = open.get(run.dst.path, LinuxFile.Mode.READ_WRITE);
-            run.src.touched = true;
-            run.dst.touched = true;
-            DedupeOutcome o = src.dedupeTo((long) run.srcBlock * bs, (long) run.blocks * bs,
-                    List.of(new DedupeTarget(dst, (long) run.dstBlock * bs))).getFirst();
-            if (o.status() == DedupeOutcome.Status.SAME && o.bytesDeduped() == (long) run.blocks * bs) {
-                run.merged(0, run.blocks);
-                return o.bytesDeduped();
-            }
-            if (o.status() == DedupeOutcome.Status.ERROR) {
-                LOG.warn("FIDEDUPERANGE {} -> {} refused: {}", run.src.path, run.dst.path, o.errorText());
-            }
-            // part of the run differs (a stale hash or a collision) or was only partly merged: go block by block
-            long sum = o.status() == DedupeOutcome.Status.SAME ? o.bytesDeduped() : 0;
-            int firstBlock = (int) (sum / bs);
-            run.merged(0, firstBlock);
-            for (int i = firstBlock; i < run.blocks; i++) {
-                DedupeOutcome one = src.dedupeTo((long) (run.srcBlock + i) * bs, bs,
-                        List.of(new DedupeTarget(dst, (long) (run.dstBlock + i) * bs))).getFirst();
-                if (one.status() == DedupeOutcome.Status.SAME) {
-                    sum += one.bytesDeduped();
-                    run.merged(i, i + 1);
-                } else if (one.status() == DedupeOutcome.Status.DIFFERS) {
-                    int db = run.dstBlock + i;
-                    canonical.put(run.dst.hash(db), new long[] {location(run.dst.index, db), 0});
-                    if (!run.src.fresh.get(run.srcBlock + i)) {
-                        run.src.stale.set(run.srcBlock + i); // its kept hash is out of date: reread it next time
+        private long flush(Run run) {
+            int bs = options.blockSize();
+            try (Lease lease = guard.tryLock(run.src.path, run.dst.path)) {
+                if (lease == null) {
+                    LOG.info("skipped merging {} blocks into {}: its volume is busy", run.blocks, run.dst.path);
+                    return 0;
+                }
+                LinuxFile src = open.get(run.src.path, LinuxFile.Mode.READ);
+                LinuxFile dst = open.get(run.dst.path, LinuxFile.Mode.READ_WRITE);
+                run.src.touched = true;
+                run.dst.touched = true;
+                DedupeOutcome o = src.dedupeTo((long) run.srcBlock * bs, (long) run.blocks * bs,
+                        List.of(new DedupeTarget(dst, (long) run.dstBlock * bs))).getFirst();
+                if (o.status() == DedupeOutcome.Status.SAME && o.bytesDeduped() == (long) run.blocks * bs) {
+                    run.merged(0, run.blocks);
+                    return o.bytesDeduped();
+                }
+                if (o.status() == DedupeOutcome.Status.ERROR) {
+                    LOG.warn("FIDEDUPERANGE {} -> {} refused: {}", run.src.path, run.dst.path, o.errorText());
+                }
+                // part of the run differs (a stale hash or a collision) or was only partly merged: go block by block
+                long sum = o.status() == DedupeOutcome.Status.SAME ? o.bytesDeduped() : 0;
+                int firstBlock = (int) (sum / bs);
+                run.merged(0, firstBlock);
+                for (int i = firstBlock; i < run.blocks; i++) {
+                    DedupeOutcome one = src.dedupeTo((long) (run.srcBlock + i) * bs, bs,
+                            List.of(new DedupeTarget(dst, (long) (run.dstBlock + i) * bs))).getFirst();
+                    if (one.status() == DedupeOutcome.Status.SAME) {
+                        sum += one.bytesDeduped();
+                        run.merged(i, i + 1);
+                    } else if (one.status() == DedupeOutcome.Status.DIFFERS) {
+                        int db = run.dstBlock + i;
+                        canonical.put(run.dst.hash(db), new long[] {location(run.dst.index, db), 0});
+                        if (!run.src.isFresh(run.srcBlock + i)) {
+                            run.src.stale.set(run.srcBlock + i); // its kept hash is out of date: reread it next time
+                        }
                     }
                 }
+                return sum;
             }
-            return sum;
+        }
+
+        @Override
+        public void close() {
+            open.close();
         }
     }
 
@@ -582,6 +711,8 @@ public final class Deduplicator {
         /** blocks hashed from data read in this run (or aliases of such blocks) */
         final BitSet fresh = new BitSet();
         final BitSet toRead = new BitSet();
+        /** blocks of the chunks merged as they are read (see readHashAndMerge); set before reading starts */
+        final BitSet streamed = new BitSet();
         /** blocks whose kept hash proved out of date: not saved, so the next run rereads them */
         final BitSet stale = new BitSet();
         boolean statChanged;
@@ -635,6 +766,18 @@ public final class Deduplicator {
                     setHash(b, h, l, false);
                 }
             }
+        }
+
+        synchronized boolean isKnown(int b) {
+            return known.get(b);
+        }
+
+        synchronized boolean isFresh(int b) {
+            return fresh.get(b);
+        }
+
+        synchronized int nextKnown(int from) {
+            return known.nextSetBit(from);
         }
 
         synchronized void setHash(int b, long h, long l, boolean isFresh) {
