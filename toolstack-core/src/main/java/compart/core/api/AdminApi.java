@@ -50,8 +50,7 @@ public final class AdminApi {
 
     /** Methods Qubes has that Compart does not implement yet: answered with QubesNotImplementedError. */
     static final Set<String> NOT_IMPLEMENTED = Set.of("admin.vm.Console", "admin.vm.Suspend", "admin.vm.Resume",
-            "admin.vm.Stats", "admin.vm.volume.Clear",
-            "admin.vm.volume.Set.rw", "admin.vm.volume.Set.ephemeral", "admin.pool.Set.revisions_to_keep", "admin.pool.Set.ephemeral_volatile", "admin.backup.Execute",
+            "admin.vm.Stats", "admin.pool.Set.ephemeral_volatile", "admin.backup.Execute",
             "admin.backup.Cancel", "admin.backup.Info", "admin.vm.device.denied.Add",
             "admin.vm.device.denied.Remove");
     private static final List<String> DEVICE_CLASSES = List.of("block", "mic", "pci", "usb");
@@ -640,16 +639,52 @@ public final class AdminApi {
             }));
             return null;
         });
-        add("admin.vm.volume.Set.revisions_to_keep", true, true, Dest.NOT_ADMIN, Topic.STORAGE, c -> {
+        add("admin.vm.volume.Set.revisions_to_keep", true, true, Dest.ANY, Topic.STORAGE, this::setRevisionsToKeep);
+        add("admin.vm.volume.Set.rw", true, true, Dest.ANY, Topic.STORAGE, c -> {
             var v = volume(c);
-            String value = c.payloadAscii();
-            if (!value.matches("-?[0-9]{1,4}") || Integer.parseInt(value) < -1) {
-                throw CompartException.invalidValue("Invalid value for revisions_to_keep: %s (an integer >= -1)",
-                        QubeClassNames.printable(value));
+            boolean rw = payloadBool(c);
+            if (rw && !compart.core.storage.Storage.managed(c.inv(), v)) {
+                throw CompartException.invalidValue("LinuxKernel supports only read-only volumes (%s:%s)",
+                        c.dest().name(), v.name());
             }
-            int keep = Integer.parseInt(value);
-            toolstack.change(i -> i.withQube(i.qube(c.dest().name()).withVolume(new VolumeConfig(v.name(), v.pool(),
-                    v.vid(), v.size(), v.rw(), v.snapOnStart(), v.saveOnStop(), v.source(), keep, v.ephemeral()))));
+            await(toolstack.changeWhileHalted(c.dest().name(), "Cannot change rw of a volume of a running qube",
+                    i -> i.withQube(i.qube(c.dest().name()).withVolume(withFlags(i.qube(c.dest().name()).volumes()
+                            .get(v.name()), rw, null, null)))));
+            return null;
+        });
+        add("admin.vm.volume.Set.ephemeral", true, true, Dest.ANY, Topic.STORAGE, c -> {
+            var v = volume(c);
+            boolean ephemeral = payloadBool(c);
+            if (!ephemeral) {
+                toolstack.change(i -> i.withQube(i.qube(c.dest().name()).withVolume(withFlags(i.qube(c.dest().name())
+                        .volumes().get(v.name()), null, null, false))));
+                return null;
+            }
+            if (!compart.core.storage.Storage.managed(c.inv(), v)) {
+                throw CompartException.invalidValue("LinuxModules does not support setting ephemeral value (%s:%s)",
+                        c.dest().name(), v.name());
+            }
+            if (v.snapOnStart() || v.saveOnStop() || c.dest().klass() == QubeClass.AdminVM || !v.rw()) {
+                throw CompartException.invalidValue("Cannot enable ephemeral on snap_on_start or save_on_stop or "
+                        + "non-dom0 or not writable volume (%s:%s)", c.dest().name(), v.name());
+            }
+            throw compart.core.model.Refusal.NOT_IMPLEMENTED.exception("Ephemeral volumes are not available in "
+                    + "Compart: its volume drivers cannot encrypt %s:%s with a throw-away key, so it stays as it is",
+                    c.dest().name(), v.name());
+        });
+        add("admin.vm.volume.Clear", true, false, Dest.ANY, Topic.STORAGE, c -> {
+            var v = managedVolume(c);
+            if (!v.saveOnStop()) {
+                throw CompartException.invalidValue("volume %s:%s is not persistent (save_on_stop=False): it is made "
+                        + "empty or anew at each start, there is nothing to clear", c.dest().name(), v.name());
+            }
+            await(toolstack.volumeOp(c.dest().name(), "Cannot clear a volume of a running qube", true, () -> {
+                var i = toolstack.inventory();
+                var cur = i.qube(c.dest().name()).volumes().get(v.name());
+                toolstack.storage().volume(i, i.qube(c.dest().name()), v.name()).importData(new Zeros(cur.size()),
+                        cur.size());
+                return null;
+            }));
             return null;
         });
         add("admin.vm.volume.CloneFrom", true, false, Dest.NOT_ADMIN, Topic.STORAGE, c -> {
@@ -708,6 +743,26 @@ public final class AdminApi {
                     .filter(v -> v.pool().equals(p.name()) && !v.vid().isEmpty()).map(VolumeConfig::vid).sorted());
         });
         add("admin.pool.Add", true, true, Dest.ADMIN, Topic.STORAGE, this::poolAdd);
+        add("admin.pool.Set.revisions_to_keep", true, true, Dest.ADMIN, Topic.STORAGE, c -> {
+            var p = pool(c);
+            long keep = validateNumber(c.request().untrustedPayload(), "revisions to keep", true);
+            if (keep < -1) {
+                throw new CompartException(ErrorKind.PROTOCOL, "Value can't be lower than -1");
+            }
+            if (p.driver().equals("linux-kernel")) {
+                if (keep != 0) {
+                    throw CompartException.invalidValue("LinuxKernel supports only revisions_to_keep=0 (pool %s)",
+                            p.name());
+                }
+                return null;
+            }
+            var config = new TreeMap<>(p.config());
+            config.put("revisions_to_keep", Long.toString(keep));
+            var changed = new Pool(p.name(), p.driver(), config);
+            toolstack.storage().pool(changed); // the driver refuses a value it cannot keep, before it is stored
+            toolstack.change(inv -> inv.withPoolReplaced(changed));
+            return null;
+        });
         add("admin.pool.Remove", true, false, Dest.ADMIN, Topic.STORAGE, c -> {
             pool(c);
             toolstack.change(inv -> inv.withoutPool(c.arg()));
@@ -920,6 +975,118 @@ public final class AdminApi {
         }
         toolstack.change(inv -> inv.withPool(pool));
         return null;
+    }
+
+    /** As qubesd's {@code vm.volume.Set.revisions_to_keep}: -1 (snapshots off) needs the qube and its disposables halted. */
+    private String setRevisionsToKeep(Call c) {
+        var v = volume(c);
+        long keep = validateNumber(c.request().untrustedPayload(), "revisions to keep", true);
+        if (keep < -1 || keep > 1000) {
+            throw CompartException.invalidValue("Invalid value for revisions_to_keep: %d (-1 .. 1000)", keep);
+        }
+        if (!compart.core.storage.Storage.managed(c.inv(), v)) {
+            if (keep != 0) {
+                throw CompartException.invalidValue("LinuxKernel supports only revisions_to_keep=0 (%s:%s)",
+                        c.dest().name(), v.name());
+            }
+            return null;
+        }
+        String name = c.dest().name();
+        boolean snapshotsOnOff = keep != v.revisionsToKeep() && (keep == -1 || v.revisionsToKeep() == -1);
+        toolstack.change(i -> {
+            if (snapshotsOnOff) {
+                for (var q : i.qubes().values()) {
+                    boolean itsDisposable = q.klass() == QubeClass.DispVM && i.value(q, "template").orElse("")
+                            .equals(name);
+                    if ((q.name().equals(name) || itsDisposable) && toolstack.powerState(q.name())
+                            != PowerState.Halted) {
+                        throw compart.core.model.Refusal.NOT_HALTED.exception("Cannot turn snapshots of %s:%s on or "
+                                + "off while %s is running; shut it down first", name, v.name(), q.name());
+                    }
+                }
+            }
+            var cur = i.qube(name).volumes().get(v.name());
+            return i.withQube(i.qube(name).withVolume(withFlags(cur, null, (int) keep, null)));
+        });
+        return null;
+    }
+
+    /** @return {@code v} with the given fields changed (null: unchanged) */
+    private static VolumeConfig withFlags(VolumeConfig v, Boolean rw, Integer revisionsToKeep, Boolean ephemeral) {
+        return new VolumeConfig(v.name(), v.pool(), v.vid(), v.size(), rw == null ? v.rw() : rw, v.snapOnStart(),
+                v.saveOnStop(), v.source(), revisionsToKeep == null ? v.revisionsToKeep() : revisionsToKeep,
+                ephemeral == null ? v.ephemeral() : ephemeral);
+    }
+
+    /** Parses a number as qubesd's {@code validate_number}: ProtocolError for anything but plain decimal digits. */
+    static long validateNumber(byte[] untrusted, String name, boolean allowNegative) {
+        String cap = Character.toUpperCase(name.charAt(0)) + name.substring(1);
+        int sign = 1;
+        int from = 0;
+        if (allowNegative && untrusted.length > 0 && untrusted[0] == '-') {
+            sign = -1;
+            from = 1;
+        }
+        if (untrusted.length == from) {
+            throw new CompartException(ErrorKind.PROTOCOL, cap + " contains non ASCII digits");
+        }
+        for (int i = from; i < untrusted.length; i++) {
+            if (untrusted[i] < '0' || untrusted[i] > '9') {
+                throw new CompartException(ErrorKind.PROTOCOL, cap + " contains non ASCII digits");
+            }
+        }
+        if (untrusted.length - from >= 20) {
+            throw new CompartException(ErrorKind.PROTOCOL, cap + " is bigger than 19 decimal digits");
+        }
+        if (untrusted[from] == '0' && untrusted.length - from > 1) {
+            throw new CompartException(ErrorKind.PROTOCOL, cap + " contains spurious leading zeros");
+        }
+        try {
+            return sign * Long.parseLong(new String(untrusted, from, untrusted.length - from,
+                    StandardCharsets.US_ASCII));
+        } catch (NumberFormatException e) {
+            throw new CompartException(ErrorKind.PROTOCOL, cap + " is too big");
+        }
+    }
+
+    /** Parses a boolean payload as qubesd's volume setters: 0/no/false/off, 1/yes/true/on, any case. */
+    private static boolean payloadBool(Call c) {
+        String value = new String(c.request().untrustedPayload(), StandardCharsets.ISO_8859_1).toLowerCase(
+                java.util.Locale.ROOT);
+        return switch (value) {
+            case "0", "no", "false", "off" -> false;
+            case "1", "yes", "true", "on" -> true;
+            default -> throw new CompartException(ErrorKind.PROTOCOL, "Payload is not boolean ASCII");
+        };
+    }
+
+    /** {@code size} zero bytes: what a cleared volume holds (the volume drivers keep zeros sparse). */
+    private static final class Zeros extends java.io.InputStream {
+        private long left;
+
+        Zeros(long size) {
+            left = size;
+        }
+
+        @Override
+        public int read() {
+            if (left == 0) {
+                return -1;
+            }
+            left--;
+            return 0;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) {
+            if (left == 0) {
+                return len == 0 ? 0 : -1;
+            }
+            int n = (int) Math.min(len, left);
+            java.util.Arrays.fill(b, off, off + n, (byte) 0);
+            left -= n;
+            return n;
+        }
     }
 
     private String volumeInfo(Call c) {

@@ -532,7 +532,17 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         return new Inventory(m, globals, qubes, pools, hostMemoryMib);
     }
 
-    /** Adds a pool. @throws CompartException ALREADY_EXISTS */
+    /** Replaces a pool's configuration (same name). @throws CompartException NOT_FOUND */
+    public Inventory withPoolReplaced(Pool pool) {
+        if (!pools.containsKey(pool.name())) {
+            throw CompartException.notFound("No such storage pool: %s", pool.name());
+        }
+        var m = new TreeMap<>(pools);
+        m.put(pool.name(), pool);
+        return new Inventory(labels, globals, qubes, m, hostMemoryMib);
+    }
+
+    /** Adds a storage pool. @throws CompartException ALREADY_EXISTS */
     public Inventory withPool(Pool pool) {
         if (pools.containsKey(pool.name())) {
             throw new CompartException(ErrorKind.ALREADY_EXISTS, "Storage pool is in use: '" + pool.name() + "'");

@@ -1,0 +1,203 @@
+package compart.core.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import compart.core.testing.Wire;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code admin.vm.volume.Clear}, {@code admin.vm.volume.Set.revisions_to_keep}/{@code .rw}/{@code .ephemeral} and
+ * {@code admin.pool.Set.revisions_to_keep} on compartd's default pool in a temporary directory (the simulated
+ * hypervisor): Qubes' value formats and errors, the change stored and seen by {@code volume.Info}/{@code pool.Info},
+ * and after every bad request the daemon keeps serving.
+ */
+class VolumeSettersTest {
+    @TempDir
+    Path dir;
+    Compartd.Running daemon;
+    Wire wire;
+
+    @BeforeEach
+    void start() throws Exception {
+        var d = new Compartd();
+        d.socket = dir.resolve("qubesd.sock");
+        d.stateDir = dir.resolve("state");
+        d.hypervisor = "test";
+        d.policyDirs = List.of(dir.resolve("policy.d"));
+        daemon = d.start();
+        wire = new Wire(d.socket);
+        wire.ok("admin.vm.Create.TemplateVM", "", "dom0", "name=fedora label=black");
+        wire.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=work label=blue");
+    }
+
+    @AfterEach
+    void stop() {
+        daemon.close();
+    }
+
+    String info(String volume) throws Exception {
+        return wire.ok("admin.vm.volume.Info", volume, "work", "");
+    }
+
+    void importPrivate(byte[] data) throws Exception {
+        var head = (data.length + "\n").getBytes(StandardCharsets.US_ASCII);
+        var payload = new byte[head.length + data.length];
+        System.arraycopy(head, 0, payload, 0, head.length);
+        System.arraycopy(data, 0, payload, head.length, data.length);
+        assertThat(new String(wire.raw("admin.vm.volume.ImportWithSize", "private", "dom0", "work", payload),
+                StandardCharsets.UTF_8)).startsWith("0");
+    }
+
+    byte[] exportPrivate() {
+        var out = new java.io.ByteArrayOutputStream();
+        var inv = daemon.toolstack().inventory();
+        daemon.toolstack().storage().volume(inv, inv.qube("work"), "private").exportData(out);
+        return out.toByteArray();
+    }
+
+    void assertServing() throws Exception {
+        assertThat(wire.ok("admin.vm.List", "", "dom0", "")).contains("work class=AppVM state=Halted");
+    }
+
+    @Test
+    void clear_replacesThePrivateImageWithZeros_ofTheSameSize() throws Exception {
+        byte[] data = new byte[8192];
+        java.util.Arrays.fill(data, (byte) 0x5a);
+        importPrivate(data);
+        assertThat(exportPrivate()).isEqualTo(data);
+
+        wire.ok("admin.vm.volume.Clear", "private", "work", "");
+
+        assertThat(exportPrivate()).hasSize(8192).containsOnly((byte) 0);
+        assertThat(info("private")).contains("size=8192\n");
+    }
+
+    @Test
+    void clear_badRequests() throws Exception {
+        assertThat(wire.error("admin.vm.volume.Clear", "private", "nope", "")).isEqualTo("QubesVMNotFoundError");
+        assertThat(wire.error("admin.vm.volume.Clear", "nope", "work", "")).isEqualTo("PermissionDenied");
+        assertThat(wire.error("admin.vm.volume.Clear", "", "work", "")).isEqualTo("ProtocolError");
+        assertThat(wire.error("admin.vm.volume.Clear", "private", "work", "x")).isEqualTo("ProtocolError");
+        assertThat(wire.error("admin.vm.volume.Clear", "volatile", "work", "")).isEqualTo("QubesValueError");
+        assertThat(wire.error("admin.vm.volume.Clear", "kernel", "work", "")).isEqualTo("QubesValueError");
+        wire.ok("admin.vm.Start", "", "work", "");
+        assertThat(wire.error("admin.vm.volume.Clear", "private", "work", "")).isEqualTo("QubesVMNotHaltedError");
+        wire.ok("admin.vm.Kill", "", "work", "");
+        assertServing();
+    }
+
+    @Test
+    void setRw_acceptsQubesBooleans_onlyWhileHalted() throws Exception {
+        wire.ok("admin.vm.volume.Set.rw", "root", "work", "False");
+        assertThat(info("root")).contains("rw=False\n");
+        wire.ok("admin.vm.volume.Set.rw", "root", "work", "yes");
+        assertThat(info("root")).contains("rw=True\n");
+        wire.ok("admin.vm.volume.Set.rw", "root", "work", "0");
+        assertThat(info("root")).contains("rw=False\n");
+
+        assertThat(wire.error("admin.vm.volume.Set.rw", "root", "work", "maybe")).isEqualTo("ProtocolError");
+        assertThat(wire.error("admin.vm.volume.Set.rw", "root", "work", "")).isEqualTo("ProtocolError");
+        assertThat(wire.error("admin.vm.volume.Set.rw", "nope", "work", "1")).isEqualTo("PermissionDenied");
+        assertThat(wire.error("admin.vm.volume.Set.rw", "root", "nope", "1")).isEqualTo("QubesVMNotFoundError");
+        assertThat(wire.error("admin.vm.volume.Set.rw", "kernel", "work", "1")).isEqualTo("QubesValueError");
+        wire.ok("admin.vm.Start", "", "work", "");
+        assertThat(wire.error("admin.vm.volume.Set.rw", "root", "work", "1")).isEqualTo("QubesVMNotHaltedError");
+        wire.ok("admin.vm.Kill", "", "work", "");
+        assertThat(info("root")).contains("rw=False\n");
+        assertServing();
+    }
+
+    @Test
+    void setEphemeral_falseIsStored_trueIsCheckedAsQubes_thenNotImplemented() throws Exception {
+        wire.ok("admin.vm.volume.Set.ephemeral", "volatile", "work", "False");
+        assertThat(info("volatile")).contains("ephemeral=False\n");
+
+        assertThat(wire.error("admin.vm.volume.Set.ephemeral", "private", "work", "True")).isEqualTo("QubesValueError");
+        assertThat(wire.error("admin.vm.volume.Set.ephemeral", "root", "work", "True")).isEqualTo("QubesValueError");
+        assertThat(wire.error("admin.vm.volume.Set.ephemeral", "kernel", "work", "True")).isEqualTo("QubesValueError");
+        assertThat(wire.error("admin.vm.volume.Set.ephemeral", "volatile", "work", "True"))
+                .isEqualTo("QubesNotImplementedError");
+        assertThat(wire.call("admin.vm.volume.Set.ephemeral", "volatile", "work", "True"))
+                .contains("cannot encrypt work:volatile");
+        assertThat(wire.error("admin.vm.volume.Set.ephemeral", "volatile", "work", "2")).isEqualTo("ProtocolError");
+        assertThat(wire.error("admin.vm.volume.Set.ephemeral", "nope", "work", "0")).isEqualTo("PermissionDenied");
+        assertThat(info("volatile")).contains("ephemeral=False\n");
+        assertServing();
+    }
+
+    @Test
+    void setRevisionsToKeep_parsesNumbersAsQubes() throws Exception {
+        wire.ok("admin.vm.volume.Set.revisions_to_keep", "private", "work", "2");
+        assertThat(info("private")).contains("revisions_to_keep=2\n");
+        wire.ok("admin.vm.volume.Set.revisions_to_keep", "private", "work", "-1");
+        assertThat(info("private")).contains("revisions_to_keep=-1\n");
+        wire.ok("admin.vm.volume.Set.revisions_to_keep", "kernel", "work", "0");
+
+        for (String bad : List.of("02", "1.5", "+1", "-", "x", "12345678901234567890")) {
+            assertThat(wire.error("admin.vm.volume.Set.revisions_to_keep", "private", "work", bad)).as(bad)
+                    .isEqualTo("ProtocolError");
+        }
+        assertThat(wire.error("admin.vm.volume.Set.revisions_to_keep", "private", "work", "-2"))
+                .isEqualTo("QubesValueError");
+        assertThat(wire.error("admin.vm.volume.Set.revisions_to_keep", "kernel", "work", "1"))
+                .isEqualTo("QubesValueError");
+        assertThat(info("private")).contains("revisions_to_keep=-1\n");
+        assertServing();
+    }
+
+    @Test
+    void setRevisionsToKeep_turningSnapshotsOnOrOff_needsTheQubeHalted() throws Exception {
+        wire.ok("admin.vm.Start", "", "work", "");
+
+        wire.ok("admin.vm.volume.Set.revisions_to_keep", "private", "work", "3");
+        assertThat(wire.error("admin.vm.volume.Set.revisions_to_keep", "private", "work", "-1"))
+                .isEqualTo("QubesVMNotHaltedError");
+
+        wire.ok("admin.vm.Kill", "", "work", "");
+        wire.ok("admin.vm.volume.Set.revisions_to_keep", "private", "work", "-1");
+        assertThat(info("private")).contains("revisions_to_keep=-1\n");
+    }
+
+    @Test
+    void poolSetRevisionsToKeep_changesThePoolsDefault_andRefusesBadValues() throws Exception {
+        wire.ok("admin.pool.Set.revisions_to_keep", "varlibqubes", "dom0", "3");
+        assertThat(wire.ok("admin.pool.Info", "varlibqubes", "dom0", "")).contains("revisions_to_keep=3\n");
+
+        assertThat(wire.error("admin.pool.Set.revisions_to_keep", "nope", "dom0", "1")).isEqualTo("PermissionDenied");
+        assertThat(wire.error("admin.pool.Set.revisions_to_keep", "varlibqubes", "work", "1"))
+                .isEqualTo("ProtocolError");
+        assertThat(wire.error("admin.pool.Set.revisions_to_keep", "varlibqubes", "dom0", "-2"))
+                .isEqualTo("ProtocolError");
+        assertThat(wire.error("admin.pool.Set.revisions_to_keep", "varlibqubes", "dom0", "01"))
+                .isEqualTo("ProtocolError");
+        assertThat(wire.error("admin.pool.Set.revisions_to_keep", "varlibqubes", "dom0", "")).isEqualTo("ProtocolError");
+        assertThat(wire.error("admin.pool.Set.revisions_to_keep", "linux-kernel", "dom0", "2"))
+                .isEqualTo("QubesValueError");
+        assertThat(wire.ok("admin.pool.Info", "varlibqubes", "dom0", "")).contains("revisions_to_keep=3\n");
+        assertServing();
+    }
+
+    @Test
+    void settings_surviveARestartOfTheDaemon() throws Exception {
+        wire.ok("admin.vm.volume.Set.rw", "root", "work", "False");
+        wire.ok("admin.vm.volume.Set.revisions_to_keep", "private", "work", "2");
+        wire.ok("admin.pool.Set.revisions_to_keep", "varlibqubes", "dom0", "2");
+        daemon.close();
+        var d = new Compartd();
+        d.socket = dir.resolve("qubesd.sock");
+        d.stateDir = dir.resolve("state");
+        d.hypervisor = "test";
+        d.policyDirs = List.of(dir.resolve("policy.d"));
+        daemon = d.start();
+
+        assertThat(info("root")).contains("rw=False\n");
+        assertThat(info("private")).contains("revisions_to_keep=2\n");
+        assertThat(wire.ok("admin.pool.Info", "varlibqubes", "dom0", "")).contains("revisions_to_keep=2\n");
+    }
+}
