@@ -184,5 +184,18 @@ class CreateDisposableTest {
 
         assertThat(system.find("dom0").defaultDispVm()).isEqualTo("dvm-tpl");
         assertThat(system.find("work").defaultDispVm()).isEqualTo("dvm-tpl");
+        String json = new Wire(dir.resolve("qubesd.internal.sock")).ok("internal.GetSystemInfo", "", "dom0", "");
+        var domains = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json).get("domains");
+        assertThat(domains.get("dom0").get("default_dispvm").asText()).isEqualTo("dvm-tpl");
+    }
+
+    @Test
+    void dom0sDefaultDispvm_isNullInTheSystemInfo_whileNoneIsSet() throws Exception {
+        String json = new Wire(dir.resolve("qubesd.internal.sock")).ok("internal.GetSystemInfo", "", "dom0", "");
+        var domains = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json).get("domains");
+
+        assertThat(domains.get("dom0").get("default_dispvm").isNull()).isTrue();
+        assertThat(new compart.core.api.AdminApi(daemon.toolstack()).systemInfo().find("dom0").defaultDispVm())
+                .isNull();
     }
 }
