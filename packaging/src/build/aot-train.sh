@@ -64,6 +64,15 @@ report() {
     fi
     printf 'aot-train: %-22s %5s ms  %3s MiB  (%s %s)\n' "$name.aot" "$(elapsed "$t0")" \
         "$(( $(stat -c %s "$aot/$name.aot") / 1048576 ))" "$name" "$how"
+    # The JVM leaves out classes older than class-file version 50 ("Old class has been linked"); each is then loaded
+    # and verified from its jar at every start. packaging/pom.xml runs such jars through ClassFileUpgrade (picocli).
+    local old
+    old=$(grep -c 'Old class has been linked' "$log" || true)
+    if [ "$old" -gt 0 ]; then
+        echo "aot-train: warning: $name.aot leaves out $old classes older than class-file version 50, e.g." \
+             "$(grep -m1 -o 'Skipping [^:]*: Old class' "$log" | cut -d' ' -f2 | tr -d :);" \
+             "rewrite their jar with ClassFileUpgrade (see packaging/pom.xml)" >&2
+    fi
 }
 
 declare -A representative
