@@ -1,6 +1,7 @@
 package compart.volumes.dedup;
 
 import compart.errors.CompartException;
+import compart.xl.linux.LinuxFile;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
@@ -43,11 +44,96 @@ public final class DedupCommand implements Callable<Integer> {
     boolean verbose;
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new DedupCommand()).execute(args));
+        DedupCommand plain = plain(args);
+        System.exit(plain != null ? plain.call() : new CommandLine(new DedupCommand()).execute(args));
+    }
+
+    /**
+     * The command for a usual call — the options above, each at most once, and paths — without picocli:
+     * building picocli's model of the command costs about 60 ms of start-up, as much as a small incremental run.
+     * Anything else (help, version, a combined or unknown option, an {@code @file}, a value that is not plain)
+     * goes to picocli, which alone prints help and errors. DedupCommandTest checks that both read the same.
+     *
+     * @return the command with its fields set, or null to let picocli parse {@code args}
+     */
+    static DedupCommand plain(String[] args) {
+        DedupCommand c = new DedupCommand();
+        c.paths = new java.util.ArrayList<>();
+        c.blockSize = DedupOptions.DEFAULT_BLOCK_SIZE;
+        c.format = "text";
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        try {
+            for (int i = 0; i < args.length; i++) {
+                String a = args[i];
+                if (a.isEmpty() || a.startsWith("@")) {
+                    return null;
+                }
+                if (!a.startsWith("-")) {
+                    c.paths.add(Path.of(a));
+                    continue;
+                }
+                int eq = a.indexOf('=');
+                String name = eq < 0 ? a : a.substring(0, eq);
+                String key = switch (name) {
+                    case "-q", "--quiet" -> "quiet";
+                    case "-v", "--verbose" -> "verbose";
+                    default -> name;
+                };
+                if (!seen.add(key)) {
+                    return null;
+                }
+                switch (key) {
+                    case "quiet", "verbose", "--json" -> {
+                        if (eq >= 0) {
+                            return null;
+                        }
+                        c.quiet |= key.equals("quiet");
+                        c.verbose |= key.equals("verbose");
+                        c.json |= key.equals("--json");
+                    }
+                    case "--hashfile", "--block-size", "--threads", "--format" -> {
+                        String v = eq >= 0 ? a.substring(eq + 1) : ++i < args.length ? args[i] : null;
+                        if (v == null || v.isEmpty() || v.startsWith("-") || v.startsWith("@")) {
+                            return null;
+                        }
+                        switch (key) {
+                            case "--hashfile" -> c.hashFile = Path.of(v);
+                            case "--format" -> c.format = v;
+                            default -> {
+                                if (!v.matches("[0-9]{1,9}")) {
+                                    return null;
+                                }
+                                if (key.equals("--threads")) {
+                                    c.threads = Integer.valueOf(v);
+                                } else {
+                                    c.blockSize = Integer.parseInt(v);
+                                }
+                            }
+                        }
+                    }
+                    default -> {
+                        return null;
+                    }
+                }
+            }
+        } catch (java.nio.file.InvalidPathException e) {
+            return null;
+        }
+        return c.paths.isEmpty() ? null : c;
     }
 
     @Override
     public Integer call() {
+        // Linking FFM's downcall handles is a good part of the start-up (about 35 ms, more on a loaded machine):
+        // this thread does it on the other core while the main one lists the files and opens the hash store.
+        Path first = paths.getFirst();
+        Thread.ofPlatform().daemon().name("dedup-link").start(() -> {
+            try (LinuxFile f = LinuxFile.open(first, LinuxFile.Mode.READ)) {
+                f.extents(0, 1, false);
+            } catch (RuntimeException ignored) {
+                // only a warm-up: the run itself reports what fails
+            }
+        });
         PrintStream err = System.err;
         boolean tty = !quiet && System.console() != null && System.console().isTerminal();
         long[] last = {0};
@@ -71,7 +157,8 @@ public final class DedupCommand implements Callable<Integer> {
             progress = (phase, done, total) -> {
                 inner.update(phase, done, total);
                 if (done == total) {
-                    err.printf(Locale.ROOT, "%n%s done at %.3f s%n", phase, (System.nanoTime() - start) / 1e9);
+                    err.print(System.lineSeparator() + phase + " done at " + decimal((System.nanoTime() - start) / 1e9, 3)
+                            + " s" + System.lineSeparator());
                 }
             };
         }
@@ -83,13 +170,15 @@ public final class DedupCommand implements Callable<Integer> {
                 err.println();
             }
             if (json || format.equals("json")) {
-                System.out.printf(Locale.ROOT, "{\"files\": %d, \"reread_files\": %d, \"scanned_bytes\": %d, "
-                                + "\"deduped_bytes\": %d, \"skipped_shared_bytes\": %d, \"seconds\": %.3f}%n",
-                        r.files(), r.rereadFiles(), r.scannedBytes(), r.dedupedBytes(), r.skippedSharedBytes(), r.seconds());
+                System.out.println("{\"files\": " + r.files() + ", \"reread_files\": " + r.rereadFiles()
+                        + ", \"scanned_bytes\": " + r.scannedBytes() + ", \"deduped_bytes\": " + r.dedupedBytes()
+                        + ", \"skipped_shared_bytes\": " + r.skippedSharedBytes() + ", \"seconds\": "
+                        + decimal(r.seconds(), 3) + "}");
             } else {
-                System.out.printf(Locale.ROOT, "%d files (%d reread), scanned %,d bytes, deduplicated %,d bytes,"
-                                + " %,d bytes already shared, %.2f s%n", r.files(), r.rereadFiles(), r.scannedBytes(),
-                        r.dedupedBytes(), r.skippedSharedBytes(), r.seconds());
+                System.out.println(r.files() + " files (" + r.rereadFiles() + " reread), scanned "
+                        + grouped(r.scannedBytes()) + " bytes, deduplicated " + grouped(r.dedupedBytes())
+                        + " bytes, " + grouped(r.skippedSharedBytes()) + " bytes already shared, "
+                        + decimal(r.seconds(), 2) + " s");
             }
             return 0;
         } catch (CompartException e) {
@@ -99,5 +188,33 @@ public final class DedupCommand implements Callable<Integer> {
             err.println("compart-dedup: " + e.getMessage());
             return 1;
         }
+    }
+
+    // The summary is built by hand, not with printf: java.util.Formatter loads the locale providers, about 10 ms
+    // of a run that may take 100.
+
+    /** @return {@code v} rounded to {@code places} decimals, with a dot: {@code decimal(1.2345, 3)} is "1.235" */
+    static String decimal(double v, int places) {
+        long scale = places == 2 ? 100 : 1000;
+        long n = Math.round(Math.abs(v) * scale);
+        String frac = Long.toString(scale + n % scale).substring(1);
+        return (v < 0 && n != 0 ? "-" : "") + n / scale + "." + frac;
+    }
+
+    /** @return {@code n} with a comma between groups of three digits: {@code grouped(1234567)} is "1,234,567" */
+    static String grouped(long n) {
+        String digits = Long.toString(n);
+        StringBuilder b = new StringBuilder();
+        if (n < 0) {
+            b.append('-');
+            digits = digits.substring(1);
+        }
+        for (int i = 0; i < digits.length(); i++) {
+            if (i > 0 && (digits.length() - i) % 3 == 0) {
+                b.append(',');
+            }
+            b.append(digits.charAt(i));
+        }
+        return b.toString();
     }
 }
