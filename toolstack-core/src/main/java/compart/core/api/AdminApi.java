@@ -910,7 +910,13 @@ public final class AdminApi {
                 }
             }
             q = q.withTag("created-by-" + c.request().source(), true);
-            return after.withQube(q);
+            after = after.withQube(q);
+            if (klass == QubeClass.DispVM) { // as Qubes' DispVM (the inventory checked template_for_dispvms)
+                // takes its template's settings, but not what the call set itself (the label)
+                after = compart.core.ops.Disposables.inheritFromTemplate(after, name, after.qube(template.get()))
+                        .withProperty(name, "label", options.get("label"));
+            }
+            return after;
         });
         toolstack.events().publish(new compart.core.ops.QubeEvent("", "domain-add", Map.of("vm", name)));
         return null;

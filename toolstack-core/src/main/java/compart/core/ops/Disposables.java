@@ -102,7 +102,24 @@ public final class Disposables implements QrexecRouter.Targets {
         var template = before.qube(base);
         var after = before.withNewQube(QubeClass.DispVM, name, before.value(template, "label").orElse("red"),
                 Optional.of(base), random);
-        var d = after.qube(name).withDispid(dispid);
+        after = inheritFromTemplate(after.withQube(after.qube(name).withDispid(dispid)), name, template);
+        var d = after.qube(name).withTag("created-by-" + creator, true).withTag("disp-created-by-" + creator, true);
+        after = after.withQube(d);
+        return after.withProperty(name, "auto_cleanup", "True");
+    }
+
+    /**
+     * What a new DispVM takes from its disposable template, as Qubes' DispVM does however it is created
+     * ({@code admin.vm.CreateDisposable} or {@code admin.vm.Create.DispVM}): the pools and {@code rw} of its
+     * volumes, the template's features (but {@code preload-dispvm*}), tags and firewall, and every property set
+     * explicitly on the template that a qube may set (not name, qid, uuid, template, dispid, ip, mac, ...).
+     *
+     * @param after    the inventory holding the new DispVM {@code name}
+     * @param template its disposable template
+     * @return {@code after} with the DispVM changed so
+     */
+    public static Inventory inheritFromTemplate(Inventory after, String name, Qube template) {
+        var d = after.qube(name);
         for (var v : d.volumes().values()) {
             var from = template.volumes().get(v.name());
             if (from != null && !v.name().equals("kernel")) {
@@ -118,9 +135,7 @@ public final class Disposables implements QrexecRouter.Targets {
         for (String t : template.tags()) {
             d = d.withTag(t, true);
         }
-        d = d.withTag("created-by-" + creator, true).withTag("disp-created-by-" + creator, true)
-                .withFirewall(template.firewall());
-        after = after.withQube(d);
+        after = after.withQube(d.withFirewall(template.firewall()));
         var defs = after.propertyDefs(d);
         for (var p : template.properties().entrySet()) {
             var def = defs.get(p.getKey());
@@ -128,7 +143,7 @@ public final class Disposables implements QrexecRouter.Targets {
                 after = after.withProperty(name, p.getKey(), p.getValue());
             }
         }
-        return after.withProperty(name, "auto_cleanup", "True");
+        return after;
     }
 
     /**

@@ -198,4 +198,23 @@ class CreateDisposableTest {
         assertThat(new compart.core.api.AdminApi(daemon.toolstack()).systemInfo().find("dom0").defaultDispVm())
                 .isNull();
     }
+
+    @Test
+    void createDispVm_takesTheTemplatesSettingsToo_butNotAutoCleanup_andOnlyOfADisposableTemplate()
+            throws Exception {
+        admin.ok("admin.vm.property.Set", "netvm", "dvm-tpl", "");
+        admin.ok("admin.vm.Create.DispVM", "dvm-tpl", "dom0", "name=mydisp label=orange");
+
+        assertThat(prop("mydisp", "memory")).isEqualTo("600");
+        assertThat(prop("mydisp", "netvm")).isEqualTo("");
+        assertThat(prop("mydisp", "label")).isEqualTo("orange");
+        assertThat(prop("mydisp", "auto_cleanup")).isEqualTo("False");
+        assertThat(admin.ok("admin.vm.tag.List", "", "mydisp", "").split("\n")).contains("browsing")
+                .contains("created-by-dom0").doesNotContain("disp-created-by-dom0");
+        assertThat(admin.ok("admin.vm.feature.Get", "service.cups", "mydisp", "")).isEqualTo("1");
+
+        assertThat(from("dom0", "admin.vm.Create.DispVM", "work", "dom0", "name=bad label=red"))
+                .startsWith("2|QubesValueError|").contains("template_for_dispvms is False");
+        assertThat(admin.ok("admin.vm.List", "", "dom0", "")).doesNotContain("bad ");
+    }
 }
