@@ -250,6 +250,12 @@ class ScenarioIT {
             awaitTrue("disp1 leaving qvm-ls", Duration.ofMinutes(2), () -> !sh("qvm-ls").contains("disp1"));
             assertThat(XenHost.domainExists("disp1")).isFalse();
             assertThat(POOL_DIR.resolve("pool/appvms/disp1")).doesNotExist();
+
+            long t0 = System.nanoTime();
+            assertThat(sh("qvm-run", "--dispvm=work", "--pass-io", "echo hi from $(xenstore-read name)"))
+                    .matches("hi from disp[0-9]+\n");
+            say(String.format("  qvm-run --dispvm=work --pass-io 'echo hi ...': %.1f s", (System.nanoTime() - t0) / 1e9));
+            assertThat(sh("qvm-ls", "--raw-list")).doesNotContainPattern("disp[0-9]+");
         });
     }
 
@@ -258,7 +264,9 @@ class ScenarioIT {
     void hvmStandaloneVm_starts() throws Exception {
         step("StandaloneVM 'hvm1' (virt_mode=hvm) starts as an HVM domain", () -> {
             var argv = new ArrayList<>(List.of("qvm-create", "--class", "StandaloneVM", "--template", "tpl",
-                    "--label", "green", "--prop", "virt_mode=hvm", "--prop", "netvm="));
+                    "--label", "green", "--prop", "virt_mode=hvm", "--prop", "netvm=",
+                    // an HVM qube has no kernel by default (it boots its disk); this one boots the kernel dir
+                    "--prop", "kernel=compart-guest"));
             argv.addAll(SMALL);
             argv.add("hvm1");
             sh(argv.toArray(String[]::new));
@@ -298,6 +306,17 @@ class ScenarioIT {
             String journal = sh("journalctl", "-u", "compartd", "--no-pager", "-o", "cat");
             journal.lines().filter(l -> l.contains("30-scenario.policy")).forEach(l -> say("  audit: " + l));
             assertThat(run("work", "echo hi")).isEqualTo("hi\n");
+
+            // @dispvm: a disposable of work's default_dispvm is created for the call, and removed after it
+            sh("qvm-prefs", "work", "default_dispvm", "work");
+            Files.writeString(POLICY, "test.Echo * work @dispvm allow\n", java.nio.file.StandardOpenOption.APPEND);
+            var disposable = XenHost.run(List.of("qvm-run", "--pass-io", "work",
+                    "echo via-dispvm | qrexec-client-vm @dispvm test.Echo"), QVM);
+            say("  work -> @dispvm test.Echo: exit " + disposable.exitCode() + ": "
+                    + disposable.output().strip().replace("\n", " / "));
+            assertThat(disposable.output()).containsPattern("echo from work").contains("via-dispvm");
+            assertThat(disposable.exitCode()).isEqualTo(7);
+            assertThat(sh("qvm-ls", "--raw-list")).doesNotContainPattern("disp[0-9]+");
         });
     }
 
