@@ -138,7 +138,7 @@ public final class DedupCommand implements Callable<Integer> {
         boolean tty = !quiet && System.console() != null && System.console().isTerminal();
         long[] last = {0};
         Deduplicator.Progress progress = tty ? (phase, done, total) -> {
-            if (phase.equals("plan") || phase.equals("save")) {
+            if (!phase.equals("hash") && !phase.equals("dedupe")) {
                 return;
             }
             long now = System.nanoTime();

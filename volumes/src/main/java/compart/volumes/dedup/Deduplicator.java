@@ -62,7 +62,13 @@ import org.slf4j.LoggerFactory;
  * <p>Thread safety: one run at a time per hash file (MVStore locks its file).
  */
 public final class Deduplicator {
-    private static final Logger LOG = LoggerFactory.getLogger(Deduplicator.class);
+    /**
+     * Initialised on first use only: compart-dedup logs nothing in a normal run, and initialising the logging
+     * backend (Logback, when it is on the module path) would cost tens of milliseconds of its start-up.
+     */
+    private static final class Log {
+        static final Logger LOG = LoggerFactory.getLogger(Deduplicator.class);
+    }
     private static final int MAX_RUN_BYTES = 16 << 20;
     private static final int READ_BYTES = 4 << 20;
     private static final int OPEN_FILES = 64;
@@ -75,8 +81,9 @@ public final class Deduplicator {
         Progress NONE = (phase, done, total) -> {};
 
         /**
-         * @param phase {@code plan} (reported once, when done), {@code hash}, {@code dedupe} or {@code save} (once,
-         *              when done)
+         * @param phase {@code list}, {@code open} (the hash store), {@code map} (FIEMAP and stored hashes),
+         *              {@code plan} (each reported once, when done), {@code hash}, {@code dedupe} or {@code save}
+         *              (once, when done)
          * @param done  bytes done in this phase
          * @param total bytes in this phase
          */
@@ -156,16 +163,22 @@ public final class Deduplicator {
         long t0 = System.nanoTime();
         List<Path> absRoots = roots.stream().map(p -> p.toAbsolutePath().normalize()).toList();
         List<FileState> files = listFiles(absRoots);
+        progress.update("list", 1, 1);
         try (MVStore store = openStore()) {
+            progress.update("open", 1, 1);
             MVMap<String, long[]> stats = store.openMap("files");
             MVMap<String, byte[]> hashes = store.openMap("hashes");
             MVMap<String, long[]> layouts = store.openMap("layout");
-            for (FileState f : files) {
+            // FIEMAP waits for the filesystem's extent and reference-count trees, cold after a while: map the
+            // files on several threads at once
+            inParallel(files.size(), i -> {
+                FileState f = files.get(i);
                 long[] known = stats.get(f.key);
                 f.statChanged = known == null || !Arrays.equals(known, f.stat);
                 f.map(f.statChanged);
                 f.trust(f.statChanged, hashes.get(f.key), layouts.get(f.key));
-            }
+            });
+            progress.update("map", 1, 1);
             List<long[]> aliases = planReads(files);
             progress.update("plan", 1, 1);
             long[] counters;
@@ -188,6 +201,36 @@ public final class Deduplicator {
             progress.update("save", 1, 1);
             double seconds = (System.nanoTime() - t0) / 1e9;
             return new DedupReport(files.size(), reread, scanned, counters[0], counters[1], seconds);
+        }
+    }
+
+    /** Runs {@code task} for 0..n-1 on up to {@link DedupOptions#threads()} threads; the first failure is thrown. */
+    private void inParallel(int n, java.util.function.IntConsumer task) {
+        int workers = Math.min(options.threads(), n);
+        if (workers <= 1) {
+            for (int i = 0; i < n; i++) {
+                task.accept(i);
+            }
+            return;
+        }
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        try (ExecutorService pool = Executors.newFixedThreadPool(workers,
+                Thread.ofPlatform().name("dedup-map-", 0).daemon().factory())) {
+            for (int w = 0; w < workers; w++) {
+                pool.execute(() -> {
+                    for (int i = next.getAndIncrement(); i < n && failure.get() == null; i = next.getAndIncrement()) {
+                        try {
+                            task.accept(i);
+                        } catch (RuntimeException e) {
+                            failure.compareAndSet(null, e);
+                        }
+                    }
+                });
+            }
+        }
+        if (failure.get() != null) {
+            throw failure.get();
         }
     }
 
@@ -572,7 +615,7 @@ public final class Deduplicator {
             int bs = options.blockSize();
             try (Lease lease = guard.tryLock(run.src.path, run.dst.path)) {
                 if (lease == null) {
-                    LOG.info("skipped merging {} blocks into {}: its volume is busy", run.blocks, run.dst.path);
+                    Log.LOG.info("skipped merging {} blocks into {}: its volume is busy", run.blocks, run.dst.path);
                     return 0;
                 }
                 LinuxFile src = open.get(run.src.path, LinuxFile.Mode.READ);
@@ -586,7 +629,7 @@ public final class Deduplicator {
                     return o.bytesDeduped();
                 }
                 if (o.status() == DedupeOutcome.Status.ERROR) {
-                    LOG.warn("FIDEDUPERANGE {} -> {} refused: {}", run.src.path, run.dst.path, o.errorText());
+                    Log.LOG.warn("FIDEDUPERANGE {} -> {} refused: {}", run.src.path, run.dst.path, o.errorText());
                 }
                 // part of the run differs (a stale hash or a collision) or was only partly merged: go block by block
                 long sum = o.status() == DedupeOutcome.Status.SAME ? o.bytesDeduped() : 0;
