@@ -162,20 +162,35 @@ public final class Deduplicator {
     public DedupReport run(List<Path> roots) {
         long t0 = System.nanoTime();
         List<Path> absRoots = roots.stream().map(p -> p.toAbsolutePath().normalize()).toList();
-        List<FileState> files = listFiles(absRoots);
-        progress.update("list", 1, 1);
-        try (MVStore store = openStore()) {
+        // The hash store opens on a thread of its own while the files are listed and mapped. FIEMAP waits for
+        // the filesystem's extent and reference-count trees, cold after a while: the files are mapped on several
+        // threads at once. Every file is flushed first (FIEMAP_FLAG_SYNC, nearly free for a clean file): data
+        // not yet written back is not where FIEMAP says — a delayed allocation has no place yet, and a block
+        // written over a shared extent will move when copied on write.
+        java.util.concurrent.FutureTask<MVStore> opening = new java.util.concurrent.FutureTask<>(this::openStore);
+        Thread.ofPlatform().daemon().name("dedup-store").start(opening);
+        List<FileState> files;
+        try {
+            files = listFiles(absRoots);
+            progress.update("list", 1, 1);
+            inParallel(files.size(), i -> files.get(i).map());
+        } catch (RuntimeException | Error e) {
+            try {
+                storeOf(opening).close();
+            } catch (RuntimeException ignored) {
+                // the first failure is the one to report
+            }
+            throw e;
+        }
+        try (MVStore store = storeOf(opening)) {
             progress.update("open", 1, 1);
             MVMap<String, long[]> stats = store.openMap("files");
             MVMap<String, byte[]> hashes = store.openMap("hashes");
             MVMap<String, long[]> layouts = store.openMap("layout");
-            // FIEMAP waits for the filesystem's extent and reference-count trees, cold after a while: map the
-            // files on several threads at once
             inParallel(files.size(), i -> {
                 FileState f = files.get(i);
                 long[] known = stats.get(f.key);
                 f.statChanged = known == null || !Arrays.equals(known, f.stat);
-                f.map(f.statChanged);
                 f.trust(f.statChanged, hashes.get(f.key), layouts.get(f.key));
             });
             progress.update("map", 1, 1);
@@ -231,6 +246,18 @@ public final class Deduplicator {
         }
         if (failure.get() != null) {
             throw failure.get();
+        }
+    }
+
+    private static MVStore storeOf(java.util.concurrent.FutureTask<MVStore> opening) {
+        try {
+            return opening.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof CompartException ce ? ce
+                    : new CompartException(ErrorKind.STORAGE, "cannot open the dedup hash file: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CompartException(ErrorKind.STORAGE, "interrupted while opening the dedup hash file", e);
         }
     }
 
@@ -777,10 +804,10 @@ public final class Deduplicator {
             return hi.length;
         }
 
-        /** Maps the file's blocks; {@code sync} flushes delayed allocations first (for changed files). */
-        void map(boolean sync) {
+        /** Maps the file's blocks, after writing back what is dirty. */
+        void map() {
             try (LinuxFile f = LinuxFile.open(path, LinuxFile.Mode.READ)) {
-                BlockLayout.fill(f.extents(0, Long.MAX_VALUE, sync), blockSize, phys, data);
+                BlockLayout.fill(f.extents(0, Long.MAX_VALUE, true), blockSize, phys, data);
             }
         }
 
