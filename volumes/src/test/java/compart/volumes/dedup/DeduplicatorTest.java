@@ -184,6 +184,29 @@ class DeduplicatorTest {
     }
 
     @Test
+    void aFirstRun_mergesAnUnsharedCopyIntoTheSnapshots_evenWhenTheCopyIsListedFirst() throws Exception {
+        // "a-copy.img" sorts (and is read) before the template: merged as they are read, the copy would become
+        // the canonical block and the template would be merged into it, away from its snapshots, saving nothing
+        byte[] base = random(8 * MIB, 17);
+        write(dir.resolve("a-copy.img"), base);
+        write(dir.resolve("template.img"), base);
+        LinuxFile.cloneFile(dir.resolve("template.img"), dir.resolve("template-snap.img"));
+        long freeBefore = LinuxFile.fileSystem(fs.root()).freeBytes();
+        Map<Path, String> before = sha256All();
+
+        DedupReport r = dedup();
+
+        assertThat(sha256All()).isEqualTo(before);
+        assertThat(r.scannedBytes()).isEqualTo(16L * MIB);
+        assertThat(r.dedupedBytes()).isEqualTo(8L * MIB);
+        assertThat(r.skippedSharedBytes()).isEqualTo(8L * MIB);
+        assertThat(sharedBytes(dir.resolve("template-snap.img"))).isEqualTo(8L * MIB);
+        assertThat(sharedBytes(dir.resolve("a-copy.img"))).isEqualTo(8L * MIB);
+        assertThat(LinuxFile.fileSystem(fs.root()).freeBytes()).as("the copy's 8 MiB are freed")
+                .isGreaterThanOrEqualTo(freeBefore + 7L * MIB);
+    }
+
+    @Test
     void afterASmallChangeInADedupedFile_onlyTheChangedAndTheUnsharedBlocksAreReread() throws Exception {
         byte[] base = random(8 * MIB, 10);
         byte[] other = base.clone();
