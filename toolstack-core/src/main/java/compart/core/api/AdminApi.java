@@ -784,7 +784,10 @@ public final class AdminApi {
             return null;
         });
         add("admin.vm.firewall.Get", false, false, Dest.NOT_ADMIN, Topic.GENERAL,
-                c -> lines(c.dest().firewall().stream()));
+                c -> {
+                    long now = java.time.Instant.now().getEpochSecond();
+                    return lines(c.dest().firewall().stream().filter(r -> !FirewallRules.expired(r, now)));
+                });
         add("admin.vm.firewall.Set", false, true, Dest.NOT_ADMIN, Topic.GENERAL, c -> {
             var rules = FirewallRules.parse(c.payloadAscii());
             toolstack.change(inv -> inv.withQube(inv.qube(c.dest().name()).withFirewall(rules)));
@@ -1105,7 +1108,8 @@ public final class AdminApi {
             usage = vol.usage();
             outdated = vol.isOutdated();
         }
-        return "pool=" + v.pool() + "\nvid=" + v.vid() + "\nsize=" + v.size() + "\nusage=" + usage + "\nrw=" + py(v.rw())
+        long size = compart.core.storage.Storage.reportedSize(c.inv(), c.dest(), v);
+        return "pool=" + v.pool() + "\nvid=" + v.vid() + "\nsize=" + size + "\nusage=" + usage + "\nrw=" + py(v.rw())
                 + "\nsource=" + (v.snapOnStart() ? sourceVid(c, v) : "") + "\npath=" + path
                 + "\nsave_on_stop=" + py(v.saveOnStop()) + "\nsnap_on_start=" + py(v.snapOnStart())
                 + "\nrevisions_to_keep=" + v.revisionsToKeep() + "\nephemeral=" + py(v.ephemeral())

@@ -154,6 +154,24 @@ public final class Storage {
         return new compart.volumes.VolumeConfig(name, v.size(), v.rw(), false, false, null, 0, v.ephemeral());
     }
 
+    /**
+     * The size qubesd reports for a volume: a snapshot volume that follows its source (configured size 0) has the
+     * size of the volume it snapshots (an AppVM's root is as large as its template's root), as qubesd copies the
+     * source's size into the volume's config.
+     *
+     * @return the size in bytes; the configured size when the source cannot be resolved
+     */
+    public static long reportedSize(Inventory inv, Qube q, VolumeConfig v) {
+        if (!v.snapOnStart() || v.size() != 0) {
+            return v.size();
+        }
+        try {
+            return sourceOf(inv, q, v).size();
+        } catch (CompartException e) {
+            return v.size();
+        }
+    }
+
     /** @return the volume a snapshot volume is taken from: the template's volume of the same name, followed */
     static VolumeConfig sourceOf(Inventory inv, Qube q, VolumeConfig v) {
         var seen = new HashSet<String>();
