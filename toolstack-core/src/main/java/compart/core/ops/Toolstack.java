@@ -313,7 +313,9 @@ public final class Toolstack implements AutoCloseable {
                     live.put(name, new Live(domid[0], PowerState.Transient));
                     yield () -> {
                         live.remove(name);
-                        hypervisor.destroy(domid[0]);
+                        if (hypervisor.info(domid[0]).isPresent()) { // it may have died on its own meanwhile
+                            hypervisor.destroy(domid[0]);
+                        }
                     };
                 }
                 case Step.Unpause s -> {
@@ -342,7 +344,7 @@ public final class Toolstack implements AutoCloseable {
         if (!s.required()) {
             Thread.ofPlatform().daemon().name("qrexec-connect-" + name).start(() -> {
                 try {
-                    qrexec.attach(name, domid, s.timeout());
+                    qrexec.attach(name, domid, s.timeout(), () -> hypervisor.info(domid).isPresent());
                     var l = live.get(name);
                     if (l == null || l.domid() != domid) { // died or restarted meanwhile
                         qrexec.detach(name);
@@ -356,7 +358,7 @@ public final class Toolstack implements AutoCloseable {
             return;
         }
         try {
-            qrexec.attach(name, domid, s.timeout());
+            qrexec.attach(name, domid, s.timeout(), () -> hypervisor.info(domid).isPresent());
         } catch (CompartException e) {
             if (e.kind() != ErrorKind.TIMEOUT) {
                 throw e;

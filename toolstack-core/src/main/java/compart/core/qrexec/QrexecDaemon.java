@@ -45,6 +45,18 @@ public final class QrexecDaemon implements AutoCloseable {
      */
     public static QrexecDaemon connect(String qube, int domid, Duration timeout,
                                        Consumer<Message.TriggerService> triggers) throws InterruptedException {
+        return connect(qube, domid, timeout, () -> true, triggers);
+    }
+
+    /**
+     * As {@link #connect(String, int, Duration, Consumer)}, but gives up as soon as {@code domainAlive} says the
+     * domain is gone (a guest that powered off or crashed during its boot never publishes the vchan).
+     *
+     * @throws CompartException INVALID_STATE when the domain died before its agent answered
+     */
+    public static QrexecDaemon connect(String qube, int domid, Duration timeout,
+                                       java.util.function.BooleanSupplier domainAlive,
+                                       Consumer<Message.TriggerService> triggers) throws InterruptedException {
         Objects.requireNonNull(qube, "qube");
         long deadline = System.nanoTime() + timeout.toNanos();
         String path = VchanLink.path(domid, 0, MessageCodec.CONTROL_PORT);
@@ -67,6 +79,11 @@ public final class QrexecDaemon implements AutoCloseable {
                     throw e.kind() == ErrorKind.HYPERVISOR ? new CompartException(ErrorKind.TIMEOUT, "qrexec: no agent "
                             + "in " + qube + " (domain " + domid + ") published " + path + " within "
                             + timeout.toSeconds() + " s; is qrexec-agent running in the qube?", e) : e;
+                }
+                if (!domainAlive.getAsBoolean()) {
+                    throw new CompartException(ErrorKind.INVALID_STATE, "qrexec: " + qube + " (domain " + domid
+                            + ") died before its qrexec agent answered; see /var/log/xen/console/guest-" + qube
+                            + ".log for what it did");
                 }
                 Thread.sleep(250);
             }

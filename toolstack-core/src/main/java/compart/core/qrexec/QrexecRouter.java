@@ -88,8 +88,14 @@ public final class QrexecRouter implements AutoCloseable {
      * domain is unpaused).
      */
     public QrexecDaemon attach(String qube, int domid, Duration timeout) throws InterruptedException {
+        return attach(qube, domid, timeout, () -> true);
+    }
+
+    /** As {@link #attach(String, int, Duration)}, giving up when {@code domainAlive} says the domain is gone. */
+    public QrexecDaemon attach(String qube, int domid, Duration timeout, java.util.function.BooleanSupplier domainAlive)
+            throws InterruptedException {
         var holder = new QrexecDaemon[1];
-        var daemon = QrexecDaemon.connect(qube, domid, timeout, t -> Thread.ofPlatform().daemon()
+        var daemon = QrexecDaemon.connect(qube, domid, timeout, domainAlive, t -> Thread.ofPlatform().daemon()
                 .name("qrexec-call-" + qube).start(() -> serve(holder[0], t)));
         holder[0] = daemon;
         QrexecDaemon old = daemons.put(qube, daemon);
