@@ -11,10 +11,12 @@ import java.util.List;
 /**
  * What the scenario's qubes boot: a kernel directory in Qubes' layout ({@code vm-kernels/NAME/vmlinuz},
  * {@code initramfs}, {@code modules.img}) whose initramfs is the harness's busybox guest with the test qrexec agent
- * and {@code qube-init.sh} as {@code /init}, and a template root image (ext4) made from a directory tree, the
+ * and {@code qube-init.sh} as {@link #INIT} (kernelopts {@code rdinit=/qube-init}), and a template root image (ext4) made from a directory tree, the
  * "guest image" a TemplateVM is created from.
  */
 final class QubeGuestImages {
+    /** The qubes' init in the initramfs; they boot with {@code rdinit=}{@value}. */
+    static final String INIT = "/qube-init";
     /** dom0's modules the qube init loads: qrexec's (vchan) and ext4's, and netback for a net qube. */
     static final List<String> QREXEC_MODULES = List.of("drivers/xen/xen-evtchn", "drivers/xen/xen-gntdev",
             "drivers/xen/xen-gntalloc");
@@ -38,7 +40,7 @@ final class QubeGuestImages {
         Files.createDirectories(overlay.resolve("lib/modules/qrexec"));
         Files.createDirectories(overlay.resolve("lib/modules/qube"));
         Files.copy(agent.resolve("qrexec-agent"), overlay.resolve("bin/qrexec-agent"));
-        Files.copy(agent.resolve("qube-init.sh"), overlay.resolve("init"));
+        Files.copy(agent.resolve("qube-init.sh"), overlay.resolve(INIT.substring(1)));
         Files.copy(agent.resolve("test.Echo"), overlay.resolve("etc/qubes-rpc/test.Echo"));
         String kernel = XenHost.run(List.of("uname", "-r"), Duration.ofSeconds(10)).output().strip();
         Path modules = Path.of("/lib/modules", kernel, "kernel");
@@ -54,8 +56,8 @@ final class QubeGuestImages {
         Files.copy(XenHost.guestKernel(), dir.resolve("vmlinuz"), StandardCopyOption.REPLACE_EXISTING);
         Path initramfs = dir.resolve("initramfs");
         Files.copy(XenHost.guestInitrd(), initramfs, StandardCopyOption.REPLACE_EXISTING);
-        // a second gzip'd cpio member after the base: the kernel unpacks both, the later /init replaces the first
-        XenHost.run(List.of("sh", "-c", "cd " + overlay + " && chmod 755 bin/qrexec-agent init etc/qubes-rpc/test.Echo"
+        // a second gzip'd cpio member after the base: the kernel unpacks both (the qubes boot it with rdinit=INIT)
+        XenHost.run(List.of("sh", "-c", "cd " + overlay + " && chmod 755 bin/qrexec-agent " + INIT.substring(1) + " etc/qubes-rpc/test.Echo"
                         + " && find . -mindepth 1 | sed 's|^\\./||' | cpio -o -H newc --quiet -R 0:0 | gzip -1 >> "
                         + initramfs), Duration.ofMinutes(1)).requireSuccess(List.of("cpio overlay"));
         try (var f = new RandomAccessFile(dir.resolve("modules.img").toFile(), "rw")) {

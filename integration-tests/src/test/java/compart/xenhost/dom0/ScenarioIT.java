@@ -150,7 +150,9 @@ class ScenarioIT {
             sh("qubes-prefs", "default_kernel", "compart-guest");
             Path image = Path.of("/var/lib/compart-it/template-root.img");
             QubeGuestImages.templateRoot(image, 64, List.of("etc/compart-template", "template tpl\n"));
-            var create = new ArrayList<>(List.of("qvm-create", "--class", "TemplateVM", "--label", "black"));
+            // the template's kernelopts are its AppVMs' and their DispVMs' too, as in Qubes
+            var create = new ArrayList<>(List.of("qvm-create", "--class", "TemplateVM", "--label", "black",
+                    "--prop", "kernelopts=rdinit=" + QubeGuestImages.INIT));
             create.addAll(SMALL);
             create.add("tpl");
             sh(create.toArray(String[]::new));
@@ -266,7 +268,7 @@ class ScenarioIT {
             var argv = new ArrayList<>(List.of("qvm-create", "--class", "StandaloneVM", "--template", "tpl",
                     "--label", "green", "--prop", "virt_mode=hvm", "--prop", "netvm=",
                     // an HVM qube has no kernel by default (it boots its disk); this one boots the kernel dir
-                    "--prop", "kernel=compart-guest"));
+                    "--prop", "kernel=compart-guest", "--prop", "kernelopts=rdinit=" + QubeGuestImages.INIT));
             argv.addAll(SMALL);
             argv.add("hvm1");
             sh(argv.toArray(String[]::new));
