@@ -8,65 +8,15 @@
 # Prints best and median wall time of each, whether both list the same names and states, cores and load.
 #
 # Needs: ./mvnw -q -DskipTests package (bin/ launchers), python3 (3.10+; the qvm-ls tool needs only its standard
-# library), root or unprivileged user namespaces (unshare): Qubes' client connects to /var/run/qubesd.sock only,
-# and only when /etc/qubes-release exists, so the whole benchmark runs in a private mount namespace with a tmpfs
-# on /var/run (compartd listens on /var/run/qubesd.sock there) and an overlay on /etc holding qubes-release.
-# Nothing outside the namespace changes. No code of the client is kept in this repository: bring its source.
+# library), root or unprivileged user namespaces: see qubesadmin-env.sh (a private mount namespace in which
+# compartd is /var/run/qubesd.sock). No code of the client is kept in this repository: bring its source.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/qubesadmin-env.sh"
+qubesadmin_env "$0" "$@"
+src=$QUBESADMIN_SRC
 runs=${1:-10}
 qubes=${2:-200}
-
-src=${QUBESADMIN_SRC:-}
-if [ -z "$src" ] || [ ! -f "$src/qubesadmin/tools/qvm_ls.py" ]; then
-    cat >&2 <<EOF
-qvm-ls-vs-qubesadmin: QUBESADMIN_SRC must name a checkout of Qubes' admin client (qubesadmin), e.g.
-    git clone https://github.com/QubesOS/qubes-core-admin-client /tmp/qubes-core-admin-client
-    QUBESADMIN_SRC=/tmp/qubes-core-admin-client $0
-(it is run from its source tree as python3 -m qubesadmin.tools.qvm_ls; nothing is built or installed)
-EOF
-    exit 2
-fi
-src=$(cd "$src" && pwd)
-
-if [ -z "${COMPART_BENCH_NAMESPACE:-}" ]; then
-    if [ "$(id -u)" = 0 ]; then userns=""; else userns="--map-root-user"; fi
-    exec unshare --mount --propagation private $userns env COMPART_BENCH_NAMESPACE=1 "$0" "$@"
-fi
-
-# --- inside the private mount namespace from here on ---
-# The real interpreter, not a version-manager shim (a pyenv shim is a shell script costing tens of ms per run).
-py=$("${PYTHON:-python3}" -c 'import sys; print(sys.executable)')
-work=$(mktemp -d /tmp/qvm-ls-bench.XXXXXX)
-daemon=""
-cleanup() {
-    if [ -n "$daemon" ]; then kill "$daemon" 2>/dev/null || true; wait "$daemon" 2>/dev/null || true; fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-run_dir=$(readlink -f /var/run)
-mount -t tmpfs -o mode=0755 compart-bench "$run_dir"
-mkdir -p "$work/etc-upper" "$work/etc-work"
-mount -t overlay compart-bench -o "lowerdir=/etc,upperdir=$work/etc-upper,workdir=$work/etc-work" /etc
-echo "Qubes release 4.2 (R4.2) [simulated by compart's benchmark]" >/etc/qubes-release
-
-# The client's argparse reads its package metadata (name, version); give the source tree a stub when it is not
-# installed.
-meta="$work/meta"
-if ! PYTHONPATH="$src" "$py" -c 'import importlib.metadata as m; m.metadata("qubesadmin")' 2>/dev/null; then
-    mkdir -p "$meta/qubesadmin-0.dist-info"
-    printf 'Metadata-Version: 2.1\nName: qubesadmin\nVersion: %s\nSummary: Qubes Admin API package\nLicense: LGPL-2.1\n' \
-        "$(cat "$src/version" 2>/dev/null || echo 0)" >"$meta/qubesadmin-0.dist-info/METADATA"
-fi
-export PYTHONPATH="$src:$meta"
-unset COMPART_SOCKET
-
 sock=/var/run/qubesd.sock
-"$root/bin/compartd" --hypervisor test --socket "$sock" --state-dir "$work/state" >"$work/compartd.log" 2>&1 &
-daemon=$!
-for _ in $(seq 150); do [ -S "$sock" ] && break; sleep 0.1; done
-[ -S "$sock" ] || { echo "compartd did not start:" >&2; cat "$work/compartd.log" >&2; exit 1; }
 
 "$py" - "$sock" "$qubes" <<'PY'
 import socket, sys
