@@ -71,6 +71,7 @@ public final class Deduplicator {
     }
     private static final int MAX_RUN_BYTES = 16 << 20;
     private static final int READ_BYTES = 4 << 20;
+    private static final long PREFETCH_BYTES = 256L << 20;
     private static final int OPEN_FILES = 64;
     private static final long BLOCK_BITS = 40;
     private static final long BLOCK_MASK = (1L << BLOCK_BITS) - 1;
@@ -170,9 +171,14 @@ public final class Deduplicator {
         java.util.concurrent.FutureTask<MVStore> opening = new java.util.concurrent.FutureTask<>(this::openStore);
         Thread.ofPlatform().daemon().name("dedup-store").start(opening);
         List<FileState> files;
+        java.util.concurrent.atomic.AtomicBoolean stopPrefetch = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread prefetching = null;
         try {
             files = listFiles(absRoots);
             progress.update("list", 1, 1);
+            List<FileState> listed = files;
+            prefetching = Thread.ofPlatform().daemon().name("dedup-prefetch")
+                    .start(() -> prefetch(listed, opening, stopPrefetch));
             inParallel(files.size(), i -> files.get(i).map());
         } catch (RuntimeException | Error e) {
             try {
@@ -180,6 +186,7 @@ public final class Deduplicator {
             } catch (RuntimeException ignored) {
                 // the first failure is the one to report
             }
+            stopPrefetch.set(true);
             throw e;
         }
         try (MVStore store = storeOf(opening)) {
@@ -195,6 +202,8 @@ public final class Deduplicator {
             });
             progress.update("map", 1, 1);
             List<long[]> aliases = planReads(files);
+            stopPrefetch.set(true);
+            joinQuietly(prefetching);
             progress.update("plan", 1, 1);
             long[] counters;
             long scanned;
@@ -246,6 +255,89 @@ public final class Deduplicator {
         }
         if (failure.get() != null) {
             throw failure.get();
+        }
+    }
+
+    /**
+     * Reads into the page cache, and drops, the blocks of files changed in place that were not shared at the
+     * last run: they may have been written in place, so the run will surely reread them. It overlaps that reading with
+     * what comes first and does not need it — on a cold start, linking the native calls and mapping the files
+     * take about as long as reading the blocks a small change left to reread. At most {@value #PREFETCH_BYTES}
+     * bytes; stops as soon as the run starts reading.
+     */
+    private void prefetch(List<FileState> files, java.util.concurrent.FutureTask<MVStore> opening,
+                          java.util.concurrent.atomic.AtomicBoolean stop) {
+        int bs = options.blockSize();
+        List<long[]> ranges = new ArrayList<>(); // {file, first block, end block}
+        long budget = PREFETCH_BYTES;
+        try {
+            MVStore store = opening.get();
+            MVMap<String, long[]> stats = store.openMap("files");
+            MVMap<String, long[]> layouts = store.openMap("layout");
+            for (FileState f : files) {
+                long[] known = stats.get(f.key);
+                // only a file changed in place (same inode): a file replaced by another — as Qubes does at a
+                // qube's stop, by a clone of the old one — shares what it kept and would be read for nothing
+                boolean inPlace = known != null && known[0] == f.stat[0] && !Arrays.equals(known, f.stat);
+                long[] layout = inPlace ? layouts.get(f.key) : null;
+                int n = layout == null ? 0 : Math.min(layout.length, f.blocks());
+                for (int b = 0; b < n && budget > 0; b++) {
+                    if (layout[b] >= 0 && !BlockLayout.shared(layout[b])) {
+                        int end = b + 1;
+                        while (end < n && end - b < READ_BYTES / bs && layout[end] >= 0 && !BlockLayout.shared(layout[end])) {
+                            end++;
+                        }
+                        ranges.add(new long[] {f.index, b, end});
+                        budget -= (long) (end - b) * bs;
+                        b = end - 1;
+                    }
+                }
+            }
+        } catch (Exception e) {
+            return; // only a read-ahead: the run reports its own failures
+        }
+        if (ranges.isEmpty()) {
+            return;
+        }
+        ByteBuffer buf = ByteBuffer.allocateDirect(Math.max(bs, READ_BYTES / bs * bs));
+        int open = -1;
+        FileChannel ch = null;
+        try {
+            for (long[] r : ranges) {
+                if (stop.get()) {
+                    break;
+                }
+                if (open != (int) r[0]) {
+                    if (ch != null) {
+                        ch.close();
+                    }
+                    open = (int) r[0];
+                    ch = FileChannel.open(files.get(open).path, StandardOpenOption.READ);
+                }
+                buf.clear().limit((int) (r[2] - r[1]) * bs);
+                ch.read(buf, r[1] * bs);
+            }
+        } catch (IOException | RuntimeException e) {
+            // only a read-ahead
+        } finally {
+            if (ch != null) {
+                try {
+                    ch.close();
+                } catch (IOException ignored) {
+                    // read-only
+                }
+            }
+        }
+    }
+
+    private static void joinQuietly(Thread t) {
+        if (t == null) {
+            return;
+        }
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
