@@ -106,10 +106,15 @@ public final class Deduplicator {
          */
         static Guard poolVolumes() {
             Map<Path, Optional<VolumeLocks.Owner>> owners = new ConcurrentHashMap<>();
+            Lease none = () -> {};
             return (source, destination) -> {
-                List<VolumeLocks.Owner> order = Stream.of(source, destination)
-                        .map(p -> owners.computeIfAbsent(p, VolumeLocks::ownerOf))
-                        .flatMap(Optional::stream).distinct()
+                // called for every merge: no stream here (files of no pool, the usual case, cost two lookups)
+                Optional<VolumeLocks.Owner> a = owners.computeIfAbsent(source, VolumeLocks::ownerOf);
+                Optional<VolumeLocks.Owner> b = owners.computeIfAbsent(destination, VolumeLocks::ownerOf);
+                if (a.isEmpty() && b.isEmpty()) {
+                    return none;
+                }
+                List<VolumeLocks.Owner> order = Stream.of(a, b).flatMap(Optional::stream).distinct()
                         .sorted(Comparator.comparing(VolumeLocks.Owner::orderKey)).toList();
                 List<VolumeLocks.Held> held = new ArrayList<>();
                 for (VolumeLocks.Owner o : order) {
@@ -830,18 +835,20 @@ public final class Deduplicator {
         }
     }
 
+    private record OpenKey(Path path, LinuxFile.Mode mode) {}
+
     /** A small cache of open descriptors, closing the least recently used. */
-    private static final class OpenFiles extends LinkedHashMap<String, LinuxFile> implements AutoCloseable {
+    private static final class OpenFiles extends LinkedHashMap<OpenKey, LinuxFile> implements AutoCloseable {
         OpenFiles() {
             super(16, 0.75f, true);
         }
 
         LinuxFile get(Path p, LinuxFile.Mode mode) {
-            return computeIfAbsent(mode + ":" + p, k -> LinuxFile.open(p, mode));
+            return computeIfAbsent(new OpenKey(p, mode), k -> LinuxFile.open(p, mode));
         }
 
         @Override
-        protected boolean removeEldestEntry(Map.Entry<String, LinuxFile> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<OpenKey, LinuxFile> eldest) {
             if (size() > OPEN_FILES) {
                 eldest.getValue().close();
                 return true;
