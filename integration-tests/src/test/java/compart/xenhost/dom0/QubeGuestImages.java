@@ -55,11 +55,13 @@ final class QubeGuestImages {
         Files.createDirectories(dir);
         Files.copy(XenHost.guestKernel(), dir.resolve("vmlinuz"), StandardCopyOption.REPLACE_EXISTING);
         Path initramfs = dir.resolve("initramfs");
-        Files.copy(XenHost.guestInitrd(), initramfs, StandardCopyOption.REPLACE_EXISTING);
-        // a second gzip'd cpio member after the base: the kernel unpacks both (the qubes boot it with rdinit=INIT)
-        XenHost.run(List.of("sh", "-c", "cd " + overlay + " && chmod 755 bin/qrexec-agent " + INIT.substring(1) + " etc/qubes-rpc/test.Echo"
-                        + " && find . -mindepth 1 | sed 's|^\\./||' | cpio -o -H newc --quiet -R 0:0 | gzip -1 >> "
-                        + initramfs), Duration.ofMinutes(1)).requireSuccess(List.of("cpio overlay"));
+        // One gzip stream holding both cpio archives (the kernel unpacks the second after the first). Not a second
+        // gzip member appended: libxc gunzips a PV/PVH ramdisk itself, by the size in the file's last 4 bytes,
+        // and keeps only the first member when that size is large enough for it (the overlay was lost so).
+        XenHost.run(List.of("sh", "-c", "cd " + overlay + " && chmod 755 bin/qrexec-agent " + INIT.substring(1)
+                        + " etc/qubes-rpc/test.Echo && { gzip -dc " + XenHost.guestInitrd() + " && find . -mindepth 1"
+                        + " | sed 's|^\\./||' | cpio -o -H newc --quiet -R 0:0; } | gzip -1 > " + initramfs),
+                Duration.ofMinutes(1)).requireSuccess(List.of("guest initramfs with the qube overlay"));
         try (var f = new RandomAccessFile(dir.resolve("modules.img").toFile(), "rw")) {
             f.setLength(1 << 20);
         }
