@@ -173,6 +173,7 @@ public final class Deduplicator {
         // threads at once. Every file is flushed first (FIEMAP_FLAG_SYNC, nearly free for a clean file): data
         // not yet written back is not where FIEMAP says — a delayed allocation has no place yet, and a block
         // written over a shared extent will move when copied on write.
+        boolean fresh = options.hashFile() == null || !Files.exists(options.hashFile());
         java.util.concurrent.FutureTask<MVStore> opening = new java.util.concurrent.FutureTask<>(this::openStore);
         Thread.ofPlatform().daemon().name("dedup-store").start(opening);
         List<FileState> files;
@@ -183,7 +184,7 @@ public final class Deduplicator {
             progress.update("list", 1, 1);
             List<FileState> listed = files;
             prefetching = Thread.ofPlatform().daemon().name("dedup-prefetch")
-                    .start(() -> prefetch(listed, opening, stopPrefetch));
+                    .start(() -> prefetch(listed, opening, fresh, stopPrefetch));
             inParallel(files.size(), i -> files.get(i).map());
         } catch (RuntimeException | Error e) {
             try {
@@ -264,32 +265,46 @@ public final class Deduplicator {
     }
 
     /**
-     * Reads into the page cache, and drops, the blocks of files changed in place that were not shared at the
-     * last run: they may have been written in place, so the run will surely reread them. It overlaps that reading with
-     * what comes first and does not need it — on a cold start, linking the native calls and mapping the files
-     * take about as long as reading the blocks a small change left to reread. At most {@value #PREFETCH_BYTES}
-     * bytes; stops as soon as the run starts reading.
+     * Reads into the page cache, and drops, what the run will surely read, while what comes first goes on without
+     * it: on a cold start, linking the native calls, opening the hash store and mapping the files take about
+     * 100 ms, as long as reading 250 MiB. What it reads: the blocks of files changed in place that were not
+     * shared at the last run (they may have been written in place, so they are reread), then the files the
+     * store does not know yet, in the order the run reads them (a few MiB of each file in turn). At most
+     * {@value #PREFETCH_BYTES} bytes; stops as soon as the run starts reading, so what it reads for nothing
+     * (the blocks of a new file that turn out to be a snapshot's) is bounded by that time.
+     *
+     * @param fresh whether there is no hash store yet (every file is new: no need to wait for the store)
      */
-    private void prefetch(List<FileState> files, java.util.concurrent.FutureTask<MVStore> opening,
+    private void prefetch(List<FileState> files, java.util.concurrent.FutureTask<MVStore> opening, boolean fresh,
                           java.util.concurrent.atomic.AtomicBoolean stop) {
         int bs = options.blockSize();
+        int perRead = Math.max(1, READ_BYTES / bs);
         List<long[]> ranges = new ArrayList<>(); // {file, first block, end block}
+        List<FileState> unknown = new ArrayList<>();
         long budget = PREFETCH_BYTES;
         try {
-            MVStore store = opening.get();
-            MVMap<String, long[]> stats = store.openMap("files");
-            MVMap<String, long[]> layouts = store.openMap("layout");
+            MVMap<String, long[]> stats = null;
+            MVMap<String, long[]> layouts = null;
+            if (!fresh) {
+                MVStore store = opening.get();
+                stats = store.openMap("files");
+                layouts = store.openMap("layout");
+            }
             for (FileState f : files) {
-                long[] known = stats.get(f.key);
+                long[] known = stats == null ? null : stats.get(f.key);
+                if (known == null) {
+                    unknown.add(f);
+                    continue;
+                }
                 // only a file changed in place (same inode): a file replaced by another — as Qubes does at a
                 // qube's stop, by a clone of the old one — shares what it kept and would be read for nothing
-                boolean inPlace = known != null && known[0] == f.stat[0] && !Arrays.equals(known, f.stat);
+                boolean inPlace = known[0] == f.stat[0] && !Arrays.equals(known, f.stat);
                 long[] layout = inPlace ? layouts.get(f.key) : null;
                 int n = layout == null ? 0 : Math.min(layout.length, f.blocks());
                 for (int b = 0; b < n && budget > 0; b++) {
                     if (layout[b] >= 0 && !BlockLayout.shared(layout[b])) {
                         int end = b + 1;
-                        while (end < n && end - b < READ_BYTES / bs && layout[end] >= 0 && !BlockLayout.shared(layout[end])) {
+                        while (end < n && end - b < perRead && layout[end] >= 0 && !BlockLayout.shared(layout[end])) {
                             end++;
                         }
                         ranges.add(new long[] {f.index, b, end});
@@ -301,23 +316,27 @@ public final class Deduplicator {
         } catch (Exception e) {
             return; // only a read-ahead: the run reports its own failures
         }
-        if (ranges.isEmpty()) {
-            return;
+        int longest = unknown.stream().mapToInt(FileState::blocks).max().orElse(0);
+        for (int b = 0; b < longest && budget > 0; b += perRead) {
+            for (FileState f : unknown) {
+                if (b < f.blocks() && budget > 0) {
+                    int end = Math.min(f.blocks(), b + perRead);
+                    ranges.add(new long[] {f.index, b, end});
+                    budget -= (long) (end - b) * bs;
+                }
+            }
         }
-        ByteBuffer buf = ByteBuffer.allocateDirect(Math.max(bs, READ_BYTES / bs * bs));
-        int open = -1;
-        FileChannel ch = null;
+        ByteBuffer buf = ByteBuffer.allocateDirect(perRead * bs);
+        Map<Integer, FileChannel> open = new HashMap<>();
         try {
             for (long[] r : ranges) {
                 if (stop.get()) {
                     break;
                 }
-                if (open != (int) r[0]) {
-                    if (ch != null) {
-                        ch.close();
-                    }
-                    open = (int) r[0];
-                    ch = FileChannel.open(files.get(open).path, StandardOpenOption.READ);
+                FileChannel ch = open.get((int) r[0]);
+                if (ch == null) {
+                    ch = FileChannel.open(files.get((int) r[0]).path, StandardOpenOption.READ);
+                    open.put((int) r[0], ch);
                 }
                 buf.clear().limit((int) (r[2] - r[1]) * bs);
                 ch.read(buf, r[1] * bs);
@@ -325,7 +344,7 @@ public final class Deduplicator {
         } catch (IOException | RuntimeException e) {
             // only a read-ahead
         } finally {
-            if (ch != null) {
+            for (FileChannel ch : open.values()) {
                 try {
                     ch.close();
                 } catch (IOException ignored) {
