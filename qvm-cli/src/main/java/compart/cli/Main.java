@@ -71,7 +71,8 @@ public final class Main {
             return USAGE;
         }
         QvmCommand command = Commands.create(name, env);
-        var cli = new CommandLine(command);
+        var model = command.model();
+        var cli = model != null ? new CommandLine(model) : new CommandLine(command);
         cli.setOut(out).setErr(err);
         cli.setStopAtPositional(command.stopsAtPositional());
         usageStyle(cli);

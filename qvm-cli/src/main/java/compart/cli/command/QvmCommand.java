@@ -1,5 +1,7 @@
 package compart.cli.command;
 
+import static compart.cli.command.FieldBinding.bind;
+
 import compart.cli.Environment;
 import compart.cli.client.AdminClient;
 import compart.cli.client.AdminSocket;
@@ -13,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -42,6 +45,32 @@ public abstract class QvmCommand implements Callable<Integer> {
 
     private Environment env = Environment.ofProcess();
     private AdminClient client;
+
+    /**
+     * @return this command's picocli model built with picocli's programmatic API, bound to this instance, or null to
+     *         have picocli read the annotations (the default). A command started often builds its own: reading
+     *         annotations costs a generated proxy class per annotation type at every start (see {@link QvmLsModel}).
+     */
+    public CommandSpec model() {
+        return null;
+    }
+
+    /**
+     * Adds the options every command shares ({@code -v}, {@code -q}, {@code --socket}) to a model built without
+     * annotations, bound to this instance's fields, and makes it this command's {@link #spec}.
+     */
+    void addSharedOptions(CommandSpec model) {
+        spec = model;
+        model.addOption(bind(OptionSpec.builder("-v", "--verbose").description("increase verbosity")
+                .type(boolean[].class).auxiliaryTypes(boolean.class).arity("0"), () -> verbose, v -> verbose = v)
+                .build());
+        model.addOption(bind(OptionSpec.builder("-q", "--quiet").description("decrease verbosity")
+                .type(boolean[].class).auxiliaryTypes(boolean.class).arity("0"), () -> quiet, v -> quiet = v)
+                .build());
+        model.addOption(bind(OptionSpec.builder("--socket").paramLabel("PATH")
+                .description("compartd's Admin API socket (default: $COMPART_SOCKET, else /var/run/qubesd.sock)")
+                .type(Path.class), () -> socket, v -> socket = v).build());
+    }
 
     /** @return whether options end at the first positional parameter (the rest are a remote command's words) */
     public boolean stopsAtPositional() {

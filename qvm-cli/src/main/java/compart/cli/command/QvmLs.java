@@ -154,6 +154,12 @@ public final class QvmLs extends QvmCommand {
             description = "show a spinner on a terminal while fetching (default)")
     boolean spinner;
 
+    /** @return this command's model, built without reading the annotations above ({@link QvmLsModel}) */
+    @Override
+    public picocli.CommandLine.Model.CommandSpec model() {
+        return QvmLsModel.of(this);
+    }
+
     @Override
     public Integer call() {
         if (helpFormats) {
