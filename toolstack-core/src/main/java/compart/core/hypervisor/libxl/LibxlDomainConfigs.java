@@ -36,7 +36,7 @@ public final class LibxlDomainConfigs {
     /** @return the libxl config record of {@code spec}, see {@link #json} */
     public static DomainConfig config(DomainSpec spec, ToIntFunction<String> backendDomids) {
         var disks = new ArrayList<DiskConfig>();
-        spec.disks().forEach(d -> disks.add(disk(d)));
+        spec.disks().forEach(d -> disks.add(disk(spec.type() == DomainSpec.Type.HVM ? hvmVdev(d) : d)));
         var nics = new ArrayList<NicConfig>();
         for (int i = 0; i < spec.nics().size(); i++) {
             var n = spec.nics().get(i);
@@ -65,6 +65,19 @@ public final class LibxlDomainConfigs {
             case PV -> throw CompartException.invalidValue("qube %s: virt_mode pv is not supported by Compart (use "
                     + "pvh or hvm)", spec.name());
         };
+    }
+
+    /**
+     * An HVM domain also sees its first four disks (xvda..xvdd) as emulated IDE disks, and qemu-xen has no
+     * read-only IDE ("qemu-xen doesn't support read-only IDE disk drivers", and the domain is not created). A
+     * read-only disk there (the kernel's modules image, xvdd) moves four places on (xvdh): PV only, still
+     * read-only. Writable disks keep their names.
+     */
+    static DomainSpec.Disk hvmVdev(DomainSpec.Disk d) {
+        if (d.writable() || !d.vdev().matches("xvd[a-d]")) {
+            return d;
+        }
+        return new DomainSpec.Disk("xvd" + (char) (d.vdev().charAt(3) + 4), d.target(), false);
     }
 
     /** @return a raw disk served by blkback in dom0 from the volume's file */

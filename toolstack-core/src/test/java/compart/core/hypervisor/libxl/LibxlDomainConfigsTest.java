@@ -78,6 +78,23 @@ class LibxlDomainConfigsTest {
     }
 
     @Test
+    void hvmQube_readOnlyDiskAmongTheFirstFour_movesPastTheEmulatedIdeSlots_writableOnesStay() {
+        var spec = new DomainSpec("hvm1", UUID1, DomainSpec.Type.HVM, 256, 256, 1, Optional.of("/k/vmlinuz"),
+                Optional.of("/k/initramfs"), "rdinit=/qube-init", List.of(
+                        new DomainSpec.Disk("xvda", "/p/root-dirty.img", true),
+                        new DomainSpec.Disk("xvdb", "/p/private-dirty.img", true),
+                        new DomainSpec.Disk("xvdc", "/p/volatile-dirty.img", true),
+                        new DomainSpec.Disk("xvdd", "/k/modules.img", false)), List.of());
+
+        var disks = LibxlDomainConfigs.config(spec, name -> -1).disks();
+
+        assertThat(disks).extracting(d -> d.vdev()).containsExactly("xvda", "xvdb", "xvdc", "xvdh");
+        assertThat(disks.get(3).writable()).isFalse();
+        assertThat(LibxlDomainConfigs.config(pvh(), name -> 7).disks()).extracting(d -> d.vdev())
+                .as("PVH has no emulated disks: names unchanged").contains("xvdd");
+    }
+
+    @Test
     void pvhWithoutKernel_andPv_areRefusedWithTheReason() {
         var noKernel = new DomainSpec("x", UUID1, DomainSpec.Type.PVH, 400, 400, 1, Optional.empty(),
                 Optional.empty(), "", List.of(), List.of());
