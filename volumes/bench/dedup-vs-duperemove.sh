@@ -180,20 +180,24 @@ med() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2
 echo
 echo "data set ($([ "$COLD_TOOLS" = 1 ] && echo "data and tools cold" || echo "data cold, tools warm")): $FILES images x $FILE_MIB MiB = $(mib "$total") MiB in $extents extents; ideal saving at 128 KiB"\
      "blocks: $(mib "$ideal1") MiB (after the changes: $(mib "$ideal2") MiB); $ROUNDS rounds, tools interleaved"
-echo "floor, read all data once, cold (cat): $(stats "${floors[@]}") s; load averages: ${loads[*]}"
+echo "floor, read all data once, cold (cat): $(stats "${floors[@]}") s; each round: $(for ((r = 0; r < ROUNDS; r++)); do printf '%.2f/%s ' "${floors[$r]}" "${loads[$r]}"; done)"
 echo "floor, read the changed 1 MiB once, cold: $(stats "${floors2[@]}") s"
-printf '%-50s %-40s %9s %8s  %s\n' "tool (run)" "seconds over the rounds" "saved MiB" "% ideal" "load averages"
+printf '%-50s %-40s %9s %8s  %s\n' "tool (run)" "seconds over the rounds" "saved MiB" "% ideal" "seconds / load average, each round"
 row() { # NAME KEY IDEAL
     local s; s=$(med $(col "$2" S))
     printf '%-50s %-40s %9s %7.1f%%  %s\n' "$1" "$(stats $(col "$2" T))" "$(mib "$s")" \
-        "$(echo "100 * $s / $3" | bc -l)" "$(col "$2" L)"
+        "$(echo "100 * $s / $3" | bc -l)" "$(each "$2")"
+}
+each() { # KEY: "seconds/load" of every round
+    local r
+    for ((r = 1; r <= ROUNDS; r++)); do printf '%.2f/%s ' "${T[$1.$r]}" "${L[$1.$r]}"; done
 }
 row "compart-dedup (first)" ours1 "$ideal1"
 row "duperemove -dr (extent mode, default; first)" extent1 "$ideal1"
 row "duperemove -dr --dedupe-options=partial (first)" partial1 "$ideal1"
 row "duperemove -dr --lookup-extents=no (block; first)" block1 "$ideal1"
 echo "incremental, after a 1 MiB change (saved: by that run alone)"
-row2() { printf '%-50s %-40s %9s %8s  %s\n' "$1" "$(stats $(col "$2" T))" "$(mib "$(med $(col "$2" S))")" "" "$(col "$2" L)"; }
+row2() { printf '%-50s %-40s %9s %8s  %s\n' "$1" "$(stats $(col "$2" T))" "$(mib "$(med $(col "$2" S))")" "" "$(each "$2")"; }
 row2 "compart-dedup (incremental)" ours2
 row2 "duperemove extent mode (incremental)" extent2
 row2 "duperemove partial (incremental)" partial2
