@@ -33,10 +33,12 @@ public final class AdminSocket {
             + "or point --socket / COMPART_SOCKET at its socket";
 
     private final Path path;
+    private final UnixDomainSocketAddress address;
 
     /** @param path the daemon's socket */
     public AdminSocket(Path path) {
         this.path = Objects.requireNonNull(path, "path");
+        this.address = UnixDomainSocketAddress.of(path);
     }
 
     /** @return the socket this client connects to */
@@ -146,7 +148,7 @@ public final class AdminSocket {
         SocketChannel channel = null;
         try {
             channel = SocketChannel.open(StandardProtocolFamily.UNIX);
-            channel.connect(UnixDomainSocketAddress.of(path));
+            channel.connect(address);
             return channel;
         } catch (IOException e) {
             if (channel != null) {
