@@ -16,7 +16,7 @@ import picocli.CommandLine.Model.PositionalParamSpec;
  * qvm-ls), which the AOT cache cannot hold, and building the model from annotations took ~45 of qvm-ls's ~190 ms.
  *
  * <p>{@link QvmLs}'s annotations stay the reference: packaging builds the man page and the completion from them, and
- * {@code QvmLsModelTest} checks that this model is the same, attribute by attribute and in {@code --help} byte for
+ * {@code CommandModelsTest} checks that this model is the same, attribute by attribute and in {@code --help} byte for
  * byte, and parses command lines to the same values. A change to an option is made in both places.
  */
 final class QvmLsModel {

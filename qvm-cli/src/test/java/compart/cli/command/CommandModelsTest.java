@@ -14,18 +14,42 @@ import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
 /**
- * qvm-ls's model built without annotations ({@link QvmLsModel}, what a run uses) is the model picocli reads from
- * {@link QvmLs}'s annotations (what the man page and the completion are made from): same options with the same
- * attributes, same {@code --help} byte for byte, and any command line parses to the same fields or the same error.
+ * A command's model built without annotations ({@link QvmCommand#model()}, what a run uses; {@link QvmLsModel}) is
+ * the model picocli reads from the command's annotations (what the man page and the completion are made from): same
+ * options with the same attributes, same {@code --help} byte for byte, and (qvm-ls) any command line parses to the
+ * same fields or the same error.
  */
-class QvmLsModelTest {
+class CommandModelsTest {
+
+    @Test
+    void qvmLs_buildsItsOwnModel() {
+        assertThat(Commands.create("qvm-ls", compart.cli.Environment.ofProcess()).model()).isNotNull();
+    }
+
+    @TestFactory
+    Stream<DynamicTest> everyCommandWithItsOwnModel_hasTheAnnotatedHelpAndAttributes() {
+        return Commands.names().stream()
+                .filter(name -> Commands.create(name, compart.cli.Environment.ofProcess()).model() != null)
+                .map(name -> DynamicTest.dynamicTest(name, () -> {
+                    var annotated = new CommandLine(Commands.create(name, compart.cli.Environment.ofProcess()));
+                    var built = new CommandLine(Commands.create(name, compart.cli.Environment.ofProcess()).model());
+                    assertThat(built.getUsageMessage(CommandLine.Help.Ansi.OFF))
+                            .isEqualTo(annotated.getUsageMessage(CommandLine.Help.Ansi.OFF));
+                    assertThat(attributes(built.getCommandSpec())).isEqualTo(attributes(annotated.getCommandSpec()));
+                    assertThat(built.getCommandSpec().version()).containsExactly(annotated.getCommandSpec().version());
+                    assertThat(built.getSubcommands().keySet()).isEqualTo(annotated.getSubcommands().keySet());
+                }));
+    }
 
     private static CommandLine annotated(QvmLs ls) {
         return new CommandLine(ls);
@@ -40,12 +64,6 @@ class QvmLsModelTest {
         String expected = annotated(new QvmLs()).getUsageMessage(CommandLine.Help.Ansi.OFF);
         assertThat(built(new QvmLs()).getUsageMessage(CommandLine.Help.Ansi.OFF)).isEqualTo(expected);
         assertThat(expected).contains("--[no-]spinner", "-O, --fields=FIELD,...", "available columns");
-    }
-
-    @Test
-    void everyOptionAndParameter_hasTheAnnotatedAttributes() {
-        assertThat(attributes(built(new QvmLs()).getCommandSpec()))
-                .isEqualTo(attributes(annotated(new QvmLs()).getCommandSpec()));
     }
 
     @Test
@@ -122,7 +140,7 @@ class QvmLsModelTest {
         Map<String, String> all = new LinkedHashMap<>();
         List<ArgSpec> args = new ArrayList<>(spec.options());
         args.addAll(spec.positionalParameters());
-        args.sort(java.util.Comparator.comparing(QvmLsModelTest::key));
+        args.sort(java.util.Comparator.comparing(CommandModelsTest::key));
         for (ArgSpec a : args) {
             var text = new StringBuilder();
             if (a instanceof OptionSpec o) {
