@@ -13,7 +13,8 @@
 #   compart.core    compartd --hypervisor test, serving the runs below, stopped with SIGTERM
 #   compart.cli     qvm-ls against that compartd (after a qvm-create or two); --help when it did not start
 #   compart.policy  qubes-policy-lint POLICY_DIR
-#   compart.volumes compart-dedup of two equal files (it reports what the file system allows)
+#   compart.volumes compart-dedup of two equal files (it reports what the file system allows); compart-volume-clone
+#                   has a cache of its own, trained on a clone of a 1 MiB file
 #   others          --help
 # A command's own classes that the representative did not load come from its jar as usual.
 set -euo pipefail
@@ -128,9 +129,15 @@ fi
 if [ -n "${module_of[compart-dedup]:-}" ]; then
     mkdir -p "$work/dedup"
     head -c 4194304 /dev/urandom >"$work/dedup/a"
-    cp "$work/dedup/a" "$work/dedup/b"
+    # a real copy (a plain cp reflinks on XFS and btrfs), so that the training run merges
+    cp --reflink=never "$work/dedup/a" "$work/dedup/b"
     train compart-dedup "$work/dedup.log" --hashfile "$work/dedup.db" "$work/dedup"
     representative[compart.volumes]=compart-dedup
+fi
+# compart-volume-clone starts in its own cache: trained on a real clone, not on dedup's classes
+if [ -n "${module_of[compart-volume-clone]:-}" ]; then
+    head -c 1048576 /dev/urandom >"$work/clone-src.img"
+    train compart-volume-clone "$work/clone.log" "$work/clone-src.img" "$work/clone-dst.img"
 fi
 
 # any other module: --help of its first command
@@ -144,8 +151,8 @@ done
 
 for name in "${!module_of[@]}"; do
     rep=${representative[${module_of[$name]}]}
-    [ "$name" = "$rep" ] || ln -sfn "$rep.aot" "$aot/$name.aot"
+    [ "$name" = "$rep" ] || [ -f "$aot/$name.aot" ] || ln -sfn "$rep.aot" "$aot/$name.aot"
 done
 
-echo "aot-train: ${#representative[@]} caches for ${#module_of[@]} commands in $aot, $(elapsed "$started") ms," \
+echo "aot-train: $(find "$aot" -maxdepth 1 -type f -name "*.aot" | wc -l) caches for ${#module_of[@]} commands in $aot, $(elapsed "$started") ms," \
      "$(du -sm "$aot" | cut -f1) MiB"
