@@ -431,10 +431,10 @@ public final class AdminApi {
         add("admin.vm.property.List", false, false, Dest.ANY, Topic.PROPERTY,
                 c -> lines(c.inv().propertyDefs(c.dest()).keySet().stream().sorted()));
         add("admin.vm.property.Get", true, false, Dest.ANY, Topic.PROPERTY,
-                c -> serialize(c.inv().property(c.dest(), c.arg())));
+                c -> serialize(property(c, c.arg())));
         add("admin.vm.property.GetAll", false, false, Dest.ANY, Topic.PROPERTY, c -> lines(
                 c.inv().propertyDefs(c.dest()).keySet().stream().sorted().map(p -> p + " "
-                        + escape(serialize(c.inv().property(c.dest(), p))))));
+                        + escape(serialize(property(c, p))))));
         add("admin.vm.property.GetDefault", true, false, Dest.ANY, Topic.PROPERTY, c -> {
             var def = c.inv().propertyDefs(c.dest()).get(c.arg());
             if (def == null) {
@@ -1193,6 +1193,17 @@ public final class AdminApi {
     private static String feature(Call c, Optional<String> value) {
         return value.orElseThrow(() -> CompartException.notFound("Feature not set for domain %s: %s",
                 c.dest().name(), QubeClassNames.printable(c.arg())));
+    }
+
+    /** A qube's property as the model has it, but {@code xid} from the live domain (stateless in Qubes). */
+    private PropertyValue property(Call c, String name) {
+        var v = c.inv().property(c.dest(), name);
+        if (name.equals("xid") && c.dest().klass() != QubeClass.AdminVM) {
+            var live = toolstack.live(c.dest().name());
+            return new PropertyValue(name, v.type(), true,
+                    Optional.of(live.map(l -> Integer.toString(l.domid())).orElse("-1")));
+        }
+        return v;
     }
 
     static String serialize(PropertyValue v) {

@@ -50,6 +50,8 @@ public final class PropertyCatalog {
         rw(common, "include_in_backups", PropertyType.BOOL, "If this domain is to be included in default backup.");
         ro(common, "updateable", PropertyType.BOOL, "True if this machine may be updated on its own.");
         rw(common, "keyboard_layout", PropertyType.STR, "Keyboard layout for this VM.");
+        // stateless, as in Qubes: the live domain's id (dom0: 0; -1 while halted), answered by the daemon
+        ro(common, "xid", PropertyType.INT, "Xen ID.");
 
         var admin = new LinkedHashMap<>(common);
         QUBE.put(QubeClass.AdminVM, Collections.unmodifiableMap(admin));
@@ -262,6 +264,7 @@ public final class PropertyCatalog {
                     .or(() -> inv.value(q, "netvm").isPresent() ? Optional.of(Addresses.NETMASK) : Optional.empty());
             case "gateway" -> isTrue(inv.value(q, "provides_network")) ? inv.value(q, "visible_ip") : Optional.empty();
             case "dns" -> inv.isNetworked(q) ? Optional.of(Addresses.DNS) : Optional.empty();
+            case "xid" -> Optional.of(q.klass() == QubeClass.AdminVM ? "0" : "-1");
             case "dispid" -> Optional.of(Integer.toString(q.dispid()));
             case "template" -> Optional.empty();
             default -> throw new IllegalStateException("no default rule for property " + name);
