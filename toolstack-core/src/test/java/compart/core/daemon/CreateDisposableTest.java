@@ -2,16 +2,15 @@ package compart.core.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import compart.core.testing.TestDaemon;
 import compart.core.testing.Wire;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code admin.vm.CreateDisposable} on a compartd with the simulated hypervisor and a real file pool: a
@@ -19,28 +18,17 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code auto_cleanup}, its template's settings and Qubes' errors for everything else.
  */
 class CreateDisposableTest {
-    @TempDir
-    Path dir;
-    Compartd.Running daemon;
-    Wire admin;
-
     static final String POLICY = """
             admin.vm.CreateDisposable  *  work  @adminvm  allow target=dom0
             admin.vm.CreateDisposable  *  work  dvm-tpl   allow target=dom0
             """;
 
+    @RegisterExtension
+    final TestDaemon compartd = TestDaemon.onTestHypervisor().testMemoryMib(16384).policy(POLICY);
+    final Wire admin = compartd.admin();
+
     @BeforeEach
-    void start() throws Exception {
-        Path policyDir = Files.createDirectories(dir.resolve("policy.d"));
-        Files.writeString(policyDir.resolve("30-admin.policy"), POLICY);
-        var d = new Compartd();
-        d.socket = dir.resolve("qubesd.sock");
-        d.stateDir = dir.resolve("state");
-        d.hypervisor = "test";
-        d.testMemoryMib = 16384;
-        d.policyDirs = List.of(policyDir);
-        daemon = d.start();
-        admin = new Wire(d.socket);
+    void createQubes() throws Exception {
         admin.ok("admin.vm.Create.TemplateVM", "", "dom0", "name=fedora label=black");
         admin.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=dvm-tpl label=red");
         admin.ok("admin.vm.property.Set", "template_for_dispvms", "dvm-tpl", "True");
@@ -50,23 +38,6 @@ class CreateDisposableTest {
         admin.ok("admin.vm.feature.Set", "preload-dispvm-max", "dvm-tpl", "2");
         admin.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=work label=blue");
         admin.ok("admin.vm.property.Set", "default_dispvm", "work", "dvm-tpl");
-    }
-
-    @AfterEach
-    void stop() {
-        if (daemon != null) {
-            daemon.close();
-        }
-    }
-
-    String from(String source, String method, String arg, String dest, String payload) throws Exception {
-        return new String(admin.raw(method, arg, source, dest, payload.getBytes(StandardCharsets.US_ASCII)),
-                StandardCharsets.UTF_8).replace('\0', '|');
-    }
-
-    String prop(String qube, String property) throws Exception {
-        String r = admin.ok("admin.vm.property.Get", property, qube, "");
-        return r.substring(r.indexOf(' ', r.indexOf("type=")) + 1);
     }
 
     List<String> disposables() throws Exception {
@@ -79,14 +50,14 @@ class CreateDisposableTest {
         String name = admin.ok("admin.vm.CreateDisposable", "", "dvm-tpl", "");
 
         assertThat(name).matches("disp[1-9][0-9]{0,3}");
-        assertThat(prop(name, "dispid")).isEqualTo(name.substring(4));
-        assertThat(prop(name, "klass")).isEqualTo("DispVM");
-        assertThat(prop(name, "template")).isEqualTo("dvm-tpl");
-        assertThat(prop(name, "auto_cleanup")).isEqualTo("True");
-        assertThat(prop(name, "include_in_backups")).isEqualTo("False");
-        assertThat(prop(name, "label")).isEqualTo("red");
-        assertThat(prop(name, "memory")).isEqualTo("600");
-        assertThat(prop(name, "default_dispvm")).isEqualTo("dvm-tpl");
+        assertThat(admin.property(name, "dispid")).isEqualTo(name.substring(4));
+        assertThat(admin.property(name, "klass")).isEqualTo("DispVM");
+        assertThat(admin.property(name, "template")).isEqualTo("dvm-tpl");
+        assertThat(admin.property(name, "auto_cleanup")).isEqualTo("True");
+        assertThat(admin.property(name, "include_in_backups")).isEqualTo("False");
+        assertThat(admin.property(name, "label")).isEqualTo("red");
+        assertThat(admin.property(name, "memory")).isEqualTo("600");
+        assertThat(admin.property(name, "default_dispvm")).isEqualTo("dvm-tpl");
         assertThat(admin.ok("admin.vm.tag.List", "", name, "").split("\n"))
                 .contains("browsing", "created-by-dom0", "disp-created-by-dom0");
         assertThat(admin.ok("admin.vm.feature.List", "", name, "").split("\n")).contains("service.cups")
@@ -111,22 +82,22 @@ class CreateDisposableTest {
 
         assertThat(answer).startsWith("uuid:");
         String name = disposables().getFirst();
-        assertThat(prop(name, "uuid")).isEqualTo(answer.substring(5));
+        assertThat(admin.property(name, "uuid")).isEqualTo(answer.substring(5));
     }
 
     @Test
     void onDom0_usesTheCallersDefaultDispvm_dom0sIsTheGlobalOne() throws Exception {
-        assertThat(from("dom0", "admin.vm.CreateDisposable", "", "dom0", "")).startsWith("2|QubesException|")
+        assertThat(admin.from("dom0", "admin.vm.CreateDisposable", "", "dom0", "")).startsWith("2|QubesException|")
                 .contains("no default_dispvm");
         admin.ok("admin.property.Set", "default_dispvm", "dom0", "dvm-tpl");
 
         String fromDom0 = admin.ok("admin.vm.CreateDisposable", "", "dom0", "");
-        String fromWork = from("work", "admin.vm.CreateDisposable", "", "dom0", "");
+        String fromWork = admin.from("work", "admin.vm.CreateDisposable", "", "dom0", "");
 
-        assertThat(prop(fromDom0, "template")).isEqualTo("dvm-tpl");
+        assertThat(admin.property(fromDom0, "template")).isEqualTo("dvm-tpl");
         assertThat(fromWork).startsWith("0|disp");
         String name = fromWork.substring(2);
-        assertThat(prop(name, "template")).isEqualTo("dvm-tpl");
+        assertThat(admin.property(name, "template")).isEqualTo("dvm-tpl");
         assertThat(admin.ok("admin.vm.tag.List", "", name, "").split("\n"))
                 .contains("created-by-work", "disp-created-by-work").doesNotContain("disp-created-by-dom0");
     }
@@ -136,8 +107,8 @@ class CreateDisposableTest {
         admin.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=other label=green");
         admin.ok("admin.vm.property.Set", "default_dispvm", "other", "dvm-tpl");
 
-        assertThat(from("other", "admin.vm.CreateDisposable", "", "dom0", "")).startsWith("2|PermissionDenied|");
-        assertThat(from("work", "admin.vm.CreateDisposable", "", "dvm-tpl", "")).startsWith("0|disp");
+        assertThat(admin.from("other", "admin.vm.CreateDisposable", "", "dom0", "")).startsWith("2|PermissionDenied|");
+        assertThat(admin.from("work", "admin.vm.CreateDisposable", "", "dvm-tpl", "")).startsWith("0|disp");
         assertThat(disposables()).hasSize(1);
     }
 
@@ -173,29 +144,29 @@ class CreateDisposableTest {
     }
 
     Path volumeDir(String qube) {
-        return dir.resolve("state").resolve("pool").resolve("appvms").resolve(qube);
+        return compartd.stateDir().resolve("pool").resolve("appvms").resolve(qube);
     }
 
     @Test
     void dom0sDefaultDispvm_isInTheSystemInfoThePolicyGets() throws Exception {
         admin.ok("admin.property.Set", "default_dispvm", "dom0", "dvm-tpl");
 
-        var system = new compart.core.api.AdminApi(daemon.toolstack()).systemInfo();
+        var system = new compart.core.api.AdminApi(compartd.toolstack()).systemInfo();
 
         assertThat(system.find("dom0").defaultDispVm()).isEqualTo("dvm-tpl");
         assertThat(system.find("work").defaultDispVm()).isEqualTo("dvm-tpl");
-        String json = new Wire(dir.resolve("qubesd.internal.sock")).ok("internal.GetSystemInfo", "", "dom0", "");
+        String json = compartd.internal().ok("internal.GetSystemInfo", "", "dom0", "");
         var domains = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json).get("domains");
         assertThat(domains.get("dom0").get("default_dispvm").asText()).isEqualTo("dvm-tpl");
     }
 
     @Test
     void dom0sDefaultDispvm_isNullInTheSystemInfo_whileNoneIsSet() throws Exception {
-        String json = new Wire(dir.resolve("qubesd.internal.sock")).ok("internal.GetSystemInfo", "", "dom0", "");
+        String json = compartd.internal().ok("internal.GetSystemInfo", "", "dom0", "");
         var domains = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json).get("domains");
 
         assertThat(domains.get("dom0").get("default_dispvm").isNull()).isTrue();
-        assertThat(new compart.core.api.AdminApi(daemon.toolstack()).systemInfo().find("dom0").defaultDispVm())
+        assertThat(new compart.core.api.AdminApi(compartd.toolstack()).systemInfo().find("dom0").defaultDispVm())
                 .isNull();
     }
 
@@ -205,15 +176,15 @@ class CreateDisposableTest {
         admin.ok("admin.vm.property.Set", "netvm", "dvm-tpl", "");
         admin.ok("admin.vm.Create.DispVM", "dvm-tpl", "dom0", "name=mydisp label=orange");
 
-        assertThat(prop("mydisp", "memory")).isEqualTo("600");
-        assertThat(prop("mydisp", "netvm")).isEqualTo("");
-        assertThat(prop("mydisp", "label")).isEqualTo("orange");
-        assertThat(prop("mydisp", "auto_cleanup")).isEqualTo("False");
+        assertThat(admin.property("mydisp", "memory")).isEqualTo("600");
+        assertThat(admin.property("mydisp", "netvm")).isEqualTo("");
+        assertThat(admin.property("mydisp", "label")).isEqualTo("orange");
+        assertThat(admin.property("mydisp", "auto_cleanup")).isEqualTo("False");
         assertThat(admin.ok("admin.vm.tag.List", "", "mydisp", "").split("\n")).contains("browsing")
                 .contains("created-by-dom0").doesNotContain("disp-created-by-dom0");
         assertThat(admin.ok("admin.vm.feature.Get", "service.cups", "mydisp", "")).isEqualTo("1");
 
-        assertThat(from("dom0", "admin.vm.Create.DispVM", "work", "dom0", "name=bad label=red"))
+        assertThat(admin.from("dom0", "admin.vm.Create.DispVM", "work", "dom0", "name=bad label=red"))
                 .startsWith("2|QubesValueError|").contains("template_for_dispvms is False");
         assertThat(admin.ok("admin.vm.List", "", "dom0", "")).doesNotContain("bad ");
     }

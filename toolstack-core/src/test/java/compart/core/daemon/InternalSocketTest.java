@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import compart.core.testing.TestDaemon;
 import compart.core.testing.Wire;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -13,35 +13,22 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * compartd's internal socket (Qubes' {@code qubesd.internal.sock}): {@code internal.GetSystemInfo} answers the state
  * of every qube in Qubes' JSON shape, only to dom0, with the Admin API's framing.
  */
 class InternalSocketTest {
-    @TempDir
-    Path dir;
-    Compartd.Running daemon;
-    Wire admin;
-    Wire internal;
-    Path internalSocket;
+    @RegisterExtension
+    final TestDaemon compartd = TestDaemon.onTestHypervisor().internalSocket("run/internal.sock");
+    final Wire admin = compartd.admin();
+    final Wire internal = compartd.internal();
 
     @BeforeEach
-    void start() throws Exception {
-        var d = new Compartd();
-        d.socket = dir.resolve("qubesd.sock");
-        internalSocket = dir.resolve("run").resolve("internal.sock");
-        d.internalSocket = internalSocket;
-        d.stateDir = dir.resolve("state");
-        d.hypervisor = "test";
-        d.policyDirs = List.of(Files.createDirectories(dir.resolve("policy.d")));
-        daemon = d.start();
-        admin = new Wire(d.socket);
-        internal = new Wire(internalSocket);
+    void createQubes() throws Exception {
         admin.ok("admin.vm.Create.TemplateVM", "", "dom0", "name=fedora label=black");
         admin.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=dvm-tpl label=red");
         admin.ok("admin.vm.property.Set", "template_for_dispvms", "dvm-tpl", "True");
@@ -51,20 +38,8 @@ class InternalSocketTest {
         admin.ok("admin.vm.feature.Set", "internal", "fedora", "1");
     }
 
-    @AfterEach
-    void stop() {
-        if (daemon != null) {
-            daemon.close();
-        }
-    }
-
-    String fromInternal(String source, String method, String arg, String dest, String payload) throws Exception {
-        return new String(internal.raw(method, arg, source, dest, payload.getBytes(StandardCharsets.US_ASCII)),
-                StandardCharsets.UTF_8).replace('\0', '|');
-    }
-
     JsonNode systemInfo() throws Exception {
-        String reply = fromInternal("dom0", "internal.GetSystemInfo", "", "dom0", "");
+        String reply = internal.from("dom0", "internal.GetSystemInfo", "", "dom0", "");
         assertThat(reply).startsWith("0|");
         return new ObjectMapper().readTree(reply.substring(2));
     }
@@ -136,32 +111,32 @@ class InternalSocketTest {
 
     @Test
     void aQubeAsSource_isRefused_evenThoughTheSocketIsDom0Only() throws Exception {
-        assertThat(fromInternal("work", "internal.GetSystemInfo", "", "dom0", ""))
+        assertThat(internal.from("work", "internal.GetSystemInfo", "", "dom0", ""))
                 .startsWith("2|PermissionDenied|");
         assertThat(systemInfo().get("domains").has("work")).isTrue(); // still serving
     }
 
     @Test
     void badCalls_getAProtocolError_andTheSocketKeepsServing() throws Exception {
-        assertThat(fromInternal("dom0", "internal.GetSystemInfo", "x", "dom0", "")).startsWith("2|ProtocolError|");
-        assertThat(fromInternal("dom0", "internal.GetSystemInfo", "", "dom0", "payload"))
+        assertThat(internal.from("dom0", "internal.GetSystemInfo", "x", "dom0", "")).startsWith("2|ProtocolError|");
+        assertThat(internal.from("dom0", "internal.GetSystemInfo", "", "dom0", "payload"))
                 .startsWith("2|ProtocolError|");
-        assertThat(fromInternal("dom0", "internal.GetSystemInfo", "", "work", "")).startsWith("2|ProtocolError|");
-        assertThat(fromInternal("dom0", "internal.NoSuchMethod", "", "dom0", "")).startsWith("2|ProtocolError|");
+        assertThat(internal.from("dom0", "internal.GetSystemInfo", "", "work", "")).startsWith("2|ProtocolError|");
+        assertThat(internal.from("dom0", "internal.NoSuchMethod", "", "dom0", "")).startsWith("2|ProtocolError|");
         String big = "x".repeat(70_000);
-        assertThat(fromInternal("dom0", "internal.GetSystemInfo", "", "dom0", big)).startsWith("2|ProtocolError|");
+        assertThat(internal.from("dom0", "internal.GetSystemInfo", "", "dom0", big)).startsWith("2|ProtocolError|");
         assertThat(systemInfo().get("domains").has("dom0")).isTrue();
     }
 
     @Test
     void theSocketsServeOnlyTheirOwnMethods() throws Exception {
-        assertThat(fromInternal("dom0", "admin.vm.List", "", "dom0", "")).startsWith("2|ProtocolError|");
+        assertThat(internal.from("dom0", "admin.vm.List", "", "dom0", "")).startsWith("2|ProtocolError|");
         assertThat(admin.call("internal.GetSystemInfo", "", "dom0", "")).startsWith("2|");
     }
 
     @Test
     void theInternalSocket_isMode0660_likeQubesd() throws Exception {
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(internalSocket)))
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(internal.socket())))
                 .isEqualTo("rw-rw----");
     }
 

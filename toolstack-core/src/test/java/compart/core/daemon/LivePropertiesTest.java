@@ -2,38 +2,25 @@ package compart.core.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import compart.core.testing.TestDaemon;
 import compart.core.testing.Wire;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Qubes' stateless property {@code xid}: the id of the qube's domain while it has one, -1 while halted, 0 for dom0
  * (Qubes' client shows it in qvm-ls's XID column), in Get and GetAll alike.
  */
 class LivePropertiesTest {
-    @TempDir
-    Path dir;
-    Compartd.Running daemon;
-    Wire admin;
+    @RegisterExtension
+    final TestDaemon compartd = TestDaemon.onTestHypervisor();
+    final Wire admin = compartd.admin();
 
     @BeforeEach
-    void start() throws Exception {
-        var d = new Compartd();
-        d.socket = dir.resolve("qubesd.sock");
-        d.stateDir = dir.resolve("state");
-        d.hypervisor = "test";
-        daemon = d.start();
-        admin = new Wire(d.socket);
+    void createQubes() throws Exception {
         admin.ok("admin.vm.Create.TemplateVM", "", "dom0", "name=fedora label=black");
         admin.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=work label=blue");
-    }
-
-    @AfterEach
-    void stop() {
-        daemon.close();
     }
 
     @Test

@@ -2,6 +2,7 @@ package compart.core.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import compart.core.testing.TestDaemon;
 import compart.core.testing.Wire;
 import compart.policy.LivePolicy;
 import compart.policy.Request;
@@ -14,56 +15,44 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * End to end: compartd (test hypervisor) serves its internal socket, and the policy module's daemon and evaluator,
  * which learn the qubes from {@code internal.GetSystemInfo} there as on Qubes, decide calls by {@code @tag:} rules.
  */
 class PolicyDaemonOnCompartdTest {
-    @TempDir
-    Path dir;
-    Compartd.Running compartd;
-    LivePolicy policy;
-    PolicyDaemon policyDaemon;
-    Wire admin;
-    Path internalSocket;
-    Path policySocket;
-
     static final String RULES = """
             test.Echo  *  @anyvm  @tag:trusted  allow
             test.Echo  *  @anyvm  @anyvm        deny
             """;
 
+    @RegisterExtension
+    final TestDaemon compartd = TestDaemon.onTestHypervisor().policy(RULES);
+    final Wire admin = compartd.admin();
+    Path internalSocket;
+    LivePolicy policy;
+    PolicyDaemon policyDaemon;
+    Path policySocket;
+
     @BeforeEach
     void start() throws Exception {
-        Path policyDir = Files.createDirectories(dir.resolve("policy.d"));
-        Files.writeString(policyDir.resolve("30-test.policy"), RULES);
-        var d = new Compartd();
-        d.socket = dir.resolve("qubesd.sock");
-        internalSocket = dir.resolve("qubesd.internal.sock");
-        d.internalSocket = internalSocket;
-        d.stateDir = dir.resolve("state");
-        d.hypervisor = "test";
-        d.policyDirs = List.of(policyDir);
-        compartd = d.start();
-        admin = new Wire(d.socket);
         admin.ok("admin.vm.Create.TemplateVM", "", "dom0", "name=fedora label=black");
         admin.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=work label=blue");
         admin.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=vault label=black");
         admin.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=other label=red");
         admin.ok("admin.vm.tag.Set", "trusted", "vault", "");
 
-        policy = new LivePolicy(List.of(policyDir), null);
+        internalSocket = compartd.internal().socket();
+        policy = new LivePolicy(List.of(compartd.policyDir()), null);
         assertThat(policy.current().valid()).isTrue();
-        policySocket = dir.resolve("policy.sock");
+        policySocket = compartd.dir().resolve("policy.sock");
         policyDaemon = new PolicyDaemon(policySocket, policy::current, SystemInfoSource.qubesd(internalSocket),
                 Duration.ofSeconds(5));
     }
@@ -75,9 +64,6 @@ class PolicyDaemonOnCompartdTest {
         }
         if (policy != null) {
             policy.close();
-        }
-        if (compartd != null) {
-            compartd.close();
         }
     }
 

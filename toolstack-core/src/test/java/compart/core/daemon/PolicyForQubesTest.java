@@ -5,24 +5,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import compart.core.testing.TestDaemon;
 import compart.core.testing.Wire;
 import compart.policy.Policy;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.LoggerFactory;
 
 /** Admin API calls from qubes other than dom0, decided by the qrexec policy of {@code --policy-dir}. */
 class PolicyForQubesTest {
-    @TempDir
-    Path dir;
-    Compartd.Running daemon;
-    Wire wire;
+    @RegisterExtension
+    final TestDaemon compartd = TestDaemon.onTestHypervisor().startedByTheTest();
+    final Wire wire = compartd.admin();
     ListAppender<ILoggingEvent> audit = new ListAppender<>();
 
     static final String POLICY = """
@@ -37,18 +34,9 @@ class PolicyForQubesTest {
             admin.vm.Kill            *        mgmt  work           allow target=other
             """;
 
+    /** Starts compartd with this policy ({@code null}: no policy file) and creates the qubes. */
     void start(String policyText) throws Exception {
-        Path policyDir = Files.createDirectories(dir.resolve("policy.d"));
-        if (policyText != null) {
-            Files.writeString(policyDir.resolve("30-admin.policy"), policyText);
-        }
-        var d = new Compartd();
-        d.socket = dir.resolve("qubesd.sock");
-        d.stateDir = dir.resolve("state");
-        d.hypervisor = "test";
-        d.policyDirs = List.of(policyDir);
-        daemon = d.start();
-        wire = new Wire(d.socket);
+        compartd.policy(policyText).start();
         wire.ok("admin.vm.Create.TemplateVM", "", "dom0", "name=fedora label=black");
         wire.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=mgmt label=red");
         wire.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=work label=blue");
@@ -65,35 +53,30 @@ class PolicyForQubesTest {
     }
 
     @AfterEach
-    void stop() {
+    void stopCapturing() {
         ((Logger) LoggerFactory.getLogger(Policy.AUDIT_LOGGER)).detachAppender(audit);
-        if (daemon != null) {
-            daemon.close();
-        }
-    }
-
-    String from(String source, String method, String arg, String dest) throws Exception {
-        return new String(wire.raw(method, arg, source, dest, new byte[0]), StandardCharsets.UTF_8).replace('\0', '|');
     }
 
     @Test
     void allowRule_letsTheCallThrough_andEveryOtherCallIsRefused() throws Exception {
         start(POLICY);
-        assertThat(from("mgmt", "admin.vm.property.Get", "netvm", "work")).startsWith("0|default=True type=vm ");
-        assertThat(from("mgmt", "admin.vm.property.Get", "memory", "work")).isEqualTo("2|PermissionDenied||Request refused|");
-        assertThat(from("mgmt", "admin.vm.property.Get", "netvm", "other")).startsWith("2|PermissionDenied|");
-        assertThat(from("work", "admin.vm.property.Get", "netvm", "work")).startsWith("2|PermissionDenied|");
+        assertThat(wire.from("mgmt", "admin.vm.property.Get", "netvm", "work", ""))
+                .startsWith("0|default=True type=vm ");
+        assertThat(wire.from("mgmt", "admin.vm.property.Get", "memory", "work", ""))
+                .isEqualTo("2|PermissionDenied||Request refused|");
+        assertThat(wire.from("mgmt", "admin.vm.property.Get", "netvm", "other", "")).startsWith("2|PermissionDenied|");
+        assertThat(wire.from("work", "admin.vm.property.Get", "netvm", "work", "")).startsWith("2|PermissionDenied|");
         wire.ok("admin.vm.tag.Set", "managed", "other", "");
-        assertThat(from("mgmt", "admin.vm.property.Get", "memory", "other")).startsWith("0|");
+        assertThat(wire.from("mgmt", "admin.vm.property.Get", "memory", "other", "")).startsWith("0|");
     }
 
     @Test
     void askDenyAndRedirectedTargets_areRefused_withOneAuditLinePerDecision() throws Exception {
         start(POLICY);
         audit.list.clear();
-        assertThat(from("mgmt", "admin.vm.Start", "", "work")).startsWith("2|PermissionDenied|");
-        assertThat(from("mgmt", "admin.vm.Shutdown", "", "work")).startsWith("2|PermissionDenied|");
-        assertThat(from("mgmt", "admin.vm.Kill", "", "work")).startsWith("2|PermissionDenied|");
+        assertThat(wire.from("mgmt", "admin.vm.Start", "", "work", "")).startsWith("2|PermissionDenied|");
+        assertThat(wire.from("mgmt", "admin.vm.Shutdown", "", "work", "")).startsWith("2|PermissionDenied|");
+        assertThat(wire.from("mgmt", "admin.vm.Kill", "", "work", "")).startsWith("2|PermissionDenied|");
         assertThat(wire.ok("admin.vm.CurrentState", "", "work", "")).endsWith("power_state=Halted");
         assertThat(audit.list).hasSize(3);
         assertThat(audit.list.get(1).getFormattedMessage()).contains("mgmt").contains("admin.vm.Shutdown")
@@ -103,30 +86,30 @@ class PolicyForQubesTest {
     @Test
     void vmList_fromAQube_showsOnlyWhatThePolicyLetsItList_inDom0() throws Exception {
         start(POLICY);
-        String list = from("mgmt", "admin.vm.List", "", "dom0");
+        String list = wire.from("mgmt", "admin.vm.List", "", "dom0", "");
         assertThat(list).startsWith("0|");
         assertThat(list.substring(2).lines().map(l -> l.split(" ")[0])).containsExactly("dom0", "mgmt", "work");
-        assertThat(from("other", "admin.vm.List", "", "dom0")).startsWith("2|PermissionDenied|");
+        assertThat(wire.from("other", "admin.vm.List", "", "dom0", "")).startsWith("2|PermissionDenied|");
     }
 
     @Test
     void withoutAPolicy_everyCallFromAQubeIsRefused_butDom0IsServed() throws Exception {
         start(null);
-        assertThat(from("mgmt", "admin.vm.List", "", "dom0")).startsWith("2|PermissionDenied|");
-        assertThat(from("mgmt", "admin.vm.property.Get", "netvm", "work")).startsWith("2|PermissionDenied|");
-        assertThat(from("nosuchqube", "admin.vm.List", "", "dom0")).startsWith("2|PermissionDenied|");
+        assertThat(wire.from("mgmt", "admin.vm.List", "", "dom0", "")).startsWith("2|PermissionDenied|");
+        assertThat(wire.from("mgmt", "admin.vm.property.Get", "netvm", "work", "")).startsWith("2|PermissionDenied|");
+        assertThat(wire.from("nosuchqube", "admin.vm.List", "", "dom0", "")).startsWith("2|PermissionDenied|");
         assertThat(wire.ok("admin.vm.List", "", "dom0", "")).contains("mgmt class=AppVM");
     }
 
     @Test
     void policyFileWrittenWhileRunning_isUsedWithoutARestart() throws Exception {
         start("");
-        assertThat(from("mgmt", "admin.vm.property.Get", "netvm", "work")).startsWith("2|PermissionDenied|");
-        Files.writeString(dir.resolve("policy.d/30-admin.policy"), POLICY);
+        assertThat(wire.from("mgmt", "admin.vm.property.Get", "netvm", "work", "")).startsWith("2|PermissionDenied|");
+        Files.writeString(compartd.policyDir().resolve("30-admin.policy"), POLICY);
         String r = "";
         for (int i = 0; i < 100 && !r.startsWith("0|"); i++) {
             Thread.sleep(50);
-            r = from("mgmt", "admin.vm.property.Get", "netvm", "work");
+            r = wire.from("mgmt", "admin.vm.property.Get", "netvm", "work", "");
         }
         assertThat(r).startsWith("0|");
     }

@@ -3,66 +3,28 @@ package compart.core.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import compart.core.api.QrexecRun;
+import compart.core.testing.TestDaemon;
+import compart.core.testing.Wire;
 import java.io.ByteArrayOutputStream;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code internal.vm.Run} on the socket of a compartd on the simulated hypervisor: its domains have no qrexec
  * agent, so every run is refused with one failure frame saying so; bad requests are refused before that.
  */
 class QrexecRunSocketTest {
-    @TempDir
-    Path dir;
-    Compartd.Running daemon;
-    Path socket;
+    @RegisterExtension
+    final TestDaemon compartd = TestDaemon.onTestHypervisor().testMemoryMib(8192);
+    final Wire admin = compartd.admin();
 
     @BeforeEach
-    void startDaemon() throws Exception {
-        var d = new Compartd();
-        socket = dir.resolve("qubesd.sock");
-        d.socket = socket;
-        d.stateDir = dir.resolve("state");
-        d.hypervisor = "test";
-        d.testMemoryMib = 8192;
-        daemon = d.start();
-        call("admin.vm.Create.TemplateVM+ dom0 name dom0\0name=tpl label=black");
-        call("admin.vm.Create.AppVM+tpl dom0 name dom0\0name=work label=blue");
-    }
-
-    @AfterEach
-    void stop() {
-        daemon.close();
-    }
-
-    String call(String request) throws Exception {
-        return new String(exchange(request.getBytes(StandardCharsets.US_ASCII)), StandardCharsets.UTF_8);
-    }
-
-    byte[] exchange(byte[] bytes) throws Exception {
-        try (var ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            ch.connect(UnixDomainSocketAddress.of(socket));
-            var b = ByteBuffer.wrap(bytes);
-            while (b.hasRemaining()) {
-                ch.write(b);
-            }
-            ch.shutdownOutput();
-            var out = new ByteArrayOutputStream();
-            var buf = ByteBuffer.allocate(65536);
-            while (ch.read(buf) >= 0) {
-                out.write(buf.array(), 0, buf.position());
-                buf.clear();
-            }
-            return out.toByteArray();
-        }
+    void createQubes() throws Exception {
+        admin.ok("admin.vm.Create.TemplateVM", "", "dom0", "name=tpl label=black");
+        admin.ok("admin.vm.Create.AppVM", "tpl", "dom0", "name=work label=blue");
     }
 
     static byte[] frame(byte type, byte[] data) {
@@ -70,13 +32,17 @@ class QrexecRunSocketTest {
     }
 
     byte[] run(String source, String qube, int flags, String user, String command) throws Exception {
-        byte[] head = ("internal.vm.Run+ " + source + " name " + qube + "\0").getBytes(StandardCharsets.US_ASCII);
         byte[] req = (((char) flags) + user + "\0" + command).getBytes(StandardCharsets.UTF_8);
-        var all = new ByteArrayOutputStream();
-        all.write(head);
-        all.write(frame(QrexecRun.REQUEST, req));
-        all.write(frame(QrexecRun.STDIN, new byte[0]));
-        return exchange(all.toByteArray());
+        return runFrames(source, qube, frame(QrexecRun.REQUEST, req), frame(QrexecRun.STDIN, new byte[0]));
+    }
+
+    /** @return the answer to {@code internal.vm.Run} with these frames after the header */
+    byte[] runFrames(String source, String qube, byte[]... frames) throws Exception {
+        var payload = new ByteArrayOutputStream();
+        for (byte[] f : frames) {
+            payload.write(f);
+        }
+        return admin.raw("internal.vm.Run", "", source, qube, payload.toByteArray());
     }
 
     /** @return the single failure frame's "TYPE|MESSAGE" */
@@ -94,7 +60,7 @@ class QrexecRunSocketTest {
 
         assertThat(f).startsWith("QubesVMError|").contains("test hypervisor").contains("no qrexec agent")
                 .contains("work").contains("--hypervisor libxl");
-        assertThat(call("admin.vm.CurrentState+ dom0 name work\0")).contains("power_state=Halted");
+        assertThat(admin.call("admin.vm.CurrentState", "", "work", "")).contains("power_state=Halted");
     }
 
     @Test
@@ -116,12 +82,9 @@ class QrexecRunSocketTest {
                 .contains("invalid user");
         assertThat(failure(run("dom0", "work", QrexecRun.SERVICE, "", "qubes.X Y"))).startsWith("QubesValueError|")
                 .contains("invalid service name");
-        assertThat(failure(exchange("internal.vm.Run+ dom0 name work\0".getBytes(StandardCharsets.US_ASCII))))
-                .startsWith("ProtocolError|").contains("closed before the request frame");
+        assertThat(failure(runFrames("dom0", "work"))).startsWith("ProtocolError|")
+                .contains("closed before the request frame");
         byte[] huge = ByteBuffer.allocate(5).put(QrexecRun.REQUEST).putInt(1 << 30).array();
-        var bytes = new ByteArrayOutputStream();
-        bytes.write("internal.vm.Run+ dom0 name work\0".getBytes(StandardCharsets.US_ASCII));
-        bytes.write(huge);
-        assertThat(failure(exchange(bytes.toByteArray()))).startsWith("ProtocolError|").contains("at most 65536");
+        assertThat(failure(runFrames("dom0", "work", huge))).startsWith("ProtocolError|").contains("at most 65536");
     }
 }

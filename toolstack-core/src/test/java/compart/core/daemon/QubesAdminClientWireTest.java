@@ -2,14 +2,13 @@ package compart.core.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import compart.core.testing.TestDaemon;
 import compart.core.testing.Wire;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Requests exactly as Qubes' own Python admin client (qubesadmin, the library behind its {@code qvm-*} tools) sends
@@ -22,27 +21,14 @@ import org.junit.jupiter.api.io.TempDir;
  * template's root).
  */
 class QubesAdminClientWireTest {
-    @TempDir
-    Path dir;
-    Compartd.Running daemon;
-    Wire wire;
+    @RegisterExtension
+    final TestDaemon compartd = TestDaemon.onTestHypervisor();
+    final Wire wire = compartd.admin();
 
     @BeforeEach
-    void start() throws Exception {
-        var d = new Compartd();
-        d.socket = dir.resolve("qubesd.sock");
-        d.stateDir = dir.resolve("state");
-        d.hypervisor = "test";
-        d.policyDirs = List.of(dir.resolve("policy.d"));
-        daemon = d.start();
-        wire = new Wire(d.socket);
+    void createQubes() throws Exception {
         wire.ok("admin.vm.Create.TemplateVM", "", "dom0", "name=fedora label=black");
         wire.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=work label=red");
-    }
-
-    @AfterEach
-    void stop() {
-        daemon.close();
     }
 
     /** Sends the request bytes as given (header, NUL, payload) and returns the reply with NULs shown as |. */

@@ -2,40 +2,26 @@ package compart.core.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import compart.core.testing.TestDaemon;
 import compart.core.testing.Wire;
-import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Bad input to every volume and pool method, on compartd's default pool in a temporary directory (the plain-copy
  * fallback where it cannot reflink): each gets Qubes' exception type and the daemon keeps serving.
  */
 class VolumeMethodsBadInputTest {
-    @TempDir
-    Path dir;
-    Compartd.Running daemon;
-    Wire wire;
+    @RegisterExtension
+    final TestDaemon compartd = TestDaemon.onTestHypervisor();
+    final Wire wire = compartd.admin();
 
     @BeforeEach
-    void start() throws Exception {
-        var d = new Compartd();
-        d.socket = dir.resolve("qubesd.sock");
-        d.stateDir = dir.resolve("state");
-        d.hypervisor = "test";
-        d.policyDirs = List.of(dir.resolve("policy.d"));
-        daemon = d.start();
-        wire = new Wire(d.socket);
+    void createQubes() throws Exception {
         wire.ok("admin.vm.Create.TemplateVM", "", "dom0", "name=fedora label=black");
         wire.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=work label=blue");
-    }
-
-    @AfterEach
-    void stop() {
-        daemon.close();
     }
 
     @Test
@@ -77,7 +63,7 @@ class VolumeMethodsBadInputTest {
         assertThat(wire.error("admin.pool.Info", "nope", "dom0", "")).isEqualTo("PermissionDenied");
         assertThat(wire.error("admin.pool.UsageDetails", "nope", "dom0", "")).isEqualTo("PermissionDenied");
         assertThat(wire.error("admin.pool.Remove", "varlibqubes", "dom0", "")).isEqualTo("QubesPoolInUseError");
-        wire.ok("admin.pool.Add", "file", "dom0", "name=plain\ndir_path=" + dir.resolve("plain"));
+        wire.ok("admin.pool.Add", "file", "dom0", "name=plain\ndir_path=" + compartd.dir().resolve("plain"));
         assertThat(wire.ok("admin.pool.Info", "plain", "dom0", "")).contains("driver=file\n").contains("size=");
         wire.ok("admin.pool.Remove", "plain", "dom0", "");
         assertThat(wire.ok("admin.vm.List", "", "dom0", "")).contains("work class=AppVM state=Halted");

@@ -2,14 +2,13 @@ package compart.core.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import compart.core.testing.TestDaemon;
 import compart.core.testing.Wire;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code admin.vm.volume.Clear}, {@code admin.vm.volume.Set.revisions_to_keep}/{@code .rw}/{@code .ephemeral} and
@@ -18,27 +17,14 @@ import org.junit.jupiter.api.io.TempDir;
  * and after every bad request the daemon keeps serving.
  */
 class VolumeSettersTest {
-    @TempDir
-    Path dir;
-    Compartd.Running daemon;
-    Wire wire;
+    @RegisterExtension
+    final TestDaemon compartd = TestDaemon.onTestHypervisor();
+    final Wire wire = compartd.admin();
 
     @BeforeEach
-    void start() throws Exception {
-        var d = new Compartd();
-        d.socket = dir.resolve("qubesd.sock");
-        d.stateDir = dir.resolve("state");
-        d.hypervisor = "test";
-        d.policyDirs = List.of(dir.resolve("policy.d"));
-        daemon = d.start();
-        wire = new Wire(d.socket);
+    void createQubes() throws Exception {
         wire.ok("admin.vm.Create.TemplateVM", "", "dom0", "name=fedora label=black");
         wire.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=work label=blue");
-    }
-
-    @AfterEach
-    void stop() {
-        daemon.close();
     }
 
     String info(String volume) throws Exception {
@@ -56,8 +42,8 @@ class VolumeSettersTest {
 
     byte[] exportPrivate() {
         var out = new java.io.ByteArrayOutputStream();
-        var inv = daemon.toolstack().inventory();
-        daemon.toolstack().storage().volume(inv, inv.qube("work"), "private").exportData(out);
+        var inv = compartd.toolstack().inventory();
+        compartd.toolstack().storage().volume(inv, inv.qube("work"), "private").exportData(out);
         return out.toByteArray();
     }
 
@@ -188,13 +174,7 @@ class VolumeSettersTest {
         wire.ok("admin.vm.volume.Set.rw", "root", "work", "False");
         wire.ok("admin.vm.volume.Set.revisions_to_keep", "private", "work", "2");
         wire.ok("admin.pool.Set.revisions_to_keep", "varlibqubes", "dom0", "2");
-        daemon.close();
-        var d = new Compartd();
-        d.socket = dir.resolve("qubesd.sock");
-        d.stateDir = dir.resolve("state");
-        d.hypervisor = "test";
-        d.policyDirs = List.of(dir.resolve("policy.d"));
-        daemon = d.start();
+        compartd.restart();
 
         assertThat(info("root")).contains("rw=False\n");
         assertThat(info("private")).contains("revisions_to_keep=2\n");

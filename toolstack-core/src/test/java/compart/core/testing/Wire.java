@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 /**
  * A minimal Admin API client for tests, speaking the wire protocol as qubesadmin does: one connection per call,
@@ -16,15 +17,18 @@ import java.nio.file.Path;
  * @param socket the daemon's socket
  */
 public record Wire(Path socket) {
-    /** @return the raw reply for a request from {@code source} */
-    public byte[] raw(String method, String arg, String source, String dest, byte[] payload) throws IOException {
+    /**
+     * Sends one request's bytes as they are given (also malformed or oversized ones) in one write, closes the write
+     * side and reads the whole reply.
+     *
+     * @return the reply's bytes
+     */
+    public byte[] send(byte[] request) throws IOException {
         try (var ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             ch.connect(UnixDomainSocketAddress.of(socket));
-            var head = (method + "+" + arg + " " + source + " name " + dest + "\0").getBytes(StandardCharsets.US_ASCII);
-            for (var b : new ByteBuffer[] {ByteBuffer.wrap(head), ByteBuffer.wrap(payload)}) {
-                while (b.hasRemaining()) {
-                    ch.write(b);
-                }
+            var b = ByteBuffer.wrap(request);
+            while (b.hasRemaining()) {
+                ch.write(b);
             }
             ch.shutdownOutput();
             var out = new ByteArrayOutputStream();
@@ -37,10 +41,23 @@ public record Wire(Path socket) {
         }
     }
 
+    /** @return the raw reply for a request from {@code source} */
+    public byte[] raw(String method, String arg, String source, String dest, byte[] payload) throws IOException {
+        var head = (method + "+" + arg + " " + source + " name " + dest + "\0").getBytes(StandardCharsets.US_ASCII);
+        var request = Arrays.copyOf(head, head.length + payload.length);
+        System.arraycopy(payload, 0, request, head.length, payload.length);
+        return send(request);
+    }
+
+    /** @return the reply to a call from {@code source} (dom0 or a qube), NULs shown as {@code |} */
+    public String from(String source, String method, String arg, String dest, String payload) throws IOException {
+        return new String(raw(method, arg, source, dest, payload.getBytes(StandardCharsets.UTF_8)),
+                StandardCharsets.UTF_8).replace('\0', '|');
+    }
+
     /** @return the reply from dom0's call, NULs shown as {@code |} */
     public String call(String method, String arg, String dest, String payload) throws IOException {
-        return new String(raw(method, arg, "dom0", dest, payload.getBytes(StandardCharsets.UTF_8)),
-                StandardCharsets.UTF_8).replace('\0', '|');
+        return from("dom0", method, arg, dest, payload);
     }
 
     /** @return the value of a successful call; AssertionError with the reply otherwise */
@@ -59,5 +76,11 @@ public record Wire(Path socket) {
             throw new AssertionError(method + "+" + arg + " " + dest + " should have failed: " + r);
         }
         return r.split("\\|")[1];
+    }
+
+    /** @return the value of a qube's property as dom0 reads it, without {@code default=… type=…} */
+    public String property(String qube, String property) throws IOException {
+        String r = ok("admin.vm.property.Get", property, qube, "");
+        return r.substring(r.indexOf(' ', r.indexOf("type=")) + 1);
     }
 }
