@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import compart.core.model.QubeClass;
 import compart.core.storage.Storage;
 import compart.core.testing.LoopXfs;
+import compart.core.testing.TestDaemon;
 import compart.core.testing.Wire;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -13,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * compartd as a separate process (child JVM), killed with SIGKILL while clients create qubes, set properties,
@@ -31,8 +31,9 @@ import org.junit.jupiter.api.io.TempDir;
  * when root (CI), else on the temporary directory with the plain-copy pool.
  */
 class DaemonCrashTest {
-    @TempDir
-    Path tmp;
+    @RegisterExtension
+    final TestDaemon compartd = TestDaemon.onTestHypervisor().testMemoryMib(1_000_000).startedByTheTest();
+    final Wire wire = compartd.admin();
     LoopXfs xfs;
 
     @AfterEach
@@ -42,14 +43,14 @@ class DaemonCrashTest {
         }
     }
 
-    Process spawn(Path state, Path socket) throws IOException {
+    /** @return compartd in a child JVM, with the same command line as {@link #compartd} */
+    Process spawn() throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
-        var cmd = List.of(java, "--enable-native-access=ALL-UNNAMED,compart.xl", "-p",
-                System.getProperty("jdk.module.path"), "-m", "compart.core/compart.core.daemon.Compartd",
-                "--hypervisor", "test", "--test-memory", "1000000", "--socket", socket.toString(), "--state-dir",
-                state.toString(), "--policy-dir", tmp.resolve("policy.d").toString());
+        var cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED,compart.xl", "-p",
+                System.getProperty("jdk.module.path"), "-m", "compart.core/compart.core.daemon.Compartd"));
+        cmd.addAll(compartd.arguments());
         return new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(tmp.resolve("child.log").toFile())).start();
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(compartd.dir().resolve("child.log").toFile())).start();
     }
 
     static void awaitSocket(Wire wire, Process p) throws Exception {
@@ -82,20 +83,17 @@ class DaemonCrashTest {
 
     @Test
     void killedDuringCreateCloneAndStart_comesBackWithEveryAcknowledgedChange_andConsistentVolumes() throws Exception {
-        Path base = tmp;
         if (LoopXfs.isRoot() && Files.isExecutable(Path.of("/usr/sbin/mkfs.xfs"))) {
             xfs = LoopXfs.mount(2048);
-            base = xfs.root();
+            compartd.stateDir(xfs.root().resolve("state"));
         }
-        Path state = base.resolve("state");
-        Path socket = tmp.resolve("qubesd.sock");
-        var wire = new Wire(socket);
+        Path state = compartd.stateDir();
         var created = ConcurrentHashMap.<String>newKeySet();
         var memory = new ConcurrentHashMap<String, String>();
         var cloned = ConcurrentHashMap.<String>newKeySet();
         var random = new Random(42);
 
-        var first = spawn(state, socket);
+        var first = spawn();
         awaitSocket(wire, first);
         wire.ok("admin.vm.Create.TemplateVM", "", "dom0", "name=tpl label=black");
         wire.ok("admin.vm.Create.AppVM", "tpl", "dom0", "name=src label=red");
@@ -103,7 +101,7 @@ class DaemonCrashTest {
         first.destroyForcibly().waitFor();
 
         for (int round = 0; round < 3; round++) {
-            var child = spawn(state, socket);
+            var child = spawn();
             awaitSocket(wire, child);
             var stop = new AtomicBoolean();
             var workers = new ArrayList<Thread>();
@@ -141,13 +139,7 @@ class DaemonCrashTest {
         }
         assertThat(created).as("the clients got work done before the kills").isNotEmpty();
 
-        var d = new Compartd();
-        d.socket = socket;
-        d.stateDir = state;
-        d.hypervisor = "test";
-        d.testMemoryMib = 1_000_000;
-        d.policyDirs = List.of(tmp.resolve("policy.d"));
-        try (var daemon = d.start()) {
+        try (var daemon = compartd.start()) {
             var ts = daemon.toolstack();
             var inv = ts.inventory();
             assertThat(ts.broken()).as("entries that could not be read").isEmpty();

@@ -2,8 +2,8 @@ package compart.core.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import compart.core.hypervisor.test.TestHypervisor;
 import compart.core.testing.LoopXfs;
+import compart.core.testing.TestDaemon;
 import compart.core.testing.Wire;
 import compart.xl.linux.Extent;
 import compart.xl.linux.LinuxFile;
@@ -13,12 +13,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * compartd (test hypervisor) with its state and default file-reflink pool on a real loop-mounted XFS with reflink:
@@ -27,12 +26,10 @@ import org.junit.jupiter.api.io.TempDir;
 class VolumesOnXfsTest {
     static LoopXfs xfs;
 
-    @TempDir
-    Path ext4;
-    Path state;
+    @RegisterExtension
+    final TestDaemon compartd = TestDaemon.onTestHypervisor().testMemoryMib(8192).startedByTheTest();
+    final Wire wire = compartd.admin();
     Path pool;
-    Compartd.Running daemon;
-    Wire wire;
 
     @BeforeAll
     static void mount() throws Exception {
@@ -48,32 +45,10 @@ class VolumesOnXfsTest {
 
     @BeforeEach
     void start(TestInfo info) throws Exception {
-        state = xfs.root().resolve(info.getTestMethod().orElseThrow().getName());
-        pool = state.resolve("pool");
-        startDaemon();
+        compartd.stateDir(xfs.root().resolve(info.getTestMethod().orElseThrow().getName())).start();
+        pool = compartd.stateDir().resolve("pool");
         wire.ok("admin.vm.Create.TemplateVM", "", "dom0", "name=fedora label=black");
         wire.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=work label=blue");
-    }
-
-    void startDaemon() {
-        var d = new Compartd();
-        d.socket = ext4.resolve("qubesd.sock");
-        d.stateDir = state;
-        d.hypervisor = "test";
-        d.testMemoryMib = 8192;
-        daemon = d.start();
-        wire = new Wire(d.socket);
-    }
-
-    @AfterEach
-    void stop() {
-        if (daemon != null) {
-            daemon.close();
-        }
-    }
-
-    TestHypervisor hv() {
-        return (TestHypervisor) daemon.toolstack().hypervisor();
     }
 
     static void write(Path file, long offset, String text) throws IOException {
@@ -100,7 +75,7 @@ class VolumesOnXfsTest {
     }
 
     Path disk(String qube, String vdev) {
-        return Path.of(hv().specOf(qube).orElseThrow().disks().stream().filter(d -> d.vdev().equals(vdev))
+        return Path.of(compartd.hypervisor().specOf(qube).orElseThrow().disks().stream().filter(d -> d.vdev().equals(vdev))
                 .findFirst().orElseThrow().target());
     }
 
@@ -189,8 +164,7 @@ class VolumesOnXfsTest {
         wire.ok("admin.vm.Shutdown", "wait", "work", "");
         assertThat(Files.size(pool.resolve("appvms/work/private.img"))).isEqualTo(4L << 30);
         // the new size is stored: it survives a restart
-        daemon.close();
-        startDaemon();
+        compartd.restart();
         assertThat(wire.ok("admin.vm.volume.Info", "private", "work", "")).contains("size=4294967296\n");
     }
 
@@ -263,7 +237,7 @@ class VolumesOnXfsTest {
     void poolAdd_acceptsAReflinkDirectory_andRefusesExt4WithTheReason() throws Exception {
         wire.ok("admin.pool.Add", "file-reflink", "dom0", "name=fast\ndir_path=" + xfs.root().resolve("fast") + "\n");
         assertThat(wire.ok("admin.pool.List", "", "dom0", "")).contains("fast\n");
-        String r = wire.call("admin.pool.Add", "file-reflink", "dom0", "name=slow\ndir_path=" + ext4.resolve("slow"));
+        String r = wire.call("admin.pool.Add", "file-reflink", "dom0", "name=slow\ndir_path=" + compartd.dir().resolve("slow"));
         assertThat(r).startsWith("2|StoragePoolException|").contains("cannot make reflink copies");
         assertThat(wire.ok("admin.pool.List", "", "dom0", "")).doesNotContain("slow");
         // a qube created in the new pool has its images there
@@ -279,8 +253,7 @@ class VolumesOnXfsTest {
         write(disk("work", "xvdb"), 0, "WRITTEN-BEFORE-CRASH");
         Files.createDirectories(pool.resolve("appvms/ghost"));
         Files.writeString(pool.resolve("appvms/ghost/private.img"), "left by an interrupted create");
-        daemon.close(); // the simulated domains are gone with the daemon
-        startDaemon();
+        compartd.restart(); // the simulated domains are gone with the daemon
         assertThat(pool.resolve("appvms/work/private-dirty.img")).doesNotExist();
         assertThat(read(pool.resolve("appvms/work/private.img"), 0, 20)).isEqualTo("WRITTEN-BEFORE-CRASH");
         assertThat(pool.resolve("appvms/ghost")).doesNotExist();

@@ -34,7 +34,7 @@ import picocli.CommandLine;
  * A test that chooses the daemon's settings itself (a policy per test, a state directory on another file system)
  * registers it {@link #startedByTheTest()} and calls {@link #start()}. Not thread safe: one test uses it.
  */
-public final class TestDaemon implements BeforeEachCallback, AfterEachCallback {
+public final class TestDaemon implements BeforeEachCallback, AfterEachCallback, AutoCloseable {
     private final Path dir;
     private Path stateDir;
     private Path internalSocket;
@@ -121,7 +121,8 @@ public final class TestDaemon implements BeforeEachCallback, AfterEachCallback {
         start();
     }
 
-    /** Closes the daemon if it runs. */
+    /** Closes the daemon if it runs (the directory is removed after the test). */
+    @Override
     public void close() {
         if (running != null) {
             running.close();
