@@ -24,19 +24,19 @@ class CreateDisposableTest {
             """;
 
     @RegisterExtension
-    final TestDaemon compartd = TestDaemon.onTestHypervisor().testMemoryMib(16384).policy(POLICY);
+    final TestDaemon compartd = TestDaemon.onTestHypervisor().testMemoryMib(16384).policy(POLICY)
+            .withTemplate("fedora", "black")
+            .withAppVm("dvm-tpl", "fedora", "red")
+            .withAppVm("work", "fedora", "blue");
     final Wire admin = compartd.admin();
 
     @BeforeEach
-    void createQubes() throws Exception {
-        admin.ok("admin.vm.Create.TemplateVM", "", "dom0", "name=fedora label=black");
-        admin.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=dvm-tpl label=red");
+    void configureTheDisposableTemplate() throws Exception {
         admin.ok("admin.vm.property.Set", "template_for_dispvms", "dvm-tpl", "True");
         admin.ok("admin.vm.property.Set", "memory", "dvm-tpl", "600");
         admin.ok("admin.vm.tag.Set", "browsing", "dvm-tpl", "");
         admin.ok("admin.vm.feature.Set", "service.cups", "dvm-tpl", "1");
         admin.ok("admin.vm.feature.Set", "preload-dispvm-max", "dvm-tpl", "2");
-        admin.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=work label=blue");
         admin.ok("admin.vm.property.Set", "default_dispvm", "work", "dvm-tpl");
     }
 

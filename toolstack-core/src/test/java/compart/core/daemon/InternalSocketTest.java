@@ -23,16 +23,16 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class InternalSocketTest {
     @RegisterExtension
-    final TestDaemon compartd = TestDaemon.onTestHypervisor().internalSocket("run/internal.sock");
+    final TestDaemon compartd = TestDaemon.onTestHypervisor().internalSocket("run/internal.sock")
+            .withTemplate("fedora", "black")
+            .withAppVm("dvm-tpl", "fedora", "red")
+            .withAppVm("work", "fedora", "blue");
     final Wire admin = compartd.admin();
     final Wire internal = compartd.internal();
 
     @BeforeEach
-    void createQubes() throws Exception {
-        admin.ok("admin.vm.Create.TemplateVM", "", "dom0", "name=fedora label=black");
-        admin.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=dvm-tpl label=red");
+    void setPropertiesTagsAndFeatures() throws Exception {
         admin.ok("admin.vm.property.Set", "template_for_dispvms", "dvm-tpl", "True");
-        admin.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=work label=blue");
         admin.ok("admin.vm.property.Set", "default_dispvm", "work", "dvm-tpl");
         admin.ok("admin.vm.tag.Set", "trusted", "work", "");
         admin.ok("admin.vm.feature.Set", "internal", "fedora", "1");

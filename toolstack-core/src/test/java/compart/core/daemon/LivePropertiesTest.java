@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import compart.core.testing.TestDaemon;
 import compart.core.testing.Wire;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -14,14 +13,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class LivePropertiesTest {
     @RegisterExtension
-    final TestDaemon compartd = TestDaemon.onTestHypervisor();
+    final TestDaemon compartd = TestDaemon.onTestHypervisor()
+            .withTemplate("fedora", "black")
+            .withAppVm("work", "fedora", "blue");
     final Wire admin = compartd.admin();
-
-    @BeforeEach
-    void createQubes() throws Exception {
-        admin.ok("admin.vm.Create.TemplateVM", "", "dom0", "name=fedora label=black");
-        admin.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=work label=blue");
-    }
 
     @Test
     void xid_isTheDomainsIdWhileRunning_minusOneWhenHalted_andZeroForDom0() throws Exception {

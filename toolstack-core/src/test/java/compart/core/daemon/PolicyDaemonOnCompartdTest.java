@@ -34,7 +34,11 @@ class PolicyDaemonOnCompartdTest {
             """;
 
     @RegisterExtension
-    final TestDaemon compartd = TestDaemon.onTestHypervisor().policy(RULES);
+    final TestDaemon compartd = TestDaemon.onTestHypervisor().policy(RULES)
+            .withTemplate("fedora", "black")
+            .withAppVm("work", "fedora", "blue")
+            .withAppVm("vault", "fedora", "black")
+            .withAppVm("other", "fedora", "red");
     final Wire admin = compartd.admin();
     Path internalSocket;
     LivePolicy policy;
@@ -42,11 +46,7 @@ class PolicyDaemonOnCompartdTest {
     Path policySocket;
 
     @BeforeEach
-    void start() throws Exception {
-        admin.ok("admin.vm.Create.TemplateVM", "", "dom0", "name=fedora label=black");
-        admin.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=work label=blue");
-        admin.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=vault label=black");
-        admin.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=other label=red");
+    void startThePolicyDaemon() throws Exception {
         admin.ok("admin.vm.tag.Set", "trusted", "vault", "");
 
         internalSocket = compartd.internal().socket();
@@ -58,7 +58,7 @@ class PolicyDaemonOnCompartdTest {
     }
 
     @AfterEach
-    void stop() {
+    void stopThePolicyDaemon() {
         if (policyDaemon != null) {
             policyDaemon.close();
         }

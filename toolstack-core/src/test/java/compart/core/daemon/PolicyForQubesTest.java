@@ -18,7 +18,12 @@ import org.slf4j.LoggerFactory;
 /** Admin API calls from qubes other than dom0, decided by the qrexec policy of {@code --policy-dir}. */
 class PolicyForQubesTest {
     @RegisterExtension
-    final TestDaemon compartd = TestDaemon.onTestHypervisor().startedByTheTest();
+    final TestDaemon compartd = TestDaemon.onTestHypervisor()
+            .withTemplate("fedora", "black")
+            .withAppVm("mgmt", "fedora", "red")
+            .withAppVm("work", "fedora", "blue")
+            .withAppVm("other", "fedora", "blue")
+            .startedByTheTest();
     final Wire wire = compartd.admin();
     ListAppender<ILoggingEvent> audit = new ListAppender<>();
 
@@ -33,15 +38,6 @@ class PolicyForQubesTest {
             admin.vm.Shutdown        *        mgmt  @anyvm         deny
             admin.vm.Kill            *        mgmt  work           allow target=other
             """;
-
-    /** Starts compartd with this policy ({@code null}: no policy file) and creates the qubes. */
-    void start(String policyText) throws Exception {
-        compartd.policy(policyText).start();
-        wire.ok("admin.vm.Create.TemplateVM", "", "dom0", "name=fedora label=black");
-        wire.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=mgmt label=red");
-        wire.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=work label=blue");
-        wire.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=other label=blue");
-    }
 
     @BeforeEach
     void captureAudit() {
@@ -59,7 +55,7 @@ class PolicyForQubesTest {
 
     @Test
     void allowRule_letsTheCallThrough_andEveryOtherCallIsRefused() throws Exception {
-        start(POLICY);
+        compartd.policy(POLICY).start();
         assertThat(wire.from("mgmt", "admin.vm.property.Get", "netvm", "work", ""))
                 .startsWith("0|default=True type=vm ");
         assertThat(wire.from("mgmt", "admin.vm.property.Get", "memory", "work", ""))
@@ -72,7 +68,7 @@ class PolicyForQubesTest {
 
     @Test
     void askDenyAndRedirectedTargets_areRefused_withOneAuditLinePerDecision() throws Exception {
-        start(POLICY);
+        compartd.policy(POLICY).start();
         audit.list.clear();
         assertThat(wire.from("mgmt", "admin.vm.Start", "", "work", "")).startsWith("2|PermissionDenied|");
         assertThat(wire.from("mgmt", "admin.vm.Shutdown", "", "work", "")).startsWith("2|PermissionDenied|");
@@ -85,7 +81,7 @@ class PolicyForQubesTest {
 
     @Test
     void vmList_fromAQube_showsOnlyWhatThePolicyLetsItList_inDom0() throws Exception {
-        start(POLICY);
+        compartd.policy(POLICY).start();
         String list = wire.from("mgmt", "admin.vm.List", "", "dom0", "");
         assertThat(list).startsWith("0|");
         assertThat(list.substring(2).lines().map(l -> l.split(" ")[0])).containsExactly("dom0", "mgmt", "work");
@@ -94,7 +90,7 @@ class PolicyForQubesTest {
 
     @Test
     void withoutAPolicy_everyCallFromAQubeIsRefused_butDom0IsServed() throws Exception {
-        start(null);
+        compartd.start(); // no policy file
         assertThat(wire.from("mgmt", "admin.vm.List", "", "dom0", "")).startsWith("2|PermissionDenied|");
         assertThat(wire.from("mgmt", "admin.vm.property.Get", "netvm", "work", "")).startsWith("2|PermissionDenied|");
         assertThat(wire.from("nosuchqube", "admin.vm.List", "", "dom0", "")).startsWith("2|PermissionDenied|");
@@ -103,7 +99,7 @@ class PolicyForQubesTest {
 
     @Test
     void policyFileWrittenWhileRunning_isUsedWithoutARestart() throws Exception {
-        start("");
+        compartd.policy("").start();
         assertThat(wire.from("mgmt", "admin.vm.property.Get", "netvm", "work", "")).startsWith("2|PermissionDenied|");
         Files.writeString(compartd.policyDir().resolve("30-admin.policy"), POLICY);
         String r = "";

@@ -8,7 +8,6 @@ import compart.core.testing.Wire;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -18,14 +17,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class QrexecRunSocketTest {
     @RegisterExtension
-    final TestDaemon compartd = TestDaemon.onTestHypervisor().testMemoryMib(8192);
+    final TestDaemon compartd = TestDaemon.onTestHypervisor().testMemoryMib(8192)
+            .withTemplate("tpl", "black")
+            .withAppVm("work", "tpl", "blue");
     final Wire admin = compartd.admin();
-
-    @BeforeEach
-    void createQubes() throws Exception {
-        admin.ok("admin.vm.Create.TemplateVM", "", "dom0", "name=tpl label=black");
-        admin.ok("admin.vm.Create.AppVM", "tpl", "dom0", "name=work label=blue");
-    }
 
     static byte[] frame(byte type, byte[] data) {
         return ByteBuffer.allocate(5 + data.length).put(type).putInt(data.length).put(data).array();

@@ -6,7 +6,6 @@ import compart.core.testing.TestDaemon;
 import compart.core.testing.Wire;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -22,14 +21,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class QubesAdminClientWireTest {
     @RegisterExtension
-    final TestDaemon compartd = TestDaemon.onTestHypervisor();
+    final TestDaemon compartd = TestDaemon.onTestHypervisor()
+            .withTemplate("fedora", "black")
+            .withAppVm("work", "fedora", "red");
     final Wire wire = compartd.admin();
-
-    @BeforeEach
-    void createQubes() throws Exception {
-        wire.ok("admin.vm.Create.TemplateVM", "", "dom0", "name=fedora label=black");
-        wire.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=work label=red");
-    }
 
     /** Sends the request bytes as given (header, NUL, payload) and returns the reply with NULs shown as |. */
     String replay(String requestWithNuls) throws Exception {

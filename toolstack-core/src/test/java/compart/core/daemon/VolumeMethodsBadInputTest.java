@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import compart.core.testing.TestDaemon;
 import compart.core.testing.Wire;
 import java.util.List;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -15,14 +14,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class VolumeMethodsBadInputTest {
     @RegisterExtension
-    final TestDaemon compartd = TestDaemon.onTestHypervisor();
+    final TestDaemon compartd = TestDaemon.onTestHypervisor()
+            .withTemplate("fedora", "black")
+            .withAppVm("work", "fedora", "blue");
     final Wire wire = compartd.admin();
-
-    @BeforeEach
-    void createQubes() throws Exception {
-        wire.ok("admin.vm.Create.TemplateVM", "", "dom0", "name=fedora label=black");
-        wire.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=work label=blue");
-    }
 
     @Test
     void unknownQubeOrVolume_isRefusedForEveryVolumeMethod() throws Exception {

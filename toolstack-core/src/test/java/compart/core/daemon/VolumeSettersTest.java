@@ -6,7 +6,6 @@ import compart.core.testing.TestDaemon;
 import compart.core.testing.Wire;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -18,14 +17,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class VolumeSettersTest {
     @RegisterExtension
-    final TestDaemon compartd = TestDaemon.onTestHypervisor();
+    final TestDaemon compartd = TestDaemon.onTestHypervisor()
+            .withTemplate("fedora", "black")
+            .withAppVm("work", "fedora", "blue");
     final Wire wire = compartd.admin();
-
-    @BeforeEach
-    void createQubes() throws Exception {
-        wire.ok("admin.vm.Create.TemplateVM", "", "dom0", "name=fedora label=black");
-        wire.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=work label=blue");
-    }
 
     String info(String volume) throws Exception {
         return wire.ok("admin.vm.volume.Info", volume, "work", "");

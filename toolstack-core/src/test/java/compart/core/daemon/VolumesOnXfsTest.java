@@ -27,7 +27,10 @@ class VolumesOnXfsTest {
     static LoopXfs xfs;
 
     @RegisterExtension
-    final TestDaemon compartd = TestDaemon.onTestHypervisor().testMemoryMib(8192).startedByTheTest();
+    final TestDaemon compartd = TestDaemon.onTestHypervisor().testMemoryMib(8192)
+            .withTemplate("fedora", "black")
+            .withAppVm("work", "fedora", "blue")
+            .startedByTheTest();
     final Wire wire = compartd.admin();
     Path pool;
 
@@ -44,11 +47,9 @@ class VolumesOnXfsTest {
     }
 
     @BeforeEach
-    void start(TestInfo info) throws Exception {
+    void startOnXfs(TestInfo info) throws Exception {
         compartd.stateDir(xfs.root().resolve(info.getTestMethod().orElseThrow().getName())).start();
         pool = compartd.stateDir().resolve("pool");
-        wire.ok("admin.vm.Create.TemplateVM", "", "dom0", "name=fedora label=black");
-        wire.ok("admin.vm.Create.AppVM", "fedora", "dom0", "name=work label=blue");
     }
 
     static void write(Path file, long offset, String text) throws IOException {

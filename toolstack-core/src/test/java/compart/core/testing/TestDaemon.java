@@ -27,7 +27,9 @@ import picocli.CommandLine;
  *
  * {@snippet :
  * @RegisterExtension
- * final TestDaemon compartd = TestDaemon.onTestHypervisor().testMemoryMib(8192);
+ * final TestDaemon compartd = TestDaemon.onTestHypervisor().testMemoryMib(8192)
+ *         .withTemplate("fedora", "black")
+ *         .withAppVm("work", "fedora", "blue");
  * final Wire admin = compartd.admin();
  * }
  *
@@ -40,8 +42,12 @@ public final class TestDaemon implements BeforeEachCallback, AfterEachCallback, 
     private Path internalSocket;
     private Long testMemoryMib;
     private String policy;
+    private final List<Create> qubes = new ArrayList<>();
     private boolean startsBeforeEachTest = true;
     private Compartd.Running running;
+
+    private record Create(String klass, String template, String name, String label) {
+    }
 
     private TestDaemon(Path dir) {
         this.dir = dir;
@@ -81,6 +87,18 @@ public final class TestDaemon implements BeforeEachCallback, AfterEachCallback, 
         return this;
     }
 
+    /** A TemplateVM created through the Admin API when the daemon first starts. */
+    public TestDaemon withTemplate(String name, String label) {
+        qubes.add(new Create("TemplateVM", "", name, label));
+        return this;
+    }
+
+    /** An AppVM on {@code template}, created through the Admin API when the daemon first starts, in this order. */
+    public TestDaemon withAppVm(String name, String template, String label) {
+        qubes.add(new Create("AppVM", template, name, label));
+        return this;
+    }
+
     /** The test calls {@link #start()} itself, after choosing its settings. */
     public TestDaemon startedByTheTest() {
         this.startsBeforeEachTest = false;
@@ -100,8 +118,17 @@ public final class TestDaemon implements BeforeEachCallback, AfterEachCallback, 
         return args;
     }
 
-    /** Starts the daemon (its policy file written first). */
+    /** Starts the daemon (its policy file written first) and creates the qubes {@code with…} names. */
     public TestDaemon start() throws IOException {
+        startDaemon();
+        for (var q : qubes) {
+            admin().ok("admin.vm.Create." + q.klass(), q.template(), "dom0",
+                    "name=" + q.name() + " label=" + q.label());
+        }
+        return this;
+    }
+
+    private void startDaemon() throws IOException {
         if (running != null) {
             throw new IllegalStateException("compartd is already running");
         }
@@ -112,13 +139,12 @@ public final class TestDaemon implements BeforeEachCallback, AfterEachCallback, 
         var compartd = new Compartd();
         new CommandLine(compartd).parseArgs(arguments().toArray(String[]::new));
         running = compartd.start();
-        return this;
     }
 
     /** Closes the daemon (the simulated domains are gone with it) and starts a new one on the same state. */
     public void restart() throws IOException {
         close();
-        start();
+        startDaemon();
     }
 
     /** Closes the daemon if it runs (the directory is removed after the test). */
