@@ -22,6 +22,11 @@ class AdminSocketTest {
     final TestDaemon compartd = TestDaemon.onTestHypervisor().testMemoryMib(8192);
     final Wire admin = compartd.admin();
 
+    /** @return the reply to bytes sent as they are, NULs kept */
+    String replyTo(byte[] request) throws Exception {
+        return new String(admin.send(request), StandardCharsets.UTF_8);
+    }
+
     void setUpQubes() throws Exception {
         admin.ok("admin.vm.Create.TemplateVM", "", "dom0", "name=fedora label=black");
         admin.ok("admin.property.Set", "default_template", "dom0", "fedora");
@@ -148,16 +153,12 @@ class AdminSocketTest {
         assertThat(admin.call("admin.vm.firewall.Set", "", "work", "action=maybe"))
                 .startsWith("2|QubesValueError||");
         // framing errors, a foreign source, an oversized request: still an exception reply
-        assertThat(new String(admin.send("garbage".getBytes()), StandardCharsets.UTF_8))
-                .startsWith("2\0ProtocolError\0");
-        assertThat(new String(admin.send("admin.vm.List+ dom0 uuid x\0".getBytes()), StandardCharsets.UTF_8))
-                .startsWith("2\0ProtocolError\0");
-        assertThat(new String(admin.send("admin.vm.List+ work name dom0\0".getBytes()), StandardCharsets.UTF_8))
-                .startsWith("2\0PermissionDenied\0");
+        assertThat(replyTo("garbage".getBytes())).startsWith("2\0ProtocolError\0");
+        assertThat(replyTo("admin.vm.List+ dom0 uuid x\0".getBytes())).startsWith("2\0ProtocolError\0");
+        assertThat(replyTo("admin.vm.List+ work name dom0\0".getBytes())).startsWith("2\0PermissionDenied\0");
         var big = new byte[70000];
         System.arraycopy("admin.vm.notes.Set+ dom0 name work\0".getBytes(), 0, big, 0, 35);
-        assertThat(new String(admin.send(big), StandardCharsets.UTF_8))
-                .startsWith("2\0ProtocolError\0\0request too long");
+        assertThat(replyTo(big)).startsWith("2\0ProtocolError\0\0request too long");
         // nothing was stored, the daemon still answers
         assertThat(Files.readString(compartd.stateDir().resolve("qubes/work.json"))).isEqualTo(before);
         assertThat(admin.ok("admin.vm.property.Get", "memory", "work", "")).isEqualTo("default=True type=int 400");

@@ -26,15 +26,11 @@ class QubesAdminClientWireTest {
             .withAppVm("work", "fedora", "red");
     final Wire wire = compartd.admin();
 
-    /** Sends the request bytes as given (header, NUL, payload) and returns the reply with NULs shown as |. */
+    /** Sends the request's bytes as recorded (header, NUL, payload) and returns the reply with NULs shown as |. */
     String replay(String requestWithNuls) throws Exception {
-        int nul = requestWithNuls.indexOf('\0');
-        String head = requestWithNuls.substring(0, nul);
-        String[] words = head.split(" ");
-        String[] methodArg = words[0].split("\\+", 2);
-        byte[] payload = requestWithNuls.substring(nul + 1).getBytes(StandardCharsets.US_ASCII);
-        assertThat(words).as("qubesadmin's header: METHOD+ARG dom0 name DEST").hasSize(4);
-        return new String(wire.raw(methodArg[0], methodArg[1], words[1], words[3], payload), StandardCharsets.UTF_8)
+        String head = requestWithNuls.substring(0, requestWithNuls.indexOf('\0'));
+        assertThat(head.split(" ")).as("qubesadmin's header: METHOD+ARG dom0 name DEST").hasSize(4);
+        return new String(wire.send(requestWithNuls.getBytes(StandardCharsets.US_ASCII)), StandardCharsets.UTF_8)
                 .replace('\0', '|');
     }
 
