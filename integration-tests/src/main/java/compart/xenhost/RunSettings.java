@@ -59,7 +59,7 @@ public record RunSettings(Path target, Path jdk, Path cache, String mirror, Dura
                 Path.of(values.getOrDefault("jdk", System.getProperty("java.home"))),
                 cache.isBlank() || cache.startsWith("${") ? ImageBuilder.defaultCache(env, userHome) : Path.of(cache),
                 values.getOrDefault("mirror", "http://deb.debian.org/debian"),
-                Duration.ofMinutes(Long.parseLong(values.getOrDefault("timeout.minutes", "40"))),
+                Duration.ofMinutes(Long.parseLong(values.getOrDefault("timeout.minutes", "55"))),
                 values.getOrDefault("include", DEFAULT_INCLUDE),
                 values.getOrDefault("tags", "").startsWith("${") ? "" : values.getOrDefault("tags", ""),
                 skip,
