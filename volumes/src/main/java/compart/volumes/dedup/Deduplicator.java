@@ -412,11 +412,42 @@ public final class Deduplicator {
                 throw new CompartException(ErrorKind.STORAGE, "cannot list files under " + root + ": " + e, e);
             }
         }
-        List<FileState> out = new ArrayList<>(paths.size());
+        List<long[]> stats = new ArrayList<>(paths.size());
+        long blocks = 0;
         for (Path p : paths) {
-            out.add(new FileState(out.size(), p, stat(p), options.blockSize()));
+            long[] st = stat(p);
+            stats.add(st);
+            blocks += st[1] / options.blockSize();
+        }
+        checkMemory(blocks, Runtime.getRuntime().maxMemory());
+        List<FileState> out = new ArrayList<>(paths.size());
+        int i = 0;
+        for (Path p : paths) {
+            out.add(new FileState(out.size(), p, stats.get(i++), options.blockSize()));
         }
         return out;
+    }
+
+    /** Heap per block of a listed file: its hash, place and the stored copies of both, with room to spare. */
+    static final int BYTES_PER_BLOCK = 64;
+
+    /**
+     * The block tables follow the files' apparent size (a sparse 10 GiB volatile volume counts whole): a run
+     * that could not hold them is refused before it starts, saying what to change, instead of failing midway
+     * with OutOfMemoryError.
+     *
+     * @throws CompartException INVALID_VALUE when {@code blocks} need more than half of {@code maxHeap}
+     */
+    void checkMemory(long blocks, long maxHeap) {
+        long needed = blocks * BYTES_PER_BLOCK;
+        if (needed > maxHeap / 2) {
+            long suggested = Long.highestOneBit(Math.max(options.blockSize(),
+                    options.blockSize() * (needed / (maxHeap / 4) + 1)) * 2 - 1);
+            throw CompartException.invalidValue("deduplicating %d blocks of %d bytes (the files' apparent size: "
+                    + "sparse files count whole) needs about %d MiB of memory, and this run may use %d MiB: use "
+                    + "a larger --block-size (%d would fit) or give it more memory (COMPART_JAVA_OPTS=-Xmx...)",
+                    blocks, options.blockSize(), needed >> 20, maxHeap >> 20, suggested);
+        }
     }
 
     private static long[] stat(Path p) {
