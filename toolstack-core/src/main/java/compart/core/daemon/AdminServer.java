@@ -165,21 +165,8 @@ public final class AdminServer implements AutoCloseable {
                 drain(ch); // what a refused import did not read, so the client gets the reply, not a reset
                 return;
             }
-            byte[] untrusted = readRest(ch, head);
-            if (untrusted == null) {
-                LOG.warn("request too long (over {} bytes): refused", AdminRequest.MAX_SIZE);
-                write(ch, AdminReply.exception("ProtocolError", "request too long: at most "
-                        + AdminRequest.MAX_SIZE + " bytes"));
-                ch.shutdownOutput();
-                drain(ch);
-                return;
-            }
-            AdminRequest request;
-            try {
-                request = AdminRequest.parse(untrusted);
-            } catch (CompartException e) {
-                LOG.warn("framing error: {}", e.getMessage());
-                write(ch, AdminReply.exception("ProtocolError", e.getMessage()));
+            AdminRequest request = readRequest(ch, head, "");
+            if (request == null) {
                 return;
             }
             if (request.method().equals("admin.Events")) {
@@ -197,25 +184,37 @@ public final class AdminServer implements AutoCloseable {
 
     /** One request of the internal socket: read whole (at most 64 KiB), answered by {@link AdminApi#handleInternal}. */
     private void serveInternal(SocketChannel ch, ByteBuffer head) throws IOException {
-        byte[] untrusted = readRest(ch, head);
-        if (untrusted == null) {
-            LOG.warn("internal socket: request too long (over {} bytes): refused", AdminRequest.MAX_SIZE);
-            write(ch, AdminReply.exception("ProtocolError", "request too long: at most "
-                    + AdminRequest.MAX_SIZE + " bytes"));
-            ch.shutdownOutput();
-            drain(ch);
-            return;
-        }
-        AdminRequest request;
-        try {
-            request = AdminRequest.parse(untrusted);
-        } catch (CompartException e) {
-            LOG.warn("internal socket: framing error: {}", e.getMessage());
-            write(ch, AdminReply.exception("ProtocolError", e.getMessage()));
+        AdminRequest request = readRequest(ch, head, "internal socket: ");
+        if (request == null) {
             return;
         }
         write(ch, api.handleInternal(request));
         ch.shutdownOutput();
+    }
+
+    /**
+     * Reads the rest of a request (at most {@link AdminRequest#MAX_SIZE} bytes) and parses its framing.
+     *
+     * @param where prefix of the log lines ({@code ""} or {@code "internal socket: "})
+     * @return the request, or null when it was too long or badly framed and a ProtocolError has been answered
+     */
+    private AdminRequest readRequest(SocketChannel ch, ByteBuffer head, String where) throws IOException {
+        byte[] untrusted = readRest(ch, head);
+        if (untrusted == null) {
+            LOG.warn("{}request too long (over {} bytes): refused", where, AdminRequest.MAX_SIZE);
+            write(ch, AdminReply.exception("ProtocolError", "request too long: at most "
+                    + AdminRequest.MAX_SIZE + " bytes"));
+            ch.shutdownOutput();
+            drain(ch);
+            return null;
+        }
+        try {
+            return AdminRequest.parse(untrusted);
+        } catch (CompartException e) {
+            LOG.warn("{}framing error: {}", where, e.getMessage());
+            write(ch, AdminReply.exception("ProtocolError", e.getMessage()));
+            return null;
+        }
     }
 
     /** {@code internal.vm.Run}: frames both ways until the remote command ends (see {@link compart.core.api.QrexecRun}). */
