@@ -2,42 +2,34 @@ package compart.volumes.dedup;
 
 import compart.xl.linux.Extent;
 import java.util.Arrays;
-import java.util.BitSet;
 import java.util.List;
 
 /**
- * Where each block of a file is stored, from FIEMAP, one {@code long} per block: the device byte address of
- * the block's start with bit 0 set when the extent is shared (addresses are at least 512-aligned, so bit 0 is
- * free), or {@link #NONE} for a hole or a block that is not wholly inside one extent with a known location.
+ * Where each data block of a file is stored, from FIEMAP, one {@code long} per data block ({@link DataBlocks}):
+ * the device byte address of the block's start with bit 0 set when the extent is shared (addresses are at least
+ * 512-aligned, so bit 0 is free), or {@link #NONE} for a block that is not wholly inside one extent with a known
+ * location.
  */
 final class BlockLayout {
     static final long NONE = -1;
 
     private BlockLayout() {}
 
-    /**
-     * Fills {@code phys} (length = the file's whole blocks) and sets in {@code data} every block holding any
-     * data (a block that is only a hole is left clear).
-     */
-    static void fill(List<Extent> extents, int blockSize, long[] phys, BitSet data) {
+    /** @return the place of every data block of {@code blocks}, indexed by slot */
+    static long[] places(List<Extent> extents, int blockSize, DataBlocks blocks) {
+        long[] phys = new long[blocks.count()];
         Arrays.fill(phys, NONE);
-        int n = phys.length;
         for (Extent e : extents) {
-            if (e.logical() >= (long) n * blockSize) {
-                break;
-            }
-            long first = e.logical() / blockSize;
-            long last = Math.min(n - 1, (e.end() - 1) / blockSize);
-            data.set((int) first, (int) last + 1);
             if (e.unknownLocation()) {
                 continue;
             }
             long whole = (e.logical() + blockSize - 1) / blockSize;
-            for (long b = whole; b <= last && (b + 1) * blockSize <= e.end(); b++) {
-                long address = e.physical() + (b * blockSize - e.logical());
-                phys[(int) b] = address | (e.shared() ? 1 : 0);
+            int s = blocks.slot(whole);
+            for (long b = whole; s >= 0 && s < phys.length && (b + 1) * blockSize <= e.end(); b++, s++) {
+                phys[s] = e.physical() + (b * blockSize - e.logical()) | (e.shared() ? 1 : 0);
             }
         }
+        return phys;
     }
 
     static boolean shared(long v) {

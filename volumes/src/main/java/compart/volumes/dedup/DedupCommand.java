@@ -37,6 +37,10 @@ public final class DedupCommand implements Callable<Integer> {
     @Option(names = "--format", paramLabel = "text|json", defaultValue = "text", description = "summary format (default: text)")
     String format;
 
+    @Option(names = {"-n", "--dry-run"}, description = {"only report: hash and plan, count what would be deduplicated,",
+            "merge nothing and leave the hash file as it was"})
+    boolean dryRun;
+
     @Option(names = {"-q", "--quiet"}, description = "no progress on stderr")
     boolean quiet;
 
@@ -77,16 +81,18 @@ public final class DedupCommand implements Callable<Integer> {
                 String key = switch (name) {
                     case "-q", "--quiet" -> "quiet";
                     case "-v", "--verbose" -> "verbose";
+                    case "-n", "--dry-run" -> "dryRun";
                     default -> name;
                 };
                 if (!seen.add(key)) {
                     return null;
                 }
                 switch (key) {
-                    case "quiet", "verbose", "--json" -> {
+                    case "quiet", "verbose", "dryRun", "--json" -> {
                         if (eq >= 0) {
                             return null;
                         }
+                        c.dryRun |= key.equals("dryRun");
                         c.quiet |= key.equals("quiet");
                         c.verbose |= key.equals("verbose");
                         c.json |= key.equals("--json");
@@ -164,7 +170,7 @@ public final class DedupCommand implements Callable<Integer> {
         }
         try {
             DedupOptions options = new DedupOptions(blockSize, hashFile,
-                    threads != null ? threads : DedupOptions.DEFAULT_THREADS);
+                    threads != null ? threads : DedupOptions.DEFAULT_THREADS, dryRun);
             DedupReport r = new Deduplicator(options, progress).run(paths);
             if (tty) {
                 err.println();
@@ -173,10 +179,11 @@ public final class DedupCommand implements Callable<Integer> {
                 System.out.println("{\"files\": " + r.files() + ", \"reread_files\": " + r.rereadFiles()
                         + ", \"scanned_bytes\": " + r.scannedBytes() + ", \"deduped_bytes\": " + r.dedupedBytes()
                         + ", \"skipped_shared_bytes\": " + r.skippedSharedBytes() + ", \"seconds\": "
-                        + decimal(r.seconds(), 3) + "}");
+                        + decimal(r.seconds(), 3) + (dryRun ? ", \"dry_run\": true" : "") + "}");
             } else {
                 System.out.println(r.files() + " files (" + r.rereadFiles() + " reread), scanned "
-                        + grouped(r.scannedBytes()) + " bytes, deduplicated " + grouped(r.dedupedBytes())
+                        + grouped(r.scannedBytes()) + (dryRun ? " bytes, would deduplicate " : " bytes, deduplicated ")
+                        + grouped(r.dedupedBytes())
                         + " bytes, " + grouped(r.skippedSharedBytes()) + " bytes already shared, "
                         + decimal(r.seconds(), 2) + " s");
             }

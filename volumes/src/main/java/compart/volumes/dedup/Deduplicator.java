@@ -56,6 +56,13 @@ import org.slf4j.LoggerFactory;
  * change: a stale hash or a collision only costs a refused merge, and a refused canonical block is reread by
  * the next run. (3) Hashes, file identities and block places are saved in an H2 MVStore.
  *
+ * <p>Memory follows the data, not the apparent size: every per-block table holds the blocks FIEMAP maps to data
+ * ({@link DataBlocks}), so a sparse 10 GiB image holding 50 MiB costs what 50 MiB cost, in the heap and in the
+ * hash file alike; a run whose tables would not fit is refused before it starts ({@link #checkMemory}).
+ *
+ * <p>A dry run ({@link DedupOptions#dryRun()}) plans as a run does and counts what it would ask the kernel to
+ * merge, but merges nothing and writes no hash file.
+ *
  * <p>Concurrency with other processes: before each merge, the {@link Guard} is asked for the two files; a pool
  * returns its cross-process volume locks there, and a busy volume is skipped rather than waited for.
  *
@@ -185,7 +192,11 @@ public final class Deduplicator {
             List<FileState> listed = files;
             prefetching = Thread.ofPlatform().daemon().name("dedup-prefetch")
                     .start(() -> prefetch(listed, opening, fresh, stopPrefetch));
-            inParallel(files.size(), i -> files.get(i).map());
+            long maxHeap = Runtime.getRuntime().maxMemory();
+            AtomicLong dataBlocks = new AtomicLong();
+            inParallel(files.size(), i -> files.get(i).map(dataBlocks, maxHeap / 2 / BYTES_PER_BLOCK));
+            checkMemory(dataBlocks.get(), maxHeap);
+            files.forEach(FileState::allocate);
         } catch (RuntimeException | Error e) {
             try {
                 storeOf(opening).close();
@@ -197,17 +208,15 @@ public final class Deduplicator {
         }
         try (MVStore store = storeOf(opening)) {
             progress.update("open", 1, 1);
-            MVMap<String, long[]> stats = store.openMap("files");
-            MVMap<String, byte[]> hashes = store.openMap("hashes");
-            MVMap<String, long[]> layouts = store.openMap("layout");
+            Stored stored = new Stored(store, !options.dryRun());
             inParallel(files.size(), i -> {
                 FileState f = files.get(i);
-                long[] known = stats.get(f.key);
+                long[] known = stored.stats.get(f.key);
                 f.statChanged = known == null || !Arrays.equals(known, f.stat);
-                f.trust(f.statChanged, hashes.get(f.key), layouts.get(f.key));
+                f.trust(f.statChanged, stored.blocks.get(f.key), stored.hashes.get(f.key), stored.layouts.get(f.key));
             });
             progress.update("map", 1, 1);
-            List<long[]> aliases = planReads(files);
+            long[] aliases = planReads(files);
             stopPrefetch.set(true);
             joinQuietly(prefetching);
             progress.update("plan", 1, 1);
@@ -220,14 +229,14 @@ public final class Deduplicator {
             long reread = 0;
             for (FileState f : files) {
                 reread += f.toRead.isEmpty() ? 0 : 1;
-                if (f.statChanged || f.touched || !f.fresh.isEmpty()) {
-                    stats.put(f.key, f.stat);
-                    hashes.put(f.key, f.hashBytes());
-                    layouts.put(f.key, f.phys);
+                if (!options.dryRun() && (f.statChanged || f.touched || !f.fresh.isEmpty())) {
+                    stored.put(f);
                 }
             }
-            forgetVanished(absRoots, files, stats, hashes, layouts);
-            store.commit();
+            if (!options.dryRun()) {
+                stored.forgetVanished(absRoots, files);
+                store.commit();
+            }
             progress.update("save", 1, 1);
             double seconds = (System.nanoTime() - t0) / 1e9;
             return new DedupReport(files.size(), reread, scanned, counters[0], counters[1], seconds);
@@ -283,15 +292,9 @@ public final class Deduplicator {
         List<FileState> unknown = new ArrayList<>();
         long budget = PREFETCH_BYTES;
         try {
-            MVMap<String, long[]> stats = null;
-            MVMap<String, long[]> layouts = null;
-            if (!fresh) {
-                MVStore store = opening.get();
-                stats = store.openMap("files");
-                layouts = store.openMap("layout");
-            }
+            Stored stored = fresh ? null : new Stored(opening.get(), false);
             for (FileState f : files) {
-                long[] known = stats == null ? null : stats.get(f.key);
+                long[] known = stored == null ? null : stored.stats.get(f.key);
                 if (known == null) {
                     unknown.add(f);
                     continue;
@@ -299,30 +302,48 @@ public final class Deduplicator {
                 // only a file changed in place (same inode): a file replaced by another — as Qubes does at a
                 // qube's stop, by a clone of the old one — shares what it kept and would be read for nothing
                 boolean inPlace = known[0] == f.stat[0] && !Arrays.equals(known, f.stat);
-                long[] layout = inPlace ? layouts.get(f.key) : null;
-                int n = layout == null ? 0 : Math.min(layout.length, f.blocks());
-                for (int b = 0; b < n && budget > 0; b++) {
-                    if (layout[b] >= 0 && !BlockLayout.shared(layout[b])) {
-                        int end = b + 1;
-                        while (end < n && end - b < perRead && layout[end] >= 0 && !BlockLayout.shared(layout[end])) {
+                long[] layout = inPlace ? stored.layouts.get(f.key) : null;
+                DataBlocks was = layout == null ? null : stored.blocksOf(f.key, bs);
+                if (was == null || was.count() != layout.length) {
+                    continue;
+                }
+                long apparent = f.stat[1] / bs;
+                for (int s = 0; s < layout.length && budget > 0; s++) {
+                    if (layout[s] >= 0 && !BlockLayout.shared(layout[s]) && was.block(s) < apparent) {
+                        int end = s + 1;
+                        int runEnd = was.runEnd(s);
+                        while (end < runEnd && end - s < perRead && layout[end] >= 0 && !BlockLayout.shared(layout[end])
+                                && was.block(end) < apparent) {
                             end++;
                         }
-                        ranges.add(new long[] {f.index, b, end});
-                        budget -= (long) (end - b) * bs;
-                        b = end - 1;
+                        ranges.add(new long[] {f.index, was.block(s), was.block(s) + end - s});
+                        budget -= (long) (end - s) * bs;
+                        s = end - 1;
                     }
                 }
             }
         } catch (Exception e) {
             return; // only a read-ahead: the run reports its own failures
         }
-        int longest = unknown.stream().mapToInt(FileState::blocks).max().orElse(0);
-        for (int b = 0; b < longest && budget > 0; b += perRead) {
-            for (FileState f : unknown) {
-                if (b < f.blocks() && budget > 0) {
-                    int end = Math.min(f.blocks(), b + perRead);
-                    ranges.add(new long[] {f.index, b, end});
-                    budget -= (long) (end - b) * bs;
+        // the data of the unknown files, in the order the run reads it: a few MiB of each file in turn
+        int longest = 0;
+        List<DataBlocks> unknownBlocks = new ArrayList<>();
+        for (FileState f : unknown) {
+            DataBlocks d = f.mappedBlocks(stop);
+            if (d == null) {
+                return; // not mapped yet (the run is about to fail); nothing to read ahead
+            }
+            unknownBlocks.add(d);
+            longest = Math.max(longest, d.count());
+        }
+        for (int s = 0; s < longest && budget > 0; s += perRead) {
+            for (int i = 0; i < unknown.size() && budget > 0; i++) {
+                DataBlocks d = unknownBlocks.get(i);
+                int index = unknown.get(i).index;
+                if (s < d.count()) {
+                    d.ranges(s, Math.min(d.count(), s + perRead),
+                            (slot, block, length) -> ranges.add(new long[] {index, block, block + length}));
+                    budget -= (long) (Math.min(d.count(), s + perRead) - s) * bs;
                 }
             }
         }
@@ -379,8 +400,16 @@ public final class Deduplicator {
 
     private MVStore openStore() {
         Path f = options.hashFile();
-        if (f == null) {
+        if (f == null || (options.dryRun() && !Files.exists(f))) {
             return new MVStore.Builder().open();
+        }
+        if (options.dryRun()) { // read only: whether the store was made by format 1 or 2, opened as it is
+            try {
+                return new MVStore.Builder().fileName(f.toString()).readOnly().open();
+            } catch (RuntimeException e) {
+                throw new CompartException(ErrorKind.STORAGE, "cannot open the dedup hash file " + f + ": "
+                        + e.getMessage(), e);
+            }
         }
         try {
             Path parent = f.toAbsolutePath().getParent();
@@ -412,30 +441,26 @@ public final class Deduplicator {
                 throw new CompartException(ErrorKind.STORAGE, "cannot list files under " + root + ": " + e, e);
             }
         }
-        List<long[]> stats = new ArrayList<>(paths.size());
-        long blocks = 0;
-        for (Path p : paths) {
-            long[] st = stat(p);
-            stats.add(st);
-            blocks += st[1] / options.blockSize();
-        }
-        checkMemory(blocks, Runtime.getRuntime().maxMemory());
         List<FileState> out = new ArrayList<>(paths.size());
-        int i = 0;
         for (Path p : paths) {
-            out.add(new FileState(out.size(), p, stats.get(i++), options.blockSize()));
+            out.add(new FileState(out.size(), p, stat(p), options.blockSize()));
         }
         return out;
     }
 
-    /** Heap per block of a listed file: its hash, place and the stored copies of both, with room to spare. */
-    static final int BYTES_PER_BLOCK = 64;
+    /**
+     * Heap per data block, at the peak of a run: its hash and place (24 bytes), its share of the table of
+     * canonical blocks (36) and of the aliases (16), the bits of the plan, with room for the stored copies read
+     * and written one file at a time. Holes cost nothing.
+     */
+    static final int BYTES_PER_BLOCK = 96;
 
     /**
-     * The block tables follow the files' apparent size (a sparse 10 GiB volatile volume counts whole): a run
-     * that could not hold them is refused before it starts, saying what to change, instead of failing midway
-     * with OutOfMemoryError.
+     * The block tables follow the files' data blocks, as FIEMAP maps them (a sparse 10 GiB volatile volume
+     * holding 50 MiB counts 50 MiB): a run that could not hold them is refused before it starts, saying what
+     * to change, instead of failing midway with OutOfMemoryError.
      *
+     * @param blocks the data blocks of all the files
      * @throws CompartException INVALID_VALUE when {@code blocks} need more than half of {@code maxHeap}
      */
     void checkMemory(long blocks, long maxHeap) {
@@ -443,8 +468,8 @@ public final class Deduplicator {
         if (needed > maxHeap / 2) {
             long suggested = Long.highestOneBit(Math.max(options.blockSize(),
                     options.blockSize() * (needed / (maxHeap / 4) + 1)) * 2 - 1);
-            throw CompartException.invalidValue("deduplicating %d blocks of %d bytes (the files' apparent size: "
-                    + "sparse files count whole) needs about %d MiB of memory, and this run may use %d MiB: use "
+            throw CompartException.invalidValue("deduplicating %d blocks of %d bytes (the files' allocated data; "
+                    + "holes do not count) needs about %d MiB of memory, and this run may use %d MiB: use "
                     + "a larger --block-size (%d would fit) or give it more memory (COMPART_JAVA_OPTS=-Xmx...)",
                     blocks, options.blockSize(), needed >> 20, maxHeap >> 20, suggested);
         }
@@ -461,16 +486,58 @@ public final class Deduplicator {
         }
     }
 
-    private static void forgetVanished(List<Path> roots, List<FileState> seen, MVMap<String, long[]> stats,
-                                       MVMap<String, byte[]> hashes, MVMap<String, long[]> layouts) {
-        Set<String> keys = new HashSet<>();
-        seen.forEach(f -> keys.add(f.key));
-        for (String k : new ArrayList<>(stats.keySet())) {
-            Path p = Path.of(k);
-            if (!keys.contains(k) && roots.stream().anyMatch(p::startsWith)) {
-                stats.remove(k);
-                hashes.remove(k);
-                layouts.remove(k);
+    /**
+     * The hash file's records, one per file path, of data blocks only (format 2; the records of format 1, one
+     * entry per block of the apparent size, are dropped: an old hash file only means that everything is reread):
+     * {@code files.2} its identity (inode, size, mtime, ctime), {@code blocks.2} the block size then the runs of
+     * data blocks ({@link DataBlocks#encode}), {@code hashes.2} 16 bytes per data block (zero: unknown),
+     * {@code layout.2} each data block's place ({@link BlockLayout}).
+     */
+    private static final class Stored {
+        final MVMap<String, long[]> stats;
+        final MVMap<String, long[]> blocks;
+        final MVMap<String, byte[]> hashes;
+        final MVMap<String, long[]> layouts;
+
+        /** @param writable whether this run writes the store: then the records of format 1 are dropped */
+        Stored(MVStore store, boolean writable) {
+            if (writable) {
+                for (String old : List.of("files", "hashes", "layout")) {
+                    if (store.hasMap(old)) {
+                        store.removeMap(old);
+                    }
+                }
+            }
+            stats = store.openMap("files.2");
+            blocks = store.openMap("blocks.2");
+            hashes = store.openMap("hashes.2");
+            layouts = store.openMap("layout.2");
+        }
+
+        /** @return the stored data blocks of {@code key}, or null when there are none of this block size */
+        DataBlocks blocksOf(String key, int blockSize) {
+            long[] runs = blocks.get(key);
+            return runs == null || runs.length < 1 || runs[0] != blockSize ? null : DataBlocks.decode(runs, 1);
+        }
+
+        void put(FileState f) {
+            stats.put(f.key, f.stat);
+            blocks.put(f.key, f.blocks.encode(f.blockSize));
+            hashes.put(f.key, f.hashBytes());
+            layouts.put(f.key, f.phys);
+        }
+
+        void forgetVanished(List<Path> roots, List<FileState> seen) {
+            Set<String> keys = new HashSet<>();
+            seen.forEach(f -> keys.add(f.key));
+            for (String k : new ArrayList<>(stats.keySet())) {
+                Path p = Path.of(k);
+                if (!keys.contains(k) && roots.stream().anyMatch(p::startsWith)) {
+                    stats.remove(k);
+                    blocks.remove(k);
+                    hashes.remove(k);
+                    layouts.remove(k);
+                }
             }
         }
     }
@@ -478,11 +545,17 @@ public final class Deduplicator {
     // ---- planning and hashing ----
 
     /**
-     * Decides which blocks to read: those with data, no trusted hash, and no shared place already covered by
-     * another block. @return the aliases found, as {to, from} locations
+     * Decides which blocks to read: those with no trusted hash and no shared place already covered by another
+     * block. @return the aliases found, as pairs of locations {to, from, to, from...}
      */
-    private static List<long[]> planReads(List<FileState> files) {
-        Map<Long, Long> atPlace = new HashMap<>();
+    private static long[] planReads(List<FileState> files) {
+        long sharedBlocks = 0;
+        for (FileState f : files) {
+            for (long p : f.phys) {
+                sharedBlocks += BlockLayout.shared(p) ? 1 : 0;
+            }
+        }
+        SharedPlaces atPlace = new SharedPlaces(sharedBlocks);
         for (FileState f : files) {
             for (int b = f.known.nextSetBit(0); b >= 0; b = f.known.nextSetBit(b + 1)) {
                 if (BlockLayout.shared(f.phys[b])) {
@@ -490,23 +563,28 @@ public final class Deduplicator {
                 }
             }
         }
-        List<long[]> aliases = new ArrayList<>();
+        long[] aliases = new long[16];
+        int n = 0;
         for (FileState f : files) {
-            for (int b = f.data.nextSetBit(0); b >= 0 && b < f.blocks(); b = f.data.nextSetBit(b + 1)) {
+            for (int b = 0; b < f.phys.length; b++) {
                 if (f.known.get(b)) {
                     continue;
                 }
                 if (BlockLayout.shared(f.phys[b])) {
-                    Long first = atPlace.putIfAbsent(BlockLayout.address(f.phys[b]), location(f.index, b));
-                    if (first != null) {
-                        aliases.add(new long[] {location(f.index, b), first});
+                    long first = atPlace.putIfAbsent(BlockLayout.address(f.phys[b]), location(f.index, b));
+                    if (first >= 0) {
+                        if (n == aliases.length) {
+                            aliases = Arrays.copyOf(aliases, 2 * n);
+                        }
+                        aliases[n++] = location(f.index, b);
+                        aliases[n++] = first;
                         continue;
                     }
                 }
                 f.toRead.set(b);
             }
         }
-        return aliases;
+        return Arrays.copyOf(aliases, n);
     }
 
     /**
@@ -523,16 +601,17 @@ public final class Deduplicator {
      *
      * @return bytes read
      */
-    private long readHashAndMerge(List<FileState> files, List<long[]> aliases, Merger merger) {
+    private long readHashAndMerge(List<FileState> files, long[] aliases, Merger merger) {
         int bs = options.blockSize();
         int perRead = Math.max(1, READ_BYTES / bs);
-        List<int[]> early = new ArrayList<>(); // {file, first block, end block}
+        List<int[]> early = new ArrayList<>(); // {file, first slot, end slot}, of consecutive blocks
         List<int[]> later = new ArrayList<>();
         for (FileState f : files) {
             for (int b = f.toRead.nextSetBit(0); b >= 0; ) {
                 int end = b + 1;
+                int runEnd = f.blocks.runEnd(b);
                 boolean shared = BlockLayout.shared(f.phys[b]);
-                while (end < f.blocks() && end - b < perRead && f.toRead.get(end)) {
+                while (end < runEnd && end - b < perRead && f.toRead.get(end)) {
                     shared |= BlockLayout.shared(f.phys[end]);
                     end++;
                 }
@@ -558,11 +637,11 @@ public final class Deduplicator {
             }
             try {
                 reading.await(early.size());
-                for (long[] a : aliases) {
-                    FileState to = file(files, a[0]);
-                    FileState from = file(files, a[1]);
-                    int tb = block(a[0]);
-                    int fb = block(a[1]);
+                for (int i = 0; i < aliases.length; i += 2) {
+                    FileState to = file(files, aliases[i]);
+                    FileState from = file(files, aliases[i + 1]);
+                    int tb = block(aliases[i]);
+                    int fb = block(aliases[i + 1]);
                     if (from.isKnown(fb)) {
                         to.setHash(tb, from.hi[fb], from.lo[fb], from.isFresh(fb));
                     }
@@ -659,7 +738,7 @@ public final class Deduplicator {
                         open = c[0];
                     }
                     buf.clear().limit((c[2] - c[1]) * bs);
-                    long off = (long) c[1] * bs;
+                    long off = f.blocks.block(c[1]) * bs;
                     while (buf.hasRemaining() && ch.read(buf, off + buf.position()) >= 0) {
                         // read until full or end of file
                     }
@@ -698,8 +777,7 @@ public final class Deduplicator {
      * one range.
      */
     private final class Merger implements AutoCloseable {
-        /** hash -> {location, rank} */
-        private final Map<Hash, long[]> canonical = new HashMap<>();
+        private final CanonicalBlocks canonical;
         private final List<FileState> files;
         private final OpenFiles open = new OpenFiles();
         private final long total;
@@ -710,7 +788,9 @@ public final class Deduplicator {
 
         Merger(List<FileState> files) {
             this.files = files;
-            this.total = files.stream().mapToLong(f -> (long) f.blocks() * options.blockSize()).sum();
+            long blocks = files.stream().mapToLong(f -> f.phys.length).sum();
+            this.total = blocks * options.blockSize();
+            this.canonical = new CanonicalBlocks(blocks);
         }
 
         /**
@@ -725,11 +805,7 @@ public final class Deduplicator {
                         continue;
                     }
                     int r = !f.isFresh(b) ? 2 : BlockLayout.shared(f.phys[b]) ? 1 : 0;
-                    long[] c = canonical.computeIfAbsent(f.hash(b), h -> new long[] {-1, -1});
-                    if (r > c[1]) {
-                        c[0] = location(f.index, b);
-                        c[1] = r;
-                    }
+                    canonical.offer(f.hi[b], f.lo[b], location(f.index, b), r);
                 }
             }
             for (FileState f : files) {
@@ -763,7 +839,7 @@ public final class Deduplicator {
         private void offer(FileState f, int b) {
             int bs = options.blockSize();
             long self = location(f.index, b);
-            long loc = canonical.computeIfAbsent(f.hash(b), h -> new long[] {self, 0})[0];
+            long loc = canonical.putIfAbsent(f.hi[b], f.lo[b], self);
             if (loc == self) {
                 return;
             }
@@ -787,6 +863,10 @@ public final class Deduplicator {
 
         private long flush(Run run) {
             int bs = options.blockSize();
+            if (options.dryRun()) { // what would be asked of the kernel; it would compare every byte first
+                run.merged(0, run.blocks);
+                return (long) run.blocks * bs;
+            }
             try (Lease lease = guard.tryLock(run.src.path, run.dst.path)) {
                 if (lease == null) {
                     Log.LOG.info("skipped merging {} blocks into {}: its volume is busy", run.blocks, run.dst.path);
@@ -796,8 +876,8 @@ public final class Deduplicator {
                 LinuxFile dst = open.get(run.dst.path, LinuxFile.Mode.READ_WRITE);
                 run.src.touched = true;
                 run.dst.touched = true;
-                DedupeOutcome o = src.dedupeTo((long) run.srcBlock * bs, (long) run.blocks * bs,
-                        List.of(new DedupeTarget(dst, (long) run.dstBlock * bs))).getFirst();
+                DedupeOutcome o = src.dedupeTo(run.srcBlock * bs, (long) run.blocks * bs,
+                        List.of(new DedupeTarget(dst, run.dstBlock * bs))).getFirst();
                 if (o.status() == DedupeOutcome.Status.SAME && o.bytesDeduped() == (long) run.blocks * bs) {
                     run.merged(0, run.blocks);
                     return o.bytesDeduped();
@@ -810,16 +890,16 @@ public final class Deduplicator {
                 int firstBlock = (int) (sum / bs);
                 run.merged(0, firstBlock);
                 for (int i = firstBlock; i < run.blocks; i++) {
-                    DedupeOutcome one = src.dedupeTo((long) (run.srcBlock + i) * bs, bs,
-                            List.of(new DedupeTarget(dst, (long) (run.dstBlock + i) * bs))).getFirst();
+                    DedupeOutcome one = src.dedupeTo((run.srcBlock + i) * bs, bs,
+                            List.of(new DedupeTarget(dst, (run.dstBlock + i) * bs))).getFirst();
                     if (one.status() == DedupeOutcome.Status.SAME) {
                         sum += one.bytesDeduped();
                         run.merged(i, i + 1);
                     } else if (one.status() == DedupeOutcome.Status.DIFFERS) {
-                        int db = run.dstBlock + i;
-                        canonical.put(run.dst.hash(db), new long[] {location(run.dst.index, db), 0});
-                        if (!run.src.isFresh(run.srcBlock + i)) {
-                            run.src.stale.set(run.srcBlock + i); // its kept hash is out of date: reread it next time
+                        int ds = run.dstSlot + i;
+                        canonical.put(run.dst.hi[ds], run.dst.lo[ds], location(run.dst.index, ds));
+                        if (!run.src.isFresh(run.srcSlot + i)) {
+                            run.src.stale.set(run.srcSlot + i); // its kept hash is out of date: reread it next time
                         }
                     }
                 }
@@ -845,28 +925,37 @@ public final class Deduplicator {
         return (int) (location & BLOCK_MASK);
     }
 
-    private record Hash(long hi, long lo) {}
-
-    /** Consecutive blocks of {@code dst} equal to consecutive blocks of {@code src}. */
+    /**
+     * Consecutive blocks of {@code dst} equal to consecutive blocks of {@code src}: consecutive data blocks
+     * (slots) within one run of consecutive block numbers of each file.
+     */
     private static final class Run {
         final FileState src;
-        final int srcBlock;
+        final int srcSlot;
+        final long srcBlock;
+        final int srcEnd;
         final FileState dst;
-        final int dstBlock;
+        final int dstSlot;
+        final long dstBlock;
+        final int dstEnd;
         int blocks = 1;
 
-        Run(FileState src, int srcBlock, FileState dst, int dstBlock) {
+        Run(FileState src, int srcSlot, FileState dst, int dstSlot) {
             this.src = src;
-            this.srcBlock = srcBlock;
+            this.srcSlot = srcSlot;
+            this.srcBlock = src.blocks.block(srcSlot);
+            this.srcEnd = src.blocks.runEnd(srcSlot);
             this.dst = dst;
-            this.dstBlock = dstBlock;
+            this.dstSlot = dstSlot;
+            this.dstBlock = dst.blocks.block(dstSlot);
+            this.dstEnd = dst.blocks.runEnd(dstSlot);
         }
 
-        boolean extend(FileState s, int sb, FileState d, int db, int bs) {
+        boolean extend(FileState s, int ss, FileState d, int ds, int bs) {
             int n = blocks + 1;
             boolean overlaps = s == d && dstBlock < srcBlock + n && srcBlock < dstBlock + n;
-            if (s == src && d == dst && sb == srcBlock + blocks && db == dstBlock + blocks
-                    && (long) n * bs <= MAX_RUN_BYTES && !overlaps) {
+            if (s == src && d == dst && ss == srcSlot + blocks && ds == dstSlot + blocks && ss < srcEnd
+                    && ds < dstEnd && (long) n * bs <= MAX_RUN_BYTES && !overlaps) {
                 blocks = n;
                 return true;
             }
@@ -876,11 +965,11 @@ public final class Deduplicator {
         /** Records that blocks [from, to) of the run now share the source's storage. */
         void merged(int from, int to) {
             for (int i = from; i < to; i++) {
-                long p = src.phys[srcBlock + i];
+                long p = src.phys[srcSlot + i];
                 if (p >= 0) {
-                    src.phys[srcBlock + i] = p | 1;
+                    src.phys[srcSlot + i] = p | 1;
                 }
-                dst.phys[dstBlock + i] = p >= 0 ? p | 1 : BlockLayout.NONE;
+                dst.phys[dstSlot + i] = p >= 0 ? p | 1 : BlockLayout.NONE;
             }
         }
     }
@@ -913,18 +1002,24 @@ public final class Deduplicator {
         }
     }
 
-    /** One file of the run: its identity, layout, block hashes and what this run does with each block. */
+    /**
+     * One file of the run: its identity, its data blocks, their hashes and places, and what this run does with
+     * each. Every table and bit set is indexed by slot (the data blocks numbered in file order, see
+     * {@link DataBlocks}): holes cost nothing.
+     */
     private static final class FileState {
         final int index;
         final Path path;
         final String key;
         final int blockSize;
         final long[] stat;
-        final long[] hi;
-        final long[] lo;
-        final long[] phys;
-        /** blocks holding data */
-        final BitSet data = new BitSet();
+        private final java.util.concurrent.CountDownLatch mapped = new java.util.concurrent.CountDownLatch(1);
+        /** set by {@link #map} */
+        volatile DataBlocks blocks;
+        /** set by {@link #map} when it fits, and {@link #allocate} */
+        long[] phys;
+        long[] hi;
+        long[] lo;
         /** blocks whose hash is known */
         final BitSet known = new BitSet();
         /** blocks hashed from data read in this run (or aliases of such blocks) */
@@ -943,48 +1038,84 @@ public final class Deduplicator {
             this.key = path.toString();
             this.stat = stat;
             this.blockSize = blockSize;
-            int n = (int) (stat[1] / blockSize);
-            hi = new long[n];
-            lo = new long[n];
-            phys = new long[n];
-        }
-
-        int blocks() {
-            return hi.length;
-        }
-
-        /** Maps the file's blocks, after writing back what is dirty. */
-        void map() {
-            try (LinuxFile f = LinuxFile.open(path, LinuxFile.Mode.READ)) {
-                BlockLayout.fill(f.extents(0, Long.MAX_VALUE, true), blockSize, phys, data);
-            }
         }
 
         /**
-         * Takes the stored hashes that are still valid (see the class comment); in a changed file, up to the
-         * smaller of its old and new size (a grown image keeps what it had).
+         * Maps the file's data blocks and their places, after writing back what is dirty. The places are
+         * allocated only while all files mapped so far fit in {@code fitting} blocks (the run is refused
+         * otherwise, see {@link #checkMemory}).
+         *
+         * @param counted the data blocks of the files mapped so far, to which this file's are added
          */
-        void trust(boolean changed, byte[] storedHashes, long[] storedLayout) {
-            if (storedHashes == null || storedHashes.length % 16 != 0) {
+        void map(AtomicLong counted, long fitting) {
+            try (LinuxFile f = LinuxFile.open(path, LinuxFile.Mode.READ)) {
+                List<compart.xl.linux.Extent> extents = f.extents(0, Long.MAX_VALUE, true);
+                DataBlocks d = DataBlocks.of(extents, blockSize, stat[1] / blockSize);
+                if (counted.addAndGet(d.count()) <= fitting) {
+                    phys = BlockLayout.places(extents, blockSize, d);
+                }
+                blocks = d;
+            } finally {
+                mapped.countDown();
+            }
+        }
+
+        /** @return the data blocks once mapped, or null if the run stopped first ({@code stop}) */
+        DataBlocks mappedBlocks(java.util.concurrent.atomic.AtomicBoolean stop) {
+            try {
+                while (!mapped.await(20, TimeUnit.MILLISECONDS)) {
+                    if (stop.get()) {
+                        return null;
+                    }
+                }
+                return blocks;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+        }
+
+        /** Allocates the per-block tables, once the run is known to fit. */
+        void allocate() {
+            int n = blocks.count();
+            if (phys == null) {
+                throw new IllegalStateException("places of " + path + " not mapped");
+            }
+            hi = new long[n];
+            lo = new long[n];
+        }
+
+        /**
+         * Takes the stored hashes that are still valid (see the class comment) of the blocks that hold data both
+         * now and in the stored record (a grown image keeps what it had).
+         *
+         * @param storedBlocks the block size and the runs of data blocks of the stored record ({@link Stored})
+         */
+        void trust(boolean changed, long[] storedBlocks, byte[] storedHashes, long[] storedLayout) {
+            if (storedBlocks == null || storedBlocks.length < 1 || storedBlocks[0] != blockSize || storedHashes == null) {
                 return;
             }
-            int stored = storedHashes.length / 16;
-            if (changed ? storedLayout == null || storedLayout.length != stored : stored != blocks()) {
+            DataBlocks stored = DataBlocks.decode(storedBlocks, 1);
+            if (stored == null || storedHashes.length != 16L * stored.count()
+                    || (changed && (storedLayout == null || storedLayout.length != stored.count()))) {
                 return;
             }
-            int n = Math.min(stored, blocks());
             ByteBuffer bb = ByteBuffer.wrap(storedHashes);
-            for (int b = data.nextSetBit(0); b >= 0 && b < n; b = data.nextSetBit(b + 1)) {
-                long h = bb.getLong(16 * b);
-                long l = bb.getLong(16 * b + 8);
-                if (h == 0 && l == 0) {
-                    continue;
+            blocks.common(stored, (here, there, length) -> {
+                for (int k = 0; k < length; k++) {
+                    int b = here + k;
+                    int t = there + k;
+                    long h = bb.getLong(16 * t);
+                    long l = bb.getLong(16 * t + 8);
+                    if (h == 0 && l == 0) {
+                        continue;
+                    }
+                    if (!changed || (BlockLayout.shared(storedLayout[t]) && BlockLayout.shared(phys[b])
+                            && BlockLayout.samePlace(storedLayout[t], phys[b]))) {
+                        setHash(b, h, l, false);
+                    }
                 }
-                if (!changed || (BlockLayout.shared(storedLayout[b]) && BlockLayout.shared(phys[b])
-                        && BlockLayout.samePlace(storedLayout[b], phys[b]))) {
-                    setHash(b, h, l, false);
-                }
-            }
+            });
         }
 
         synchronized boolean isKnown(int b) {
@@ -1008,13 +1139,9 @@ public final class Deduplicator {
             }
         }
 
-        Hash hash(int b) {
-            return new Hash(hi[b], lo[b]);
-        }
-
         byte[] hashBytes() {
-            ByteBuffer bb = ByteBuffer.allocate(16 * blocks());
-            for (int b = 0; b < blocks(); b++) {
+            ByteBuffer bb = ByteBuffer.allocate(16 * hi.length);
+            for (int b = 0; b < hi.length; b++) {
                 boolean keep = known.get(b) && !stale.get(b);
                 bb.putLong(keep ? hi[b] : 0).putLong(keep ? lo[b] : 0);
             }

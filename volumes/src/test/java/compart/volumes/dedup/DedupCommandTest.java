@@ -19,7 +19,7 @@ class DedupCommandTest {
     Arbitrary<List<String>> commandLines() {
         return Arbitraries.of("img", "dir/b.img", "--hashfile", "--hashfile=h.db", "h.db", "--block-size", "4096",
                         "--block-size=65536", "--threads", "3", "--threads=1", "--json", "--format", "json",
-                        "--format=text", "-q", "--quiet", "-v", "--verbose", "-qv", "--help", "-V", "-x", "@args", "",
+                        "--format=text", "-q", "--quiet", "-v", "--verbose", "-qv", "-n", "--dry-run", "-nv", "--help", "-V", "-x", "@args", "",
                         "0x10", "-1", "--json=true", "--", "99999999999")
                 .list().ofMinSize(0).ofMaxSize(7);
     }
@@ -41,6 +41,7 @@ class DedupCommandTest {
         assertThat(plain.format).as(line.toString()).isEqualTo(parsed.format);
         assertThat(plain.quiet).as(line.toString()).isEqualTo(parsed.quiet);
         assertThat(plain.verbose).as(line.toString()).isEqualTo(parsed.verbose);
+        assertThat(plain.dryRun).as(line.toString()).isEqualTo(parsed.dryRun);
     }
 
     @Test
