@@ -103,7 +103,7 @@ class QvmRunIT {
         Path agentDir = Path.of(System.getProperty("compart.xenhost.share"), "guest", "qrexec");
         Assumptions.assumeTrue(Files.isExecutable(agentDir.resolve("qrexec-agent")),
                 "the test agent was not compiled on the host; see " + agentDir.resolve("build.log"));
-        Path kernels = CoreLibxlIT.KERNELS;
+        Path kernels = Path.of("/var/lib/qubes/vm-kernels");
         for (String k : List.of("guest", "qrexec")) {
             Files.createDirectories(kernels.resolve(k));
             Files.copy(XenHost.guestKernel(), kernels.resolve(k + "/vmlinuz"), StandardCopyOption.REPLACE_EXISTING);
