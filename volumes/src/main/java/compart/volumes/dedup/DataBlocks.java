@@ -114,21 +114,6 @@ final class DataBlocks {
         return r >= 0 ? r : -r - 2;
     }
 
-    /** Receives ranges of consecutive blocks. */
-    @FunctionalInterface
-    interface Ranges {
-        void range(int fromSlot, long fromBlock, int length);
-    }
-
-    /** Passes the slots [from, to) to {@code out} as ranges of consecutive blocks, in order. */
-    void ranges(int from, int to, Ranges out) {
-        for (int s = from; s < to; ) {
-            int end = Math.min(to, runEnd(s));
-            out.range(s, block(s), end - s);
-            s = end;
-        }
-    }
-
     /** Receives the blocks two files' data have in common. */
     @FunctionalInterface
     interface Common {

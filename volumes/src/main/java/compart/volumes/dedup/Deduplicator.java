@@ -325,42 +325,37 @@ public final class Deduplicator {
         } catch (Exception e) {
             return; // only a read-ahead: the run reports its own failures
         }
-        // the data of the unknown files, in the order the run reads it: a few MiB of each file in turn
-        int longest = 0;
-        List<DataBlocks> unknownBlocks = new ArrayList<>();
-        for (FileState f : unknown) {
-            DataBlocks d = f.mappedBlocks(stop);
-            if (d == null) {
-                return; // not mapped yet (the run is about to fail); nothing to read ahead
-            }
-            unknownBlocks.add(d);
-            longest = Math.max(longest, d.count());
-        }
-        for (int s = 0; s < longest && budget > 0; s += perRead) {
-            for (int i = 0; i < unknown.size() && budget > 0; i++) {
-                DataBlocks d = unknownBlocks.get(i);
-                int index = unknown.get(i).index;
-                if (s < d.count()) {
-                    d.ranges(s, Math.min(d.count(), s + perRead),
-                            (slot, block, length) -> ranges.add(new long[] {index, block, block + length}));
-                    budget -= (long) (Math.min(d.count(), s + perRead) - s) * bs;
-                }
-            }
-        }
         ByteBuffer buf = ByteBuffer.allocateDirect(perRead * bs);
         Map<Integer, FileChannel> open = new HashMap<>();
         try {
             for (long[] r : ranges) {
-                if (stop.get()) {
-                    break;
+                if (!readAhead(files, open, buf, r[0], r[1], r[2], stop)) {
+                    return;
                 }
-                FileChannel ch = open.get((int) r[0]);
-                if (ch == null) {
-                    ch = FileChannel.open(files.get((int) r[0]).path, StandardOpenOption.READ);
-                    open.put((int) r[0], ch);
+            }
+            // the data of the unknown files, in the order the run reads it: a few MiB of each file in turn, each
+            // file as soon as it is mapped
+            DataBlocks[] mapped = new DataBlocks[unknown.size()];
+            boolean more = true;
+            for (int s = 0; more && budget > 0; s += perRead) {
+                more = false;
+                for (int i = 0; i < unknown.size() && budget > 0; i++) {
+                    if (mapped[i] == null && (mapped[i] = unknown.get(i).mappedBlocks(stop)) == null) {
+                        return; // the run stopped before mapping it
+                    }
+                    DataBlocks d = mapped[i];
+                    int index = unknown.get(i).index;
+                    int end = Math.min(d.count(), s + perRead);
+                    for (int from = s; from < end; ) {
+                        int to = Math.min(end, d.runEnd(from));
+                        if (!readAhead(files, open, buf, index, d.block(from), d.block(from) + to - from, stop)) {
+                            return;
+                        }
+                        from = to;
+                    }
+                    budget -= (long) Math.max(0, end - s) * bs;
+                    more |= end < d.count();
                 }
-                buf.clear().limit((int) (r[2] - r[1]) * bs);
-                ch.read(buf, r[1] * bs);
             }
         } catch (IOException | RuntimeException e) {
             // only a read-ahead
@@ -373,6 +368,22 @@ public final class Deduplicator {
                 }
             }
         }
+    }
+
+    /** Reads blocks [from, to) of file {@code index} for nothing. @return false when the run asked to stop */
+    private boolean readAhead(List<FileState> files, Map<Integer, FileChannel> open, ByteBuffer buf, long index,
+                              long from, long to, java.util.concurrent.atomic.AtomicBoolean stop) throws IOException {
+        if (stop.get()) {
+            return false;
+        }
+        FileChannel ch = open.get((int) index);
+        if (ch == null) {
+            ch = FileChannel.open(files.get((int) index).path, StandardOpenOption.READ);
+            open.put((int) index, ch);
+        }
+        buf.clear().limit((int) (to - from) * options.blockSize());
+        ch.read(buf, from * options.blockSize());
+        return true;
     }
 
     private static void joinQuietly(Thread t) {

@@ -94,10 +94,10 @@ class DataBlocksTest {
         assertThat(d.count()).isEqualTo((8 << 20) / BS);
         assertThat(d.runs()).isEqualTo(3);
         assertThat(d.block(d.count() - 1)).isEqualTo(16 * gib / BS - 1);
-        List<long[]> ranges = new ArrayList<>();
-        d.ranges(700, 800, (slot, block, length) -> ranges.add(new long[] {slot, block, length}));
-        assertThat(ranges).containsExactly(new long[] {700, gib / BS + 700, 68},
-                new long[] {768, (7 * gib + 12288) / BS, 32});
+        assertThat(d.block(700)).isEqualTo(gib / BS + 700);
+        assertThat(d.runEnd(700)).isEqualTo(768);
+        assertThat(d.block(768)).isEqualTo((7 * gib + 12288) / BS);
+        assertThat(d.slot(7 * gib / BS)).as("a hole").isEqualTo(-1);
     }
 
     @Test
