@@ -333,28 +333,27 @@ public final class Deduplicator {
                     return;
                 }
             }
-            // the data of the unknown files, in the order the run reads it: a few MiB of each file in turn, each
-            // file as soon as it is mapped
-            DataBlocks[] mapped = new DataBlocks[unknown.size()];
+            // the unknown files, in the order the run reads them: a few MiB of each file's data in turn. A file not
+            // mapped yet is read from its start as if it had no holes (a hole costs no disk read): at a cold
+            // start, the first FIEMAP waits some 100 ms for the native calls to be linked, time to read 200 MiB
             boolean more = true;
             for (int s = 0; more && budget > 0; s += perRead) {
                 more = false;
                 for (int i = 0; i < unknown.size() && budget > 0; i++) {
-                    if (mapped[i] == null && (mapped[i] = unknown.get(i).mappedBlocks(stop)) == null) {
-                        return; // the run stopped before mapping it
-                    }
-                    DataBlocks d = mapped[i];
-                    int index = unknown.get(i).index;
-                    int end = Math.min(d.count(), s + perRead);
+                    FileState f = unknown.get(i);
+                    DataBlocks d = f.blocks;
+                    int n = d != null ? d.count() : (int) Math.min(Integer.MAX_VALUE, f.stat[1] / bs);
+                    int end = Math.min(n, s + perRead);
                     for (int from = s; from < end; ) {
-                        int to = Math.min(end, d.runEnd(from));
-                        if (!readAhead(files, open, buf, index, d.block(from), d.block(from) + to - from, stop)) {
+                        int to = d != null ? Math.min(end, d.runEnd(from)) : end;
+                        long first = d != null ? d.block(from) : from;
+                        if (!readAhead(files, open, buf, f.index, first, first + to - from, stop)) {
                             return;
                         }
                         from = to;
                     }
                     budget -= (long) Math.max(0, end - s) * bs;
-                    more |= end < d.count();
+                    more |= end < n;
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -1024,8 +1023,7 @@ public final class Deduplicator {
         final String key;
         final int blockSize;
         final long[] stat;
-        private final java.util.concurrent.CountDownLatch mapped = new java.util.concurrent.CountDownLatch(1);
-        /** set by {@link #map} */
+        /** set by {@link #map} (volatile: the read-ahead looks at it while the files are mapped) */
         volatile DataBlocks blocks;
         /** set by {@link #map} when it fits, and {@link #allocate} */
         long[] phys;
@@ -1066,23 +1064,6 @@ public final class Deduplicator {
                     phys = BlockLayout.places(extents, blockSize, d);
                 }
                 blocks = d;
-            } finally {
-                mapped.countDown();
-            }
-        }
-
-        /** @return the data blocks once mapped, or null if the run stopped first ({@code stop}) */
-        DataBlocks mappedBlocks(java.util.concurrent.atomic.AtomicBoolean stop) {
-            try {
-                while (!mapped.await(20, TimeUnit.MILLISECONDS)) {
-                    if (stop.get()) {
-                        return null;
-                    }
-                }
-                return blocks;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return null;
             }
         }
 
