@@ -106,7 +106,7 @@ static struct libxenvchan *connect_data(int domain, int port) {
     char path[64];
     snprintf(path, sizeof path, "/local/domain/%d/data/vchan/%d/%d", domain, own_domid(), port);
     struct libxenvchan *v = NULL;
-    for (int tries = 0; tries < 100 && !v; tries++) {
+    for (int tries = 0; tries < 600 && !v; tries++) { /* 30 s: dom0 under TCG can be slow to serve it */
         v = libxenvchan_client_init(NULL, domain, path);
         if (!v) usleep(50000);
     }

@@ -151,7 +151,9 @@ class QrexecIT {
             long t0 = System.nanoTime();
             var call = router.run("work", "user", "echo p | qrexec-client-vm personal test.Echo >/dev/null; echo rc=$?",
                     new byte[0]);
-            assertThat(new String(call.stdout(), StandardCharsets.UTF_8)).isEqualTo("rc=7\n");
+            assertThat(new String(call.stdout(), StandardCharsets.UTF_8))
+                    .as("round %d; the caller's stderr: %s", i, new String(call.stderr(), StandardCharsets.UTF_8))
+                    .isEqualTo("rc=7\n");
             long t1 = System.nanoTime();
             router.run("work", "user", "echo p >/dev/null; echo rc=$?", new byte[0]);
             long t2 = System.nanoTime();
