@@ -27,10 +27,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -39,35 +35,9 @@ import org.junit.jupiter.api.Test;
  * (tables by the apparent size would need 4.2 million blocks' worth, some 100 MiB of arrays alone). Real
  * loop-mounted XFS; the command runs in a child JVM with {@code -Xmx48m}.
  */
-class DedupSparseFilesTest {
+class DedupSparseFilesTest extends OnLoopXfs {
     private static final long MIB = 1L << 20;
     private static final long GIB = 1L << 30;
-    private static LoopFileSystem fs;
-    private Path dir;
-    private Path hashFile;
-
-    @BeforeAll
-    static void mount() throws Exception {
-        fs = LoopFileSystem.mount("xfs", 320 * MIB);
-    }
-
-    @AfterAll
-    static void unmount() throws Exception {
-        if (fs != null) {
-            fs.close();
-        }
-    }
-
-    @BeforeEach
-    void freshDir() throws IOException {
-        dir = Files.createTempDirectory(fs.root(), "sparse");
-        hashFile = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "hash").resolve("hashes.mv");
-    }
-
-    @AfterEach
-    void clean() throws Exception {
-        LoopFileSystem.run("rm", "-rf", dir.toString(), hashFile.getParent().toString());
-    }
 
     private static byte[] random(long n, long seed) {
         byte[] b = new byte[(int) n];

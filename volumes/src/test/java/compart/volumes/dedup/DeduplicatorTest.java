@@ -18,42 +18,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Deduplication on a real loop-mounted XFS with reflink. */
-class DeduplicatorTest {
+class DeduplicatorTest extends OnLoopXfs {
     private static final int MIB = 1 << 20;
     private static final int BS = DedupOptions.DEFAULT_BLOCK_SIZE;
-    private static LoopFileSystem fs;
-    private Path dir;
-    private Path hashFile;
-
-    @BeforeAll
-    static void mount() throws Exception {
-        fs = LoopFileSystem.mount("xfs", 320L * MIB);
-    }
-
-    @AfterAll
-    static void unmount() throws Exception {
-        if (fs != null) {
-            fs.close();
-        }
-    }
-
-    @BeforeEach
-    void freshDir() throws IOException {
-        dir = Files.createTempDirectory(fs.root(), "d");
-        hashFile = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "hash").resolve("hashes.mv");
-    }
-
-    @AfterEach
-    void clean() throws Exception {
-        LoopFileSystem.run("rm", "-rf", dir.toString(), hashFile.getParent().toString());
-    }
 
     private static byte[] random(int n, long seed) {
         byte[] b = new byte[n];
