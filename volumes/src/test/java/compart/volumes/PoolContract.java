@@ -1,5 +1,6 @@
 package compart.volumes;
 
+import compart.xl.testing.LoopFileSystem;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

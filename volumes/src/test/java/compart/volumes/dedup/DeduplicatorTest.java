@@ -2,7 +2,7 @@ package compart.volumes.dedup;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import compart.volumes.LoopFileSystem;
+import compart.xl.testing.LoopFileSystem;
 import compart.xl.linux.Extent;
 import compart.xl.linux.LinuxFile;
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package compart.volumes.dedup;
 
-import compart.volumes.LoopFileSystem;
+import compart.xl.testing.LoopFileSystem;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

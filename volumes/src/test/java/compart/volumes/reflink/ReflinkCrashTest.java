@@ -6,7 +6,7 @@ import static compart.volumes.reflink.CrashChild.TEMPLATE;
 import static compart.volumes.reflink.CrashChild.content;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import compart.volumes.LoopFileSystem;
+import compart.xl.testing.LoopFileSystem;
 import compart.volumes.Revision;
 import compart.volumes.Volume;
 import compart.volumes.VolumeConfig;

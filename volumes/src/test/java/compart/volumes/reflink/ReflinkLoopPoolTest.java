@@ -1,6 +1,6 @@
 package compart.volumes.reflink;
 
-import compart.volumes.LoopFileSystem;
+import compart.xl.testing.LoopFileSystem;
 import compart.volumes.Pool;
 import compart.volumes.PoolConfig;
 import compart.volumes.PoolContract;

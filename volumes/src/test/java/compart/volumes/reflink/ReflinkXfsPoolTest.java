@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
-import compart.volumes.LoopFileSystem;
+import compart.xl.testing.LoopFileSystem;
 import compart.volumes.PoolConfig;
 import compart.volumes.PoolDriver;
 import compart.volumes.Volume;

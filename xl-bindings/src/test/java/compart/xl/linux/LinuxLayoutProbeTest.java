@@ -1,5 +1,6 @@
 package compart.xl.linux;
 
+import compart.xl.testing.LoopFileSystem;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 

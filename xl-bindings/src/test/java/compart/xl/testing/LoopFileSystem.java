@@ -1,4 +1,4 @@
-package compart.volumes;
+package compart.xl.testing;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -12,7 +12,7 @@ import java.util.List;
 /**
  * A real filesystem for tests: a sparse image under {@code target/} formatted and loop-mounted (xfs with reflink,
  * btrfs, ext4), or a tmpfs. Needs root and the mkfs tool; otherwise the calling test is skipped with the reason.
- * {@link #close()} always unmounts and deletes the image.
+ * {@link #close()} always unmounts and deletes the image. Shared with the volumes tests through this module's test-jar.
  */
 public final class LoopFileSystem implements AutoCloseable {
     private final Path mountPoint;
