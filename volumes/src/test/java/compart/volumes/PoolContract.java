@@ -1,12 +1,12 @@
 package compart.volumes;
 
-import compart.xl.testing.LoopFileSystem;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
 import compart.xl.linux.LinuxFile;
+import compart.xl.testing.LoopFileSystem;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

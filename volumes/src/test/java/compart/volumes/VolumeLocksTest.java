@@ -1,26 +1,23 @@
 package compart.volumes;
 
-import compart.xl.testing.LoopFileSystem;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import compart.volumes.dedup.DedupOptions;
 import compart.volumes.dedup.DedupReport;
 import compart.volumes.dedup.Deduplicator;
 import compart.volumes.reflink.ReflinkPoolDriver;
+import compart.xl.testing.LoopFileSystem;
 import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.LinkedHashSet;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -59,23 +56,9 @@ class VolumeLocksTest {
 
     /** Starts a JVM that holds {@code vid}'s lock until {@link #release()} (or until it is killed). */
     private void holdInChild(Path poolDir, String vid) throws IOException {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        Set<String> cp = new LinkedHashSet<>();
-        for (String prop : new String[] {"jdk.module.path", "java.class.path"}) {
-            String v = System.getProperty(prop, "");
-            if (!v.isEmpty()) {
-                cp.addAll(Arrays.asList(v.split(File.pathSeparator)));
-            }
-        }
-        try {
-            cp.add(Path.of(LockChild.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
-            cp.add(Path.of(VolumeLocks.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
-        } catch (java.net.URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
-        child = new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp",
-                String.join(File.pathSeparator, cp), LockChild.class.getName(), poolDir.toString(), vid)
-                .redirectErrorStream(true).start();
+        List<String> cmd = new ArrayList<>(ChildJvm.command(List.of(), LockChild.class, VolumeLocks.class));
+        cmd.addAll(List.of(LockChild.class.getName(), poolDir.toString(), vid));
+        child = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String line = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8)).readLine();
         assertThat(line).as("the child took the lock").isEqualTo("LOCKED");
     }

@@ -2,10 +2,10 @@ package compart.volumes.dedup;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import compart.xl.testing.LoopFileSystem;
+import compart.volumes.ChildJvm;
 import compart.xl.linux.Extent;
 import compart.xl.linux.LinuxFile;
-import java.io.File;
+import compart.xl.testing.LoopFileSystem;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -15,13 +15,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HexFormat;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -106,18 +103,8 @@ class DedupSparseFilesTest extends OnLoopXfs {
 
     /** Runs {@code compart-dedup ARGS} in a JVM with {@code heap}; @return its JSON summary's numbers */
     private static Map<String, Long> dedupInChild(String heap, String... args) throws Exception {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        Set<String> cp = new LinkedHashSet<>();
-        for (String prop : new String[] {"jdk.module.path", "java.class.path"}) {
-            String v = System.getProperty(prop, "");
-            if (!v.isEmpty()) {
-                cp.addAll(Arrays.asList(v.split(File.pathSeparator)));
-            }
-        }
-        cp.add(Path.of(DedupCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "--enable-native-access=ALL-UNNAMED", "-cp", String.join(File.pathSeparator, cp),
-                DedupCommand.class.getName(), "--json"));
+        List<String> cmd = new ArrayList<>(ChildJvm.command(List.of("-Xmx" + heap), DedupCommand.class));
+        cmd.addAll(List.of(DedupCommand.class.getName(), "--json"));
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -2,9 +2,9 @@ package compart.volumes.dedup;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import compart.xl.testing.LoopFileSystem;
 import compart.xl.linux.Extent;
 import compart.xl.linux.LinuxFile;
+import compart.xl.testing.LoopFileSystem;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

@@ -6,12 +6,12 @@ import static compart.volumes.reflink.CrashChild.TEMPLATE;
 import static compart.volumes.reflink.CrashChild.content;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import compart.xl.testing.LoopFileSystem;
+import compart.volumes.ChildJvm;
 import compart.volumes.Revision;
 import compart.volumes.Volume;
 import compart.volumes.VolumeConfig;
+import compart.xl.testing.LoopFileSystem;
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -160,24 +160,9 @@ class ReflinkCrashTest {
     }
 
     private static String runChild(Path dir, String scenario, int crashAt) throws IOException, InterruptedException {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        Set<String> cp = new LinkedHashSet<>();
-        for (String prop : new String[] {"jdk.module.path", "java.class.path"}) {
-            String v = System.getProperty(prop, "");
-            if (!v.isEmpty()) {
-                cp.addAll(Arrays.asList(v.split(File.pathSeparator)));
-            }
-        }
-        try {
-            cp.add(Path.of(CrashChild.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
-            cp.add(Path.of(ReflinkPool.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
-        } catch (java.net.URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
-        Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1",
-                "-XX:+UseSerialGC", "-Xshare:auto", "-cp", String.join(File.pathSeparator, cp),
-                CrashChild.class.getName(), dir.toString(), scenario, Integer.toString(crashAt))
-                .redirectErrorStream(true).start();
+        List<String> cmd = new ArrayList<>(ChildJvm.command(List.of("-Xshare:auto"), CrashChild.class, ReflinkPool.class));
+        cmd.addAll(List.of(CrashChild.class.getName(), dir.toString(), scenario, Integer.toString(crashAt)));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         int rc = p.waitFor();
         assertThat(rc).as("child exit status; output: %s", out).isIn(0, CrashChild.HALT_STATUS);

@@ -1,10 +1,10 @@
 package compart.volumes.reflink;
 
-import compart.xl.testing.LoopFileSystem;
 import compart.volumes.Pool;
 import compart.volumes.PoolConfig;
 import compart.volumes.PoolContract;
 import compart.volumes.PoolDriver;
+import compart.xl.testing.LoopFileSystem;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;

@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
-import compart.xl.testing.LoopFileSystem;
 import compart.volumes.PoolConfig;
 import compart.volumes.PoolDriver;
 import compart.volumes.Volume;
 import compart.volumes.VolumeConfig;
 import compart.xl.linux.Extent;
 import compart.xl.linux.LinuxFile;
+import compart.xl.testing.LoopFileSystem;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Path;

@@ -2,9 +2,9 @@ package compart.volumes.reflink;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import compart.xl.testing.LoopFileSystem;
 import compart.xl.linux.Extent;
 import compart.xl.linux.LinuxFile;
+import compart.xl.testing.LoopFileSystem;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;

@@ -1,11 +1,11 @@
 package compart.xl.linux;
 
-import compart.xl.testing.LoopFileSystem;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
+import compart.xl.testing.LoopFileSystem;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,9 +1,9 @@
 package compart.xl.linux;
 
-import compart.xl.testing.LoopFileSystem;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import compart.xl.testing.LoopFileSystem;
 import java.io.IOException;
 import java.lang.foreign.StructLayout;
 import java.nio.charset.StandardCharsets;
