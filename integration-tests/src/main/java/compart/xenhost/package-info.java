@@ -11,6 +11,6 @@
  * ({@link compart.xenhost.GuestInitramfs}, {@code guest-init.sh}).
  *
  * <p>Writing a new real-Xen test: put a {@code *IT} class into {@code integration-tests/src/test/java}; it runs
- * inside dom0 as root, with {@code xl}, libxl and the test guest at hand ({@code compart.xenhost.dom0.XenHost}).
+ * inside dom0 as root, with {@code xl}, libxl and the test guest at hand ({@code compart.xenhost.dom0.Dom0Host}).
  */
 package compart.xenhost;

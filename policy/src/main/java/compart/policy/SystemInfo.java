@@ -19,13 +19,13 @@ public final class SystemInfo {
     /** The uuid of dom0. */
     public static final String DOM0_UUID = QubeToken.DOM0_UUID_TOKEN.substring("uuid:".length());
 
-    private final Map<String, Qube> byName;
-    private final Map<String, Qube> byUuid;
+    private final Map<String, QubeInfo> byName;
+    private final Map<String, QubeInfo> byUuid;
 
-    private SystemInfo(Map<String, Qube> byName) {
+    private SystemInfo(Map<String, QubeInfo> byName) {
         this.byName = Collections.unmodifiableMap(byName);
-        Map<String, Qube> uuids = new HashMap<>();
-        for (Qube q : byName.values()) {
+        Map<String, QubeInfo> uuids = new HashMap<>();
+        for (QubeInfo q : byName.values()) {
             if (q.uuid() != null) uuids.putIfAbsent(q.uuid(), q);
         }
         this.byUuid = Map.copyOf(uuids);
@@ -36,15 +36,15 @@ public final class SystemInfo {
      * @return the system, with dom0 added if absent
      * @throws CompartException INVALID_VALUE if two qubes share a name
      */
-    public static SystemInfo of(Collection<Qube> qubes) {
-        Map<String, Qube> map = new LinkedHashMap<>();
-        for (Qube q : qubes) {
+    public static SystemInfo of(Collection<QubeInfo> qubes) {
+        Map<String, QubeInfo> map = new LinkedHashMap<>();
+        for (QubeInfo q : qubes) {
             if (map.putIfAbsent(q.name(), q) != null) {
                 throw CompartException.invalidValue(
                         "system info names the qube '%s' twice: give each qube once", q.name());
             }
         }
-        map.computeIfAbsent("dom0", n -> new Qube("dom0", "AdminVM", null, false, null, "Running", DOM0_UUID,
+        map.computeIfAbsent("dom0", n -> new QubeInfo("dom0", "AdminVM", null, false, null, "Running", DOM0_UUID,
                 false, null, null, null));
         return new SystemInfo(map);
     }
@@ -54,14 +54,14 @@ public final class SystemInfo {
      *
      * @return the qube, or null if there is none
      */
-    public Qube find(String nameOrUuid) {
+    public QubeInfo find(String nameOrUuid) {
         Objects.requireNonNull(nameOrUuid);
         if (nameOrUuid.startsWith("uuid:")) return byUuid.get(nameOrUuid.substring(5));
         return byName.get(nameOrUuid);
     }
 
     /** @return the qubes by name, in the order given */
-    public Map<String, Qube> qubes() {
+    public Map<String, QubeInfo> qubes() {
         return byName;
     }
 }

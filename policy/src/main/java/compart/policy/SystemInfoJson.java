@@ -46,7 +46,7 @@ public final class SystemInfoJson {
             throw new CompartException(ErrorKind.INVALID_VALUE, "system info " + name + " is not valid JSON: " + why
                     + "; give {\"domains\": {\"NAME\": {...}}} as internal.GetSystemInfo answers", e);
         }
-        List<Qube> qubes = new ArrayList<>();
+        List<QubeInfo> qubes = new ArrayList<>();
         if (root instanceof Map<?, ?> m && m.get("domains") instanceof Map<?, ?> domains) {
             for (Map.Entry<?, ?> e : domains.entrySet()) qubes.add(qube((String) e.getKey(), e.getValue(), name));
         } else if (root instanceof Map<?, ?> m && m.get("vms") instanceof List<?> vms) {
@@ -100,7 +100,7 @@ public final class SystemInfoJson {
         }
     }
 
-    private static Qube qube(String qubeName, Object entry, String source) {
+    private static QubeInfo qube(String qubeName, Object entry, String source) {
         if (!(entry instanceof Map<?, ?> n)) {
             throw CompartException.invalidValue("system info %s: the entry of qube '%s' is not an object",
                     source, qubeName);
@@ -113,7 +113,7 @@ public final class SystemInfoJson {
         String type = text(n, "type");
         String power = text(n, "power_state");
         String uuid = text(n, "uuid");
-        return new Qube(qubeName, type == null && dom0 ? "AdminVM" : type, tags, Boolean.TRUE.equals(
+        return new QubeInfo(qubeName, type == null && dom0 ? "AdminVM" : type, tags, Boolean.TRUE.equals(
                 n.get("template_for_dispvms")), text(n, "default_dispvm"),
                 power == null && dom0 ? "Running" : power, uuid == null && dom0 ? SystemInfo.DOM0_UUID : uuid,
                 n.get("internal") instanceof Boolean b ? b : n.get("internal") instanceof String s && !s.isEmpty(),

@@ -18,10 +18,10 @@ class AuditLogTest {
         seen.start();
         audit.addAppender(seen);
         try {
-            Policy p = Fixtures.policy("qubes.X * work vault allow\nqubes.X * @anyvm @anyvm deny\n");
-            p.decide(Request.of("qubes.X", "work", "vault"), Fixtures.system(), false);
-            p.decide(Request.of("qubes.X", "personal", "vault"), Fixtures.system(), false);
-            Fixtures.policy("broken").decide(Request.of("qubes.X", "work", "vault"), Fixtures.system(), false);
+            Policy p = PolicyFixtures.policy("qubes.X * work vault allow\nqubes.X * @anyvm @anyvm deny\n");
+            p.decide(Request.of("qubes.X", "work", "vault"), PolicyFixtures.system(), false);
+            p.decide(Request.of("qubes.X", "personal", "vault"), PolicyFixtures.system(), false);
+            PolicyFixtures.policy("broken").decide(Request.of("qubes.X", "work", "vault"), PolicyFixtures.system(), false);
             assertThat(seen.list).extracting(ILoggingEvent::getFormattedMessage).containsExactly(
                     "qrexec: qubes.X+: work -> vault: allowed to vault",
                     "qrexec: qubes.X+: personal -> vault: denied: denied by policy test.policy:2",

@@ -1,8 +1,8 @@
 package compart.policy;
 
-import static compart.policy.Fixtures.decide;
-import static compart.policy.Fixtures.policy;
-import static compart.policy.Fixtures.system;
+import static compart.policy.PolicyFixtures.decide;
+import static compart.policy.PolicyFixtures.policy;
+import static compart.policy.PolicyFixtures.system;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Nested;
@@ -106,10 +106,10 @@ class EvaluationTest {
 
         @Test
         void uuid_matchesTheNamedQube_andTheTargetKeepsItsUuidForm() {
-            var a = allowed(decide("qubes.X * uuid:" + Fixtures.WORK_UUID + " vault allow\n", "work", "uuid:"
-                    + Fixtures.VAULT_UUID, "qubes.X"));
-            assertThat(a.target()).isEqualTo("uuid:" + Fixtures.VAULT_UUID);
-            assertThat(a.wire()).contains("target_uuid=uuid:" + Fixtures.VAULT_UUID);
+            var a = allowed(decide("qubes.X * uuid:" + PolicyFixtures.WORK_UUID + " vault allow\n", "work", "uuid:"
+                    + PolicyFixtures.VAULT_UUID, "qubes.X"));
+            assertThat(a.target()).isEqualTo("uuid:" + PolicyFixtures.VAULT_UUID);
+            assertThat(a.wire()).contains("target_uuid=uuid:" + PolicyFixtures.VAULT_UUID);
         }
 
         @Test
@@ -141,7 +141,7 @@ class EvaluationTest {
             var a = allowed(decide("qubes.X * work @default allow target=vault\n", "work", "", "qubes.X"));
             assertThat(a.target()).isEqualTo("vault");
             assertThat(a.wire()).isEqualTo("user=DEFAULT\nresult=allow\ntarget=vault\ntarget_uuid=uuid:"
-                    + Fixtures.VAULT_UUID + "\nautostart=True\nrequested_target=@default");
+                    + PolicyFixtures.VAULT_UUID + "\nautostart=True\nrequested_target=@default");
         }
 
         @Test

@@ -29,15 +29,15 @@ class LivePolicyTest {
         try (LivePolicy live = new LivePolicy(List.of(dir), tmp.resolve("legacy"))) {
             Policy before = live.current();
             Request call = Request.of("qubes.X", "work", "vault");
-            assertThat(before.evaluate(call, Fixtures.system())).isInstanceOf(Resolution.Deny.class);
+            assertThat(before.evaluate(call, PolicyFixtures.system())).isInstanceOf(Resolution.Deny.class);
 
             Path next = dir.resolve(".30-a.policy.new");
             Files.writeString(next, "qubes.X * @anyvm @anyvm allow\n");
             Files.move(next, dir.resolve("30-a.policy"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             awaitGeneration(live, 2);
 
-            assertThat(live.current().evaluate(call, Fixtures.system())).isInstanceOf(Resolution.Allow.class);
-            assertThat(before.evaluate(call, Fixtures.system())).isInstanceOf(Resolution.Deny.class);
+            assertThat(live.current().evaluate(call, PolicyFixtures.system())).isInstanceOf(Resolution.Allow.class);
+            assertThat(before.evaluate(call, PolicyFixtures.system())).isInstanceOf(Resolution.Deny.class);
         }
     }
 
@@ -49,7 +49,7 @@ class LivePolicyTest {
             Files.writeString(dir.resolve("40-b.policy"), "qubes.X * @anyvm\n");
             awaitGeneration(live, 2);
             while (live.current().valid()) Thread.sleep(20);
-            var r = live.current().evaluate(Request.of("qubes.X", "work", "vault"), Fixtures.system());
+            var r = live.current().evaluate(Request.of("qubes.X", "work", "vault"), PolicyFixtures.system());
             assertThat(((Resolution.Deny) r).reason()).contains("40-b.policy:1: wrong number of fields");
         }
     }

@@ -77,9 +77,9 @@ public class PolicyEvalBenchmark {
     }
 
     static SystemInfo system50() {
-        List<Qube> qubes = new ArrayList<>();
+        List<QubeInfo> qubes = new ArrayList<>();
         for (int i = 0; i < 50; i++) {
-            qubes.add(new Qube("q" + i, i % 10 == 0 ? "TemplateVM" : "AppVM", Set.of("t" + (i % 5)), i % 17 == 0,
+            qubes.add(new QubeInfo("q" + i, i % 10 == 0 ? "TemplateVM" : "AppVM", Set.of("t" + (i % 5)), i % 17 == 0,
                     "q17", i % 2 == 0 ? "Running" : "Halted", String.format("00000000-0000-0000-0000-%012d", i + 1),
                     false, "dom0", null, null));
         }

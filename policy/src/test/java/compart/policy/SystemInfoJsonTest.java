@@ -24,7 +24,7 @@ class SystemInfoJsonTest {
                   "guivm": "dom0", "internal": false},
                  "remote": {"type": "RemoteVM", "relayvm": "sys-net", "transport_rpc": "qubesair.SSHProxy"}}}
                 """);
-        Qube work = s.find("work");
+        QubeInfo work = s.find("work");
         assertThat(work.tags()).containsExactlyInAnyOrder("a", "b");
         assertThat(work.defaultDispVm()).isEqualTo("dvm");
         assertThat(work.running()).isTrue();

@@ -11,7 +11,7 @@ class HvmGuestIT {
     @Test
     void hvmGuest_bootsThroughTheDeviceModel_reportsHvm_andPowersOff() throws Exception {
         try (var guest = TestGuest.hvm("it-hvm").create()) {
-            assertThat(XenHost.run(java.util.List.of("pgrep", "-f", "xen-qemu-system-i386.*-xen-domid"),
+            assertThat(Dom0Host.run(java.util.List.of("pgrep", "-f", "xen-qemu-system-i386.*-xen-domid"),
                     Duration.ofMinutes(1)).exitCode()).as("a device model runs for the HVM guest").isZero();
 
             String console = guest.awaitConsole("COMPART-GUEST: poweroff", TestGuest.HVM_BOOT);

@@ -44,7 +44,7 @@ class LibxlContextIT {
 
     private static DomainConfig harnessPvhGuest(String name) {
         return DomainConfig.of(name, UUID.randomUUID(), 256 * 1024, 1, new DomainConfig.Boot.Pvh(
-                XenHost.guestKernel(), Optional.of(XenHost.guestInitrd()), "console=hvc0 quiet"));
+                Dom0Host.guestKernel(), Optional.of(Dom0Host.guestInitrd()), "console=hvc0 quiet"));
     }
 
     @Test
@@ -105,12 +105,12 @@ class LibxlContextIT {
             libxl.unpause(domid);
 
             DomainEvent first = events.poll(TestGuest.PVH_BOOT.toSeconds(), TimeUnit.SECONDS);
-            assertThat(first).as("shutdown event of domain %d; console:%n%s", domid, XenHost.read(console))
+            assertThat(first).as("shutdown event of domain %d; console:%n%s", domid, Dom0Host.read(console))
                     .isInstanceOfSatisfying(DomainEvent.Shutdown.class, shutdown -> {
                         assertThat(shutdown.domid()).isEqualTo(domid);
                         assertThat(shutdown.reason()).isEqualTo(ShutdownReason.POWEROFF);
                     });
-            assertThat(XenHost.read(console)).contains("COMPART-GUEST: up type=PVH", "COMPART-GUEST: poweroff");
+            assertThat(Dom0Host.read(console)).contains("COMPART-GUEST: up type=PVH", "COMPART-GUEST: poweroff");
 
             // libxl's event is the guest's power-off; on_poweroff="destroy" is the toolstack's job (xl does it).
             libxl.destroy(domid);
@@ -121,8 +121,8 @@ class LibxlContextIT {
             if (libxl.domainInfo(domid).isPresent()) {
                 libxl.destroy(domid);
             }
-            Files.createDirectories(XenHost.out().resolve("guests"));
-            Files.writeString(XenHost.out().resolve("guests").resolve(name + ".log"), XenHost.read(console));
+            Files.createDirectories(Dom0Host.out().resolve("guests"));
+            Files.writeString(Dom0Host.out().resolve("guests").resolve(name + ".log"), Dom0Host.read(console));
         }
     }
 

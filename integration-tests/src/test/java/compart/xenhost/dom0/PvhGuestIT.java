@@ -37,8 +37,8 @@ class PvhGuestIT {
         try (var guest = TestGuest.pvh("it-pvh-io", List.of(
                 "disk = [ \"format=raw, vdev=xvda, access=rw, target=" + disk + "\" ]",
                 "vif = [ \"bridge=xenbr0\" ]")).create()) {
-            assertThat(XenHost.xl("block-list", guest.name())).contains("51712"); // xvda's device number
-            assertThat(XenHost.xl("network-list", guest.name()).lines()).hasSize(2);
+            assertThat(Dom0Host.xl("block-list", guest.name())).contains("51712"); // xvda's device number
+            assertThat(Dom0Host.xl("network-list", guest.name()).lines()).hasSize(2);
 
             String console = guest.awaitConsole("COMPART-GUEST: poweroff", TestGuest.PVH_BOOT);
 

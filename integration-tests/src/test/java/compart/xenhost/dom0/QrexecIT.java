@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import compart.core.qrexec.QrexecRouter;
 import compart.policy.Policy;
-import compart.policy.Qube;
+import compart.policy.QubeInfo;
 import compart.policy.Resolution;
 import compart.policy.SystemInfo;
 import java.nio.charset.StandardCharsets;
@@ -60,16 +60,16 @@ class QrexecIT {
         for (String name : List.of("work", "personal")) {
             guests.add(TestGuest.pvh(name, initrd, "rdinit=/qrexec-init").create());
         }
-        var qubes = new ArrayList<Qube>();
+        var qubes = new ArrayList<QubeInfo>();
         for (TestGuest guest : guests) {
             guest.awaitConsole("qrexec-agent listening", TestGuest.PVH_BOOT);
-            qubes.add(new Qube(guest.name(), "AppVM", Set.of(), false, null, "Running",
+            qubes.add(new QubeInfo(guest.name(), "AppVM", Set.of(), false, null, "Running",
                     java.util.UUID.randomUUID().toString(), false, null, null, null));
         }
         system = SystemInfo.of(qubes);
         router = new QrexecRouter(() -> policy, () -> system, decisions::add);
         for (TestGuest guest : guests) {
-            int domid = Integer.parseInt(XenHost.xl("domid", guest.name()).strip());
+            int domid = Integer.parseInt(Dom0Host.xl("domid", guest.name()).strip());
             router.attach(guest.name(), domid, Duration.ofMinutes(1));
         }
     }
@@ -177,8 +177,8 @@ class QrexecIT {
                 callMs, rounds, withCall / 1e6 / rounds, without / 1e6 / rounds, policyNanos / 1e3,
                 100.0 * policyNanos / 1e6 / callMs);
         System.out.println(line);
-        Files.createDirectories(XenHost.out());
-        Files.writeString(XenHost.out().resolve("qrexec-latency.txt"), line + "\n");
+        Files.createDirectories(Dom0Host.out());
+        Files.writeString(Dom0Host.out().resolve("qrexec-latency.txt"), line + "\n");
         assertThat(callMs).isPositive();
     }
 
@@ -199,14 +199,14 @@ class QrexecIT {
         Files.copy(agentDir.resolve("qrexec-agent"), root.resolve("bin/qrexec-agent"));
         Files.copy(agentDir.resolve("qrexec-init.sh"), root.resolve("qrexec-init"));
         Files.copy(agentDir.resolve("test.Echo"), root.resolve("etc/qubes-rpc/test.Echo"));
-        String kernel = XenHost.run(List.of("uname", "-r"), Duration.ofSeconds(10)).output().strip();
+        String kernel = Dom0Host.run(List.of("uname", "-r"), Duration.ofSeconds(10)).output().strip();
         Path xen = Path.of("/lib/modules", kernel, "kernel/drivers/xen");
         for (String module : List.of("xen-evtchn", "xen-gntdev", "xen-gntalloc")) {
             Files.copy(xen.resolve(module + ".ko"), root.resolve("lib/modules/qrexec/" + module + ".ko"));
         }
         Files.createDirectories(target.getParent());
-        Files.copy(XenHost.guestInitrd(), target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        XenHost.run(List.of("sh", "-c", "cd " + root + " && chmod 755 bin/qrexec-agent qrexec-init etc/qubes-rpc/test.Echo && "
+        Files.copy(Dom0Host.guestInitrd(), target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Dom0Host.run(List.of("sh", "-c", "cd " + root + " && chmod 755 bin/qrexec-agent qrexec-init etc/qubes-rpc/test.Echo && "
                 + "find . -mindepth 1 | sed 's|^\\./||' | cpio -o -H newc --quiet -R 0:0 | gzip -1 >> " + target),
                 Duration.ofMinutes(1)).requireSuccess(List.of("cpio overlay"));
     }

@@ -42,7 +42,7 @@ final class QubeGuestImages {
         Files.copy(agent.resolve("qrexec-agent"), overlay.resolve("bin/qrexec-agent"));
         Files.copy(agent.resolve("qube-init.sh"), overlay.resolve(INIT.substring(1)));
         Files.copy(agent.resolve("test.Echo"), overlay.resolve("etc/qubes-rpc/test.Echo"));
-        String kernel = XenHost.run(List.of("uname", "-r"), Duration.ofSeconds(10)).output().strip();
+        String kernel = Dom0Host.run(List.of("uname", "-r"), Duration.ofSeconds(10)).output().strip();
         Path modules = Path.of("/lib/modules", kernel, "kernel");
         for (String module : QREXEC_MODULES) {
             Path ko = modules.resolve(module + ".ko");
@@ -53,13 +53,13 @@ final class QubeGuestImages {
             Files.copy(ko, overlay.resolve("lib/modules/qube").resolve(ko.getFileName()));
         }
         Files.createDirectories(dir);
-        Files.copy(XenHost.guestKernel(), dir.resolve("vmlinuz"), StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(Dom0Host.guestKernel(), dir.resolve("vmlinuz"), StandardCopyOption.REPLACE_EXISTING);
         Path initramfs = dir.resolve("initramfs");
         // One gzip stream holding both cpio archives (the kernel unpacks the second after the first). Not a second
         // gzip member appended: libxc gunzips a PV/PVH ramdisk itself, by the size in the file's last 4 bytes,
         // and keeps only the first member when that size is large enough for it (the overlay was lost so).
-        XenHost.run(List.of("sh", "-c", "cd " + overlay + " && chmod 755 bin/qrexec-agent " + INIT.substring(1)
-                        + " etc/qubes-rpc/test.Echo && { gzip -dc " + XenHost.guestInitrd() + " && find . -mindepth 1"
+        Dom0Host.run(List.of("sh", "-c", "cd " + overlay + " && chmod 755 bin/qrexec-agent " + INIT.substring(1)
+                        + " etc/qubes-rpc/test.Echo && { gzip -dc " + Dom0Host.guestInitrd() + " && find . -mindepth 1"
                         + " | sed 's|^\\./||' | cpio -o -H newc --quiet -R 0:0; } | gzip -1 > " + initramfs),
                 Duration.ofMinutes(1)).requireSuccess(List.of("guest initramfs with the qube overlay"));
         try (var f = new RandomAccessFile(dir.resolve("modules.img").toFile(), "rw")) {
@@ -83,7 +83,7 @@ final class QubeGuestImages {
         random.nextBytes(blob);
         Files.write(tree.resolve("blob"), blob);
         Files.deleteIfExists(image);
-        XenHost.run(List.of("mkfs.ext4", "-q", "-b", "4096", "-d", tree.toString(), image.toString(), mib + "M"),
+        Dom0Host.run(List.of("mkfs.ext4", "-q", "-b", "4096", "-d", tree.toString(), image.toString(), mib + "M"),
                 Duration.ofMinutes(2)).requireSuccess(List.of("mkfs.ext4 -d"));
     }
 }

@@ -106,12 +106,12 @@ class QvmRunIT {
         Path kernels = Path.of("/var/lib/qubes/vm-kernels");
         for (String k : List.of("guest", "qrexec")) {
             Files.createDirectories(kernels.resolve(k));
-            Files.copy(XenHost.guestKernel(), kernels.resolve(k + "/vmlinuz"), StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(Dom0Host.guestKernel(), kernels.resolve(k + "/vmlinuz"), StandardCopyOption.REPLACE_EXISTING);
             try (var f = new RandomAccessFile(kernels.resolve(k + "/modules.img").toFile(), "rw")) {
                 f.setLength(1 << 20);
             }
         }
-        Files.copy(XenHost.guestInitrd(), kernels.resolve("guest/initramfs"), StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(Dom0Host.guestInitrd(), kernels.resolve("guest/initramfs"), StandardCopyOption.REPLACE_EXISTING);
         Path initrd = Path.of("/var/lib/compart-it/qrexec-initrd.gz");
         QrexecIT.buildInitrd(agentDir, initrd);
         Files.copy(initrd, kernels.resolve("qrexec/initramfs"), StandardCopyOption.REPLACE_EXISTING);
@@ -153,7 +153,7 @@ class QvmRunIT {
             assertThat(start).startsWith("2|QubesVMError|").contains("Cannot connect to qrexec agent for 5 seconds")
                     .contains("broken").contains("rolled back");
             assertThat(ok("admin.vm.CurrentState", "", "broken", "")).contains("power_state=Halted");
-            assertThat(XenHost.domainExists("broken")).isFalse();
+            assertThat(Dom0Host.domainExists("broken")).isFalse();
             assertThat(state.resolve("pool/appvms/broken/root-dirty.img")).doesNotExist();
 
             ok("admin.vm.Kill", "", "work", "");

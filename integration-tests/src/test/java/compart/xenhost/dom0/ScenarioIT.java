@@ -102,7 +102,7 @@ class ScenarioIT {
 
     /** Runs a command of the installed package (or any program) and returns its output; requires exit 0. */
     static String sh(String... argv) {
-        var result = XenHost.run(command(argv), QVM);
+        var result = Dom0Host.run(command(argv), QVM);
         assertThat(result.exitCode()).as("exit code of %s; output:%n%s", String.join(" ", argv), result.output())
                 .isZero();
         return result.output();
@@ -231,7 +231,7 @@ class ScenarioIT {
         step("private keeps what work wrote, root resets at the next start", () -> {
             run("work", "echo kept > /rw/private-file && echo gone > /mnt/root/root-file && sync");
             timed("qvm-shutdown", "--wait", "work");
-            assertThat(XenHost.domainExists("work")).isFalse();
+            assertThat(Dom0Host.domainExists("work")).isFalse();
             timed("qvm-start", "work");
             assertThat(run("work", "cat /rw/private-file; ls /mnt/root/root-file 2>/dev/null || echo absent"))
                     .isEqualTo("kept\nabsent\n");
@@ -275,7 +275,7 @@ class ScenarioIT {
             assertThat(pref("disp1", "ip")).startsWith("10.138.");
             timed("qvm-shutdown", "--wait", "disp1");
             awaitTrue("disp1 leaving qvm-ls", Duration.ofMinutes(2), () -> !sh("qvm-ls").contains("disp1"));
-            assertThat(XenHost.domainExists("disp1")).isFalse();
+            assertThat(Dom0Host.domainExists("disp1")).isFalse();
             assertThat(POOL_DIR.resolve("pool/appvms/disp1")).doesNotExist();
 
             long t0 = System.nanoTime();
@@ -300,7 +300,7 @@ class ScenarioIT {
             sh(argv.toArray(String[]::new));
             sh("qvm-features", "hvm1", "qrexec", "1");
             timed("qvm-start", "hvm1");
-            assertThat(XenHost.xl("list", "-l", "hvm1")).contains("\"type\": \"hvm\"");
+            assertThat(Dom0Host.xl("list", "-l", "hvm1")).contains("\"type\": \"hvm\"");
             assertThat(run("hvm1", "cat /sys/hypervisor/guest_type /mnt/root/etc/compart-template"))
                     .isEqualTo("HVM\ntemplate tpl\n");
             timed("qvm-shutdown", "--wait", "hvm1");
@@ -319,15 +319,15 @@ class ScenarioIT {
             sh("qubes-policy-lint", POLICY.toString());
             assertThat(sh("qvm-ls", "--raw-data", "--fields", "NAME,STATE")).contains("work|Running");
             timed("qvm-start", "work2");
-            var allowed = XenHost.run(command("qvm-run", "--pass-io", "work",
+            var allowed = Dom0Host.run(command("qvm-run", "--pass-io", "work",
                     "echo ping | qrexec-client-vm work2 test.Echo"), QVM);
             assertThat(allowed.output()).contains("echo from work").contains("ping");
             assertThat(allowed.exitCode()).as("the service's exit code").isEqualTo(7);
-            var denied = XenHost.run(command("qvm-run", "--pass-io", "work2",
+            var denied = Dom0Host.run(command("qvm-run", "--pass-io", "work2",
                     "qrexec-client-vm work test.Echo"), QVM);
             assertThat(denied.exitCode()).as("a refused call").isEqualTo(126);
             awaitTrue("the audit lines in compartd's journal", Duration.ofMinutes(1), () -> {
-                String journal = XenHost.run(List.of("journalctl", "-u", "compartd", "--no-pager", "-o", "cat"),
+                String journal = Dom0Host.run(List.of("journalctl", "-u", "compartd", "--no-pager", "-o", "cat"),
                         Duration.ofMinutes(1)).output();
                 // Qubes' audit lines: an allowed call names its target, a denied one the rule that denied it
                 return journal.contains("test.Echo+: work -> work2: allowed to work2")
@@ -340,7 +340,7 @@ class ScenarioIT {
             // @dispvm: a disposable of work's default_dispvm is created for the call, and removed after it
             sh("qvm-prefs", "work", "default_dispvm", "work");
             Files.writeString(POLICY, "test.Echo * work @dispvm allow\n", java.nio.file.StandardOpenOption.APPEND);
-            var disposable = XenHost.run(command("qvm-run", "--pass-io", "work",
+            var disposable = Dom0Host.run(command("qvm-run", "--pass-io", "work",
                     "echo via-dispvm | qrexec-client-vm @dispvm test.Echo"), QVM);
             say("  work -> @dispvm test.Echo: exit " + disposable.exitCode() + ": "
                     + disposable.output().strip().replace("\n", " / "));
@@ -400,23 +400,23 @@ class ScenarioIT {
         if (deb == null) {
             return;
         }
-        XenHost.run(List.of("qvm-shutdown", "--wait", "--all", "--timeout", "120"), QVM);
-        XenHost.run(List.of("qvm-kill", "--all"), QVM);
-        XenHost.run(List.of("systemctl", "stop", "compart-policy.service", "compartd.service"), QVM);
+        Dom0Host.run(List.of("qvm-shutdown", "--wait", "--all", "--timeout", "120"), QVM);
+        Dom0Host.run(List.of("qvm-kill", "--all"), QVM);
+        Dom0Host.run(List.of("systemctl", "stop", "compart-policy.service", "compartd.service"), QVM);
         Files.deleteIfExists(POLICY);
-        String journal = XenHost.run(List.of("journalctl", "--no-pager", "-u", "compartd", "-u", "compart-policy"),
+        String journal = Dom0Host.run(List.of("journalctl", "--no-pager", "-u", "compartd", "-u", "compart-policy"),
                 Duration.ofMinutes(1)).output();
-        Files.createDirectories(XenHost.out());
-        Files.writeString(XenHost.out().resolve("scenario-journal.txt"), journal);
+        Files.createDirectories(Dom0Host.out());
+        Files.writeString(Dom0Host.out().resolve("scenario-journal.txt"), journal);
         report.add(String.format("%6.1f s  whole scenario", (System.nanoTime() - scenarioStart) / 1e9));
-        Files.writeString(XenHost.out().resolve("scenario.txt"), String.join("\n", report) + "\n");
+        Files.writeString(Dom0Host.out().resolve("scenario.txt"), String.join("\n", report) + "\n");
         say("steps:");
         report.forEach(line -> say("  " + line));
         for (String qube : List.of("sys-net", "work", "work2", "disp1", "hvm1")) {
             Path console = Path.of("/var/log/xen/console/guest-" + qube + ".log");
             if (Files.exists(console)) {
-                Files.createDirectories(XenHost.out().resolve("guests"));
-                Files.copy(console, XenHost.out().resolve("guests/scenario-" + qube + ".log"),
+                Files.createDirectories(Dom0Host.out().resolve("guests"));
+                Files.copy(console, Dom0Host.out().resolve("guests/scenario-" + qube + ".log"),
                         java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             }
         }

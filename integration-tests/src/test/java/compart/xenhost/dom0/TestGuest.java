@@ -56,14 +56,14 @@ final class TestGuest implements AutoCloseable {
     }
 
     private static TestGuest write(String name, List<String> typeLines, Path console) throws IOException {
-        return write(name, XenHost.guestInitrd(), typeLines, console);
+        return write(name, Dom0Host.guestInitrd(), typeLines, console);
     }
 
     private static TestGuest write(String name, Path ramdisk, List<String> typeLines, Path console)
             throws IOException {
         var lines = new ArrayList<>(List.of(
                 "name = \"" + name + "\"",
-                "kernel = \"" + XenHost.guestKernel() + "\"",
+                "kernel = \"" + Dom0Host.guestKernel() + "\"",
                 "ramdisk = \"" + ramdisk + "\"",
                 "memory = 256",
                 "vcpus = 1",
@@ -82,13 +82,13 @@ final class TestGuest implements AutoCloseable {
 
     /** {@code xl create}; returns when libxl has built and unpaused the domain. */
     TestGuest create() {
-        XenHost.xl("create", config.toString());
+        Dom0Host.xl("create", config.toString());
         return this;
     }
 
     /** The console so far. */
     String console() {
-        return XenHost.read(console);
+        return Dom0Host.read(console);
     }
 
     /**
@@ -102,22 +102,22 @@ final class TestGuest implements AutoCloseable {
             if (console().contains(marker)) {
                 return console();
             }
-            goneFor = XenHost.domainExists(name) ? 0 : goneFor + 1;
+            goneFor = Dom0Host.domainExists(name) ? 0 : goneFor + 1;
             if (goneFor > 20) { // 10 s without the domain (and xenconsoled had time to flush): it is not coming back
                 break;
             }
             Thread.sleep(500);
         }
         throw new AssertionError("guest " + name + " did not print '" + marker + "' within " + timeout.toSeconds()
-                + " s (domain " + (XenHost.domainExists(name) ? "still running" : "gone") + ").\n--- console ---\n"
-                + console() + "\n--- xl dmesg (tail) ---\n" + tail(XenHost.run(List.of("xl", "dmesg"),
+                + " s (domain " + (Dom0Host.domainExists(name) ? "still running" : "gone") + ").\n--- console ---\n"
+                + console() + "\n--- xl dmesg (tail) ---\n" + tail(Dom0Host.run(List.of("xl", "dmesg"),
                 Duration.ofMinutes(1)).output(), 30));
     }
 
     /** Waits until the domain no longer exists (after a power-off with on_poweroff="destroy"). */
     void awaitGone(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (XenHost.domainExists(name)) {
+        while (Dom0Host.domainExists(name)) {
             assertThat(System.nanoTime()).as("domain %s still exists after %s", name, timeout).isLessThan(deadline);
             Thread.sleep(500);
         }
@@ -125,12 +125,12 @@ final class TestGuest implements AutoCloseable {
 
     @Override
     public void close() {
-        if (XenHost.domainExists(name)) {
-            XenHost.run(List.of("xl", "destroy", name), Duration.ofMinutes(2));
+        if (Dom0Host.domainExists(name)) {
+            Dom0Host.run(List.of("xl", "destroy", name), Duration.ofMinutes(2));
         }
         try {
-            Files.createDirectories(XenHost.out().resolve("guests"));
-            Files.writeString(XenHost.out().resolve("guests").resolve(name + ".log"), console());
+            Files.createDirectories(Dom0Host.out().resolve("guests"));
+            Files.writeString(Dom0Host.out().resolve("guests").resolve(name + ".log"), console());
             Files.deleteIfExists(config);
         } catch (IOException e) {
             // only diagnostics were lost

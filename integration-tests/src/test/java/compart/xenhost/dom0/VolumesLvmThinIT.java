@@ -34,12 +34,12 @@ class VolumesLvmThinIT extends PoolContract {
     private static Path work;
     private static String loop;
 
-    private static XenHost.CommandResult sh(String... argv) {
-        return XenHost.run(List.of(argv), LONG);
+    private static Dom0Host.CommandResult sh(String... argv) {
+        return Dom0Host.run(List.of(argv), LONG);
     }
 
     private static String must(String... argv) {
-        return XenHost.run(List.of(argv), LONG).requireSuccess(List.of(argv)).output();
+        return Dom0Host.run(List.of(argv), LONG).requireSuccess(List.of(argv)).output();
     }
 
     /** Runs lvm as the driver does without udev in dom0: device-mapper makes the device nodes itself. */

@@ -22,7 +22,7 @@ class XenHostIT {
 
     @Test
     void xlInfo_reportsXen417_withPvHvmAndHap() {
-        Map<String, String> info = fields(XenHost.xl("info"));
+        Map<String, String> info = fields(Dom0Host.xl("info"));
 
         assertThat(info).containsEntry("xen_major", "4").containsEntry("xen_minor", "17");
         assertThat(info.get("virt_caps").split("\\s+")).contains("pv", "hvm", "hap");
@@ -32,18 +32,18 @@ class XenHostIT {
 
     @Test
     void xlList_showsDomain0_running() {
-        List<String> rows = XenHost.xl("list").lines().skip(1).toList();
+        List<String> rows = Dom0Host.xl("list").lines().skip(1).toList();
 
         assertThat(rows).anySatisfy(row -> assertThat(row.split("\\s+")).startsWith("Domain-0", "0"));
     }
 
     @Test
     void toolstackDaemons_xenstoredAndXenconsoled_areRunning() {
-        String processes = XenHost.run(List.of("ps", "-eo", "comm"), Duration.ofMinutes(1)).output();
+        String processes = Dom0Host.run(List.of("ps", "-eo", "comm"), Duration.ofMinutes(1)).output();
 
         assertThat(processes.lines()).contains("xenstored", "xenconsoled");
-        assertThat(XenHost.xl("uptime")).contains("Domain-0");
-        assertThat(XenHost.run(List.of("xenstore-read", "/local/domain/0/name"), Duration.ofMinutes(1)).output())
+        assertThat(Dom0Host.xl("uptime")).contains("Domain-0");
+        assertThat(Dom0Host.run(List.of("xenstore-read", "/local/domain/0/name"), Duration.ofMinutes(1)).output())
                 .isEqualToIgnoringWhitespace("Domain-0");
     }
 

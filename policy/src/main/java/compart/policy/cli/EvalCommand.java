@@ -86,7 +86,7 @@ public final class EvalCommand implements Callable<Integer> {
                 b.setLength(0);
                 String[] f = t.split("\\s+");
                 if (f.length < 3 || f.length > 4) {
-                    new Json(b).field("query", t).field("error", queries + ":" + lineNo
+                    new PolicyJson(b).field("query", t).field("error", queries + ":" + lineNo
                             + ": a query is SOURCE TARGET SERVICE[+ARG] [REQUESTED_SOURCE], found " + f.length
                             + " fields").end();
                     status = 1;
@@ -106,7 +106,7 @@ public final class EvalCommand implements Callable<Integer> {
     }
 
     static void write(StringBuilder b, Request req, Resolution r) {
-        Json j = new Json(b).field("service", req.service()).field("argument", req.argument())
+        PolicyJson j = new PolicyJson(b).field("service", req.service()).field("argument", req.argument())
                 .field("source", req.source()).field("target", req.target());
         switch (r) {
             case Resolution.Allow a -> j.field("action", "allow").field("rule", a.rule())
@@ -131,6 +131,6 @@ public final class EvalCommand implements Callable<Integer> {
 
     /** Runs the command; exit codes as in the class comment. */
     public static void main(String[] args) {
-        System.exit(Commands.run(new EvalCommand(), args));
+        System.exit(PolicyCommands.run(new EvalCommand(), args));
     }
 }

@@ -67,7 +67,7 @@ public final class LintCommand implements Callable<Integer> {
             for (int i = 0; i < all.size(); i++) {
                 Diagnostic d = all.get(i);
                 b.append(i == 0 ? "\n  " : ",\n  ");
-                new Json(b).field("file", d.file()).field("line", d.line()).field("message", d.message())
+                new PolicyJson(b).field("file", d.file()).field("line", d.line()).field("message", d.message())
                         .field("hint", d.hint()).end();
             }
             out.println(b.append(all.isEmpty() ? "]" : "\n]"));
@@ -81,6 +81,6 @@ public final class LintCommand implements Callable<Integer> {
 
     /** Runs the command; exit 0 clean, 1 problems. */
     public static void main(String[] args) {
-        System.exit(Commands.run(new LintCommand(), args));
+        System.exit(PolicyCommands.run(new LintCommand(), args));
     }
 }

@@ -2,7 +2,7 @@ package compart.policy.daemon;
 
 import compart.policy.LivePolicy;
 import compart.policy.SystemInfo;
-import compart.policy.cli.Commands;
+import compart.policy.cli.PolicyCommands;
 import compart.policy.parse.PolicyLoader;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -66,6 +66,6 @@ public final class DaemonCommand implements Callable<Integer> {
 
     /** Runs the daemon. */
     public static void main(String[] args) {
-        System.exit(Commands.run(new DaemonCommand(), args));
+        System.exit(PolicyCommands.run(new DaemonCommand(), args));
     }
 }

@@ -1,11 +1,11 @@
 package compart.policy.eval;
 
-import compart.policy.Qube;
+import compart.policy.QubeInfo;
 import compart.policy.Request;
 import compart.policy.Resolution;
 import compart.policy.SystemInfo;
 import compart.policy.model.Action;
-import compart.policy.model.Column;
+import compart.policy.model.PolicyColumn;
 import compart.policy.model.QubeToken;
 import compart.policy.model.Rule;
 import compart.policy.parse.SyntaxProblem;
@@ -53,7 +53,7 @@ public final class Evaluator {
         String source = request.source();
         if (request.requestedSource() != null) {
             String rs = request.requestedSource();
-            Qube remote = sys.find(rs);
+            QubeInfo remote = sys.find(rs);
             if (remote == null) return deny(request, null, "unknown requested source qube '" + rs + "'", true);
             if (!"RemoteVM".equals(remote.type())) {
                 return deny(request, null, rs + ": requested source is only authorized for RemoteVM", true);
@@ -67,7 +67,7 @@ public final class Evaluator {
         QubeToken target;
         if (targetText.startsWith("@") || targetText.equals("*")) {
             SyntaxProblem[] problem = new SyntaxProblem[1];
-            target = TokenParser.parseOrNull(targetText, Column.REQUEST, problem);
+            target = TokenParser.parseOrNull(targetText, PolicyColumn.REQUEST, problem);
             if (target == null) return deny(request, null, problem[0].message(), true);
             if (target instanceof QubeToken.DispVmOf d && !isDispVmTemplate(sys, d.base())) {
                 return deny(request, null, "not a template for dispvm: " + d.base(), true);
@@ -125,7 +125,7 @@ public final class Evaluator {
         }
         String source = request.requestedSource() != null ? request.requestedSource() : request.source();
         String t = request.target().isEmpty() ? "@default" : request.target();
-        QubeToken target = t.startsWith("@") ? TokenParser.parseOrNull(t, Column.REQUEST, null)
+        QubeToken target = t.startsWith("@") ? TokenParser.parseOrNull(t, PolicyColumn.REQUEST, null)
                 : sys.find(t) == null ? new QubeToken.DefaultVm() : new QubeToken.Named(t);
         return new Call(request, request.service(), request.argument(), source, target);
     }
@@ -144,7 +144,7 @@ public final class Evaluator {
     private static String plainName(SystemInfo sys, String name) {
         if (QubeToken.isDom0(name)) return null;
         if (name.startsWith("uuid:")) {
-            Qube q = sys.find(name);
+            QubeInfo q = sys.find(name);
             return q == null ? null : q.name();
         }
         return name;
@@ -243,13 +243,13 @@ public final class Evaluator {
             if (base != null) targets.add("@dispvm:" + base);
         }
         if (targets.remove("@adminvm")) targets.add("dom0");
-        Qube src = sys.find(call.source());
+        QubeInfo src = sys.find(call.source());
         targets.remove(src != null ? src.name() : call.source());
         if (src != null && src.uuid() != null) targets.remove("uuid:" + src.uuid());
         List<String> out = new ArrayList<>();
         for (String t : targets) {
             String name = t.startsWith("@dispvm:") ? t.substring(8) : t;
-            Qube q = sys.find(name);
+            QubeInfo q = sys.find(name);
             if (q != null && !q.internal()) out.add(t);
         }
         return out;
@@ -260,18 +260,18 @@ public final class Evaluator {
         List<String> out = new ArrayList<>();
         switch (token) {
             case QubeToken.Named n -> {
-                Qube q = sys.find(n.name());
+                QubeInfo q = sys.find(n.name());
                 if (q != null) out.add(n.name().startsWith("uuid:") ? q.name() : n.name());
             }
             case QubeToken.Wildcard w -> {
-                for (Qube q : sys.qubes().values()) {
+                for (QubeInfo q : sys.qubes().values()) {
                     out.add(q.name());
                     if (q.templateForDispVms()) out.add("@dispvm:" + q.name());
                 }
                 out.add("@dispvm");
             }
             case QubeToken.AnyVm a -> {
-                for (Qube q : sys.qubes().values()) {
+                for (QubeInfo q : sys.qubes().values()) {
                     if (!QubeToken.isDom0(q.name())) out.add(q.name());
                     if (q.templateForDispVms()) out.add("@dispvm:" + q.name());
                 }
@@ -280,18 +280,18 @@ public final class Evaluator {
             case QubeToken.AdminVm a -> out.add("@adminvm");
             case QubeToken.DefaultVm d -> { }
             case QubeToken.TypeOf t -> {
-                for (Qube q : sys.qubes().values()) if (q.type().equals(t.qubeClass())) out.add(q.name());
+                for (QubeInfo q : sys.qubes().values()) if (q.type().equals(t.qubeClass())) out.add(q.name());
             }
             case QubeToken.Tagged t -> {
-                for (Qube q : sys.qubes().values()) if (q.tags().contains(t.tag())) out.add(q.name());
+                for (QubeInfo q : sys.qubes().values()) if (q.tags().contains(t.tag())) out.add(q.name());
             }
             case QubeToken.DispVm d -> out.add("@dispvm");
             case QubeToken.DispVmOf d -> {
-                Qube q = sys.find(d.base());
+                QubeInfo q = sys.find(d.base());
                 if (q != null && q.templateForDispVms()) out.add("@dispvm:" + q.name());
             }
             case QubeToken.DispVmTagged d -> {
-                for (Qube q : sys.qubes().values()) {
+                for (QubeInfo q : sys.qubes().values()) {
                     if (q.templateForDispVms() && q.tags().contains(d.tag())) out.add("@dispvm:" + q.name());
                 }
             }
@@ -302,7 +302,7 @@ public final class Evaluator {
     // ------------------------------------------------------------------ outcomes
 
     private static boolean isDispVmTemplate(SystemInfo sys, String name) {
-        Qube q = sys.find(name);
+        QubeInfo q = sys.find(name);
         return q != null && q.templateForDispVms();
     }
 
@@ -310,7 +310,7 @@ public final class Evaluator {
     private static boolean runsWithoutAutostart(SystemInfo sys, String target) {
         if (QubeToken.isDom0(target)) return true;
         if (target.startsWith("@dispvm")) return false;
-        Qube q = sys.find(target);
+        QubeInfo q = sys.find(target);
         return q != null && q.running();
     }
 
@@ -329,14 +329,14 @@ public final class Evaluator {
         if (QubeToken.isDom0(target)) {
             wire = userLine + "\nresult=allow\ntarget=dom0\nautostart=" + auto + "\nrequested_target=" + requested;
         } else if (target.startsWith("@dispvm:")) {
-            Qube base = sys.find(target.substring(8));
+            QubeInfo base = sys.find(target.substring(8));
             if (base == null || base.uuid() == null) {
                 return deny(raw, rule, "no uuid known for disposable template " + target.substring(8), true);
             }
             wire = userLine + "\nresult=allow\ntarget=" + target + "\ntarget_uuid=@dispvm:uuid:" + base.uuid()
                     + "\nautostart=" + auto + "\nrequested_target=" + requested + policySource;
         } else {
-            Qube q = sys.find(target);
+            QubeInfo q = sys.find(target);
             if (q == null) return deny(raw, rule, "target " + target + " does not exist", true);
             if ("RemoteVM".equals(q.type())) {
                 if (q.relayVm() == null || q.relayVm().isEmpty()) {
@@ -345,7 +345,7 @@ public final class Evaluator {
                 if (q.transportRpc() == null || q.transportRpc().isEmpty()) {
                     return deny(raw, rule, target + ": transport RPC is not set", true);
                 }
-                Qube relay = sys.find(q.relayVm());
+                QubeInfo relay = sys.find(q.relayVm());
                 if (relay == null || relay.uuid() == null) {
                     return deny(raw, rule, target + ": relay qube " + q.relayVm() + " is unknown", true);
                 }

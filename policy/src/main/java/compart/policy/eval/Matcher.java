@@ -1,6 +1,6 @@
 package compart.policy.eval;
 
-import compart.policy.Qube;
+import compart.policy.QubeInfo;
 import compart.policy.SystemInfo;
 import compart.policy.model.QubeToken;
 
@@ -18,11 +18,11 @@ public final class Matcher {
     static boolean sameQube(SystemInfo sys, String a, String b) {
         if (a.startsWith("uuid:")) {
             if (b.startsWith("uuid:")) return a.equals(b);
-            Qube q = sys.find(b);
+            QubeInfo q = sys.find(b);
             return q != null && a.substring(5).equals(q.uuid());
         }
         if (b.startsWith("uuid:")) {
-            Qube q = sys.find(a);
+            QubeInfo q = sys.find(a);
             return q != null && b.substring(5).equals(q.uuid());
         }
         return a.equals(b);
@@ -35,11 +35,11 @@ public final class Matcher {
             case QubeToken.AnyVm a -> !QubeToken.isDom0(source);
             case QubeToken.AdminVm a -> QubeToken.isDom0(source);
             case QubeToken.TypeOf t -> {
-                Qube q = sys.find(source);
+                QubeInfo q = sys.find(source);
                 yield q != null && q.type().equals(t.qubeClass());
             }
             case QubeToken.Tagged t -> {
-                Qube q = sys.find(source);
+                QubeInfo q = sys.find(source);
                 yield q != null && q.tags().contains(t.tag());
             }
             case QubeToken.Named n -> QubeToken.isDom0(n.name()) ? QubeToken.isDom0(source)
@@ -65,11 +65,11 @@ public final class Matcher {
             case QubeToken.DefaultVm d -> t.equals("@default");
             case QubeToken.DispVm d -> t.equals("@dispvm");
             case QubeToken.TypeOf ty -> {
-                Qube q = sys.find(t);
+                QubeInfo q = sys.find(t);
                 yield q != null && q.type().equals(ty.qubeClass());
             }
             case QubeToken.Tagged tg -> {
-                Qube q = sys.find(t);
+                QubeInfo q = sys.find(t);
                 yield q != null && q.tags().contains(tg.tag());
             }
             case QubeToken.DispVmOf d -> {
@@ -82,7 +82,7 @@ public final class Matcher {
             case QubeToken.DispVmTagged d -> {
                 String base = target instanceof QubeToken.DispVm ? defaultDispVm(sys, source)
                         : target instanceof QubeToken.DispVmOf o ? o.base() : null;
-                Qube q = base == null ? null : sys.find(base);
+                QubeInfo q = base == null ? null : sys.find(base);
                 yield q != null && q.templateForDispVms() && q.tags().contains(d.tag());
             }
             case QubeToken.Named n -> QubeToken.isDom0(n.name()) ? QubeToken.isDom0(t) : sameQube(sys, n.name(), t);
@@ -91,7 +91,7 @@ public final class Matcher {
 
     /** @return the caller's {@code default_dispvm}, or null when it has none or is unknown */
     static String defaultDispVm(SystemInfo sys, String source) {
-        Qube q = sys.find(source);
+        QubeInfo q = sys.find(source);
         return q == null ? null : q.defaultDispVm();
     }
 }

@@ -3,7 +3,7 @@ package compart.policy.model;
 /**
  * What a rule does when it matches: allow, deny or ask, with the parameters Qubes allows for each.
  *
- * <p>{@code target} and {@code defaultTarget} are redirects ({@link Column#REDIRECT} tokens), null when absent;
+ * <p>{@code target} and {@code defaultTarget} are redirects ({@link PolicyColumn#REDIRECT} tokens), null when absent;
  * {@code user} null means the target's default user.
  */
 public sealed interface Action {
@@ -17,7 +17,7 @@ public sealed interface Action {
     /** {@code allow [target=] [user=] [notify=] [autostart=]}; notify defaults to no, autostart to yes. */
     record Allow(QubeToken target, String user, boolean notifyUser, boolean autostart) implements Action {
         public Allow {
-            if (target != null && !target.allowedIn(Column.REDIRECT)) {
+            if (target != null && !target.allowedIn(PolicyColumn.REDIRECT)) {
                 throw new IllegalArgumentException("not a redirect: " + target.text());
             }
         }
@@ -33,8 +33,8 @@ public sealed interface Action {
     record Ask(QubeToken target, QubeToken defaultTarget, String user, boolean notifyUser, boolean autostart)
             implements Action {
         public Ask {
-            if (target != null && !target.allowedIn(Column.REDIRECT)
-                    || defaultTarget != null && !defaultTarget.allowedIn(Column.REDIRECT)) {
+            if (target != null && !target.allowedIn(PolicyColumn.REDIRECT)
+                    || defaultTarget != null && !defaultTarget.allowedIn(PolicyColumn.REDIRECT)) {
                 throw new IllegalArgumentException("not a redirect");
             }
         }

@@ -7,8 +7,8 @@ import java.util.Objects;
  *
  * @param service  the service name, or null for {@code *}
  * @param argument the argument with its leading {@code +}, or null for {@code *}
- * @param source   a token legal in {@link Column#SOURCE}
- * @param target   a token legal in {@link Column#TARGET}
+ * @param source   a token legal in {@link PolicyColumn#SOURCE}
+ * @param target   a token legal in {@link PolicyColumn#TARGET}
  * @param action   what the rule does
  * @param file     the file the rule came from, as Qubes names it in messages
  * @param line     the line in {@code file}, or null for the rules {@code !compat-4.0} adds implicitly
@@ -20,7 +20,7 @@ public record Rule(String service, String argument, QubeToken source, QubeToken 
         Objects.requireNonNull(target, "target");
         Objects.requireNonNull(action, "action");
         Objects.requireNonNull(file, "file");
-        if (!source.allowedIn(Column.SOURCE) || !target.allowedIn(Column.TARGET)) {
+        if (!source.allowedIn(PolicyColumn.SOURCE) || !target.allowedIn(PolicyColumn.TARGET)) {
             throw new IllegalArgumentException("token not allowed in its column");
         }
         if (argument != null && !argument.startsWith("+")) {

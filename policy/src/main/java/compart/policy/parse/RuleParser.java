@@ -1,7 +1,7 @@
 package compart.policy.parse;
 
 import compart.policy.model.Action;
-import compart.policy.model.Column;
+import compart.policy.model.PolicyColumn;
 import compart.policy.model.QubeToken;
 import compart.policy.model.Rule;
 import compart.policy.parse.TokenParser.Failure;
@@ -139,8 +139,8 @@ public final class RuleParser {
                                 List<String> params, String file, Integer lineNo) {
         try {
             ServiceArgument sa = checkServiceArgument(service, argument);
-            QubeToken src = TokenParser.parse(source, Column.SOURCE);
-            QubeToken tgt = TokenParser.parse(target, Column.TARGET);
+            QubeToken src = TokenParser.parse(source, PolicyColumn.SOURCE);
+            QubeToken tgt = TokenParser.parse(target, PolicyColumn.TARGET);
             if (!action.equals("allow") && !action.equals("deny") && !action.equals("ask")) {
                 throw new Failure("invalid action: " + action, "the action is allow, deny or ask");
             }
@@ -205,6 +205,6 @@ public final class RuleParser {
     }
 
     private static QubeToken redirect(String value) {
-        return value == null ? null : TokenParser.parse(value, Column.REDIRECT);
+        return value == null ? null : TokenParser.parse(value, PolicyColumn.REDIRECT);
     }
 }

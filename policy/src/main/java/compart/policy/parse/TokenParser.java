@@ -1,12 +1,12 @@
 package compart.policy.parse;
 
-import compart.policy.model.Column;
+import compart.policy.model.PolicyColumn;
 import compart.policy.model.QubeToken;
 import java.util.List;
 import java.util.function.Function;
 
 /**
- * Reads one qube token for one {@link Column}, accepting exactly the kinds Qubes accepts there.
+ * Reads one qube token for one {@link PolicyColumn}, accepting exactly the kinds Qubes accepts there.
  *
  * <p>Text not starting with {@code @} (and not {@code *}) is a qube name, whatever its characters, as in Qubes.
  * Keywords are tried exact first, then by prefix ({@code @type:}, {@code @tag:}, {@code @dispvm:},
@@ -32,7 +32,7 @@ public final class TokenParser {
             new QubeToken.Tagged("x"), new QubeToken.DispVmOf("x"), new QubeToken.DispVmTagged("x"));
 
     /** Whether the kind of the i-th prefix is legal in a column (asked of a sample token of that kind). */
-    private static boolean prefixAllowed(int i, Column column) {
+    private static boolean prefixAllowed(int i, PolicyColumn column) {
         return PREFIX_SAMPLES.get(i).allowedIn(column);
     }
 
@@ -51,7 +51,7 @@ public final class TokenParser {
      * @return the token
      * @throws Failure (internal) when the text is not a token legal in the column
      */
-    static QubeToken parse(String text, Column column) {
+    static QubeToken parse(String text, PolicyColumn column) {
         if (text.isEmpty()) {
             throw new Failure("invalid empty " + column.qubesName() + " token", hint(column));
         }
@@ -80,7 +80,7 @@ public final class TokenParser {
      *
      * @return the token, or null with {@code problem[0]} set when the text is not legal in the column
      */
-    public static QubeToken parseOrNull(String text, Column column, SyntaxProblem[] problem) {
+    public static QubeToken parseOrNull(String text, PolicyColumn column, SyntaxProblem[] problem) {
         try {
             return parse(text, column);
         } catch (Failure f) {
@@ -89,7 +89,7 @@ public final class TokenParser {
         }
     }
 
-    static String hint(Column column) {
+    static String hint(PolicyColumn column) {
         return switch (column) {
             case SOURCE -> "in the source column write a qube name, uuid:UUID, *, @anyvm, @adminvm, "
                     + "@tag:TAG, @type:CLASS, @dispvm:NAME or @dispvm:@tag:TAG";

@@ -3,7 +3,7 @@ package compart.policy.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import compart.policy.Policy;
-import compart.policy.Qube;
+import compart.policy.QubeInfo;
 import compart.policy.SystemInfo;
 import java.io.IOException;
 import java.io.InputStream;
@@ -42,11 +42,11 @@ class PolicyDaemonTest {
     PolicyDaemon daemon;
 
     static final SystemInfo SYSTEM = SystemInfo.of(List.of(
-            new Qube("work", "AppVM", Set.of(), false, "dvm", "Running", "11111111-0000-0000-0000-000000000001",
+            new QubeInfo("work", "AppVM", Set.of(), false, "dvm", "Running", "11111111-0000-0000-0000-000000000001",
                     false, "dom0", null, null),
-            new Qube("vault", "AppVM", Set.of(), false, null, "Halted", "11111111-0000-0000-0000-000000000002",
+            new QubeInfo("vault", "AppVM", Set.of(), false, null, "Halted", "11111111-0000-0000-0000-000000000002",
                     false, "dom0", null, null),
-            new Qube("dvm", "AppVM", Set.of(), true, null, "Halted", "11111111-0000-0000-0000-000000000003",
+            new QubeInfo("dvm", "AppVM", Set.of(), true, null, "Halted", "11111111-0000-0000-0000-000000000003",
                     false, "dom0", null, null)));
 
     @BeforeEach

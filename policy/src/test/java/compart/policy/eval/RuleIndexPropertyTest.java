@@ -2,7 +2,7 @@ package compart.policy.eval;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import compart.policy.Qube;
+import compart.policy.QubeInfo;
 import compart.policy.Request;
 import compart.policy.SystemInfo;
 import compart.policy.model.Rule;
@@ -22,10 +22,10 @@ import net.jqwik.api.Provide;
 class RuleIndexPropertyTest {
 
     static final SystemInfo SYS = SystemInfo.of(List.of(
-            new Qube("work", "AppVM", Set.of("t1"), false, "dvm", "Running", "u-work", false, null, null, null),
-            new Qube("vault", "AppVM", Set.of("t2"), false, null, "Halted", "u-vault", false, null, null, null),
-            new Qube("dvm", "AppVM", Set.of("t1"), true, "dvm", "Halted", "u-dvm", false, null, null, null),
-            new Qube("tpl", "TemplateVM", Set.of(), false, null, "Halted", "u-tpl", false, null, null, null)));
+            new QubeInfo("work", "AppVM", Set.of("t1"), false, "dvm", "Running", "u-work", false, null, null, null),
+            new QubeInfo("vault", "AppVM", Set.of("t2"), false, null, "Halted", "u-vault", false, null, null, null),
+            new QubeInfo("dvm", "AppVM", Set.of("t1"), true, "dvm", "Halted", "u-dvm", false, null, null, null),
+            new QubeInfo("tpl", "TemplateVM", Set.of(), false, null, "Halted", "u-tpl", false, null, null, null)));
 
     static final List<String> SERVICES = List.of("qubes.A", "qubes.B", "*");
     static final List<String> ARGS = List.of("+", "+x", "*");

@@ -3,7 +3,7 @@ package compart.cli.command;
 import compart.cli.client.AdminClient;
 import compart.cli.client.Property;
 import compart.cli.client.Reply;
-import compart.cli.format.Json;
+import compart.cli.format.JsonText;
 import compart.cli.format.Wrap;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
@@ -63,7 +63,7 @@ final class Prefs {
             return 0;
         }
         if (json) {
-            out.println(Json.write(toJson(p)));
+            out.println(JsonText.write(toJson(p)));
         } else if (p.isUnset()) {
             throw compart.errors.CompartException.notFound("property '%s' of %s has no value", name,
                     qube == null ? "the system" : qube);
@@ -88,7 +88,7 @@ final class Prefs {
                     all.put(name, toJson(p));
                 }
             });
-            out.println(Json.write(all));
+            out.println(JsonText.write(all));
             return 0;
         }
         int width = properties.keySet().stream().mapToInt(String::length).max().orElse(0);

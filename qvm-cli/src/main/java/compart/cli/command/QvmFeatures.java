@@ -1,7 +1,7 @@
 package compart.cli.command;
 
 import compart.cli.client.Reply;
-import compart.cli.format.Json;
+import compart.cli.format.JsonText;
 import compart.cli.format.Table;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -46,7 +46,7 @@ public final class QvmFeatures extends QvmCommand {
                 client().feature(qube, name).ifPresent(v -> all.put(name, v));
             }
             if (format == OutputFormat.json) {
-                out().println(Json.write(all));
+                out().println(JsonText.write(all));
             } else {
                 List<List<String>> rows = new ArrayList<>();
                 all.forEach((k, v) -> rows.add(List.of(k, v)));

@@ -1,7 +1,7 @@
 package compart.cli.command;
 
 import compart.cli.client.QubeEntry;
-import compart.cli.format.Json;
+import compart.cli.format.JsonText;
 import compart.cli.format.Progress;
 import compart.cli.format.Table;
 import compart.cli.format.Wrap;
@@ -170,7 +170,7 @@ public final class QvmLs extends QvmCommand {
         }
         boolean json = "json".equals(format);
         List<String> fieldNames = fieldNames(json);
-        List<Column> columns = fieldNames.stream().map(Column::forField).toList();
+        List<LsColumn> columns = fieldNames.stream().map(LsColumn::forField).toList();
 
         Map<String, QubeEntry> known = allQubes();
         List<QubeEntry> selected = select(known);
@@ -200,7 +200,7 @@ public final class QvmLs extends QvmCommand {
                 }
             } else {
                 List<List<String>> rows = new ArrayList<>();
-                rows.add(columns.stream().map(Column::head).toList());
+                rows.add(columns.stream().map(LsColumn::head).toList());
                 rows.addAll(tree ? treeRows(shown, columns, data) : sortedRows(shown, columns, data));
                 progress.done();
                 out().print(Table.render(rows));
@@ -270,9 +270,9 @@ public final class QvmLs extends QvmCommand {
         return result;
     }
 
-    private boolean needsProperties(List<Column> columns) {
+    private boolean needsProperties(List<LsColumn> columns) {
         return tree || labels != null || templateSource != null || netvmIs != null || prefs != null
-                || columns.stream().anyMatch(Column::needsProperties);
+                || columns.stream().anyMatch(LsColumn::needsProperties);
     }
 
     /** Threads that fetch properties at the same time (with compartd on the same two-core host, more do not help). */
@@ -401,7 +401,7 @@ public final class QvmLs extends QvmCommand {
         return new String[] {token.substring(0, eq), value};
     }
 
-    private List<List<String>> sortedRows(List<QubeData> qubes, List<Column> columns, Map<String, QubeData> all) {
+    private List<List<String>> sortedRows(List<QubeData> qubes, List<LsColumn> columns, Map<String, QubeData> all) {
         List<List<String>> rows = new ArrayList<>();
         for (QubeData q : qubes) {
             rows.add(columns.stream().map(c -> c.cell(q, all)).toList());
@@ -435,7 +435,7 @@ public final class QvmLs extends QvmCommand {
     }
 
     /** Qubes' network tree: unnetworked qubes first, then each top net qube followed by what connects through it. */
-    private List<List<String>> treeRows(List<QubeData> qubes, List<Column> columns, Map<String, QubeData> all) {
+    private List<List<String>> treeRows(List<QubeData> qubes, List<LsColumn> columns, Map<String, QubeData> all) {
         List<QubeData> remaining = new ArrayList<>(qubes);
         List<Map.Entry<Integer, QubeData>> tree = new ArrayList<>();
         for (QubeData q : List.copyOf(remaining)) {
@@ -454,7 +454,7 @@ public final class QvmLs extends QvmCommand {
         List<List<String>> rows = new ArrayList<>();
         for (var e : tree) {
             List<String> row = new ArrayList<>();
-            for (Column c : columns) {
+            for (LsColumn c : columns) {
                 String cell = c.cell(e.getValue(), all);
                 if (c.head().equals("NAME") && e.getKey() > 0) {
                     cell = "  ".repeat(e.getKey() - 1) + "└─" + cell;
@@ -479,7 +479,7 @@ public final class QvmLs extends QvmCommand {
         }
     }
 
-    private void writeJson(List<QubeData> qubes, List<String> fieldNames, List<Column> columns,
+    private void writeJson(List<QubeData> qubes, List<String> fieldNames, List<LsColumn> columns,
                            Map<String, QubeData> all) {
         List<Object> list = new ArrayList<>();
         for (QubeData q : qubes) {
@@ -491,7 +491,7 @@ public final class QvmLs extends QvmCommand {
             }
             list.add(object);
         }
-        out().println(Json.write(list));
+        out().println(JsonText.write(list));
     }
 
     private int printFormats() {
@@ -505,9 +505,9 @@ public final class QvmLs extends QvmCommand {
     }
 
     private int printColumns() {
-        int width = Column.BUILT_IN.keySet().stream().mapToInt(String::length).max().orElse(0);
+        int width = LsColumn.BUILT_IN.keySet().stream().mapToInt(String::length).max().orElse(0);
         var text = new StringBuilder("Available columns:\n");
-        for (Column c : Column.BUILT_IN.values()) {
+        for (LsColumn c : LsColumn.BUILT_IN.values()) {
             text.append(Wrap.fill(String.format("%-" + width + "s  %s", c.head(), c.doc()), 80, "  ",
                     " ".repeat(width + 6))).append('\n');
         }

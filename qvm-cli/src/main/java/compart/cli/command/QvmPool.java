@@ -2,7 +2,7 @@ package compart.cli.command;
 
 import compart.cli.client.AdminClient;
 import compart.cli.client.Reply;
-import compart.cli.format.Json;
+import compart.cli.format.JsonText;
 import compart.cli.format.Progress;
 import compart.cli.format.Table;
 import compart.errors.CompartException;
@@ -57,7 +57,7 @@ public final class QvmPool extends QvmCommand {
         public Integer call() {
             Map<String, List<String>> drivers = client().poolDrivers();
             if (format == OutputFormat.json) {
-                out().println(Json.write(new LinkedHashMap<String, Object>(drivers)));
+                out().println(JsonText.write(new LinkedHashMap<String, Object>(drivers)));
                 return 0;
             }
             List<List<String>> rows = new ArrayList<>();
@@ -93,7 +93,7 @@ public final class QvmPool extends QvmCommand {
                     var m = (Map<String, Object>) list.get(i);
                     m.put("driver", drivers.get((String) m.get("name")));
                 }
-                command.out().println(Json.write(list));
+                command.out().println(JsonText.write(list));
                 return 0;
             }
             List<List<String>> rows = new ArrayList<>();
@@ -131,7 +131,7 @@ public final class QvmPool extends QvmCommand {
                     }
                 });
             }
-            out().print(format == OutputFormat.json ? Json.write(json) + "\n" : Table.render(rows));
+            out().print(format == OutputFormat.json ? JsonText.write(json) + "\n" : Table.render(rows));
             return 0;
         }
     }

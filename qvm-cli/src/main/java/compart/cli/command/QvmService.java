@@ -1,7 +1,7 @@
 package compart.cli.command;
 
 import compart.cli.client.Reply;
-import compart.cli.format.Json;
+import compart.cli.format.JsonText;
 import compart.cli.format.Table;
 import compart.errors.CompartException;
 import java.util.ArrayList;
@@ -61,7 +61,7 @@ public final class QvmService extends QvmCommand {
                 }
             }
             if (format == OutputFormat.json) {
-                out().println(Json.write(services));
+                out().println(JsonText.write(services));
             } else {
                 List<List<String>> rows = new ArrayList<>();
                 services.forEach((k, v) -> rows.add(List.of(k, v)));

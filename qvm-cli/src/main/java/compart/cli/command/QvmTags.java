@@ -1,6 +1,6 @@
 package compart.cli.command;
 
-import compart.cli.format.Json;
+import compart.cli.format.JsonText;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -50,7 +50,7 @@ public final class QvmTags extends QvmCommand {
                     }
                     out().println(tags.getFirst());
                 } else if (format == OutputFormat.json) {
-                    out().println(Json.write(all));
+                    out().println(JsonText.write(all));
                 } else {
                     all.forEach(out()::println);
                 }

@@ -3,7 +3,7 @@ package compart.cli.command;
 import compart.cli.client.AdminClient;
 import compart.cli.client.QubeEntry;
 import compart.cli.client.Reply;
-import compart.cli.format.Json;
+import compart.cli.format.JsonText;
 import compart.cli.format.Progress;
 import compart.cli.format.Table;
 import compart.errors.CompartException;
@@ -139,7 +139,7 @@ public final class QvmVolume extends QvmCommand {
                     m.put("revert_possible", revertible.get(key).equals("Yes"));
                     list.add(m);
                 }));
-                command.out().println(Json.write(list));
+                command.out().println(JsonText.write(list));
                 return 0;
             }
             List<List<String>> rows = new ArrayList<>();
@@ -196,7 +196,7 @@ public final class QvmVolume extends QvmCommand {
                 ITEMS.forEach(i -> m.put(i, info.getOrDefault(i, "")));
                 m.put("is_outdated", outdated);
                 m.put("revisions", revisions);
-                out().println(Json.write(m));
+                out().println(JsonText.write(m));
                 return 0;
             }
             List<List<String>> rows = new ArrayList<>();

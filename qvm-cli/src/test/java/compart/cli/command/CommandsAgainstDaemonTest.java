@@ -17,11 +17,11 @@ class CommandsAgainstDaemonTest {
     @TempDir
     Path dir;
 
-    private TestDaemon daemon;
+    private CliTestDaemon daemon;
 
     @BeforeEach
     void startDaemonWithThreeQubes() {
-        daemon = new TestDaemon(dir);
+        daemon = new CliTestDaemon(dir);
         ok("qvm-create", "--class", "TemplateVM", "--label", "black", "fedora");
         ok("qvm-create", "-t", "fedora", "-l", "red", "--prop", "provides_network=True", "sys-net");
         ok("qvm-create", "-t", "fedora", "-l", "blue", "--property", "netvm=sys-net", "work");

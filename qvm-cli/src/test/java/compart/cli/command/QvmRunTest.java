@@ -18,11 +18,11 @@ import org.junit.jupiter.api.io.TempDir;
 class QvmRunTest {
     @TempDir
     Path dir;
-    TestDaemon daemon;
+    CliTestDaemon daemon;
 
     @BeforeEach
     void start() {
-        daemon = new TestDaemon(dir);
+        daemon = new CliTestDaemon(dir);
         assertThat(daemon.run("qvm-create", "-C", "TemplateVM", "-l", "black", "tpl").code()).isZero();
         assertThat(daemon.run("qvm-create", "-t", "tpl", "-l", "blue", "work").code()).isZero();
         assertThat(daemon.run("qvm-create", "-t", "tpl", "-l", "red", "personal").code()).isZero();

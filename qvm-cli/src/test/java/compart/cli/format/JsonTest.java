@@ -17,7 +17,7 @@ class JsonTest {
         m.put("debug", false);
         m.put("tags", List.of("x", "y"));
 
-        assertThat(Json.write(m)).isEqualTo(
+        assertThat(JsonText.write(m)).isEqualTo(
                 "{\"name\":\"a\\\"b\\\\c\\nd\\u0001\",\"netvm\":null,\"memory\":400,\"debug\":false,\"tags\":[\"x\",\"y\"]}");
     }
 }

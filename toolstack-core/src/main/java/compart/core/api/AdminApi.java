@@ -3,11 +3,11 @@ package compart.core.api;
 import compart.core.model.Inventory;
 import compart.core.model.Label;
 import compart.core.model.Names;
-import compart.core.model.Pool;
+import compart.core.model.PoolDefinition;
 import compart.core.model.PropertyValue;
 import compart.core.model.Qube;
 import compart.core.model.QubeClass;
-import compart.core.model.VolumeConfig;
+import compart.core.model.VolumeDefinition;
 import compart.core.ops.PowerState;
 import compart.core.ops.Toolstack;
 import compart.errors.CompartException;
@@ -291,10 +291,10 @@ public final class AdminApi {
 
     /** @return what the policy needs to know about each qube */
     private compart.policy.SystemInfo systemInfo(Inventory inv) {
-        var qubes = new ArrayList<compart.policy.Qube>(inv.qubes().size());
+        var qubes = new ArrayList<compart.policy.QubeInfo>(inv.qubes().size());
         for (var q : inv.qubes().values()) {
             boolean admin = q.klass() == QubeClass.AdminVM;
-            qubes.add(new compart.policy.Qube(q.name(), q.klass().name(), q.tags(),
+            qubes.add(new compart.policy.QubeInfo(q.name(), q.klass().name(), q.tags(),
                     !admin && inv.hasProperty(q, "template_for_dispvms") && inv.boolValue(q, "template_for_dispvms"),
                     inv.value(q, "default_dispvm").filter(x -> !x.isEmpty()).orElse(null),
                     toolstack.powerState(q.name()).name(),
@@ -740,7 +740,7 @@ public final class AdminApi {
         add("admin.pool.volume.List", true, false, Dest.ADMIN, Topic.STORAGE, c -> {
             var p = pool(c);
             return lines(c.inv().qubes().values().stream().flatMap(q -> q.volumes().values().stream())
-                    .filter(v -> v.pool().equals(p.name()) && !v.vid().isEmpty()).map(VolumeConfig::vid).sorted());
+                    .filter(v -> v.pool().equals(p.name()) && !v.vid().isEmpty()).map(VolumeDefinition::vid).sorted());
         });
         add("admin.pool.Add", true, true, Dest.ADMIN, Topic.STORAGE, this::poolAdd);
         add("admin.pool.Set.revisions_to_keep", true, true, Dest.ADMIN, Topic.STORAGE, c -> {
@@ -758,7 +758,7 @@ public final class AdminApi {
             }
             var config = new TreeMap<>(p.config());
             config.put("revisions_to_keep", Long.toString(keep));
-            var changed = new Pool(p.name(), p.driver(), config);
+            var changed = new PoolDefinition(p.name(), p.driver(), config);
             toolstack.storage().pool(changed); // the driver refuses a value it cannot keep, before it is stored
             toolstack.change(inv -> inv.withPoolReplaced(changed));
             return null;
@@ -831,12 +831,12 @@ public final class AdminApi {
     private String currentState(Call c) {
         var name = c.dest().name();
         var state = toolstack.powerState(name);
-        var info = c.dest().klass() == QubeClass.AdminVM ? Optional.<compart.core.hypervisor.DomainInfo>empty()
+        var info = c.dest().klass() == QubeClass.AdminVM ? Optional.<compart.core.hypervisor.DomainStatus>empty()
                 : toolstack.domainInfo(name);
-        long mem = info.map(compart.core.hypervisor.DomainInfo::memoryKib).orElse(0L);
+        long mem = info.map(compart.core.hypervisor.DomainStatus::memoryKib).orElse(0L);
         long max = state == PowerState.Halted || c.dest().klass() == QubeClass.AdminVM ? 0
                 : c.inv().intValue(c.dest(), "maxmem") * 1024;
-        long cpu = info.map(compart.core.hypervisor.DomainInfo::cpuTimeNs).orElse(0L);
+        long cpu = info.map(compart.core.hypervisor.DomainStatus::cpuTimeNs).orElse(0L);
         return "mem=" + mem + " mem_static_max=" + max + " cputime=" + cpu + " power_state=" + state.name();
     }
 
@@ -908,7 +908,7 @@ public final class AdminApi {
             for (var v : q.volumes().values()) {
                 String pool = options.getOrDefault("pool:" + v.name(), options.get("pool"));
                 if (pool != null && !v.name().equals("kernel")) {
-                    q = q.withVolume(new VolumeConfig(v.name(), pool, v.vid(), v.size(), v.rw(), v.snapOnStart(),
+                    q = q.withVolume(new VolumeDefinition(v.name(), pool, v.vid(), v.size(), v.rw(), v.snapOnStart(),
                             v.saveOnStop(), v.source(), v.revisionsToKeep(), v.ephemeral()));
                 }
             }
@@ -975,7 +975,7 @@ public final class AdminApi {
         if (!allowed.containsAll(config.keySet())) {
             throw new CompartException(ErrorKind.PROTOCOL, "Unexpected driver options found");
         }
-        var pool = new Pool(name, c.arg(), config);
+        var pool = new PoolDefinition(name, c.arg(), config);
         if (c.inv().pools().containsKey(name)) {
             throw new CompartException(ErrorKind.ALREADY_EXISTS, "Storage pool is in use: '" + name + "'");
         }
@@ -1021,8 +1021,8 @@ public final class AdminApi {
     }
 
     /** @return {@code v} with the given fields changed (null: unchanged) */
-    private static VolumeConfig withFlags(VolumeConfig v, Boolean rw, Integer revisionsToKeep, Boolean ephemeral) {
-        return new VolumeConfig(v.name(), v.pool(), v.vid(), v.size(), rw == null ? v.rw() : rw, v.snapOnStart(),
+    private static VolumeDefinition withFlags(VolumeDefinition v, Boolean rw, Integer revisionsToKeep, Boolean ephemeral) {
+        return new VolumeDefinition(v.name(), v.pool(), v.vid(), v.size(), rw == null ? v.rw() : rw, v.snapOnStart(),
                 v.saveOnStop(), v.source(), revisionsToKeep == null ? v.revisionsToKeep() : revisionsToKeep,
                 ephemeral == null ? v.ephemeral() : ephemeral);
     }
@@ -1116,7 +1116,7 @@ public final class AdminApi {
                 + "\nis_outdated=" + py(outdated) + "\n";
     }
 
-    private static String sourceVid(Call c, VolumeConfig v) {
+    private static String sourceVid(Call c, VolumeDefinition v) {
         try {
             return compart.core.storage.Storage.configOf(c.inv(), c.dest(), v).source();
         } catch (CompartException e) {
@@ -1124,7 +1124,7 @@ public final class AdminApi {
         }
     }
 
-    private static VolumeConfig managedVolume(Call c) {
+    private static VolumeDefinition managedVolume(Call c) {
         var v = volume(c);
         if (!compart.core.storage.Storage.managed(c.inv(), v)) {
             throw CompartException.invalidValue("volume %s:%s is provided by pool %s and cannot be changed",
@@ -1133,8 +1133,8 @@ public final class AdminApi {
         return v;
     }
 
-    private static VolumeConfig resized(VolumeConfig v, long size) {
-        return new VolumeConfig(v.name(), v.pool(), v.vid(), size, v.rw(), v.snapOnStart(), v.saveOnStop(),
+    private static VolumeDefinition resized(VolumeDefinition v, long size) {
+        return new VolumeDefinition(v.name(), v.pool(), v.vid(), size, v.rw(), v.snapOnStart(), v.saveOnStop(),
                 v.source(), v.revisionsToKeep(), v.ephemeral());
     }
 
@@ -1151,7 +1151,7 @@ public final class AdminApi {
         return size;
     }
 
-    private Optional<compart.volumes.PoolUsage> usage(Pool p) {
+    private Optional<compart.volumes.PoolUsage> usage(PoolDefinition p) {
         if (p.driver().equals("linux-kernel")) {
             return Optional.empty();
         }
@@ -1163,7 +1163,7 @@ public final class AdminApi {
         }
     }
 
-    private static Pool pool(Call c) {
+    private static PoolDefinition pool(Call c) {
         var p = c.inv().pools().get(c.arg());
         if (p == null) {
             throw new CompartException(ErrorKind.PERMISSION_DENIED, "Argument not in 'pools'");
@@ -1171,7 +1171,7 @@ public final class AdminApi {
         return p;
     }
 
-    private static VolumeConfig volume(Call c) {
+    private static VolumeDefinition volume(Call c) {
         var v = c.dest().volumes().get(c.arg());
         if (v == null) {
             throw new CompartException(ErrorKind.PERMISSION_DENIED, "Argument not in '" + c.dest().name()
@@ -1180,7 +1180,7 @@ public final class AdminApi {
         return v;
     }
 
-    private static String pathOf(Inventory inv, VolumeConfig v) {
+    private static String pathOf(Inventory inv, VolumeDefinition v) {
         var pool = inv.pools().get(v.pool());
         String dir = pool == null ? "" : pool.config().getOrDefault("dir_path", "");
         return v.vid().isEmpty() ? "" : (dir.isEmpty() ? "" : dir + "/") + v.vid() + ".img";

@@ -4,7 +4,7 @@ import compart.core.api.AdminApi;
 import compart.core.hypervisor.Hypervisor;
 import compart.core.hypervisor.test.TestHypervisor;
 import compart.core.model.Inventory;
-import compart.core.model.Pool;
+import compart.core.model.PoolDefinition;
 import compart.core.ops.Toolstack;
 import compart.core.qrexec.QrexecRouter;
 import compart.core.store.QubesXmlImport;
@@ -106,7 +106,7 @@ public final class Compartd implements Callable<Integer> {
             // the file-reflink driver then copies instead of cloning, and warns once when it opens the pool
             poolConfig.put("setup_check", "no");
         }
-        var pools = List.of(new Pool("varlibqubes", "file-reflink", poolConfig), new Pool("linux-kernel", "linux-kernel",
+        var pools = List.of(new PoolDefinition("varlibqubes", "file-reflink", poolConfig), new PoolDefinition("linux-kernel", "linux-kernel",
                 Map.of("dir_path", "/var/lib/qubes/vm-kernels")));
         Inventory initial = Inventory.initial(pools, hv.hostInfo().totalMemoryMib());
         if (importXml != null && !Files.exists(stateDir.resolve("system.json"))) {

@@ -31,20 +31,20 @@ public interface Hypervisor extends AutoCloseable {
     /** Pauses a running domain. */
     void pause(int domid);
 
-    /** Asks the guest to shut down; a {@link DomainEvent.Died} follows when it has. */
+    /** Asks the guest to shut down; a {@link HypervisorEvent.Died} follows when it has. */
     void shutdown(int domid);
 
-    /** Destroys the domain at once; a {@link DomainEvent.Died} follows. */
+    /** Destroys the domain at once; a {@link HypervisorEvent.Died} follows. */
     void destroy(int domid);
 
     /** @return the live domains except dom0 */
-    List<DomainInfo> list();
+    List<DomainStatus> list();
 
     /** @return one live domain, if it exists */
-    Optional<DomainInfo> info(int domid);
+    Optional<DomainStatus> info(int domid);
 
     /** Registers a listener for domain events (called on the hypervisor's event thread; must not block). */
-    void subscribe(Consumer<DomainEvent> listener);
+    void subscribe(Consumer<HypervisorEvent> listener);
 
     @Override
     void close();

@@ -30,7 +30,7 @@ import java.util.random.RandomGenerator;
  * @param hostMemoryMib the host's memory in MiB (for the maxmem default); 0 when unknown. Not persisted.
  */
 public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, String> globals,
-                        SortedMap<String, Qube> qubes, SortedMap<String, Pool> pools, long hostMemoryMib) {
+                        SortedMap<String, Qube> qubes, SortedMap<String, PoolDefinition> pools, long hostMemoryMib) {
 
     /** Copies every map into an unmodifiable one. */
     public Inventory {
@@ -58,9 +58,9 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
      * @param hostMemoryMib the host's memory, 0 when unknown
      * @return the inventory
      */
-    public static Inventory initial(List<Pool> pools, long hostMemoryMib) {
+    public static Inventory initial(List<PoolDefinition> pools, long hostMemoryMib) {
         var dom0 = Qube.of(QubeClass.AdminVM, "dom0", 0, new UUID(0, 0)).withProperty("label", "black");
-        var p = new TreeMap<String, Pool>();
+        var p = new TreeMap<String, PoolDefinition>();
         pools.forEach(pool -> p.put(pool.name(), pool));
         return new Inventory(defaultLabels(), new TreeMap<>(), new TreeMap<>(Map.of("dom0", dom0)), p, hostMemoryMib);
     }
@@ -300,7 +300,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         var changed = q.withProperty(property, canonical);
         if (property.equals("template") && changed.klass() == QubeClass.AppVM && q.volumes().containsKey("root")) {
             var root = q.volumes().get("root");
-            changed = changed.withVolume(new VolumeConfig(root.name(), root.pool(), root.vid(), root.size(),
+            changed = changed.withVolume(new VolumeDefinition(root.name(), root.pool(), root.vid(), root.size(),
                     root.rw(), root.snapOnStart(), root.saveOnStop(), "vm-templates/" + canonical + "/root",
                     root.revisionsToKeep(), root.ephemeral()));
         }
@@ -407,7 +407,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         }
         var pool = globalValue("default_pool");
         if (pool.isPresent()) {
-            for (var v : VolumeConfig.defaults(klass, name, tpl.orElse(""), pool.get())) {
+            for (var v : VolumeDefinition.defaults(klass, name, tpl.orElse(""), pool.get())) {
                 if (!v.pool().equals("linux-kernel") || pools.containsKey("linux-kernel")) {
                     q = q.withVolume(v);
                 }
@@ -533,7 +533,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
     }
 
     /** Replaces a pool's configuration (same name). @throws CompartException NOT_FOUND */
-    public Inventory withPoolReplaced(Pool pool) {
+    public Inventory withPoolReplaced(PoolDefinition pool) {
         if (!pools.containsKey(pool.name())) {
             throw CompartException.notFound("No such storage pool: %s", pool.name());
         }
@@ -543,7 +543,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
     }
 
     /** Adds a storage pool. @throws CompartException ALREADY_EXISTS */
-    public Inventory withPool(Pool pool) {
+    public Inventory withPool(PoolDefinition pool) {
         if (pools.containsKey(pool.name())) {
             throw new CompartException(ErrorKind.ALREADY_EXISTS, "Storage pool is in use: '" + pool.name() + "'");
         }

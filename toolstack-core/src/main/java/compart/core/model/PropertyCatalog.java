@@ -285,7 +285,7 @@ public final class PropertyCatalog {
                     yield Optional.of("varlibqubes");
                 }
                 yield inv.pools().values().stream().filter(p -> !p.driver().equals("linux-kernel"))
-                        .map(Pool::name).findFirst();
+                        .map(PoolDefinition::name).findFirst();
             }
             case "default_pool_kernel" -> inv.pools().containsKey("linux-kernel")
                     ? Optional.of("linux-kernel")

@@ -28,7 +28,7 @@ import java.util.UUID;
  */
 public record Qube(QubeClass klass, String name, int qid, UUID uuid, int dispid, SortedMap<String, String> properties,
                    SortedMap<String, String> features, SortedSet<String> tags, String notes, List<String> firewall,
-                   SortedMap<String, VolumeConfig> volumes) {
+                   SortedMap<String, VolumeDefinition> volumes) {
     /** The largest qid (as in Qubes). */
     public static final int MAX_QID = 10000;
 
@@ -125,7 +125,7 @@ public record Qube(QubeClass klass, String name, int qid, UUID uuid, int dispid,
     }
 
     /** @return a copy with this volume configuration */
-    public Qube withVolume(VolumeConfig volume) {
+    public Qube withVolume(VolumeDefinition volume) {
         var v = new TreeMap<>(volumes);
         v.put(volume.name(), volume);
         return new Qube(klass, name, qid, uuid, dispid, properties, features, tags, notes, firewall, v);

@@ -4,7 +4,7 @@ import compart.core.model.Inventory;
 import compart.core.model.Qube;
 import compart.core.model.QubeClass;
 import compart.core.model.Refusal;
-import compart.core.model.VolumeConfig;
+import compart.core.model.VolumeDefinition;
 import compart.core.qrexec.QrexecRouter;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
@@ -123,7 +123,7 @@ public final class Disposables implements QrexecRouter.Targets {
         for (var v : d.volumes().values()) {
             var from = template.volumes().get(v.name());
             if (from != null && !v.name().equals("kernel")) {
-                d = d.withVolume(new VolumeConfig(v.name(), from.pool(), v.vid(), v.size(), from.rw(),
+                d = d.withVolume(new VolumeDefinition(v.name(), from.pool(), v.vid(), v.size(), from.rw(),
                         v.snapOnStart(), v.saveOnStop(), v.source(), v.revisionsToKeep(), from.ephemeral()));
             }
         }

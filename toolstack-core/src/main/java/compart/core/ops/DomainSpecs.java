@@ -4,7 +4,7 @@ import compart.core.hypervisor.DomainSpec;
 import compart.core.model.Inventory;
 import compart.core.model.PropertyCatalog;
 import compart.core.model.Qube;
-import compart.core.model.VolumeConfig;
+import compart.core.model.VolumeDefinition;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -38,7 +38,7 @@ public final class DomainSpecs {
      * @param volumePath the file backing each volume's block device once started
      * @return its domain spec
      */
-    public static DomainSpec build(Inventory inv, Qube qube, java.util.function.Function<VolumeConfig, String> volumePath) {
+    public static DomainSpec build(Inventory inv, Qube qube, java.util.function.Function<VolumeDefinition, String> volumePath) {
         var type = switch (inv.value(qube, "virt_mode").orElse("pvh")) {
             case "hvm" -> DomainSpec.Type.HVM;
             case "pv" -> DomainSpec.Type.PV;
@@ -81,7 +81,7 @@ public final class DomainSpecs {
                 : "/var/lib/qubes/vm-kernels";
     }
 
-    static String volumePath(Inventory inv, VolumeConfig v, String kernel) {
+    static String volumePath(Inventory inv, VolumeDefinition v, String kernel) {
         if (v.name().equals("kernel")) {
             return kernelsDir(inv) + "/" + kernel + "/modules.img";
         }

@@ -2,7 +2,7 @@ package compart.core.ops;
 
 import compart.core.model.Inventory;
 import compart.core.model.QubeClass;
-import compart.core.model.VolumeConfig;
+import compart.core.model.VolumeDefinition;
 import compart.errors.CompartException;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,7 +37,7 @@ public final class StartPlanner {
      * @throws CompartException NOT_FOUND (qube), INVALID_STATE (dom0, missing template or volumes)
      */
     public static List<Step> plan(Inventory inv, String name, Function<String, PowerState> state,
-                                  Function<VolumeConfig, String> volumePath) {
+                                  Function<VolumeDefinition, String> volumePath) {
         return plan(inv, name, state, volumePath, false);
     }
 
@@ -52,7 +52,7 @@ public final class StartPlanner {
      * @throws CompartException NOT_FOUND (qube), INVALID_STATE (dom0, missing template or volumes)
      */
     public static List<Step> plan(Inventory inv, String name, Function<String, PowerState> state,
-                                  Function<VolumeConfig, String> volumePath, boolean qrexec) {
+                                  Function<VolumeDefinition, String> volumePath, boolean qrexec) {
         var q = inv.qube(name);
         if (q.klass() == QubeClass.AdminVM) {
             throw CompartException.invalidState("dom0 is always running: it cannot be started");

@@ -1,7 +1,7 @@
 package compart.core.ops;
 
 import compart.core.hypervisor.DomainSpec;
-import compart.core.model.VolumeConfig;
+import compart.core.model.VolumeDefinition;
 import java.util.List;
 
 /** One step of a lifecycle plan; {@link PlanExecutor} runs it and knows how to undo it. */
@@ -26,7 +26,7 @@ public sealed interface Step {
     }
 
     /** Start the qube's volumes (snapshot root from the template, attach private, reset volatile). */
-    record PrepareVolumes(String qube, List<VolumeConfig> volumes) implements Step {
+    record PrepareVolumes(String qube, List<VolumeDefinition> volumes) implements Step {
         /** Copies the list. */
         public PrepareVolumes {
             volumes = List.copyOf(volumes);

@@ -1,7 +1,7 @@
 package compart.core.ops;
 
-import compart.core.hypervisor.DomainEvent;
-import compart.core.hypervisor.DomainInfo;
+import compart.core.hypervisor.HypervisorEvent;
+import compart.core.hypervisor.DomainStatus;
 import compart.core.hypervisor.Hypervisor;
 import compart.core.model.Inventory;
 import compart.core.model.Qube;
@@ -98,10 +98,10 @@ public final class Toolstack implements AutoCloseable {
         this.inventory = loaded.withHostMemory(hypervisor.hostInfo().totalMemoryMib());
         this.broken = Set.copyOf(broken);
         hypervisor.subscribe(this::onDomainEvent);
-        for (DomainInfo d : hypervisor.list()) {
+        for (DomainStatus d : hypervisor.list()) {
             if (inventory.find(d.name()).isPresent()) {
-                live.put(d.name(), new Live(d.domid(), d.state() == DomainInfo.State.PAUSED ? PowerState.Paused
-                        : d.state() == DomainInfo.State.SHUTTING_DOWN ? PowerState.Halting : PowerState.Running));
+                live.put(d.name(), new Live(d.domid(), d.state() == DomainStatus.State.PAUSED ? PowerState.Paused
+                        : d.state() == DomainStatus.State.SHUTTING_DOWN ? PowerState.Halting : PowerState.Running));
                 LOG.info("qube {} found running as domain {}", d.name(), d.domid());
             }
         }
@@ -258,7 +258,7 @@ public final class Toolstack implements AutoCloseable {
     }
 
     /** @return the hypervisor's info on the qube's domain, if running */
-    public Optional<DomainInfo> domainInfo(String name) {
+    public Optional<DomainStatus> domainInfo(String name) {
         return live(name).flatMap(l -> hypervisor.info(l.domid()));
     }
 
@@ -380,7 +380,7 @@ public final class Toolstack implements AutoCloseable {
             live.remove(name);
         } else {
             var d = found.get();
-            live.put(name, new Live(d.domid(), d.state() == DomainInfo.State.PAUSED ? PowerState.Paused
+            live.put(name, new Live(d.domid(), d.state() == DomainStatus.State.PAUSED ? PowerState.Paused
                     : PowerState.Running));
         }
     }
@@ -532,9 +532,9 @@ public final class Toolstack implements AutoCloseable {
         });
     }
 
-    private void onDomainEvent(DomainEvent e) {
+    private void onDomainEvent(HypervisorEvent e) {
         switch (e) {
-            case DomainEvent.Died d -> {
+            case HypervisorEvent.Died d -> {
                 var l = live.get(d.name());
                 if (l == null || l.domid() != d.domid()) {
                     LOG.info("domain {} ({}) stopped: {} (not a running qube: nothing to do)", d.domid(), d.name(),
@@ -550,14 +550,14 @@ public final class Toolstack implements AutoCloseable {
                 stops.put(d.name(), done);
                 stopper.execute(() -> afterDeath(d, done));
             }
-            case DomainEvent.Paused p -> events.publish(new QubeEvent(p.name(), "domain-paused", Map.of()));
-            case DomainEvent.Unpaused u -> events.publish(new QubeEvent(u.name(), "domain-unpaused", Map.of()));
-            case DomainEvent.Created c -> events.publish(new QubeEvent(c.name(), "domain-spawn", Map.of()));
+            case HypervisorEvent.Paused p -> events.publish(new QubeEvent(p.name(), "domain-paused", Map.of()));
+            case HypervisorEvent.Unpaused u -> events.publish(new QubeEvent(u.name(), "domain-unpaused", Map.of()));
+            case HypervisorEvent.Created c -> events.publish(new QubeEvent(c.name(), "domain-spawn", Map.of()));
         }
     }
 
     /** Stops the volumes of a qube whose domain died, then marks it halted (DispVMs are removed). */
-    private void afterDeath(DomainEvent.Died d, CompletableFuture<Void> done) {
+    private void afterDeath(HypervisorEvent.Died d, CompletableFuture<Void> done) {
         String name = d.name();
         try {
             var inv = inventory;

@@ -2,7 +2,7 @@ package compart.core.storage;
 
 import compart.core.model.Inventory;
 import compart.core.model.Qube;
-import compart.core.model.VolumeConfig;
+import compart.core.model.VolumeDefinition;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
 import compart.volumes.Pool;
@@ -40,7 +40,7 @@ public final class Storage {
     private static final List<String> OWN_PREFIXES = List.of("appvms/", "vm-templates/", "disp");
     private static final String FILE_REFLINK = "file-reflink";
 
-    private record Opened(compart.core.model.Pool config, Pool pool) {
+    private record Opened(compart.core.model.PoolDefinition config, Pool pool) {
     }
 
     private final ConcurrentHashMap<String, Opened> pools = new ConcurrentHashMap<>();
@@ -49,7 +49,7 @@ public final class Storage {
      * @return the running pool for a configured one, opened on first use
      * @throws CompartException STORAGE (cannot be opened: the message says why), NOT_FOUND (unknown driver)
      */
-    public Pool pool(compart.core.model.Pool p) {
+    public Pool pool(compart.core.model.PoolDefinition p) {
         var cur = pools.get(p.name());
         if (cur != null && cur.config().equals(p)) {
             return cur.pool();
@@ -70,7 +70,7 @@ public final class Storage {
         pools.remove(poolName);
     }
 
-    private static Pool open(compart.core.model.Pool p) {
+    private static Pool open(compart.core.model.PoolDefinition p) {
         if (p.driver().equals("linux-kernel")) {
             throw CompartException.invalidValue("pool %s holds kernels (driver linux-kernel): it has no volumes to "
                     + "manage", p.name());
@@ -103,7 +103,7 @@ public final class Storage {
     }
 
     /** @return whether the volume lives in a volume pool (false for the kernel and volumes without an id) */
-    public static boolean managed(Inventory inv, VolumeConfig v) {
+    public static boolean managed(Inventory inv, VolumeDefinition v) {
         var p = inv.pools().get(v.pool());
         return !v.vid().isEmpty() && p != null && !p.driver().equals("linux-kernel");
     }
@@ -121,7 +121,7 @@ public final class Storage {
         return volume(inv, q, v);
     }
 
-    Volume volume(Inventory inv, Qube q, VolumeConfig v) {
+    Volume volume(Inventory inv, Qube q, VolumeDefinition v) {
         if (!managed(inv, v)) {
             throw CompartException.invalidValue("volume %s:%s in pool %s is not a managed volume (kernel files are "
                     + "provided by the kernel package)", q.name(), v.name(), v.pool());
@@ -136,7 +136,7 @@ public final class Storage {
      * @throws CompartException INVALID_STATE when a snapshot volume has no source or its source is in another
      *                          pool; INVALID_VALUE for combinations Qubes does not use
      */
-    public static compart.volumes.VolumeConfig configOf(Inventory inv, Qube q, VolumeConfig v) {
+    public static compart.volumes.VolumeConfig configOf(Inventory inv, Qube q, VolumeDefinition v) {
         String name = v.name().replace('.', '_');
         if (v.snapOnStart()) {
             var source = sourceOf(inv, q, v);
@@ -161,7 +161,7 @@ public final class Storage {
      *
      * @return the size in bytes; the configured size when the source cannot be resolved
      */
-    public static long reportedSize(Inventory inv, Qube q, VolumeConfig v) {
+    public static long reportedSize(Inventory inv, Qube q, VolumeDefinition v) {
         if (!v.snapOnStart() || v.size() != 0) {
             return v.size();
         }
@@ -173,10 +173,10 @@ public final class Storage {
     }
 
     /** @return the volume a snapshot volume is taken from: the template's volume of the same name, followed */
-    static VolumeConfig sourceOf(Inventory inv, Qube q, VolumeConfig v) {
+    static VolumeDefinition sourceOf(Inventory inv, Qube q, VolumeDefinition v) {
         var seen = new HashSet<String>();
         Qube cur = q;
-        VolumeConfig cv = v;
+        VolumeDefinition cv = v;
         while (cv.snapOnStart()) {
             if (!seen.add(cur.name())) {
                 throw CompartException.invalidState("volume %s:%s: its snapshot sources form a loop", q.name(),
@@ -202,7 +202,7 @@ public final class Storage {
     }
 
     /** @return the file backing the volume's block device while the qube runs (kernel files for kernel volumes) */
-    public Path blockDevicePath(Inventory inv, Qube q, VolumeConfig v) {
+    public Path blockDevicePath(Inventory inv, Qube q, VolumeDefinition v) {
         if (!managed(inv, v)) {
             var p = inv.pools().get(v.pool());
             String dir = p == null ? "/var/lib/qubes/vm-kernels" : p.config().getOrDefault("dir_path",
@@ -244,7 +244,7 @@ public final class Storage {
         }
     }
 
-    private boolean exists(Inventory inv, VolumeConfig v) {
+    private boolean exists(Inventory inv, VolumeDefinition v) {
         return pool(inv.pools().get(v.pool())).volumeIds().contains(v.vid());
     }
 
@@ -368,7 +368,7 @@ public final class Storage {
      * volume leaves only a temporary, which the driver's {@code volumeIds} does not list). The file driver names a
      * volume's files {@code VID.img}, {@code VID-dirty.img} and {@code VID.img...}.
      */
-    private static List<String> imageFileVolumes(compart.core.model.Pool p) {
+    private static List<String> imageFileVolumes(compart.core.model.PoolDefinition p) {
         String dirPath = p.config().get("dir_path");
         if (dirPath == null) {
             return List.of();
@@ -386,9 +386,9 @@ public final class Storage {
         }
     }
 
-    private static List<VolumeConfig> ordered(Qube q) {
+    private static List<VolumeDefinition> ordered(Qube q) {
         var order = List.of("root", "private", "volatile");
-        var out = new ArrayList<VolumeConfig>();
+        var out = new ArrayList<VolumeDefinition>();
         order.forEach(n -> {
             if (q.volumes().containsKey(n)) {
                 out.add(q.volumes().get(n));

@@ -3,11 +3,11 @@ package compart.core.store;
 import compart.core.model.Inventory;
 import compart.core.model.Label;
 import compart.core.model.Names;
-import compart.core.model.Pool;
+import compart.core.model.PoolDefinition;
 import compart.core.model.PropertyCatalog;
 import compart.core.model.Qube;
 import compart.core.model.QubeClass;
-import compart.core.model.VolumeConfig;
+import compart.core.model.VolumeDefinition;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
 import java.io.IOException;
@@ -83,7 +83,7 @@ public final class QubesXmlImport {
             String color = l.getAttribute("color").replace("#", "0x").toLowerCase(java.util.Locale.ROOT);
             labels.put(index, new Label(index, l.getTextContent().strip(), color));
         }
-        var pools = new TreeMap<String, Pool>();
+        var pools = new TreeMap<String, PoolDefinition>();
         for (var p : children(child(root, "pools"), "pool")) {
             var cfg = new TreeMap<String, String>();
             var attrs = p.getAttributes();
@@ -93,7 +93,7 @@ public final class QubesXmlImport {
                     cfg.put(a.getNodeName(), a.getNodeValue());
                 }
             }
-            pools.put(p.getAttribute("name"), new Pool(p.getAttribute("name"), p.getAttribute("driver"), cfg));
+            pools.put(p.getAttribute("name"), new PoolDefinition(p.getAttribute("name"), p.getAttribute("driver"), cfg));
         }
         // ids in refs (domain-N, label-N) resolve to names
         var domainNames = new TreeMap<String, String>();
@@ -153,10 +153,10 @@ public final class QubesXmlImport {
                 for (var t : children(child(d, "tags"), "tag")) {
                     tags.add(t.getAttribute("name"));
                 }
-                var volumes = new TreeMap<String, VolumeConfig>();
+                var volumes = new TreeMap<String, VolumeDefinition>();
                 for (var v : children(child(d, "volume-config"), "volume")) {
                     String vn = v.getAttribute("name");
-                    volumes.put(vn, new VolumeConfig(vn, v.getAttribute("pool"), v.getAttribute("vid"),
+                    volumes.put(vn, new VolumeDefinition(vn, v.getAttribute("pool"), v.getAttribute("vid"),
                             v.getAttribute("size").isEmpty() ? 0 : Long.parseLong(v.getAttribute("size")),
                             isTrue(v.getAttribute("rw")), isTrue(v.getAttribute("snap_on_start")),
                             isTrue(v.getAttribute("save_on_stop")), v.getAttribute("source"),

@@ -6,10 +6,10 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import compart.core.model.Inventory;
 import compart.core.model.Label;
-import compart.core.model.Pool;
+import compart.core.model.PoolDefinition;
 import compart.core.model.Qube;
 import compart.core.model.QubeClass;
-import compart.core.model.VolumeConfig;
+import compart.core.model.VolumeDefinition;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
 import java.io.IOException;
@@ -110,11 +110,11 @@ public final class StateStore {
                 new Label(l.path("index").asInt(), l.path("name").asText(), l.path("color").asText())));
         var globals = new TreeMap<String, String>();
         sys.path("properties").properties().forEach(e -> globals.put(e.getKey(), e.getValue().asText()));
-        var pools = new TreeMap<String, Pool>();
+        var pools = new TreeMap<String, PoolDefinition>();
         sys.path("pools").properties().forEach(e -> {
             var cfg = new TreeMap<String, String>();
             e.getValue().path("config").properties().forEach(c -> cfg.put(c.getKey(), c.getValue().asText()));
-            pools.put(e.getKey(), new Pool(e.getKey(), e.getValue().path("driver").asText(), cfg));
+            pools.put(e.getKey(), new PoolDefinition(e.getKey(), e.getValue().path("driver").asText(), cfg));
         });
         var qubes = new TreeMap<String, Qube>();
         try (var files = Files.list(qubesDir)) {
@@ -332,10 +332,10 @@ public final class StateStore {
         o.path("tags").forEach(t -> tags.add(t.asText()));
         var fw = new ArrayList<String>();
         o.path("firewall").forEach(t -> fw.add(t.asText()));
-        var vols = new TreeMap<String, VolumeConfig>();
+        var vols = new TreeMap<String, VolumeDefinition>();
         o.path("volumes").properties().forEach(e -> {
             var v = e.getValue();
-            vols.put(e.getKey(), new VolumeConfig(e.getKey(), v.path("pool").asText(), v.path("vid").asText(),
+            vols.put(e.getKey(), new VolumeDefinition(e.getKey(), v.path("pool").asText(), v.path("vid").asText(),
                     v.path("size").asLong(), v.path("rw").asBoolean(), v.path("snap_on_start").asBoolean(),
                     v.path("save_on_stop").asBoolean(), v.path("source").asText(),
                     v.path("revisions_to_keep").asInt(), v.path("ephemeral").asBoolean()));

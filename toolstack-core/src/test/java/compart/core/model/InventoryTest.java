@@ -17,8 +17,8 @@ class InventoryTest {
 
     /** dom0, fedora (TemplateVM), sys-net (provides network), sys-firewall (netvm sys-net), work (AppVM). */
     static Inventory typical() {
-        var inv = Inventory.initial(List.of(new Pool("varlibqubes", "file-reflink", Map.of("dir_path", "/x")),
-                new Pool("linux-kernel", "linux-kernel", Map.of())), 16384);
+        var inv = Inventory.initial(List.of(new PoolDefinition("varlibqubes", "file-reflink", Map.of("dir_path", "/x")),
+                new PoolDefinition("linux-kernel", "linux-kernel", Map.of())), 16384);
         inv = inv.withNewQube(QubeClass.TemplateVM, "fedora", "black", Optional.empty(), RANDOM);
         inv = inv.withGlobalProperty("default_template", "fedora");
         inv = inv.withNewQube(QubeClass.AppVM, "sys-net", "red", Optional.empty(), RANDOM);

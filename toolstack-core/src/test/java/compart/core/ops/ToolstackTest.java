@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import compart.core.hypervisor.test.TestHypervisor;
 import compart.core.model.Inventory;
-import compart.core.model.Pool;
+import compart.core.model.PoolDefinition;
 import compart.core.model.QubeClass;
 import compart.core.store.StateStore;
 import java.nio.file.Path;
@@ -25,7 +25,7 @@ class ToolstackTest {
     /** fedora (TemplateVM), sys-net (net qube) and work (netvm sys-net), created with their volumes in a pool. */
     Toolstack toolstack(TestHypervisor hv) {
         var r = new Random(7);
-        var inv = Inventory.initial(List.of(new Pool("varlibqubes", "file-reflink", Map.of("dir_path",
+        var inv = Inventory.initial(List.of(new PoolDefinition("varlibqubes", "file-reflink", Map.of("dir_path",
                 dir.resolve("pool").toString(), "setup_check", "no"))), 0);
         var store = new StateStore(dir.resolve("state"));
         var ts = new Toolstack(store, hv, store.load(inv).inventory(), Set.of());

@@ -7,10 +7,10 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import compart.core.api.AdminApi;
-import compart.core.hypervisor.DomainInfo;
+import compart.core.hypervisor.DomainStatus;
 import compart.core.hypervisor.test.TestHypervisor;
 import compart.core.model.Inventory;
-import compart.core.model.Pool;
+import compart.core.model.PoolDefinition;
 import compart.core.model.QubeClass;
 import compart.core.ops.PowerState;
 import compart.core.ops.Toolstack;
@@ -64,7 +64,7 @@ class QrexecRouterTargetsTest {
     void setUp() throws IOException {
         hv = new TestHypervisor(8192, 4);
         var r = new Random(11);
-        var inv = Inventory.initial(List.of(new Pool("varlibqubes", "file-reflink", Map.of("dir_path",
+        var inv = Inventory.initial(List.of(new PoolDefinition("varlibqubes", "file-reflink", Map.of("dir_path",
                 dir.resolve("pool").toString(), "setup_check", "no"))), 0);
         var store = new StateStore(dir.resolve("state"));
         ts = new Toolstack(store, hv, store.load(inv).inventory(), Set.of());
@@ -103,7 +103,7 @@ class QrexecRouterTargetsTest {
         return (qube, user) -> {
             var q = ts.inventory().qube(qube);
             seen.add(new Seen(qube, user, q.klass(), ts.powerState(qube), ts.inventory().value(q, "template")
-                    .orElse(""), q.tags(), hv.list().stream().map(DomainInfo::name).anyMatch(qube::equals)));
+                    .orElse(""), q.tags(), hv.list().stream().map(DomainStatus::name).anyMatch(qube::equals)));
         };
     }
 
@@ -135,7 +135,7 @@ class QrexecRouterTargetsTest {
         });
         String disp = seen.getFirst().qube();
         assertThat(ts.inventory().find(disp)).isEmpty();
-        assertThat(hv.list()).extracting(DomainInfo::name).doesNotContain(disp);
+        assertThat(hv.list()).extracting(DomainStatus::name).doesNotContain(disp);
         assertThat(volumeFilesOf(disp)).isEmpty();
         assertThat(decisions).singleElement().isInstanceOfSatisfying(Resolution.Allow.class,
                 a -> assertThat(a.target()).isEqualTo("@dispvm:dvm"));
@@ -170,7 +170,7 @@ class QrexecRouterTargetsTest {
 
         assertThat(names).hasSize(1);
         assertThat(ts.inventory().find(names.getFirst())).isEmpty();
-        assertThat(hv.list()).extracting(DomainInfo::name).doesNotContain(names.getFirst());
+        assertThat(hv.list()).extracting(DomainStatus::name).doesNotContain(names.getFirst());
     }
 
     @Test

@@ -41,7 +41,7 @@ class DefaultPoolFallbackTest {
     Pool pool(String driver) {
         var options = driver.equals("file") ? Map.of("dir_path", dir.toString(), "reserve_percent", "0")
                 : Map.of("dir_path", dir.toString(), "reserve_percent", "0", "setup_check", "no");
-        return new Storage().pool(new compart.core.model.Pool("varlibqubes", driver, options));
+        return new Storage().pool(new compart.core.model.PoolDefinition("varlibqubes", driver, options));
     }
 
     static void write(Path f, long off, String s) throws Exception {

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import compart.core.model.Inventory;
-import compart.core.model.Pool;
+import compart.core.model.PoolDefinition;
 import compart.core.model.QubeClass;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,8 +23,8 @@ class StateStoreTest {
     Path dir;
 
     static Inventory initial() {
-        return Inventory.initial(List.of(new Pool("varlibqubes", "file-reflink", Map.of("dir_path", "/var/lib/qubes")),
-                new Pool("linux-kernel", "linux-kernel", Map.of())), 8192);
+        return Inventory.initial(List.of(new PoolDefinition("varlibqubes", "file-reflink", Map.of("dir_path", "/var/lib/qubes")),
+                new PoolDefinition("linux-kernel", "linux-kernel", Map.of())), 8192);
     }
 
     static Inventory sample() {

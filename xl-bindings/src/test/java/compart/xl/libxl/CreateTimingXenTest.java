@@ -30,7 +30,7 @@ class CreateTimingXenTest {
         XenHost.assumeDom0();
         assumeTrue(Gcc.onPath("xl"), "xl is not installed in dom0");
         Path kernel = XenHost.requireFile("compart.test.kernel", "the guest kernel");
-        DomainConfig config = Fixtures.pvhTestGuest("compart-timing-pvh", kernel,
+        DomainConfig config = DomainConfigFixtures.pvhTestGuest("compart-timing-pvh", kernel,
                 XenHost.existingFile("compart.test.initrd"), 256 * 1024);
         Optional<Path> disk = XenHost.existingFile("compart.test.disk");
         if (disk.isPresent()) {
@@ -48,7 +48,7 @@ class CreateTimingXenTest {
         assumeTrue(Gcc.onPath("xl"), "xl is not installed in dom0");
         assumeTrue(Files.isExecutable(Path.of("/usr/libexec/xen-qemu-system-i386")), "no qemu-xen device model");
         Path kernel = XenHost.requireFile("compart.test.kernel", "the guest kernel");
-        compare("hvm", Fixtures.hvmTestGuest("compart-timing-hvm", kernel, XenHost.existingFile("compart.test.initrd"),
+        compare("hvm", DomainConfigFixtures.hvmTestGuest("compart-timing-hvm", kernel, XenHost.existingFile("compart.test.initrd"),
                 Path.of("/var/log/xen/compart-timing-hvm-serial.log")));
     }
 

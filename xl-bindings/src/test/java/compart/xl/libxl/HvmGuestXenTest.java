@@ -28,7 +28,7 @@ class HvmGuestXenTest {
                 "no qemu-xen device model in dom0 (apt-get install qemu-system-xen)");
         Path serial = Path.of("/var/log/xen/compart-hvm-serial.log");
         Files.deleteIfExists(serial);
-        DomainConfig config = Fixtures.hvmTestGuest("compart-hvm", kernel, XenHost.existingFile("compart.test.initrd"), serial);
+        DomainConfig config = DomainConfigFixtures.hvmTestGuest("compart-hvm", kernel, XenHost.existingFile("compart.test.initrd"), serial);
         try (LibxlContext ctx = LibxlContext.open()) {
             GuestRun run = GuestRun.start();
             long started = System.nanoTime();

@@ -39,17 +39,17 @@ class LibxlJsonTest {
 
     @Test
     void domainConfig_pvhWithDisksAndRoutedNic_matchesGolden() throws IOException {
-        assertGolden("pvh-work-vm.json", LibxlJson.domainConfig(Fixtures.pvhWorkVm()));
+        assertGolden("pvh-work-vm.json", LibxlJson.domainConfig(DomainConfigFixtures.pvhWorkVm()));
     }
 
     @Test
     void domainConfig_hvmWithCdromVncAndEmulatedNic_matchesGolden() throws IOException {
-        assertGolden("hvm-win-vm.json", LibxlJson.domainConfig(Fixtures.hvmWinVm()));
+        assertGolden("hvm-win-vm.json", LibxlJson.domainConfig(DomainConfigFixtures.hvmWinVm()));
     }
 
     @Test
     void domainConfig_hvmDirectKernelBootWithoutGraphics_matchesGolden() throws IOException {
-        DomainConfig config = Fixtures.hvmTestGuest("hvm-test", Path.of("/boot/vmlinuz"),
+        DomainConfig config = DomainConfigFixtures.hvmTestGuest("hvm-test", Path.of("/boot/vmlinuz"),
                 Optional.of(Path.of("/var/lib/xenci/guest-initrd.gz")), Path.of("/var/log/xen/hvm-test-serial.log"))
                 .withActions(DomainConfig.OnShutdown.DESTROY, DomainConfig.OnShutdown.DESTROY, DomainConfig.OnShutdown.DESTROY);
         String json = LibxlJson.domainConfig(new DomainConfig(config.name(),
@@ -72,7 +72,7 @@ class LibxlJsonTest {
 
     @Test
     void domainConfig_pvh_writesTheKeyedUnionAndEveryVcpuAsAvailable() {
-        String json = LibxlJson.domainConfig(Fixtures.pvhWorkVm());
+        String json = LibxlJson.domainConfig(DomainConfigFixtures.pvhWorkVm());
         assertThat(json).contains("\"type.pvh\": {}").contains("\"avail_vcpus\": [\n      0,\n      1\n    ]")
                 .doesNotContain("\"b_info\": {\n    \"type\"");
     }

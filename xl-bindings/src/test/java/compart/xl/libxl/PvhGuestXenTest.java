@@ -47,7 +47,7 @@ class PvhGuestXenTest {
     }
 
     private static DomainConfig config(String name, Path kernel, Optional<Path> initrd) {
-        DomainConfig config = Fixtures.pvhTestGuest(name, kernel, initrd, MEMORY_KIB);
+        DomainConfig config = DomainConfigFixtures.pvhTestGuest(name, kernel, initrd, MEMORY_KIB);
         Optional<Path> disk = XenHost.existingFile("compart.test.disk");
         if (disk.isPresent()) {
             config = config.withDisks(List.of(DiskConfig.rawPhy(disk.get(), "xvda")));
@@ -132,7 +132,7 @@ class PvhGuestXenTest {
         Path kernel = XenHost.requireFile("compart.test.kernel", "the guest kernel");
         Path image = XenHost.requireFile("compart.test.hotplugDisk", "a raw image to hot-plug");
         try (LibxlContext ctx = LibxlContext.open(); XenStore xs = XenStore.open()) {
-            DomainConfig config = Fixtures.pvhTestGuest("compart-hotplug", kernel,
+            DomainConfig config = DomainConfigFixtures.pvhTestGuest("compart-hotplug", kernel,
                     XenHost.existingFile("compart.test.initrd"), MEMORY_KIB);
             int domid = ctx.createPaused(config);
             try {

@@ -1,7 +1,7 @@
 package compart.core.hypervisor.libxl;
 
-import compart.core.hypervisor.DomainEvent;
-import compart.core.hypervisor.DomainInfo;
+import compart.core.hypervisor.HypervisorEvent;
+import compart.core.hypervisor.DomainStatus;
 import compart.core.hypervisor.DomainSpec;
 import compart.core.hypervisor.HostInfo;
 import compart.core.hypervisor.Hypervisor;
@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * The real backend: Xen through libxl ({@link LibxlContext}). Creates domains paused from libxl JSON built by
  * {@link LibxlDomainConfigs}, watches each domain's shutdown and death, and acts as the toolstack must: a guest
  * that shut down (poweroff, reboot, crash) is destroyed, and its death is reported as
- * {@link DomainEvent.Died} with the shutdown reason.
+ * {@link HypervisorEvent.Died} with the shutdown reason.
  *
  * <p>Threads: every libxl call runs on a platform thread (a call from a virtual thread is handed to this
  * backend's own platform threads, since a blocking downcall would pin its carrier); no lock is held across a
@@ -41,7 +41,7 @@ public final class LibxlHypervisor implements Hypervisor {
     private final LibxlContext ctx;
     private final ExecutorService calls;
     private final ConcurrentHashMap<Integer, Watched> domains = new ConcurrentHashMap<>();
-    private final List<Consumer<DomainEvent>> listeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<HypervisorEvent>> listeners = new CopyOnWriteArrayList<>();
 
     /** One domain this backend watches. */
     private static final class Watched {
@@ -114,7 +114,7 @@ public final class LibxlHypervisor implements Hypervisor {
             }
             throw e;
         }
-        emit(new DomainEvent.Created(domid, spec.name()));
+        emit(new HypervisorEvent.Created(domid, spec.name()));
         return domid;
     }
 
@@ -164,7 +164,7 @@ public final class LibxlHypervisor implements Hypervisor {
                         watch.close();
                     }
                 });
-                emit(new DomainEvent.Died(w.domid, w.name, reason));
+                emit(new HypervisorEvent.Died(w.domid, w.name, reason));
             }
         }
     }
@@ -176,7 +176,7 @@ public final class LibxlHypervisor implements Hypervisor {
             ctx.unpause(domid);
             return null;
         });
-        emit(new DomainEvent.Unpaused(domid, w.name));
+        emit(new HypervisorEvent.Unpaused(domid, w.name));
     }
 
     @Override
@@ -186,7 +186,7 @@ public final class LibxlHypervisor implements Hypervisor {
             ctx.pause(domid);
             return null;
         });
-        emit(new DomainEvent.Paused(domid, w.name));
+        emit(new HypervisorEvent.Paused(domid, w.name));
     }
 
     @Override
@@ -216,31 +216,31 @@ public final class LibxlHypervisor implements Hypervisor {
     }
 
     @Override
-    public List<DomainInfo> list() {
+    public List<DomainStatus> list() {
         return onPlatform(ctx::listDomains).stream().filter(d -> d.domid() != 0 && !d.name().isEmpty())
                 .map(LibxlHypervisor::info).toList();
     }
 
     @Override
-    public Optional<DomainInfo> info(int domid) {
+    public Optional<DomainStatus> info(int domid) {
         if (domid == 0) {
             return Optional.empty();
         }
         return onPlatform(() -> ctx.domainInfo(domid)).map(LibxlHypervisor::info);
     }
 
-    static DomainInfo info(compart.xl.libxl.DomainInfo d) {
-        var state = d.paused() ? DomainInfo.State.PAUSED : d.shutdown() || d.dying() ? DomainInfo.State.SHUTTING_DOWN
-                : DomainInfo.State.RUNNING;
-        return new DomainInfo(d.domid(), d.name(), state, d.currentKib(), d.cpuTimeNanos());
+    static DomainStatus info(compart.xl.libxl.DomainInfo d) {
+        var state = d.paused() ? DomainStatus.State.PAUSED : d.shutdown() || d.dying() ? DomainStatus.State.SHUTTING_DOWN
+                : DomainStatus.State.RUNNING;
+        return new DomainStatus(d.domid(), d.name(), state, d.currentKib(), d.cpuTimeNanos());
     }
 
     @Override
-    public void subscribe(Consumer<DomainEvent> listener) {
+    public void subscribe(Consumer<HypervisorEvent> listener) {
         listeners.add(listener);
     }
 
-    private void emit(DomainEvent e) {
+    private void emit(HypervisorEvent e) {
         for (var l : listeners) {
             try {
                 l.accept(e);

@@ -1,7 +1,7 @@
 package compart.core.hypervisor.test;
 
-import compart.core.hypervisor.DomainEvent;
-import compart.core.hypervisor.DomainInfo;
+import compart.core.hypervisor.HypervisorEvent;
+import compart.core.hypervisor.DomainStatus;
 import compart.core.hypervisor.DomainSpec;
 import compart.core.hypervisor.HostInfo;
 import compart.core.hypervisor.Hypervisor;
@@ -27,7 +27,7 @@ public final class TestHypervisor implements Hypervisor {
     private final long totalMemoryMib;
     private final int cpus;
     private final Map<Integer, Domain> domains = new HashMap<>();
-    private final List<Consumer<DomainEvent>> listeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<HypervisorEvent>> listeners = new CopyOnWriteArrayList<>();
     private final Set<String> failNext = new HashSet<>();
     private final Set<String> ignoringShutdown = new HashSet<>();
     private final List<String> calls = new ArrayList<>();
@@ -36,7 +36,7 @@ public final class TestHypervisor implements Hypervisor {
     private static final class Domain {
         final int domid;
         final DomainSpec spec;
-        DomainInfo.State state = DomainInfo.State.PAUSED;
+        DomainStatus.State state = DomainStatus.State.PAUSED;
         long cpuTimeNs;
 
         Domain(int domid, DomainSpec spec) {
@@ -106,7 +106,7 @@ public final class TestHypervisor implements Hypervisor {
 
     @Override
     public int createPaused(DomainSpec spec) {
-        DomainEvent event;
+        HypervisorEvent event;
         synchronized (this) {
             maybeFail("createPaused", spec.name());
             if (domains.values().stream().anyMatch(d -> d.spec.name().equals(spec.name()))) {
@@ -126,7 +126,7 @@ public final class TestHypervisor implements Hypervisor {
             }
             int domid = nextDomid++;
             domains.put(domid, new Domain(domid, spec));
-            event = new DomainEvent.Created(domid, spec.name());
+            event = new HypervisorEvent.Created(domid, spec.name());
         }
         emit(event);
         return event.domid();
@@ -134,50 +134,50 @@ public final class TestHypervisor implements Hypervisor {
 
     @Override
     public void unpause(int domid) {
-        DomainEvent event;
+        HypervisorEvent event;
         synchronized (this) {
             var d = get(domid);
             maybeFail("unpause", d.spec.name());
-            if (d.state != DomainInfo.State.PAUSED) {
+            if (d.state != DomainStatus.State.PAUSED) {
                 throw CompartException.invalidState("test hypervisor: domain %s is %s, not paused", d.spec.name(),
                         d.state);
             }
-            d.state = DomainInfo.State.RUNNING;
-            event = new DomainEvent.Unpaused(domid, d.spec.name());
+            d.state = DomainStatus.State.RUNNING;
+            event = new HypervisorEvent.Unpaused(domid, d.spec.name());
         }
         emit(event);
     }
 
     @Override
     public void pause(int domid) {
-        DomainEvent event;
+        HypervisorEvent event;
         synchronized (this) {
             var d = get(domid);
             maybeFail("pause", d.spec.name());
-            if (d.state != DomainInfo.State.RUNNING) {
+            if (d.state != DomainStatus.State.RUNNING) {
                 throw CompartException.invalidState("test hypervisor: domain %s is %s, not running", d.spec.name(),
                         d.state);
             }
-            d.state = DomainInfo.State.PAUSED;
-            event = new DomainEvent.Paused(domid, d.spec.name());
+            d.state = DomainStatus.State.PAUSED;
+            event = new HypervisorEvent.Paused(domid, d.spec.name());
         }
         emit(event);
     }
 
     @Override
     public void shutdown(int domid) {
-        DomainEvent event = null;
+        HypervisorEvent event = null;
         synchronized (this) {
             var d = get(domid);
             maybeFail("shutdown", d.spec.name());
-            if (d.state == DomainInfo.State.PAUSED) {
+            if (d.state == DomainStatus.State.PAUSED) {
                 throw CompartException.invalidState("test hypervisor: domain %s is paused: a paused guest cannot "
                         + "shut down", d.spec.name());
             }
-            d.state = DomainInfo.State.SHUTTING_DOWN;
+            d.state = DomainStatus.State.SHUTTING_DOWN;
             if (!ignoringShutdown.contains(d.spec.name())) {
                 domains.remove(domid);
-                event = new DomainEvent.Died(domid, d.spec.name(), "poweroff");
+                event = new HypervisorEvent.Died(domid, d.spec.name(), "poweroff");
             }
         }
         if (event != null) {
@@ -187,36 +187,36 @@ public final class TestHypervisor implements Hypervisor {
 
     @Override
     public void destroy(int domid) {
-        DomainEvent event;
+        HypervisorEvent event;
         synchronized (this) {
             var d = get(domid);
             maybeFail("destroy", d.spec.name());
             domains.remove(domid);
-            event = new DomainEvent.Died(domid, d.spec.name(), "destroyed");
+            event = new HypervisorEvent.Died(domid, d.spec.name(), "destroyed");
         }
         emit(event);
     }
 
     @Override
-    public synchronized List<DomainInfo> list() {
+    public synchronized List<DomainStatus> list() {
         return domains.values().stream().map(this::infoOf).toList();
     }
 
     @Override
-    public synchronized Optional<DomainInfo> info(int domid) {
+    public synchronized Optional<DomainStatus> info(int domid) {
         return Optional.ofNullable(domains.get(domid)).map(this::infoOf);
     }
 
-    private DomainInfo infoOf(Domain d) {
-        return new DomainInfo(d.domid, d.spec.name(), d.state, d.spec.memoryMib() * 1024, d.cpuTimeNs);
+    private DomainStatus infoOf(Domain d) {
+        return new DomainStatus(d.domid, d.spec.name(), d.state, d.spec.memoryMib() * 1024, d.cpuTimeNs);
     }
 
     @Override
-    public void subscribe(Consumer<DomainEvent> listener) {
+    public void subscribe(Consumer<HypervisorEvent> listener) {
         listeners.add(listener);
     }
 
-    private void emit(DomainEvent e) {
+    private void emit(HypervisorEvent e) {
         listeners.forEach(l -> l.accept(e));
     }
 

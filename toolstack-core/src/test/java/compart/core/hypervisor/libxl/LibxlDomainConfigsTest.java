@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import compart.core.hypervisor.DomainSpec;
 import compart.core.model.Inventory;
-import compart.core.model.Pool;
+import compart.core.model.PoolDefinition;
 import compart.core.model.QubeClass;
 import compart.core.ops.DomainSpecs;
 import compart.errors.CompartException;
@@ -63,8 +63,8 @@ class LibxlDomainConfigsTest {
     @Test
     void specBuiltFromTheInventory_becomesTheSameJsonEveryTime() throws IOException {
         var r = new Random(3);
-        var inv = Inventory.initial(List.of(new Pool("varlibqubes", "file-reflink", Map.of("dir_path", "/pool")),
-                        new Pool("linux-kernel", "linux-kernel", Map.of("dir_path", "/kernels"))), 0)
+        var inv = Inventory.initial(List.of(new PoolDefinition("varlibqubes", "file-reflink", Map.of("dir_path", "/pool")),
+                        new PoolDefinition("linux-kernel", "linux-kernel", Map.of("dir_path", "/kernels"))), 0)
                 .withGlobalProperty("default_kernel", "6.1")
                 .withNewQube(QubeClass.TemplateVM, "debian", "black", Optional.empty(), r)
                 .withNewQube(QubeClass.AppVM, "sys-net", "red", Optional.of("debian"), r)

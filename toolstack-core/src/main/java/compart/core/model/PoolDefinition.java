@@ -12,9 +12,9 @@ import java.util.TreeMap;
  * @param driver e.g. {@code file-reflink}, {@code lvm_thin}, {@code linux-kernel}
  * @param config the driver parameters (dir_path, revisions_to_keep …), without name and driver
  */
-public record Pool(String name, String driver, Map<String, String> config) {
+public record PoolDefinition(String name, String driver, Map<String, String> config) {
     /** Copies the config and checks the name. */
-    public Pool {
+    public PoolDefinition {
         Objects.requireNonNull(driver, "driver");
         if (name == null || !name.matches("[A-Za-z0-9_.-]+")) {
             throw compart.errors.CompartException.invalidValue("pool name must be in the safe set [A-Za-z0-9_.-]: %s",
@@ -31,7 +31,7 @@ public record Pool(String name, String driver, Map<String, String> config) {
         return all;
     }
 
-    static Pool of(String name, String driver, Map<String, String> config) {
-        return new Pool(name, driver, new TreeMap<>(config));
+    static PoolDefinition of(String name, String driver, Map<String, String> config) {
+        return new PoolDefinition(name, driver, new TreeMap<>(config));
     }
 }

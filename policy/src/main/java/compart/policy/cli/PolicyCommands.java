@@ -5,8 +5,8 @@ import java.io.IOException;
 import picocli.CommandLine;
 
 /** How every policy command starts: picocli, and one line on stderr (exit 2) for an operation that failed. */
-public final class Commands {
-    private Commands() {
+public final class PolicyCommands {
+    private PolicyCommands() {
     }
 
     /**

@@ -7,8 +7,8 @@ import java.util.Map;
  * Writes the JSON of {@code --format json}: objects (maps keep their order), arrays, strings, numbers, booleans
  * and null. A few lines instead of a JSON library keep the commands' start-up short.
  */
-public final class Json {
-    private Json() {}
+public final class JsonText {
+    private JsonText() {}
 
     /**
      * @param value a {@link Map} with string keys, a {@link List}, a {@link String}, a {@link Number}, a

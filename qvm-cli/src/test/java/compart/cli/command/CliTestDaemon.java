@@ -8,11 +8,11 @@ import picocli.CommandLine;
  * A real compartd in this JVM, on the simulated {@code test} hypervisor, with its state and socket in a temporary
  * directory: what the golden-output tests run the commands against.
  */
-final class TestDaemon implements AutoCloseable {
+final class CliTestDaemon implements AutoCloseable {
     final Path socket;
     private final Compartd.Running running;
 
-    TestDaemon(Path dir) {
+    CliTestDaemon(Path dir) {
         socket = dir.resolve("qubesd.sock");
         var compartd = new Compartd();
         new CommandLine(compartd).parseArgs("--hypervisor", "test", "--socket", socket.toString(),

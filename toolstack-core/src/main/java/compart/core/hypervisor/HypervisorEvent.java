@@ -1,7 +1,7 @@
 package compart.core.hypervisor;
 
 /** What the hypervisor reports about a domain, in the order it happens. */
-public sealed interface DomainEvent {
+public sealed interface HypervisorEvent {
     /** @return the domain id */
     int domid();
 
@@ -9,15 +9,15 @@ public sealed interface DomainEvent {
     String name();
 
     /** A domain was created (paused). */
-    record Created(int domid, String name) implements DomainEvent {
+    record Created(int domid, String name) implements HypervisorEvent {
     }
 
     /** A domain runs (after unpause). */
-    record Unpaused(int domid, String name) implements DomainEvent {
+    record Unpaused(int domid, String name) implements HypervisorEvent {
     }
 
     /** A domain was paused. */
-    record Paused(int domid, String name) implements DomainEvent {
+    record Paused(int domid, String name) implements HypervisorEvent {
     }
 
     /**
@@ -25,6 +25,6 @@ public sealed interface DomainEvent {
      *
      * @param reason poweroff, crash, destroyed …
      */
-    record Died(int domid, String name, String reason) implements DomainEvent {
+    record Died(int domid, String name, String reason) implements HypervisorEvent {
     }
 }

@@ -3,16 +3,16 @@ package compart.policy.cli;
 import java.util.List;
 
 /** Writes the few JSON shapes the commands print: flat objects of strings, booleans, numbers and lists. */
-final class Json {
+final class PolicyJson {
     private final StringBuilder b;
     private boolean first = true;
 
-    Json(StringBuilder b) {
+    PolicyJson(StringBuilder b) {
         this.b = b;
         b.append('{');
     }
 
-    Json field(String key, Object value) {
+    PolicyJson field(String key, Object value) {
         if (!first) b.append(", ");
         first = false;
         string(b, key);

@@ -15,8 +15,8 @@ import java.util.concurrent.TimeUnit;
  * share's {@code out} directory (copied back to the host). The harness (compart.xenhost.PayloadScript) passes
  * the paths as system properties.
  */
-final class XenHost {
-    private XenHost() {}
+final class Dom0Host {
+    private Dom0Host() {}
 
     /** Output of a finished program. */
     record CommandResult(int exitCode, String output) {

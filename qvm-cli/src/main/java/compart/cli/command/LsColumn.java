@@ -12,10 +12,10 @@ import java.util.function.BiFunction;
  * @param doc   one line for {@code --help-columns}, empty for property columns
  * @param value computes the cell from the qube and every listed qube by name (GATEWAY looks at the netvm)
  */
-record Column(String head, String doc, BiFunction<QubeData, Map<String, QubeData>, String> value) {
+record LsColumn(String head, String doc, BiFunction<QubeData, Map<String, QubeData>, String> value) {
 
     /** The columns that are not plain properties, by head. */
-    static final Map<String, Column> BUILT_IN = new TreeMap<>();
+    static final Map<String, LsColumn> BUILT_IN = new TreeMap<>();
 
     static {
         add("STATE", "The power state (Running, Halted, Paused, ...).", (q, all) -> q.entry.state());
@@ -41,7 +41,7 @@ record Column(String head, String doc, BiFunction<QubeData, Map<String, QubeData
     }
 
     private static void add(String head, String doc, BiFunction<QubeData, Map<String, QubeData>, String> value) {
-        BUILT_IN.put(head, new Column(head, doc, value));
+        BUILT_IN.put(head, new LsColumn(head, doc, value));
     }
 
     private static void volumeColumns(String prefix, String volume, String what) {
@@ -90,17 +90,17 @@ record Column(String head, String doc, BiFunction<QubeData, Map<String, QubeData
      * @param field a field as the user or a format names it ({@code name}, {@code virt_mode}, {@code PRIV-CURR})
      * @return the built-in column of that head, else a property column
      */
-    static Column forField(String field) {
+    static LsColumn forField(String field) {
         String head = field.strip().toUpperCase().replace('_', '-');
-        Column builtIn = BUILT_IN.get(head);
+        LsColumn builtIn = BUILT_IN.get(head);
         if (builtIn != null) {
             return builtIn;
         }
         String property = field.strip().toLowerCase().replace('-', '_');
         if (property.equals("name")) {
-            return new Column(head, "", (q, all) -> q.name());
+            return new LsColumn(head, "", (q, all) -> q.name());
         }
-        return new Column(head, "", (q, all) -> q.shown(property));
+        return new LsColumn(head, "", (q, all) -> q.shown(property));
     }
 
     /** @return whether computing this column needs the qube's properties */

@@ -5,16 +5,16 @@ import java.util.List;
 import java.util.Set;
 
 /** A small Qubes system and helpers shared by the policy tests. */
-final class Fixtures {
-    private Fixtures() {
+final class PolicyFixtures {
+    private PolicyFixtures() {
     }
 
     static final String WORK_UUID = "11111111-0000-0000-0000-000000000001";
     static final String VAULT_UUID = "11111111-0000-0000-0000-000000000003";
 
-    static Qube qube(String name, String type, String power, String uuid, String defaultDispVm, boolean dvmTemplate,
+    static QubeInfo qube(String name, String type, String power, String uuid, String defaultDispVm, boolean dvmTemplate,
                      String... tags) {
-        return new Qube(name, type, Set.of(tags), dvmTemplate, defaultDispVm, power, uuid, false, "dom0", null, null);
+        return new QubeInfo(name, type, Set.of(tags), dvmTemplate, defaultDispVm, power, uuid, false, "dom0", null, null);
     }
 
     /** dom0, work (running, tag work), personal (halted), vault (halted, no default_dispvm), two dvm templates. */
@@ -27,9 +27,9 @@ final class Fixtures {
                         "dvm"),
                 qube("debian-dvm", "AppVM", "Halted", "11111111-0000-0000-0000-000000000005", null, true, "work"),
                 qube("fedora-41", "TemplateVM", "Halted", "11111111-0000-0000-0000-000000000006", null, false),
-                new Qube("sys-hidden", "AppVM", Set.of("work"), false, null, "Running",
+                new QubeInfo("sys-hidden", "AppVM", Set.of("work"), false, null, "Running",
                         "11111111-0000-0000-0000-000000000007", true, null, null, null),
-                new Qube("remote", "RemoteVM", Set.of(), false, null, "Running",
+                new QubeInfo("remote", "RemoteVM", Set.of(), false, null, "Running",
                         "11111111-0000-0000-0000-000000000008", false, null, "sys-net", "qubesair.SSHProxy"),
                 qube("sys-net", "AppVM", "Running", "11111111-0000-0000-0000-000000000009", null, false)));
     }

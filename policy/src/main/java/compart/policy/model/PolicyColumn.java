@@ -4,7 +4,7 @@ package compart.policy.model;
  * The places of a policy where a qube can be named. Qubes allows each {@link QubeToken} kind only in some of
  * them (see {@link QubeToken#allowedIn(Column)}).
  */
-public enum Column {
+public enum PolicyColumn {
     /** The third column of a rule: who calls. */
     SOURCE("source"),
     /** The fourth column of a rule: which target the caller asked for. */
@@ -16,7 +16,7 @@ public enum Column {
 
     private final String qubesName;
 
-    Column(String qubesName) {
+    PolicyColumn(String qubesName) {
         this.qubesName = qubesName;
     }
 

@@ -19,10 +19,10 @@ import java.util.Set;
  * @param relayVm             for a RemoteVM, the local qube relaying its calls, or null
  * @param transportRpc        for a RemoteVM, the service carrying its calls, or null
  */
-public record Qube(String name, String type, Set<String> tags, boolean templateForDispVms, String defaultDispVm,
+public record QubeInfo(String name, String type, Set<String> tags, boolean templateForDispVms, String defaultDispVm,
                    String powerState, String uuid, boolean internal, String guiVm, String relayVm,
                    String transportRpc) {
-    public Qube {
+    public QubeInfo {
         Objects.requireNonNull(name, "name");
         type = type == null ? "AppVM" : type;
         tags = tags == null ? Set.of() : Set.copyOf(tags);
@@ -30,8 +30,8 @@ public record Qube(String name, String type, Set<String> tags, boolean templateF
     }
 
     /** A plain qube of a class, halted, no tags: a starting point for {@code with*} copies in tests and tools. */
-    public static Qube of(String name, String type) {
-        return new Qube(name, type, Set.of(), false, null, "Halted", null, false, null, null, null);
+    public static QubeInfo of(String name, String type) {
+        return new QubeInfo(name, type, Set.of(), false, null, "Halted", null, false, null, null, null);
     }
 
     /** @return whether {@link #powerState()} is {@code Running} */

@@ -17,10 +17,10 @@ import java.util.Objects;
  * @param revisionsToKeep how many old revisions the pool keeps
  * @param ephemeral       whether its content is encrypted with a key thrown away at stop
  */
-public record VolumeConfig(String name, String pool, String vid, long size, boolean rw, boolean snapOnStart,
+public record VolumeDefinition(String name, String pool, String vid, long size, boolean rw, boolean snapOnStart,
                            boolean saveOnStop, String source, int revisionsToKeep, boolean ephemeral) {
     /** Checks that names are present and the size is not negative. */
-    public VolumeConfig {
+    public VolumeDefinition {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(pool, "pool");
         Objects.requireNonNull(vid, "vid");
@@ -39,33 +39,33 @@ public record VolumeConfig(String name, String pool, String vid, long size, bool
      * @param pool     the pool to put them in
      * @return root, private, volatile and kernel, in that order
      */
-    public static java.util.List<VolumeConfig> defaults(QubeClass klass, String name, String template, String pool) {
+    public static java.util.List<VolumeDefinition> defaults(QubeClass klass, String name, String template, String pool) {
         long gib = 1024L * 1024 * 1024;
         String dir = klass == QubeClass.TemplateVM ? "vm-templates/" : "appvms/";
         return switch (klass) {
             case AdminVM -> java.util.List.of();
             case TemplateVM, StandaloneVM -> java.util.List.of(
-                    new VolumeConfig("root", pool, dir + name + "/root", 20 * gib, true, false, true, "", 1, false),
-                    new VolumeConfig("private", pool, dir + name + "/private", 2 * gib, true, false, true, "", 1,
+                    new VolumeDefinition("root", pool, dir + name + "/root", 20 * gib, true, false, true, "", 1, false),
+                    new VolumeDefinition("private", pool, dir + name + "/private", 2 * gib, true, false, true, "", 1,
                             false),
-                    new VolumeConfig("volatile", pool, dir + name + "/volatile", 20 * gib, true, false, false, "", 0,
+                    new VolumeDefinition("volatile", pool, dir + name + "/volatile", 20 * gib, true, false, false, "", 0,
                             false),
-                    new VolumeConfig("kernel", "linux-kernel", "", 0, false, false, false, "", 0, false));
+                    new VolumeDefinition("kernel", "linux-kernel", "", 0, false, false, false, "", 0, false));
             case AppVM -> java.util.List.of(
-                    new VolumeConfig("root", pool, dir + name + "/root", 0, true, true, false,
+                    new VolumeDefinition("root", pool, dir + name + "/root", 0, true, true, false,
                             "vm-templates/" + template + "/root", 0, false),
-                    new VolumeConfig("private", pool, dir + name + "/private", 2 * gib, true, false, true, "", 1,
+                    new VolumeDefinition("private", pool, dir + name + "/private", 2 * gib, true, false, true, "", 1,
                             false),
-                    new VolumeConfig("volatile", pool, dir + name + "/volatile", 20 * gib, true, false, false, "", 0,
+                    new VolumeDefinition("volatile", pool, dir + name + "/volatile", 20 * gib, true, false, false, "", 0,
                             false),
-                    new VolumeConfig("kernel", "linux-kernel", "", 0, false, false, false, "", 0, false));
+                    new VolumeDefinition("kernel", "linux-kernel", "", 0, false, false, false, "", 0, false));
             case DispVM -> java.util.List.of(
-                    new VolumeConfig("root", pool, "appvms/" + name + "/root", 0, true, true, false, "", 0, false),
-                    new VolumeConfig("private", pool, "appvms/" + name + "/private", 0, true, true, false,
+                    new VolumeDefinition("root", pool, "appvms/" + name + "/root", 0, true, true, false, "", 0, false),
+                    new VolumeDefinition("private", pool, "appvms/" + name + "/private", 0, true, true, false,
                             "appvms/" + template + "/private", 0, false),
-                    new VolumeConfig("volatile", pool, "appvms/" + name + "/volatile", 20 * gib, true, false, false,
+                    new VolumeDefinition("volatile", pool, "appvms/" + name + "/volatile", 20 * gib, true, false, false,
                             "", 0, false),
-                    new VolumeConfig("kernel", "linux-kernel", "", 0, false, false, false, "", 0, false));
+                    new VolumeDefinition("kernel", "linux-kernel", "", 0, false, false, false, "", 0, false));
         };
     }
 }

@@ -9,7 +9,7 @@ package compart.core.hypervisor;
  * @param memoryKib  memory currently assigned
  * @param cpuTimeNs  CPU time used since start
  */
-public record DomainInfo(int domid, String name, State state, long memoryKib, long cpuTimeNs) {
+public record DomainStatus(int domid, String name, State state, long memoryKib, long cpuTimeNs) {
     /** The state of a live domain. */
     public enum State { RUNNING, PAUSED, SHUTTING_DOWN }
 }

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The client side of the qubesd wire protocol, against a real unix socket. */
-class AdminSocketTest {
+class ClientSocketTest {
     @TempDir
     Path dir;
 

@@ -6,8 +6,8 @@ import java.util.Optional;
 import java.util.UUID;
 
 /** Domain configs shared by the JSON tests, the fake-Xen round trip and the tests on the Xen host. */
-public final class Fixtures {
-    private Fixtures() {
+public final class DomainConfigFixtures {
+    private DomainConfigFixtures() {
     }
 
     /** A PVH qube with a kernel, an initramfs, two disks (one in dom0, one served by domain 0 explicitly) and a routed NIC in a net qube. */
