@@ -14,5 +14,6 @@ module compart.volumes {
 
     uses compart.volumes.PoolDriver;
     provides compart.volumes.PoolDriver with compart.volumes.reflink.ReflinkPoolDriver,
-            compart.volumes.lvm.LvmThinPoolDriver;
+            compart.volumes.reflink.FilePoolDriver, compart.volumes.lvm.LvmThinPoolDriver,
+            compart.volumes.LinuxKernelPoolDriver;
 }

@@ -2,14 +2,13 @@ package compart.volumes.lvm;
 
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
+import compart.volumes.DriverSteps;
 import compart.volumes.Revision;
 import compart.volumes.Volume;
 import compart.volumes.VolumeConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.PipedInputStream;
-import java.io.PipedOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -256,23 +255,8 @@ final class LvmThinVolume implements Volume {
             });
             return;
         }
-        long size = source.size();
-        try (PipedInputStream in = new PipedInputStream(1 << 20); PipedOutputStream out = new PipedOutputStream(in)) {
-            Thread writer = Thread.ofPlatform().name("export-" + source.vid()).start(() -> {
-                try (out) {
-                    source.exportData(out);
-                } catch (IOException | RuntimeException ignored) {
-                    // the reader sees the stream end early and reports it
-                }
-            });
-            importData(in, size);
-            writer.join();
-        } catch (IOException e) {
-            throw new CompartException(ErrorKind.STORAGE, "clone " + source.vid() + " into " + vid + ": " + e, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CompartException(ErrorKind.STORAGE, "clone " + source.vid() + " into " + vid + " interrupted", e);
-        }
+        DriverSteps.cloneByStream(source, this, (what, e) -> new CompartException(ErrorKind.STORAGE,
+                e instanceof InterruptedException ? what + " interrupted" : what + ": " + e, e));
     }
 
     @Override
@@ -291,7 +275,12 @@ final class LvmThinVolume implements Volume {
 
     @Override
     public Path blockDevicePath() {
-        return device(config.snapOnStart() || config.saveOnStop() ? name + LvNames.SNAP : name);
+        return device(plans().vg(), name, config);
+    }
+
+    /** @return the device a running qube's block device of the volume with LV {@code lv} is backed by */
+    static Path device(String vg, String lv, VolumeConfig config) {
+        return Path.of("/dev", vg, config.snapOnStart() || config.saveOnStop() ? lv + LvNames.SNAP : lv);
     }
 
     private Path device(String lv) {
