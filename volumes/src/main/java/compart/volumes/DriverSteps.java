@@ -39,6 +39,45 @@ public final class DriverSteps {
         }
     }
 
+    /**
+     * Checks a resize: only a writable volume grows.
+     *
+     * @return the volume's config with {@code newSize}
+     * @throws CompartException INVALID_VALUE for a read-only volume, a smaller or malformed size
+     */
+    public static VolumeConfig grown(String vid, VolumeConfig config, long newSize) {
+        if (!config.rw()) {
+            throw CompartException.invalidValue("cannot resize volume %s: it is read-only", vid);
+        }
+        if (newSize < config.size()) {
+            throw CompartException.invalidValue("cannot shrink volume %s from %d to %d bytes: shrinking would cut"
+                    + " off data; only growing is supported", vid, config.size(), newSize);
+        }
+        return config.withSize(newSize);
+    }
+
+    /**
+     * @param what the operation, for the message ({@code revert})
+     * @throws CompartException INVALID_STATE when the volume is {@code running}
+     */
+    public static void requireStopped(boolean running, String what, String vid) {
+        if (running) {
+            throw CompartException.invalidState("cannot %s volume %s: it is in use by a running qube (stop it first)",
+                    what, vid);
+        }
+    }
+
+    /**
+     * @param what the operation, for the message ({@code clone into})
+     * @throws CompartException INVALID_STATE unless the volume is {@code save_on_stop}
+     */
+    public static void requireSaveOnStop(VolumeConfig config, String what, String vid) {
+        if (!config.saveOnStop()) {
+            throw CompartException.invalidState("cannot %s volume %s: it is not save_on_stop (its data is not kept)",
+                    what, vid);
+        }
+    }
+
     /** @return {@code bytes} for a person: {@code 512 B}, {@code 4.0 MiB} */
     public static String human(long bytes) {
         if (bytes < 1024) {

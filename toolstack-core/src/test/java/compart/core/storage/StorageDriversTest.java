@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,13 +20,20 @@ class StorageDriversTest {
     static final PoolDefinition KERNELS = new PoolDefinition("linux-kernel", "linux-kernel",
             Map.of("dir_path", "/kernels"));
 
-    static Inventory inventory(Path pools) {
-        var inv = Inventory.initial(List.of(new PoolDefinition("varlibqubes", "file-reflink",
-                Map.of("dir_path", pools.toString())), KERNELS), 16384);
+    @TempDir
+    Path dir;
+    Inventory inv;
+    QubeStorage work;
+
+    @BeforeEach
+    void appVmWorkWithItsKernel() {
+        inv = Inventory.initial(List.of(new PoolDefinition("varlibqubes", "file-reflink",
+                Map.of("dir_path", dir.toString())), KERNELS), 16384);
         inv = inv.withNewQube(QubeClass.TemplateVM, "fedora", "black", Optional.empty(), new Random(1));
         inv = inv.withGlobalProperty("default_template", "fedora");
-        return inv.withNewQube(QubeClass.AppVM, "work", "blue", Optional.empty(), new Random(2))
+        inv = inv.withNewQube(QubeClass.AppVM, "work", "blue", Optional.empty(), new Random(2))
                 .withProperty("work", "kernel", "6.6.1");
+        work = new Storage().of(inv, inv.qube("work"));
     }
 
     @Test
@@ -53,9 +61,7 @@ class StorageDriversTest {
     }
 
     @Test
-    void kernelVolume_isNotManaged_readOnly_notEphemeral_andIsTheKernelsModules(@TempDir Path dir) {
-        var inv = inventory(dir);
-        var work = new Storage().of(inv, inv.qube("work"));
+    void kernelVolume_isNotManaged_readOnly_notEphemeral_andIsTheKernelsModules() {
         var kernel = inv.qube("work").volumes().get("kernel");
         assertThat(work.managed(kernel)).isFalse();
         assertThat(work.checkRevisionsToKeep(kernel, 0)).isFalse();
@@ -73,9 +79,7 @@ class StorageDriversTest {
     }
 
     @Test
-    void managedVolume_pathsComeFromTheDriver(@TempDir Path dir) {
-        var inv = inventory(dir);
-        var work = new Storage().of(inv, inv.qube("work"));
+    void managedVolume_pathsComeFromTheDriver() {
         var priv = inv.qube("work").volumes().get("private");
         assertThat(work.managed(priv)).isTrue();
         assertThat(work.checkRevisionsToKeep(priv, 3)).isTrue();

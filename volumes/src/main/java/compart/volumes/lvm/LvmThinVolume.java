@@ -150,14 +150,7 @@ final class LvmThinVolume implements Volume {
     public void resize(long newSize) {
         locked(() -> {
             VolumeConfig c = config;
-            if (!c.rw()) {
-                throw CompartException.invalidValue("cannot resize volume %s: it is read-only", vid);
-            }
-            if (newSize < c.size()) {
-                throw CompartException.invalidValue("cannot shrink volume %s from %d to %d bytes: shrinking would cut"
-                        + " off data; only growing is supported", vid, c.size(), newSize);
-            }
-            VolumeConfig resized = c.withSize(newSize);
+            VolumeConfig resized = DriverSteps.grown(vid, c, newSize);
             List<LvmCommand> steps = plans().resize(name, c, newSize, repaired());
             if (!steps.isEmpty()) {
                 pool.requireSpace("resize " + vid, 0);
@@ -293,15 +286,11 @@ final class LvmThinVolume implements Volume {
     }
 
     private void requireStopped(String what, Map<String, LogicalVolume> lvs) {
-        if (lvs.containsKey(name + LvNames.SNAP)) {
-            throw CompartException.invalidState("cannot %s volume %s: it is in use by a running qube (stop it first)", what, vid);
-        }
+        DriverSteps.requireStopped(lvs.containsKey(name + LvNames.SNAP), what, vid);
     }
 
     private void requireSaveOnStop(String what) {
-        if (!config.saveOnStop()) {
-            throw CompartException.invalidState("cannot %s volume %s: it is not save_on_stop (its data is not kept)", what, vid);
-        }
+        DriverSteps.requireSaveOnStop(config, what, vid);
     }
 
     private <T> T locked(Supplier<T> body) {

@@ -230,14 +230,7 @@ final class ReflinkVolume implements Volume {
     public void resize(long newSize) {
         locked(() -> {
             VolumeConfig c = config;
-            if (!c.rw()) {
-                throw CompartException.invalidValue("cannot resize volume %s: it is read-only", vid);
-            }
-            if (newSize < c.size()) {
-                throw CompartException.invalidValue("cannot shrink volume %s from %d to %d bytes: shrinking would cut"
-                        + " off data; only growing is supported", vid, c.size(), newSize);
-            }
-            VolumeConfig resized = c.withSize(newSize); // validates the size
+            VolumeConfig resized = DriverSteps.grown(vid, c, newSize); // validates the size
             repair();
             pool.requireSpace("resize " + vid, 0);
             if (Files.exists(dirty)) {
@@ -419,15 +412,11 @@ final class ReflinkVolume implements Volume {
     }
 
     private void requireStopped(String what) {
-        if (Files.exists(dirty)) {
-            throw CompartException.invalidState("cannot %s volume %s: it is in use by a running qube (stop it first)", what, vid);
-        }
+        DriverSteps.requireStopped(Files.exists(dirty), what, vid);
     }
 
     private void requireSaveOnStop(String what) {
-        if (!config.saveOnStop()) {
-            throw CompartException.invalidState("cannot %s volume %s: it is not save_on_stop (its data is not kept)", what, vid);
-        }
+        DriverSteps.requireSaveOnStop(config, what, vid);
     }
 
     private <T> T locked(Supplier<T> body) {
