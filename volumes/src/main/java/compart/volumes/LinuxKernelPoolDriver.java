@@ -39,10 +39,19 @@ public final class LinuxKernelPoolDriver extends NamedPoolDriver {
     /**
      * @param options the pool's options ({@code dir_path}); empty when there is no kernel pool
      * @param version the kernel's version, the qube's {@code kernel} property
+     * @return the directory of kernel {@code version}: its {@code vmlinuz}, {@code initramfs}, modules image
+     */
+    public static Path kernelDirectory(Map<String, String> options, String version) {
+        return Path.of(options.getOrDefault("dir_path", DEFAULT_DIR), version);
+    }
+
+    /**
+     * @param options the pool's options ({@code dir_path}); empty when there is no kernel pool
+     * @param version the kernel's version, the qube's {@code kernel} property
      * @return the kernel modules image a qube running kernel {@code version} gets as its {@code kernel} volume
      */
     public static Path modulesImage(Map<String, String> options, String version) {
-        return Path.of(options.getOrDefault("dir_path", DEFAULT_DIR), version, "modules.img");
+        return kernelDirectory(options, version).resolve("modules.img");
     }
 
     /**

@@ -89,6 +89,16 @@ public final class Storage {
         return PoolDrivers.holdsVolumes(p.driver());
     }
 
+    /**
+     * @param version a kernel's version (a qube's {@code kernel} property)
+     * @return the directory of that kernel ({@code vmlinuz}, {@code initramfs}) in the kernel pool, which Qubes
+     *         names {@code linux-kernel} (its {@code default_pool_kernel}); Qubes' default directory without one
+     */
+    public static Path kernelDirectory(Inventory inv, String version) {
+        var p = inv.pools().get(LinuxKernelPoolDriver.NAME);
+        return LinuxKernelPoolDriver.kernelDirectory(p == null ? Map.of() : p.config(), version);
+    }
+
     /** @return whether the volume lives in a volume pool (false for the kernel and volumes without an id) */
     public static boolean managed(Inventory inv, VolumeDefinition v) {
         var p = inv.pools().get(v.pool());

@@ -75,6 +75,7 @@ class StorageDriversTest {
         assertThat(work.blockDevicePath(kernel)).isEqualTo(Path.of("/kernels/6.6.1/modules.img"));
         assertThat(work.plannedBlockDevicePath(kernel)).isEqualTo(Path.of("/kernels/6.6.1/modules.img"));
         assertThat(work.volumePath(kernel)).isEmpty();
+        assertThat(Storage.kernelDirectory(inv, "6.6.1")).isEqualTo(Path.of("/kernels/6.6.1"));
         assertThatThrownBy(() -> work.volume("kernel")).hasMessageContaining("is not a managed volume");
     }
 
