@@ -24,7 +24,8 @@ public final class DriverSteps {
      * @param pool      the pool, whose {@link Pool#usage()} is read
      * @param what      the operation, for the message ({@code start appvms/work/private})
      * @param bytes     bytes the operation allocates at once
-     * @param where     where the space is, appended to "free" in the message ({@code ""}, {@code " in thin pool vg/tp"})
+     * @param where     where the space is, appended to "free" in the message ({@code ""},
+     *                  {@code " in thin pool vg/tp"})
      * @param howToGrow what to grow, for the message ({@code grow the pool})
      * @throws CompartException STORAGE, saying how much is needed and free and what to do
      */

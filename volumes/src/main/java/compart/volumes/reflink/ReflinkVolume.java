@@ -41,8 +41,6 @@ import java.util.stream.Stream;
  * copy, and the snapshot is outdated exactly when the source's committed image is another file.
  */
 final class ReflinkVolume implements Volume {
-    private static final String REVISION_MARK = ".img@";
-
     private final ReflinkPool pool;
     private final String vid;
     private volatile VolumeConfig config;
