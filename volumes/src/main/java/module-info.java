@@ -1,3 +1,9 @@
+import compart.volumes.LinuxKernelPoolDriver;
+import compart.volumes.PoolDriver;
+import compart.volumes.lvm.LvmThinPoolDriver;
+import compart.volumes.reflink.FilePoolDriver;
+import compart.volumes.reflink.ReflinkPoolDriver;
+
 /** Pools and volumes with Qubes semantics, O(1) clone and snapshot-aware deduplication. */
 module compart.volumes {
     requires transitive compart.errors;
@@ -12,7 +18,6 @@ module compart.volumes {
     opens compart.volumes.dedup to info.picocli;
     opens compart.volumes.reflink to info.picocli;
 
-    uses compart.volumes.PoolDriver;
-    provides compart.volumes.PoolDriver with compart.volumes.reflink.ReflinkPoolDriver,
-            compart.volumes.lvm.LvmThinPoolDriver;
+    uses PoolDriver;
+    provides PoolDriver with ReflinkPoolDriver, FilePoolDriver, LvmThinPoolDriver, LinuxKernelPoolDriver;
 }

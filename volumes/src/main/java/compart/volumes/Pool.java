@@ -24,6 +24,15 @@ public interface Pool {
     /** @return the ids of the volumes that have data in this pool, sorted */
     List<String> volumeIds();
 
+    /**
+     * @return the ids of the volumes that have anything in this pool, sorted: {@link #volumeIds()} and what an
+     *         interrupted operation left (a crash while creating a volume leaves only a temporary); what the
+     *         toolstack looks at when it removes volumes no qube owns
+     */
+    default List<String> volumeIdsWithLeftovers() {
+        return volumeIds();
+    }
+
     /** @return the pool's space, from the filesystem or the thin pool */
     PoolUsage usage();
 

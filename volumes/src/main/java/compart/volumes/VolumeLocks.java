@@ -2,6 +2,7 @@ package compart.volumes;
 
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
+import compart.volumes.reflink.ImageNames;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -14,8 +15,6 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Cross-process locks of the volumes of a file-based pool, so that two processes — the daemon and
@@ -37,11 +36,6 @@ public final class VolumeLocks {
     /** The lock file's name in the pool directory. */
     public static final String FILE_NAME = ".compart-pool.lock";
 
-    /**
-     * A volume file of the file-based layout: {@code vid.img}, {@code vid-dirty.img}, {@code vid.img.new},
-     * {@code vid.img@REVISION}, each maybe followed by a temporary's {@code ~suffix}.
-     */
-    private static final Pattern VOLUME_FILE = Pattern.compile("(.+?)(?:-dirty\\.img|\\.img(?:\\.new|@[^/~]*)?)(?:~.*)?");
     private static final ConcurrentHashMap<Path, VolumeLocks> OPEN = new ConcurrentHashMap<>();
 
     private final Path file;
@@ -155,19 +149,19 @@ public final class VolumeLocks {
 
     /**
      * The pool and volume a file belongs to: the nearest directory above it with a {@value #FILE_NAME}, and the
-     * vid its name gives in the file-based layout.
+     * vid its name gives in the file-based layout (the reflink driver's {@link ImageNames}).
      *
      * @return empty for a file of no pool, or whose name is not a volume's
      */
     public static Optional<Owner> ownerOf(Path file) {
         Path abs = file.toAbsolutePath().normalize();
-        Matcher m = VOLUME_FILE.matcher(abs.getFileName().toString());
-        if (!m.matches()) {
+        Optional<String> name = ImageNames.volumeName(abs.getFileName().toString());
+        if (name.isEmpty()) {
             return Optional.empty();
         }
         for (Path d = abs.getParent(); d != null; d = d.getParent()) {
             if (Files.isRegularFile(d.resolve(FILE_NAME))) {
-                Path rel = d.relativize(abs.resolveSibling(m.group(1)));
+                Path rel = d.relativize(abs.resolveSibling(name.get()));
                 return Optional.of(new Owner(d, rel.toString()));
             }
         }

@@ -8,6 +8,7 @@ import compart.volumes.dedup.Deduplicator;
 import compart.volumes.reflink.ReflinkPoolDriver;
 import compart.xl.testing.LoopFileSystem;
 import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -126,7 +127,7 @@ class VolumeLocksTest {
         new Random(1).nextBytes(data);
         for (String vid : List.of("vm-templates/a/root", PRIVATE)) {
             Volume v = pool.volume(vid, VolumeConfig.persistent(vid.substring(vid.lastIndexOf('/') + 1), data.length));
-            v.importData(new java.io.ByteArrayInputStream(data), data.length);
+            v.importData(new ByteArrayInputStream(data), data.length);
         }
         Deduplicator dedup = new Deduplicator(DedupOptions.defaults(null), Deduplicator.Progress.NONE);
         holdInChild(dir, PRIVATE);

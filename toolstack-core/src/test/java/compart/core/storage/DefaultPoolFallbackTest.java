@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import compart.core.model.PoolDefinition;
 import compart.errors.CompartException;
 import compart.volumes.Pool;
 import compart.volumes.VolumeConfig;
@@ -13,6 +14,7 @@ import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -41,7 +43,7 @@ class DefaultPoolFallbackTest {
     Pool pool(String driver) {
         var options = driver.equals("file") ? Map.of("dir_path", dir.toString(), "reserve_percent", "0")
                 : Map.of("dir_path", dir.toString(), "reserve_percent", "0", "setup_check", "no");
-        return new Storage().pool(new compart.core.model.PoolDefinition("varlibqubes", driver, options));
+        return new Storage().pool(new PoolDefinition("varlibqubes", driver, options));
     }
 
     static void write(Path f, long off, String s) throws Exception {
@@ -107,7 +109,7 @@ class DefaultPoolFallbackTest {
         var p = pool("file");
         var a = p.volume("appvms/a/private", VolumeConfig.persistent("private", 4096));
         a.create();
-        a.importData(new ByteArrayInputStream(java.util.Arrays.copyOf("hello".repeat(1000).getBytes(), 8192)), 8192);
+        a.importData(new ByteArrayInputStream(Arrays.copyOf("hello".repeat(1000).getBytes(), 8192)), 8192);
         var out = new ByteArrayOutputStream();
         a.exportData(out);
         assertThat(out.size()).isEqualTo(8192);

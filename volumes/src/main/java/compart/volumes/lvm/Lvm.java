@@ -5,10 +5,13 @@ import compart.errors.ErrorKind;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -22,7 +25,7 @@ final class Lvm {
     private static final Logger LOG = LoggerFactory.getLogger(Lvm.class);
     private static final long TIMEOUT_SECONDS = 300;
     /** Without udev (a minimal dom0), LVM would wait for device nodes that nobody makes. */
-    private static final boolean UDEV_RUNNING = java.nio.file.Files.exists(java.nio.file.Path.of("/run/udev/control"));
+    private static final boolean UDEV_RUNNING = Files.exists(Path.of("/run/udev/control"));
 
     private final LvmPlans plans;
 
@@ -87,7 +90,7 @@ final class Lvm {
                 LOG.warn("{}: {}", command, warnings.strip());
             }
             return out;
-        } catch (IOException | java.util.concurrent.ExecutionException e) {
+        } catch (IOException | ExecutionException e) {
             throw new CompartException(ErrorKind.STORAGE, "'" + command + "': " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -2,6 +2,7 @@ package compart.volumes.lvm;
 
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
+import compart.volumes.DriverSteps;
 import compart.volumes.Pool;
 import compart.volumes.PoolConfig;
 import compart.volumes.PoolUsage;
@@ -92,15 +93,8 @@ final class LvmThinPool implements Pool {
 
     /** Refuses an operation that would leave less than the reserve free in the thin pool. */
     void requireSpace(String what, long bytes) {
-        PoolUsage u = usage();
-        if (u.free() - bytes < u.reserve()) {
-            throw new CompartException(ErrorKind.STORAGE, String.format(
-                    "pool %s is too full to %s: it needs %d bytes plus its reserve of %d bytes (%d%% of %d) free in thin"
-                            + " pool %s/%s, but only %d bytes are free; remove old revisions or unused qubes, grow the"
-                            + " thin pool (lvextend), or lower reserve_percent",
-                    config.name(), what, bytes, u.reserve(), reservePercent, u.size(), lvm.plans().vg(),
-                    lvm.plans().thinPool(), u.free()));
-        }
+        DriverSteps.requireSpace(this, what, bytes, " in thin pool " + lvm.plans().vg() + "/" + lvm.plans().thinPool(),
+                "grow the thin pool (lvextend)");
     }
 
     Lvm lvm() {

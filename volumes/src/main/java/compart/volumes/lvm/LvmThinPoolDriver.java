@@ -1,8 +1,11 @@
 package compart.volumes.lvm;
 
+import compart.volumes.NamedPoolDriver;
 import compart.volumes.Pool;
 import compart.volumes.PoolConfig;
-import compart.volumes.PoolDriver;
+import compart.volumes.VolumeConfig;
+import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * The {@code lvm_thin} driver: each volume is a thin volume of an LVM thin pool, so snapshots, revisions and
@@ -14,17 +17,29 @@ import compart.volumes.PoolDriver;
  * default {@code lvm}), {@code lock_dir} (where the cross-process volume locks live, default
  * {@code /run/lock/compart/lvm/VG/POOL}).
  */
-public final class LvmThinPoolDriver implements PoolDriver {
+public final class LvmThinPoolDriver extends NamedPoolDriver {
     /** The driver's name, as Qubes spells it. */
     public static final String NAME = "lvm_thin";
 
-    @Override
-    public String name() {
-        return NAME;
+    public LvmThinPoolDriver() {
+        super(NAME, "volume_group", "thin_pool", "revisions_to_keep", "ephemeral_volatile");
     }
 
     @Override
     public Pool open(PoolConfig config) {
         return LvmThinPool.open(config);
+    }
+
+    /** @return the device of the volume's committed thin volume, {@code /dev/VG/LV}, as Qubes shows it */
+    @Override
+    public Optional<Path> volumePath(PoolConfig config, String vid) {
+        String vg = config.option("volume_group", "");
+        return vg.isEmpty() ? Optional.empty() : Optional.of(Path.of("/dev", vg, LvNames.lvName(config.name(), vid)));
+    }
+
+    @Override
+    public Optional<Path> blockDevicePath(PoolConfig config, String vid, VolumeConfig volume) {
+        return Optional.of(LvmThinVolume.device(config.requiredOption("volume_group"),
+                LvNames.lvName(config.name(), vid), volume));
     }
 }

@@ -2,14 +2,13 @@ package compart.volumes.lvm;
 
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
+import compart.volumes.DriverSteps;
 import compart.volumes.Revision;
 import compart.volumes.Volume;
 import compart.volumes.VolumeConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.PipedInputStream;
-import java.io.PipedOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -151,14 +150,7 @@ final class LvmThinVolume implements Volume {
     public void resize(long newSize) {
         locked(() -> {
             VolumeConfig c = config;
-            if (!c.rw()) {
-                throw CompartException.invalidValue("cannot resize volume %s: it is read-only", vid);
-            }
-            if (newSize < c.size()) {
-                throw CompartException.invalidValue("cannot shrink volume %s from %d to %d bytes: shrinking would cut"
-                        + " off data; only growing is supported", vid, c.size(), newSize);
-            }
-            VolumeConfig resized = c.withSize(newSize);
+            VolumeConfig resized = DriverSteps.grown(vid, c, newSize);
             List<LvmCommand> steps = plans().resize(name, c, newSize, repaired());
             if (!steps.isEmpty()) {
                 pool.requireSpace("resize " + vid, 0);
@@ -256,23 +248,8 @@ final class LvmThinVolume implements Volume {
             });
             return;
         }
-        long size = source.size();
-        try (PipedInputStream in = new PipedInputStream(1 << 20); PipedOutputStream out = new PipedOutputStream(in)) {
-            Thread writer = Thread.ofPlatform().name("export-" + source.vid()).start(() -> {
-                try (out) {
-                    source.exportData(out);
-                } catch (IOException | RuntimeException ignored) {
-                    // the reader sees the stream end early and reports it
-                }
-            });
-            importData(in, size);
-            writer.join();
-        } catch (IOException e) {
-            throw new CompartException(ErrorKind.STORAGE, "clone " + source.vid() + " into " + vid + ": " + e, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CompartException(ErrorKind.STORAGE, "clone " + source.vid() + " into " + vid + " interrupted", e);
-        }
+        DriverSteps.cloneByStream(source, this, (what, e) -> new CompartException(ErrorKind.STORAGE,
+                e instanceof InterruptedException ? what + " interrupted" : what + ": " + e, e));
     }
 
     @Override
@@ -291,7 +268,12 @@ final class LvmThinVolume implements Volume {
 
     @Override
     public Path blockDevicePath() {
-        return device(config.snapOnStart() || config.saveOnStop() ? name + LvNames.SNAP : name);
+        return device(plans().vg(), name, config);
+    }
+
+    /** @return the device a running qube's block device of the volume with LV {@code lv} is backed by */
+    static Path device(String vg, String lv, VolumeConfig config) {
+        return Path.of("/dev", vg, config.snapOnStart() || config.saveOnStop() ? lv + LvNames.SNAP : lv);
     }
 
     private Path device(String lv) {
@@ -304,15 +286,11 @@ final class LvmThinVolume implements Volume {
     }
 
     private void requireStopped(String what, Map<String, LogicalVolume> lvs) {
-        if (lvs.containsKey(name + LvNames.SNAP)) {
-            throw CompartException.invalidState("cannot %s volume %s: it is in use by a running qube (stop it first)", what, vid);
-        }
+        DriverSteps.requireStopped(lvs.containsKey(name + LvNames.SNAP), what, vid);
     }
 
     private void requireSaveOnStop(String what) {
-        if (!config.saveOnStop()) {
-            throw CompartException.invalidState("cannot %s volume %s: it is not save_on_stop (its data is not kept)", what, vid);
-        }
+        DriverSteps.requireSaveOnStop(config, what, vid);
     }
 
     private <T> T locked(Supplier<T> body) {

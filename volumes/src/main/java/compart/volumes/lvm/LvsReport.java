@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -53,25 +54,22 @@ final class LvsReport {
         if (s.endsWith("B") || s.endsWith("b")) {
             s = s.substring(0, s.length() - 1);
         }
-        if (s.isEmpty()) {
-            return 0;
-        }
-        try {
-            return Long.parseLong(s);
-        } catch (NumberFormatException e) {
-            throw new CompartException(ErrorKind.STORAGE, "lvs gave a size that is not a byte count: " + v, e);
-        }
+        return number(s, v, "a size that is not a byte count", Long::parseLong).longValue();
     }
 
     private static double percent(String v) {
-        String s = v.strip();
+        return number(v.strip(), v, "a percentage that is not a number", Double::parseDouble).doubleValue();
+    }
+
+    /** @return {@code s} parsed, 0 when empty; STORAGE saying lvs gave {@code what} when malformed */
+    private static Number number(String s, String field, String what, Function<String, Number> parse) {
         if (s.isEmpty()) {
             return 0;
         }
         try {
-            return Double.parseDouble(s);
+            return parse.apply(s);
         } catch (NumberFormatException e) {
-            throw new CompartException(ErrorKind.STORAGE, "lvs gave a percentage that is not a number: " + v, e);
+            throw new CompartException(ErrorKind.STORAGE, "lvs gave " + what + ": " + field, e);
         }
     }
 }

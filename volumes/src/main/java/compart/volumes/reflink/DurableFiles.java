@@ -9,6 +9,7 @@ import java.io.InputStream;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -95,11 +96,7 @@ final class DurableFiles {
             }
             crash.passed("fsync " + tmp.getFileName());
         } catch (IOException | RuntimeException e) {
-            deleteQuietly(tmp);
-            if (e instanceof CompartException ce) {
-                throw ce;
-            }
-            throw io("clone " + source + " to " + target, e);
+            throw abandoned(tmp, "clone " + source + " to " + target, e);
         }
         rename(tmp, target);
     }
@@ -153,22 +150,14 @@ final class DurableFiles {
                         target.getFileName(), size);
             }
         } catch (IOException | RuntimeException e) {
-            deleteQuietly(tmp);
-            if (e instanceof CompartException ce) {
-                throw ce;
-            }
-            throw io("write " + target, e);
+            throw abandoned(tmp, "write " + target, e);
         }
         try (RandomAccessFile f = new RandomAccessFile(tmp.toFile(), "rw")) {
             f.setLength(size); // a trailing run of zeros stays a hole
             f.getFD().sync();
             crash.passed("fsync " + tmp.getFileName());
         } catch (IOException | RuntimeException e) {
-            deleteQuietly(tmp);
-            if (e instanceof CompartException ce) {
-                throw ce;
-            }
-            throw io("write " + target, e);
+            throw abandoned(tmp, "write " + target, e);
         }
         rename(tmp, target);
     }
@@ -230,7 +219,7 @@ final class DurableFiles {
         mkdirs(dir.getParent());
         try {
             Files.createDirectory(dir);
-        } catch (java.nio.file.FileAlreadyExistsException e) {
+        } catch (FileAlreadyExistsException e) {
             return;
         } catch (IOException e) {
             throw io("create directory " + dir, e);
@@ -298,6 +287,16 @@ final class DurableFiles {
         } catch (IOException ignored) {
             // best effort: the volume's repair removes temporaries
         }
+    }
+
+    /**
+     * Removes a temporary an operation leaves behind when it fails.
+     *
+     * @return the error to throw: {@code e} itself when it is a CompartException, else {@link #io}
+     */
+    private static CompartException abandoned(Path tmp, String what, Exception e) {
+        deleteQuietly(tmp);
+        return e instanceof CompartException ce ? ce : io(what, e);
     }
 
     static CompartException io(String what, Exception e) {

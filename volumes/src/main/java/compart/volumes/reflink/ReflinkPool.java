@@ -2,6 +2,7 @@ package compart.volumes.reflink;
 
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
+import compart.volumes.DriverSteps;
 import compart.volumes.Pool;
 import compart.volumes.PoolConfig;
 import compart.volumes.PoolUsage;
@@ -14,6 +15,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
+import java.util.TreeSet;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -21,10 +24,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A {@code file-reflink} pool: a directory on a reflink-capable filesystem. Volume {@code appvms/work/private}
- * is the committed image {@code appvms/work/private.img}, the working copy of a started qube
- * {@code private-dirty.img}, revisions {@code private.img@000001} …, and a fully written image waiting to be
- * committed {@code private.img.new} (see {@link ReflinkVolume} for the crash-safety protocol). Each volume
+ * A {@code file-reflink} pool: a directory on a reflink-capable filesystem, holding each volume's image files
+ * ({@link ImageNames} names them; see {@link ReflinkVolume} for the crash-safety protocol). Each volume
  * operation holds the volume's cross-process lock ({@link VolumeLocks}, file {@code .compart-pool.lock}).
  *
  * <p>A pool whose directory cannot reflink is refused, unless its {@code setup_check} is {@code no}: then it
@@ -52,8 +53,13 @@ final class ReflinkPool implements Pool {
         this.files = new DurableFiles(crash, reflinks);
     }
 
+    /** @return the pool's directory: its {@code dir_path}, absolute and normalised */
+    static Path directory(PoolConfig config) {
+        return Path.of(config.requiredOption("dir_path")).toAbsolutePath().normalize();
+    }
+
     static ReflinkPool open(PoolConfig config, CrashPoints crash) {
-        Path dir = Path.of(config.requiredOption("dir_path")).toAbsolutePath().normalize();
+        Path dir = directory(config);
         String check = config.option("setup_check", "yes");
         if (!check.equals("yes") && !check.equals("no")) {
             throw CompartException.invalidValue("pool %s: option setup_check=%s must be yes or no", config.name(), check);
@@ -112,13 +118,24 @@ final class ReflinkPool implements Pool {
         try (Stream<Path> walk = Files.walk(dir)) {
             return walk.filter(Files::isRegularFile)
                     .filter(p -> !DurableFiles.isTemporary(p))
-                    .map(p -> dir.relativize(p).toString())
-                    .filter(s -> s.endsWith(".img") && !s.startsWith("."))
-                    .map(s -> s.endsWith("-dirty.img") ? s.substring(0, s.length() - 10) : s.substring(0, s.length() - 4))
+                    .map(p -> ImageNames.vidOfImage(dir.relativize(p).toString()))
+                    .flatMap(Optional::stream)
                     .distinct().sorted().toList();
         } catch (IOException e) {
             throw DurableFiles.io("list volumes of pool " + config.name(), e);
         }
+    }
+
+    @Override
+    public List<String> volumeIdsWithLeftovers() {
+        var out = new TreeSet<>(volumeIds());
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.filter(Files::isRegularFile).map(p -> ImageNames.vidOfAnyFile(dir.relativize(p).toString()))
+                    .flatMap(Optional::stream).forEach(out::add);
+        } catch (IOException e) {
+            LOG.warn("pool {}: cannot list {}: {}", config.name(), dir, e.getMessage());
+        }
+        return List.copyOf(out);
     }
 
     @Override
@@ -139,28 +156,7 @@ final class ReflinkPool implements Pool {
      * @param bytes bytes the operation allocates at once
      */
     void requireSpace(String what, long bytes) {
-        PoolUsage u = usage();
-        if (u.free() - bytes < u.reserve()) {
-            throw new CompartException(ErrorKind.STORAGE, String.format(
-                    "pool %s is too full to %s: it needs %s plus its reserve of %s (%d%% of %s) free, but only %s is"
-                            + " free; remove old revisions or unused qubes, grow the pool, or lower reserve_percent",
-                    config.name(), what, human(bytes), human(u.reserve()), reservePercent, human(u.size()),
-                    human(u.free())));
-        }
-    }
-
-    static String human(long bytes) {
-        if (bytes < 1024) {
-            return bytes + " B";
-        }
-        String[] units = {"KiB", "MiB", "GiB", "TiB"};
-        double v = bytes;
-        int i = -1;
-        while (v >= 1024 && i < units.length - 1) {
-            v /= 1024;
-            i++;
-        }
-        return String.format("%.1f %s", v, units[i]);
+        DriverSteps.requireSpace(this, what, bytes, "", "grow the pool");
     }
 
     private void checkVid(String vid) {
@@ -177,7 +173,7 @@ final class ReflinkPool implements Pool {
             }
         }
         String last = parts[parts.length - 1];
-        if (last.endsWith("-dirty") || last.endsWith(".img")) {
+        if (ImageNames.ambiguous(last)) {
             throw CompartException.invalidValue("pool %s: volume id %s may not end with -dirty or .img", config.name(), vid);
         }
     }

@@ -1,8 +1,11 @@
 package compart.volumes.reflink;
 
+import compart.volumes.NamedPoolDriver;
 import compart.volumes.Pool;
 import compart.volumes.PoolConfig;
-import compart.volumes.PoolDriver;
+import compart.volumes.VolumeConfig;
+import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * The {@code file-reflink} driver: each volume is a sparse image file on a filesystem that can share blocks
@@ -14,17 +17,36 @@ import compart.volumes.PoolDriver;
  * refuse a filesystem without reflink; {@code no}: accept it and make sparse copies where a reflink pool clones,
  * with a warning when the pool is opened — the same volumes and crash safety, at the cost of copying the data).
  */
-public final class ReflinkPoolDriver implements PoolDriver {
+public final class ReflinkPoolDriver extends NamedPoolDriver {
     /** The driver's name, as Qubes spells it. */
     public static final String NAME = "file-reflink";
 
-    @Override
-    public String name() {
-        return NAME;
+    public ReflinkPoolDriver() {
+        super(NAME, "dir_path", "revisions_to_keep", "ephemeral_volatile", "setup_check");
     }
 
     @Override
     public Pool open(PoolConfig config) {
         return ReflinkPool.open(config, CrashPoints.NONE);
+    }
+
+    @Override
+    public Optional<Path> volumePath(PoolConfig config, String vid) {
+        return Optional.of(imagePath(config, vid));
+    }
+
+    @Override
+    public Optional<Path> blockDevicePath(PoolConfig config, String vid, VolumeConfig volume) {
+        return Optional.of(workingPath(config, vid));
+    }
+
+    /** @return the working copy of volume {@code vid}, under the pool's directory as an opened pool resolves it */
+    static Path workingPath(PoolConfig config, String vid) {
+        return ImageNames.working(ReflinkPool.directory(config), vid);
+    }
+
+    /** @return the committed image of volume {@code vid} in the pool's {@code dir_path}, as the options spell it */
+    static Path imagePath(PoolConfig config, String vid) {
+        return ImageNames.committed(Path.of(config.option("dir_path", "")), vid);
     }
 }

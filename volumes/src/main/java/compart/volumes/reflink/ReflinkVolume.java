@@ -1,6 +1,8 @@
 package compart.volumes.reflink;
 
 import compart.errors.CompartException;
+import compart.errors.ErrorKind;
+import compart.volumes.DriverSteps;
 import compart.volumes.Revision;
 import compart.volumes.Volume;
 import compart.volumes.VolumeConfig;
@@ -9,9 +11,8 @@ import compart.xl.linux.LinuxFile;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.PipedInputStream;
-import java.io.PipedOutputStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -40,8 +41,6 @@ import java.util.stream.Stream;
  * copy, and the snapshot is outdated exactly when the source's committed image is another file.
  */
 final class ReflinkVolume implements Volume {
-    private static final String REVISION_MARK = ".img@";
-
     private final ReflinkPool pool;
     private final String vid;
     private volatile VolumeConfig config;
@@ -54,9 +53,9 @@ final class ReflinkVolume implements Volume {
         this.pool = pool;
         this.vid = vid;
         this.config = Objects.requireNonNull(config, "config");
-        this.clean = pool.dir().resolve(vid + ".img");
-        this.dirty = pool.dir().resolve(vid + "-dirty.img");
-        this.staged = pool.dir().resolve(vid + ".img.new");
+        this.clean = ImageNames.committed(pool.dir(), vid);
+        this.dirty = ImageNames.working(pool.dir(), vid);
+        this.staged = ImageNames.staged(pool.dir(), vid);
         this.files = pool.files();
     }
 
@@ -76,7 +75,7 @@ final class ReflinkVolume implements Volume {
             repair();
             if (config.saveOnStop()) {
                 if (Files.exists(clean)) {
-                    throw new CompartException(compart.errors.ErrorKind.ALREADY_EXISTS,
+                    throw new CompartException(ErrorKind.ALREADY_EXISTS,
                             "volume " + vid + " exists already in pool " + pool.config().name());
                 }
                 pool.requireSpace("create " + vid, 0);
@@ -119,7 +118,7 @@ final class ReflinkVolume implements Volume {
             repair();
             VolumeConfig c = config;
             if (c.snapOnStart()) {
-                Path source = pool.dir().resolve(c.source() + ".img");
+                Path source = ImageNames.committed(pool.dir(), c.source());
                 if (!Files.exists(source)) {
                     throw CompartException.notFound("cannot start volume %s: its source %s has no committed image in pool %s",
                             vid, c.source(), pool.config().name());
@@ -178,7 +177,7 @@ final class ReflinkVolume implements Volume {
             return false;
         }
         try {
-            Path source = pool.dir().resolve(config.source() + ".img");
+            Path source = ImageNames.committed(pool.dir(), config.source());
             if (!files.reflinks()) {
                 return !Files.isSameFile(source, clean);
             }
@@ -190,7 +189,7 @@ final class ReflinkVolume implements Volume {
 
     @Override
     public List<Revision> revisions() {
-        String prefix = clean.getFileName() + "@";
+        String prefix = ImageNames.revisionPrefix(clean);
         try (Stream<Path> s = Files.list(clean.getParent())) {
             List<Revision> out = new ArrayList<>();
             for (Path p : (Iterable<Path>) s::iterator) {
@@ -201,7 +200,7 @@ final class ReflinkVolume implements Volume {
             }
             out.sort(Comparator.naturalOrder());
             return out;
-        } catch (java.nio.file.NoSuchFileException e) {
+        } catch (NoSuchFileException e) {
             return List.of();
         } catch (IOException e) {
             throw DurableFiles.io("list revisions of " + vid, e);
@@ -229,14 +228,7 @@ final class ReflinkVolume implements Volume {
     public void resize(long newSize) {
         locked(() -> {
             VolumeConfig c = config;
-            if (!c.rw()) {
-                throw CompartException.invalidValue("cannot resize volume %s: it is read-only", vid);
-            }
-            if (newSize < c.size()) {
-                throw CompartException.invalidValue("cannot shrink volume %s from %d to %d bytes: shrinking would cut"
-                        + " off data; only growing is supported", vid, c.size(), newSize);
-            }
-            VolumeConfig resized = c.withSize(newSize); // validates the size
+            VolumeConfig resized = DriverSteps.grown(vid, c, newSize); // validates the size
             repair();
             pool.requireSpace("resize " + vid, 0);
             if (Files.exists(dirty)) {
@@ -270,7 +262,7 @@ final class ReflinkVolume implements Volume {
         requireSaveOnStop("export");
         try (InputStream in = Files.newInputStream(clean)) {
             in.transferTo(out);
-        } catch (java.nio.file.NoSuchFileException e) {
+        } catch (NoSuchFileException e) {
             throw CompartException.notFound("volume %s has no committed image to export", vid);
         } catch (IOException e) {
             throw DurableFiles.io("export " + vid, e);
@@ -300,23 +292,7 @@ final class ReflinkVolume implements Volume {
             });
             return;
         }
-        long size = source.size();
-        try (PipedInputStream in = new PipedInputStream(1 << 20); PipedOutputStream out = new PipedOutputStream(in)) {
-            Thread writer = Thread.ofPlatform().name("export-" + source.vid()).start(() -> {
-                try (out) {
-                    source.exportData(out);
-                } catch (IOException | RuntimeException ignored) {
-                    // the reader sees the stream end early and reports it
-                }
-            });
-            importData(in, size);
-            writer.join();
-        } catch (IOException e) {
-            throw DurableFiles.io("clone " + source.vid() + " into " + vid, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw DurableFiles.io("clone " + source.vid() + " into " + vid, e);
-        }
+        DriverSteps.cloneByStream(source, this, DurableFiles::io);
     }
 
     @Override
@@ -407,7 +383,7 @@ final class ReflinkVolume implements Volume {
         if (id.isEmpty() || id.contains("/") || id.indexOf(DurableFiles.TMP_MARK) >= 0) {
             throw CompartException.invalidValue("bad revision id %s for volume %s", id, vid);
         }
-        return clean.resolveSibling(clean.getFileName() + "@" + id);
+        return ImageNames.revision(clean, id);
     }
 
     private List<Path> temporaries() {
@@ -418,7 +394,7 @@ final class ReflinkVolume implements Volume {
                 String n = p.getFileName().toString();
                 return n.startsWith(base) || n.startsWith(base2);
             }).toList();
-        } catch (java.nio.file.NoSuchFileException e) {
+        } catch (NoSuchFileException e) {
             return List.of();
         } catch (IOException e) {
             throw DurableFiles.io("list files of " + vid, e);
@@ -434,15 +410,11 @@ final class ReflinkVolume implements Volume {
     }
 
     private void requireStopped(String what) {
-        if (Files.exists(dirty)) {
-            throw CompartException.invalidState("cannot %s volume %s: it is in use by a running qube (stop it first)", what, vid);
-        }
+        DriverSteps.requireStopped(Files.exists(dirty), what, vid);
     }
 
     private void requireSaveOnStop(String what) {
-        if (!config.saveOnStop()) {
-            throw CompartException.invalidState("cannot %s volume %s: it is not save_on_stop (its data is not kept)", what, vid);
-        }
+        DriverSteps.requireSaveOnStop(config, what, vid);
     }
 
     private <T> T locked(Supplier<T> body) {

@@ -2,6 +2,7 @@ package compart.volumes.reflink;
 
 import compart.errors.CompartException;
 import compart.xl.linux.LinuxFile;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -44,7 +45,7 @@ public final class VolumeCloneCommand implements Callable<Integer> {
         try {
             c.source = Path.of(args[0]);
             c.destination = Path.of(args[1]);
-        } catch (java.nio.file.InvalidPathException e) {
+        } catch (InvalidPathException e) {
             return null;
         }
         return c;
