@@ -7,8 +7,12 @@ import compart.core.hypervisor.test.TestHypervisor;
 import compart.core.model.Inventory;
 import compart.core.model.PoolDefinition;
 import compart.core.model.QubeClass;
+import compart.core.storage.Storage;
 import compart.core.store.StateStore;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -28,7 +32,7 @@ class ToolstackTest {
         var inv = Inventory.initial(List.of(new PoolDefinition("varlibqubes", "file-reflink", Map.of("dir_path",
                 dir.resolve("pool").toString(), "setup_check", "no"))), 0);
         var store = new StateStore(dir.resolve("state"));
-        var ts = new Toolstack(store, hv, store.load(inv).inventory(), Set.of());
+        var ts = new Toolstack(store, hv, new Storage(), store.load(inv).inventory(), Set.of(), null);
         ts.create("fedora", i -> i.withNewQube(QubeClass.TemplateVM, "fedora", "black", Optional.empty(), r));
         ts.create("sys-net", i -> i.withNewQube(QubeClass.AppVM, "sys-net", "red", Optional.of("fedora"), r)
                 .withProperty("sys-net", "provides_network", "True"));
@@ -40,7 +44,7 @@ class ToolstackTest {
     @Test
     void startPlan_startsTheNetvmFirst_thenChecksMemoryVolumesCreatesPausedAndUnpauses() {
         var tpl = toolstack(new TestHypervisor(4096, 2));
-        var steps = StartPlanner.plan(tpl.inventory(), "work", tpl::powerState);
+        var steps = StartPlanner.plan(tpl.inventory(), "work", tpl::powerState, false);
         assertThat(steps).extracting(s -> s.getClass().getSimpleName())
                 .containsExactly("StartNetvm", "CheckMemory", "PrepareVolumes", "CreatePaused", "Unpause");
         var create = (Step.CreatePaused) steps.get(3);
@@ -49,28 +53,44 @@ class ToolstackTest {
     }
 
     @Test
+    void startPlan_touchesNoStorage_itsDisksNameVolumesWhoseFilesTheRunLearnsWhenItStartsThem() {
+        var r = new Random(7);
+        Path pool = dir.resolve("no-such-pool"); // opening this pool would create it, or fail
+        var inv = Inventory.initial(List.of(new PoolDefinition("varlibqubes", "file-reflink", Map.of("dir_path",
+                pool.toString()))), 0);
+        inv = inv.withNewQube(QubeClass.TemplateVM, "fedora", "black", Optional.empty(), r)
+                .withNewQube(QubeClass.AppVM, "work", "blue", Optional.of("fedora"), r);
+
+        var steps = StartPlanner.plan(inv, "work", n -> PowerState.Halted, false);
+
+        var create = (Step.CreatePaused) steps.get(2);
+        assertThat(create.spec().disks()).isEmpty();
+        assertThat(create.disks()).containsExactly(new DomainSpecs.DiskSlot("xvda", "root", true),
+                new DomainSpecs.DiskSlot("xvdb", "private", true), new DomainSpecs.DiskSlot("xvdc", "volatile", true));
+        assertThat(pool).doesNotExist();
+    }
+
+    @Test
     void startPlan_withQrexec_connectsTheAgentAfterUnpause_waitingOnlyWithTheFeatureQrexec() {
         var ts = toolstack(new TestHypervisor(4096, 2));
         var inv = ts.inventory().withProperty("work", "qrexec_timeout", "17");
-        var background = StartPlanner.plan(inv, "work", ts::powerState, v -> "/dev/null", true);
-        assertThat(background.getLast()).isEqualTo(new Step.ConnectQrexec("work", java.time.Duration.ofSeconds(17),
+        var background = StartPlanner.plan(inv, "work", ts::powerState, true);
+        assertThat(background.getLast()).isEqualTo(new Step.ConnectQrexec("work", Duration.ofSeconds(17),
                 false));
         assertThat(background.get(background.size() - 2)).isInstanceOf(Step.Unpause.class);
 
-        var required = StartPlanner.plan(inv.withFeature("fedora", "qrexec", "1"), "work", ts::powerState,
-                v -> "/dev/null", true);
-        assertThat(required.getLast()).isEqualTo(new Step.ConnectQrexec("work", java.time.Duration.ofSeconds(17),
+        var required = StartPlanner.plan(inv.withFeature("fedora", "qrexec", "1"), "work", ts::powerState, true);
+        assertThat(required.getLast()).isEqualTo(new Step.ConnectQrexec("work", Duration.ofSeconds(17),
                 true));
         assertThat(required.getLast().describe()).contains("work").contains("17 s");
-        assertThat(StartPlanner.plan(inv.withFeature("work", "qrexec", ""), "work", ts::powerState, v -> "/dev/null",
-                true).getLast()).isEqualTo(new Step.ConnectQrexec("work", java.time.Duration.ofSeconds(17), false));
+        assertThat(StartPlanner.plan(inv.withFeature("work", "qrexec", ""), "work", ts::powerState, true).getLast()).isEqualTo(new Step.ConnectQrexec("work", Duration.ofSeconds(17), false));
     }
 
     @Test
     void startPlan_onTheTestHypervisor_hasNoQrexecStep() {
         var ts = toolstack(new TestHypervisor(4096, 2));
         assertThat(ts.qrexec()).isEmpty();
-        assertThat(StartPlanner.plan(ts.inventory().withFeature("work", "qrexec", "1"), "work", ts::powerState))
+        assertThat(StartPlanner.plan(ts.inventory().withFeature("work", "qrexec", "1"), "work", ts::powerState, false))
                 .noneMatch(s -> s instanceof Step.ConnectQrexec);
     }
 
@@ -127,9 +147,9 @@ class ToolstackTest {
         assertThat(volumeFilesOf("disp1")).isEmpty();
     }
 
-    private List<Path> volumeFilesOf(String qube) throws java.io.IOException {
-        try (var files = java.nio.file.Files.walk(dir.resolve("pool"))) {
-            return files.filter(java.nio.file.Files::isRegularFile)
+    private List<Path> volumeFilesOf(String qube) throws IOException {
+        try (var files = Files.walk(dir.resolve("pool"))) {
+            return files.filter(Files::isRegularFile)
                     .filter(f -> f.toString().contains("/" + qube + "/")).toList();
         }
     }

@@ -14,6 +14,7 @@ import compart.core.model.PoolDefinition;
 import compart.core.model.QubeClass;
 import compart.core.ops.PowerState;
 import compart.core.ops.Toolstack;
+import compart.core.storage.Storage;
 import compart.core.store.StateStore;
 import compart.policy.Policy;
 import compart.policy.Resolution;
@@ -67,7 +68,7 @@ class QrexecRouterTargetsTest {
         var inv = Inventory.initial(List.of(new PoolDefinition("varlibqubes", "file-reflink", Map.of("dir_path",
                 dir.resolve("pool").toString(), "setup_check", "no"))), 0);
         var store = new StateStore(dir.resolve("state"));
-        ts = new Toolstack(store, hv, store.load(inv).inventory(), Set.of());
+        ts = new Toolstack(store, hv, new Storage(), store.load(inv).inventory(), Set.of(), null);
         ts.create("fedora", i -> i.withNewQube(QubeClass.TemplateVM, "fedora", "black", Optional.empty(), r));
         ts.create("dvm", i -> i.withNewQube(QubeClass.AppVM, "dvm", "red", Optional.of("fedora"), r)
                 .withProperty("dvm", "template_for_dispvms", "True"));
