@@ -18,7 +18,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -136,13 +138,18 @@ class ToolstackTest {
         ts.change(inv -> inv.withProperty("work", "template_for_dispvms", "True"));
         ts.create("disp1", inv -> inv.withNewQube(QubeClass.DispVM, "disp1", "red", Optional.of("work"),
                 new Random(1)).withProperty("disp1", "auto_cleanup", "True"));
+        var deleted = new CompletableFuture<QubeEvent>();
+        ts.events().subscribe(e -> {
+            if (e.name().equals("domain-delete") && e.kwargs().get("vm").equals("disp1")) {
+                deleted.complete(e);
+            }
+        });
         ts.start("disp1").join();
         ts.shutdown("disp1", false, true).join();
-        // the removal is queued on disp1's queue when its death is reported; it forgets the qube first, then
-        // deletes its volumes: wait for both (bounded), or the temporary directory is cleaned up under it
-        for (int i = 0; i < 500 && (ts.inventory().find("disp1").isPresent() || !volumeFilesOf("disp1").isEmpty()); i++) {
-            Thread.sleep(10);
-        }
+        // the removal is queued on disp1's queue when its death is reported: wait for its domain-delete (bounded),
+        // then for the rest of that queued removal (volumes deleted) by queueing a no-op behind it, not for time
+        deleted.get(30, TimeUnit.SECONDS);
+        ts.removeIfPresent("disp1").join();
         assertThat(ts.inventory().find("disp1")).isEmpty();
         assertThat(volumeFilesOf("disp1")).isEmpty();
     }
