@@ -6,6 +6,7 @@ import java.util.Collections;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -184,7 +185,7 @@ public final class PropertyCatalog {
                 }
                 yield Long.toString(Long.parseLong(untrusted));
             }
-            case BOOL -> switch (untrusted.toLowerCase(java.util.Locale.ROOT)) {
+            case BOOL -> switch (untrusted.toLowerCase(Locale.ROOT)) {
                 case "0", "no", "false", "off" -> "False";
                 case "1", "yes", "true", "on" -> "True";
                 default -> throw CompartException.invalidValue("invalid literal for boolean property %s: %s",

@@ -1,9 +1,11 @@
 package compart.core.model;
 
+import compart.errors.CompartException;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.SortedMap;
 import java.util.SortedSet;
 import java.util.TreeMap;
@@ -38,15 +40,15 @@ public record Qube(QubeClass klass, String name, int qid, UUID uuid, int dispid,
         Objects.requireNonNull(uuid, "uuid");
         Names.qube(name);
         if (qid < 0 || qid >= MAX_QID) {
-            throw compart.errors.CompartException.invalidValue("qid of %s must be in 0..%d, got %d", name,
+            throw CompartException.invalidValue("qid of %s must be in 0..%d, got %d", name,
                     MAX_QID - 1, qid);
         }
         if ((klass == QubeClass.AdminVM) != (qid == 0)) {
-            throw compart.errors.CompartException.invalidValue("qid 0 is dom0's and only dom0's (qube %s, class %s)",
+            throw CompartException.invalidValue("qid 0 is dom0's and only dom0's (qube %s, class %s)",
                     name, klass);
         }
         if (klass == QubeClass.DispVM && (dispid < 0 || dispid >= MAX_QID)) {
-            throw compart.errors.CompartException.invalidValue("DispVM %s needs a dispid in 0..%d, got %d", name,
+            throw CompartException.invalidValue("DispVM %s needs a dispid in 0..%d, got %d", name,
                     MAX_QID - 1, dispid);
         }
         properties = Collections.unmodifiableSortedMap(new TreeMap<>(properties));
@@ -72,8 +74,8 @@ public record Qube(QubeClass klass, String name, int qid, UUID uuid, int dispid,
     }
 
     /** @return the explicitly set value of {@code property}, if any */
-    public java.util.Optional<String> explicit(String property) {
-        return java.util.Optional.ofNullable(properties.get(property));
+    public Optional<String> explicit(String property) {
+        return Optional.ofNullable(properties.get(property));
     }
 
     /** @return a copy with {@code property} set to {@code canonical} (or unset when null) */

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 class InventoryTest {
@@ -245,7 +246,7 @@ class InventoryTest {
     void repaired_resetsDanglingReferences_andDropsOrphans() {
         var inv = typical();
         var q = inv.qube("work").withProperty("netvm", "gone");
-        var m = new java.util.TreeMap<>(inv.qubes());
+        var m = new TreeMap<>(inv.qubes());
         m.put("work", q);
         m.remove("fedora");
         var broken = new Inventory(inv.labels(), inv.globals(), m, inv.pools(), 0);

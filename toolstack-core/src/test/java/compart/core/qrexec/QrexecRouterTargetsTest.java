@@ -3,6 +3,7 @@ package compart.core.qrexec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
@@ -84,7 +85,7 @@ class QrexecRouterTargetsTest {
         router.targets(ts.disposables());
         audit.start();
         var logger = (Logger) LoggerFactory.getLogger(Policy.AUDIT_LOGGER);
-        logger.setLevel(ch.qos.logback.classic.Level.INFO);
+        logger.setLevel(Level.INFO);
         logger.addAppender(audit);
     }
 

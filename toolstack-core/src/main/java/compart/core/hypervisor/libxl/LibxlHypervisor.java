@@ -1,12 +1,14 @@
 package compart.core.hypervisor.libxl;
 
-import compart.core.hypervisor.HypervisorEvent;
-import compart.core.hypervisor.DomainStatus;
 import compart.core.hypervisor.DomainSpec;
+import compart.core.hypervisor.DomainStatus;
 import compart.core.hypervisor.HostInfo;
 import compart.core.hypervisor.Hypervisor;
+import compart.core.hypervisor.HypervisorEvent;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
+import compart.xl.libxl.DomainEvent;
+import compart.xl.libxl.DomainInfo;
 import compart.xl.libxl.DomainWatch;
 import compart.xl.libxl.LibxlContext;
 import compart.xl.libxl.ShutdownReason;
@@ -139,9 +141,9 @@ public final class LibxlHypervisor implements Hypervisor {
     }
 
     /** On libxl's event thread: record, and hand any libxl call to the platform threads. */
-    private void onLibxlEvent(Watched w, compart.xl.libxl.DomainEvent e) {
+    private void onLibxlEvent(Watched w, DomainEvent e) {
         switch (e) {
-            case compart.xl.libxl.DomainEvent.Shutdown s -> {
+            case DomainEvent.Shutdown s -> {
                 w.shutdown = s.reason();
                 LOG.info("domain {} ({}) shut down: {}; destroying it", w.domid, w.name, s.reason());
                 calls.execute(() -> {
@@ -153,7 +155,7 @@ public final class LibxlHypervisor implements Hypervisor {
                     }
                 });
             }
-            case compart.xl.libxl.DomainEvent.Death d -> {
+            case DomainEvent.Death d -> {
                 if (!domains.remove(w.domid, w)) {
                     return;
                 }
@@ -229,7 +231,7 @@ public final class LibxlHypervisor implements Hypervisor {
         return onPlatform(() -> ctx.domainInfo(domid)).map(LibxlHypervisor::info);
     }
 
-    static DomainStatus info(compart.xl.libxl.DomainInfo d) {
+    static DomainStatus info(DomainInfo d) {
         var state = d.paused() ? DomainStatus.State.PAUSED : d.shutdown() || d.dying() ? DomainStatus.State.SHUTTING_DOWN
                 : DomainStatus.State.RUNNING;
         return new DomainStatus(d.domid(), d.name(), state, d.currentKib(), d.cpuTimeNanos());
