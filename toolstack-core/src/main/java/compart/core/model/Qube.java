@@ -80,24 +80,25 @@ public record Qube(QubeClass klass, String name, int qid, UUID uuid, int dispid,
 
     /** @return a copy with {@code property} set to {@code canonical} (or unset when null) */
     public Qube withProperty(String property, String canonical) {
-        var p = new TreeMap<>(properties);
-        if (canonical == null) {
-            p.remove(property);
-        } else {
-            p.put(property, canonical);
-        }
-        return new Qube(klass, name, qid, uuid, dispid, p, features, tags, notes, firewall, volumes);
+        return new Qube(klass, name, qid, uuid, dispid, with(properties, property, canonical), features, tags, notes,
+                firewall, volumes);
     }
 
     /** @return a copy with the feature set (or removed when {@code value} is null) */
     public Qube withFeature(String feature, String value) {
-        var f = new TreeMap<>(features);
+        return new Qube(klass, name, qid, uuid, dispid, properties, with(features, feature, value), tags, notes,
+                firewall, volumes);
+    }
+
+    /** @return a sorted copy of {@code map} with {@code key} set to {@code value} (removed when null) */
+    private static TreeMap<String, String> with(Map<String, String> map, String key, String value) {
+        var copy = new TreeMap<>(map);
         if (value == null) {
-            f.remove(feature);
+            copy.remove(key);
         } else {
-            f.put(feature, value);
+            copy.put(key, value);
         }
-        return new Qube(klass, name, qid, uuid, dispid, properties, f, tags, notes, firewall, volumes);
+        return copy;
     }
 
     /** @return a copy with the tag added or removed */

@@ -44,30 +44,25 @@ public record VolumeDefinition(String name, String pool, String vid, long size, 
     public static List<VolumeDefinition> defaults(QubeClass klass, String name, String template, String pool) {
         long gib = 1024L * 1024 * 1024;
         String dir = klass == QubeClass.TemplateVM ? "vm-templates/" : "appvms/";
+        var ownPrivate = new VolumeDefinition("private", pool, dir + name + "/private", 2 * gib, true, false, true, "",
+                1, false);
+        var volatileVolume = new VolumeDefinition("volatile", pool, dir + name + "/volatile", 20 * gib, true, false,
+                false, "", 0, false);
+        var kernel = new VolumeDefinition("kernel", "linux-kernel", "", 0, false, false, false, "", 0, false);
         return switch (klass) {
             case AdminVM -> List.of();
             case TemplateVM, StandaloneVM -> List.of(
                     new VolumeDefinition("root", pool, dir + name + "/root", 20 * gib, true, false, true, "", 1, false),
-                    new VolumeDefinition("private", pool, dir + name + "/private", 2 * gib, true, false, true, "", 1,
-                            false),
-                    new VolumeDefinition("volatile", pool, dir + name + "/volatile", 20 * gib, true, false, false, "", 0,
-                            false),
-                    new VolumeDefinition("kernel", "linux-kernel", "", 0, false, false, false, "", 0, false));
+                    ownPrivate, volatileVolume, kernel);
             case AppVM -> List.of(
                     new VolumeDefinition("root", pool, dir + name + "/root", 0, true, true, false,
                             "vm-templates/" + template + "/root", 0, false),
-                    new VolumeDefinition("private", pool, dir + name + "/private", 2 * gib, true, false, true, "", 1,
-                            false),
-                    new VolumeDefinition("volatile", pool, dir + name + "/volatile", 20 * gib, true, false, false, "", 0,
-                            false),
-                    new VolumeDefinition("kernel", "linux-kernel", "", 0, false, false, false, "", 0, false));
-            case DispVM -> List.of(
-                    new VolumeDefinition("root", pool, "appvms/" + name + "/root", 0, true, true, false, "", 0, false),
-                    new VolumeDefinition("private", pool, "appvms/" + name + "/private", 0, true, true, false,
+                    ownPrivate, volatileVolume, kernel);
+            case DispVM -> List.of( // dir is appvms/ here
+                    new VolumeDefinition("root", pool, dir + name + "/root", 0, true, true, false, "", 0, false),
+                    new VolumeDefinition("private", pool, dir + name + "/private", 0, true, true, false,
                             "appvms/" + template + "/private", 0, false),
-                    new VolumeDefinition("volatile", pool, "appvms/" + name + "/volatile", 20 * gib, true, false, false,
-                            "", 0, false),
-                    new VolumeDefinition("kernel", "linux-kernel", "", 0, false, false, false, "", 0, false));
+                    volatileVolume, kernel);
         };
     }
 }

@@ -25,6 +25,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntConsumer;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
@@ -366,28 +368,30 @@ public final class Toolstack implements AutoCloseable {
 
     /** Pauses a running qube. */
     public CompletableFuture<Void> pause(String name) {
-        inventory.qube(name);
-        return queues.submit(name, () -> {
-            var l = live.get(name);
-            if (l == null || l.state() != PowerState.Running && l.state() != PowerState.Transient) {
-                throw CompartException.invalidState("Domain not running (either powered off or paused): '%s'", name);
-            }
-            hypervisor.pause(l.domid());
-            live.put(name, new Live(l.domid(), PowerState.Paused));
-            return null;
-        });
+        return changePower(name, s -> s == PowerState.Running || s == PowerState.Transient,
+                "Domain not running (either powered off or paused): '%s'", hypervisor::pause, PowerState.Paused);
     }
 
     /** Lets a paused qube run. */
     public CompletableFuture<Void> unpause(String name) {
+        return changePower(name, s -> s == PowerState.Paused, "Domain is not paused: '%s'", hypervisor::unpause,
+                PowerState.Running);
+    }
+
+    /**
+     * In the qube's queue: refuses (INVALID_STATE, {@code refusal} with its name) unless it has a domain in a state
+     * {@code from} accepts, then applies {@code call} to the domain and records the state {@code to}.
+     */
+    private CompletableFuture<Void> changePower(String name, Predicate<PowerState> from, String refusal,
+                                                IntConsumer call, PowerState to) {
         inventory.qube(name);
         return queues.submit(name, () -> {
             var l = live.get(name);
-            if (l == null || l.state() != PowerState.Paused) {
-                throw CompartException.invalidState("Domain is not paused: '%s'", name);
+            if (l == null || !from.test(l.state())) {
+                throw CompartException.invalidState(refusal, name);
             }
-            hypervisor.unpause(l.domid());
-            live.put(name, new Live(l.domid(), PowerState.Running));
+            call.accept(l.domid());
+            live.put(name, new Live(l.domid(), to));
             return null;
         });
     }

@@ -107,10 +107,7 @@ public final class LibxlHypervisor implements Hypervisor {
         } catch (RuntimeException e) {
             domains.remove(domid);
             try {
-                onPlatform(() -> {
-                    ctx.destroy(domid);
-                    return null;
-                });
+                onPlatformRun(() -> ctx.destroy(domid));
             } catch (RuntimeException de) {
                 e.addSuppressed(de);
             }
@@ -174,39 +171,27 @@ public final class LibxlHypervisor implements Hypervisor {
     @Override
     public void unpause(int domid) {
         var w = known(domid);
-        onPlatform(() -> {
-            ctx.unpause(domid);
-            return null;
-        });
+        onPlatformRun(() -> ctx.unpause(domid));
         emit(new HypervisorEvent.Unpaused(domid, w.name));
     }
 
     @Override
     public void pause(int domid) {
         var w = known(domid);
-        onPlatform(() -> {
-            ctx.pause(domid);
-            return null;
-        });
+        onPlatformRun(() -> ctx.pause(domid));
         emit(new HypervisorEvent.Paused(domid, w.name));
     }
 
     @Override
     public void shutdown(int domid) {
         known(domid);
-        onPlatform(() -> {
-            ctx.shutdown(domid);
-            return null;
-        });
+        onPlatformRun(() -> ctx.shutdown(domid));
     }
 
     @Override
     public void destroy(int domid) {
         known(domid);
-        onPlatform(() -> {
-            ctx.destroy(domid);
-            return null;
-        });
+        onPlatformRun(() -> ctx.destroy(domid));
     }
 
     private Watched known(int domid) {
@@ -250,6 +235,14 @@ public final class LibxlHypervisor implements Hypervisor {
                 LOG.error("domain event listener failed on {}", e, ex);
             }
         }
+    }
+
+    /** As {@link #onPlatform(Supplier)}, for a call without result. */
+    private void onPlatformRun(Runnable call) {
+        onPlatform(() -> {
+            call.run();
+            return null;
+        });
     }
 
     /** Runs a libxl call on a platform thread: this one, or one of ours when called from a virtual thread. */
