@@ -4,11 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import compart.core.hypervisor.test.TestHypervisor;
-import compart.core.model.Inventory;
-import compart.core.model.PoolDefinition;
 import compart.core.model.QubeClass;
-import compart.core.storage.Storage;
-import compart.core.store.StateStore;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
 import java.nio.file.Path;
@@ -16,11 +12,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
-import java.util.Set;
 import java.util.random.RandomGenerator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,13 +29,8 @@ class DisposablesTest {
 
     Toolstack toolstack() {
         var r = new Random(3);
-        var inv = Inventory.initial(List.of(new PoolDefinition("varlibqubes", "file-reflink", Map.of("dir_path",
-                dir.resolve("pool").toString(), "setup_check", "no"))), 0);
-        var store = new StateStore(dir.resolve("state"));
-        var ts = new Toolstack(store, hv, new Storage(), store.load(inv).inventory(), Set.of(), null);
-        ts.create("fedora", i -> i.withNewQube(QubeClass.TemplateVM, "fedora", "black", Optional.empty(), r));
-        ts.create("dvm", i -> i.withNewQube(QubeClass.AppVM, "dvm", "red", Optional.of("fedora"), r)
-                .withProperty("dvm", "template_for_dispvms", "True"));
+        var ts = FilePoolToolstack.withFedora(dir, hv, r);
+        FilePoolToolstack.addDisposableTemplate(ts, r);
         return ts;
     }
 

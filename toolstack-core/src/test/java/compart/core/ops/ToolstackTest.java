@@ -7,8 +7,6 @@ import compart.core.hypervisor.test.TestHypervisor;
 import compart.core.model.Inventory;
 import compart.core.model.PoolDefinition;
 import compart.core.model.QubeClass;
-import compart.core.storage.Storage;
-import compart.core.store.StateStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
@@ -31,11 +28,7 @@ class ToolstackTest {
     /** fedora (TemplateVM), sys-net (net qube) and work (netvm sys-net), created with their volumes in a pool. */
     Toolstack toolstack(TestHypervisor hv) {
         var r = new Random(7);
-        var inv = Inventory.initial(List.of(new PoolDefinition("varlibqubes", "file-reflink", Map.of("dir_path",
-                dir.resolve("pool").toString(), "setup_check", "no"))), 0);
-        var store = new StateStore(dir.resolve("state"));
-        var ts = new Toolstack(store, hv, new Storage(), store.load(inv).inventory(), Set.of(), null);
-        ts.create("fedora", i -> i.withNewQube(QubeClass.TemplateVM, "fedora", "black", Optional.empty(), r));
+        var ts = FilePoolToolstack.withFedora(dir, hv, r);
         ts.create("sys-net", i -> i.withNewQube(QubeClass.AppVM, "sys-net", "red", Optional.of("fedora"), r)
                 .withProperty("sys-net", "provides_network", "True"));
         ts.create("work", i -> i.withNewQube(QubeClass.AppVM, "work", "blue", Optional.of("fedora"), r)
