@@ -307,13 +307,7 @@ public final class Toolstack implements AutoCloseable {
     public CompletableFuture<Void> shutdown(String name, boolean force, boolean wait) {
         var q = inventory.qube(name);
         return queues.submit(name, () -> {
-            if (q.klass() == QubeClass.AdminVM) {
-                throw CompartException.invalidState("dom0 cannot be shut down through the Admin API");
-            }
-            var l = live.get(name);
-            if (l == null) {
-                throw Refusal.NOT_RUNNING.exception("Domain is powered off: '%s'", name);
-            }
+            var l = domainOf(q, "dom0 cannot be shut down through the Admin API");
             if (!force) {
                 var users = inventory.connectedTo(name).stream().map(Qube::name)
                         .filter(n -> powerState(n) != PowerState.Halted).toList();
@@ -346,13 +340,7 @@ public final class Toolstack implements AutoCloseable {
     public CompletableFuture<Void> kill(String name) {
         var q = inventory.qube(name);
         return queues.submit(name, () -> {
-            if (q.klass() == QubeClass.AdminVM) {
-                throw CompartException.invalidState("dom0 cannot be killed");
-            }
-            var l = live.get(name);
-            if (l == null) {
-                throw Refusal.NOT_RUNNING.exception("Domain is powered off: '%s'", name);
-            }
+            var l = domainOf(q, "dom0 cannot be killed");
             var death = deaths.computeIfAbsent(name, k -> new CompletableFuture<>());
             hypervisor.destroy(l.domid());
             try {
@@ -364,6 +352,18 @@ public final class Toolstack implements AutoCloseable {
             }
             return null;
         });
+    }
+
+    /** @return the live domain of {@code q}; refuses dom0 (INVALID_STATE, {@code dom0Refusal}) and NOT_RUNNING */
+    private Live domainOf(Qube q, String dom0Refusal) {
+        if (q.klass() == QubeClass.AdminVM) {
+            throw CompartException.invalidState(dom0Refusal);
+        }
+        var l = live.get(q.name());
+        if (l == null) {
+            throw Refusal.NOT_RUNNING.exception("Domain is powered off: '%s'", q.name());
+        }
+        return l;
     }
 
     /** Pauses a running qube. */
