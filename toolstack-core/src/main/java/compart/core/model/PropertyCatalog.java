@@ -309,61 +309,30 @@ public final class PropertyCatalog {
     static void checkQube(Inventory inv, Qube q, String name, String canonical) {
         switch (name) {
             case "memory", "vcpus", "qrexec_timeout", "shutdown_timeout" -> positive(q, name, canonical);
-            case "maxmem" -> {
-                if (Long.parseLong(canonical) < 0) {
-                    throw invalid(q, name, canonical, "maxmem must be positive or zero");
-                }
-            }
-            case "virt_mode" -> {
-                if (!canonical.equals("pvh") && !canonical.equals("hvm") && !canonical.equals("pv")) {
-                    throw invalid(q, name, canonical, "invalid virtualization mode, supported values: hvm, pv, pvh");
-                }
-            }
-            case "kernel" -> {
-                if (canonical.contains("/")) {
-                    throw invalid(q, name, canonical, "kernel name cannot contain '/'");
-                }
-            }
-            case "kernelopts" -> {
-                if (canonical.length() > 512) {
-                    throw invalid(q, name, canonical, "kernelopts value too long (512 chars max)");
-                }
-            }
-            case "default_user" -> {
-                if (!USER.matcher(canonical).matches()) {
-                    throw invalid(q, name, canonical, "username can contain only [A-Za-z0-9_+,.-]");
-                }
-            }
-            case "keyboard_layout" -> {
-                if (!KBD.matcher(canonical).matches()) {
-                    throw invalid(q, name, canonical, "keyboard layout must be LAYOUT+VARIANT+OPTIONS");
-                }
-            }
-            case "mac" -> {
-                if (!MAC.matcher(canonical).matches()) {
-                    throw invalid(q, name, canonical, "invalid MAC address value (want 00:16:3e:xx:xx:xx form)");
-                }
-            }
-            case "ip" -> {
-                if (!IPV4.matcher(canonical).matches()) {
-                    throw invalid(q, name, canonical, "not an IPv4 address");
-                }
-            }
-            case "template" -> {
-                if (canonical.isEmpty()) {
-                    throw invalid(q, name, canonical, "cannot unset template");
-                }
-            }
+            case "maxmem" -> require(Long.parseLong(canonical) >= 0, q, name, canonical,
+                    "maxmem must be positive or zero");
+            case "virt_mode" -> require(canonical.equals("pvh") || canonical.equals("hvm") || canonical.equals("pv"),
+                    q, name, canonical, "invalid virtualization mode, supported values: hvm, pv, pvh");
+            case "kernel" -> require(!canonical.contains("/"), q, name, canonical, "kernel name cannot contain '/'");
+            case "kernelopts" -> require(canonical.length() <= 512, q, name, canonical,
+                    "kernelopts value too long (512 chars max)");
+            case "default_user" -> require(USER.matcher(canonical).matches(), q, name, canonical,
+                    "username can contain only [A-Za-z0-9_+,.-]");
+            case "keyboard_layout" -> require(KBD.matcher(canonical).matches(), q, name, canonical,
+                    "keyboard layout must be LAYOUT+VARIANT+OPTIONS");
+            case "mac" -> require(MAC.matcher(canonical).matches(), q, name, canonical,
+                    "invalid MAC address value (want 00:16:3e:xx:xx:xx form)");
+            case "ip" -> require(IPV4.matcher(canonical).matches(), q, name, canonical, "not an IPv4 address");
+            case "template" -> require(!canonical.isEmpty(), q, name, canonical, "cannot unset template");
             case "netvm", "default_dispvm", "management_dispvm", "guivm", "audiovm" -> {
                 // references are checked on the whole inventory
             }
             default -> {
             }
         }
-        if (PropertyCatalog.of(q.klass()).get(name).type() == PropertyType.VM && !canonical.isEmpty()
-                && inv.find(canonical).isEmpty()) {
-            throw invalid(q, name, canonical, "can't set " + name + " to non-existing qube " + canonical);
-        }
+        require(PropertyCatalog.of(q.klass()).get(name).type() != PropertyType.VM || canonical.isEmpty()
+                || inv.find(canonical).isPresent(), q, name, canonical, "can't set " + name
+                + " to non-existing qube " + canonical);
     }
 
     /** Checks the value a global property is about to get, alone. */
@@ -398,11 +367,14 @@ public final class PropertyCatalog {
     }
 
     private static void positive(Qube q, String name, String canonical) {
-        if (Long.parseLong(canonical) <= 0) {
-            throw invalid(q, name, canonical, name + " must be positive");
-        }
-        if (Long.parseLong(canonical) > Integer.MAX_VALUE) {
-            throw invalid(q, name, canonical, name + " is too large");
+        require(Long.parseLong(canonical) > 0, q, name, canonical, name + " must be positive");
+        require(Long.parseLong(canonical) <= Integer.MAX_VALUE, q, name, canonical, name + " is too large");
+    }
+
+    /** @throws CompartException INVALID_VALUE saying {@code why}, unless {@code ok} */
+    private static void require(boolean ok, Qube q, String name, String value, String why) {
+        if (!ok) {
+            throw invalid(q, name, value, why);
         }
     }
 
