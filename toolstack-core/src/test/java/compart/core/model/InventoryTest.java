@@ -70,22 +70,22 @@ class InventoryTest {
         assertThat(inv.value(inv.qube("work"), "memory")).contains("1000");
     }
 
+    /** Asserts the value of each property of {@code qube}: a name, then its value (null: no value), and so on. */
+    static void assertValues(Inventory inv, String qube, String... nameThenValue) {
+        var q = inv.qube(qube);
+        for (int i = 0; i < nameThenValue.length; i += 2) {
+            assertThat(inv.value(q, nameThenValue[i])).as("%s of %s", nameThenValue[i], qube)
+                    .isEqualTo(Optional.ofNullable(nameThenValue[i + 1]));
+        }
+    }
+
     @Test
     void defaults_matchQubes() {
         var inv = typical();
-        var work = inv.qube("work");
-        assertThat(inv.value(work, "vcpus")).contains("2");
-        assertThat(inv.value(work, "memory")).contains("400");
-        assertThat(inv.value(work, "maxmem")).contains("4000");
-        assertThat(inv.value(work, "virt_mode")).contains("pvh");
-        assertThat(inv.value(work, "default_user")).contains("user");
-        assertThat(inv.value(work, "qrexec_timeout")).contains("60");
-        assertThat(inv.value(work, "include_in_backups")).contains("True");
-        assertThat(inv.value(work, "updateable")).contains("False");
-        assertThat(inv.value(inv.qube("fedora"), "updateable")).contains("True");
-        assertThat(inv.value(work, "netvm")).contains("sys-firewall");
-        assertThat(inv.value(inv.qube("fedora"), "netvm")).isEmpty();
-        assertThat(inv.value(work, "icon")).contains("appvm-blue");
+        assertValues(inv, "work", "vcpus", "2", "memory", "400", "maxmem", "4000", "virt_mode", "pvh",
+                "default_user", "user", "qrexec_timeout", "60", "include_in_backups", "True", "updateable", "False",
+                "netvm", "sys-firewall", "icon", "appvm-blue");
+        assertValues(inv, "fedora", "updateable", "True", "netvm", null);
         assertThat(inv.globalValue("default_pool")).contains("varlibqubes");
         assertThat(inv.globalValue("default_pool_kernel")).contains("linux-kernel");
     }
@@ -93,14 +93,10 @@ class InventoryTest {
     @Test
     void addresses_derivedFromQid_asQubesDoes() {
         var inv = typical();
-        var work = inv.qube("work");
-        assertThat(inv.value(work, "ip")).contains("10.137.0.4");
-        assertThat(inv.value(work, "mac")).contains("00:16:3e:5e:6c:00");
-        assertThat(inv.value(work, "visible_gateway")).contains("10.137.0.3");
-        assertThat(inv.value(work, "visible_netmask")).contains("255.255.255.255");
-        assertThat(inv.value(work, "dns")).contains("10.139.1.1 10.139.1.2");
-        assertThat(inv.value(inv.qube("sys-firewall"), "gateway")).contains("10.137.0.3");
-        assertThat(inv.value(inv.qube("fedora"), "ip")).isEmpty();
+        assertValues(inv, "work", "ip", "10.137.0.4", "mac", "00:16:3e:5e:6c:00", "visible_gateway", "10.137.0.3",
+                "visible_netmask", "255.255.255.255", "dns", "10.139.1.1 10.139.1.2");
+        assertValues(inv, "sys-firewall", "gateway", "10.137.0.3");
+        assertValues(inv, "fedora", "ip", null);
         assertThat(Addresses.ipv4("10.137", 254)).isEqualTo("10.137.0.254");
         assertThat(Addresses.ipv4("10.137", 255)).isEqualTo("10.137.1.1");
         assertThat(Addresses.ipv4("10.137", 256)).isEqualTo("10.137.1.2");
