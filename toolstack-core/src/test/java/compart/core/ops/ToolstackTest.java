@@ -90,6 +90,19 @@ class ToolstackTest {
     }
 
     @Test
+    void start_createsTheDomainWithTheFilesOfTheStartedVolumesAsItsDisks() {
+        var hv = new TestHypervisor(4096, 2);
+        var ts = toolstack(hv);
+        ts.start("work").join();
+
+        var disks = hv.specOf("work").orElseThrow().disks();
+        assertThat(disks).extracting(d -> d.vdev()).containsExactly("xvda", "xvdb", "xvdc");
+        assertThat(disks).allSatisfy(d -> assertThat(Path.of(d.target())).startsWith(dir.resolve("pool"))
+                .exists());
+        assertThat(ts.powerState("sys-net")).isEqualTo(PowerState.Running);
+    }
+
+    @Test
     void failedUnpause_destroysTheDomain_andLeavesTheQubeHalted() {
         var hv = new TestHypervisor(4096, 2);
         var ts = toolstack(hv);
