@@ -70,6 +70,20 @@ class InventoryTest {
         assertThat(inv.value(inv.qube("work"), "memory")).contains("1000");
     }
 
+    @Test
+    void propertyCatalog_readsItsTables_continuedHelpLinesJoinedWithOneSpace() {
+        assertThat(PropertyCatalog.of(QubeClass.AppVM).get("qid")).isEqualTo(new PropertyDef("qid", PropertyType.INT,
+                false, "Internal, persistent identifier of particular domain. Note this is different from Xen domid."));
+        assertThat(PropertyCatalog.of(QubeClass.DispVM).get("auto_cleanup")).isEqualTo(new PropertyDef(
+                "auto_cleanup", PropertyType.BOOL, true, "automatically remove this qube upon shutdown"));
+        assertThat(PropertyCatalog.global().get("default_pool_kernel").help())
+                .isEqualTo("Default storage pool for kernel volumes");
+        assertThat(List.of(QubeClass.AdminVM, QubeClass.TemplateVM, QubeClass.AppVM, QubeClass.StandaloneVM,
+                QubeClass.DispVM)).extracting(k -> PropertyCatalog.of(k).size()).containsExactly(11, 35, 37, 36, 38);
+        assertThat(PropertyCatalog.global()).hasSize(18);
+        assertThat(PropertyCatalog.of(QubeClass.AppVM).keySet()).startsWith("name", "qid", "uuid", "klass", "label");
+    }
+
     /** Asserts the value of each property of {@code qube}: a name, then its value (null: no value), and so on. */
     static void assertValues(Inventory inv, String qube, String... nameThenValue) {
         var q = inv.qube(qube);
