@@ -109,12 +109,12 @@ final class StartRun {
     }
 
     /** Starts the netvm; it stays up if a later step fails, as in Qubes. */
-    Runnable startNetvm(Step.StartNetvm s) {
+    private Runnable startNetvm(Step.StartNetvm s) {
         startNetvm.accept(s.qube());
         return null;
     }
 
-    Runnable checkMemory(Step.CheckMemory s) {
+    private Runnable checkMemory(Step.CheckMemory s) {
         long free = hypervisor.hostInfo().freeMemoryMib();
         if (free < s.mib()) {
             throw Refusal.NOT_ENOUGH_MEMORY.exception("Not enough memory to start domain '%s': needs %d MiB, "
@@ -124,7 +124,7 @@ final class StartRun {
     }
 
     /** Starts the volumes and keeps the files backing their block devices in the context. */
-    Runnable prepareVolumes(Step.PrepareVolumes s) {
+    private Runnable prepareVolumes(Step.PrepareVolumes s) {
         for (var v : s.volumes()) {
             if (!v.name().equals("kernel") && !run.inventory.pools().containsKey(v.pool())) {
                 throw new CompartException(ErrorKind.STORAGE, "volume " + run.name() + ":" + v.name()
@@ -137,7 +137,7 @@ final class StartRun {
     }
 
     /** Creates the domain, paused, from the planned spec with the disks the volumes now back. */
-    Runnable createPaused(Step.CreatePaused s) {
+    private Runnable createPaused(Step.CreatePaused s) {
         var spec = DomainSpecs.withDisks(s.spec(), s.disks(), this::devicePath);
         run.log.info("domain spec: {}", spec);
         int domid = hypervisor.createPaused(spec);
@@ -158,7 +158,7 @@ final class StartRun {
                 run.qube.volumes().get(volume))).toString();
     }
 
-    Runnable unpause(Step.Unpause s) {
+    private Runnable unpause(Step.Unpause s) {
         hypervisor.unpause(run.domid());
         live.put(run.name(), new Toolstack.Live(run.domid(), PowerState.Running));
         return null;
@@ -168,7 +168,7 @@ final class StartRun {
      * Connects dom0's qrexec daemon to the qube's agent: waiting (feature {@code qrexec}: the start fails as Qubes'
      * does when the agent does not answer within {@code qrexec_timeout}), or in the background.
      */
-    Runnable connectQrexec(Step.ConnectQrexec s) {
+    private Runnable connectQrexec(Step.ConnectQrexec s) {
         String name = s.qube();
         int domid = run.domid();
         if (!s.required()) {
