@@ -1,5 +1,6 @@
 package compart.core.hypervisor;
 
+import compart.errors.CompartException;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -59,7 +60,7 @@ public record DomainSpec(String name, UUID uuid, Type type, long memoryMib, long
         Objects.requireNonNull(uuid);
         Objects.requireNonNull(type);
         if (memoryMib <= 0 || vcpus <= 0) {
-            throw compart.errors.CompartException.invalidValue("domain %s: memory %d MiB and vcpus %d must be "
+            throw CompartException.invalidValue("domain %s: memory %d MiB and vcpus %d must be "
                     + "positive", name, memoryMib, vcpus);
         }
         maxmemMib = Math.max(maxmemMib, memoryMib);

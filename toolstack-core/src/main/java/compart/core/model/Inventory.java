@@ -6,10 +6,13 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.random.RandomGenerator;
 
@@ -294,7 +297,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         }
         String canonical = PropertyCatalog.canonical(d, untrusted, this);
         if (property.equals("virt_mode") || property.equals("mac")) {
-            canonical = canonical.toLowerCase(java.util.Locale.ROOT);
+            canonical = canonical.toLowerCase(Locale.ROOT);
         }
         PropertyCatalog.checkQube(this, q, property, canonical);
         var changed = q.withProperty(property, canonical);
@@ -401,7 +404,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         var uuid = new UUID(random.nextLong() & 0xffffffffffff0fffL | 0x4000L,
                 random.nextLong() & 0x3fffffffffffffffL | 0x8000000000000000L);
         var q = new Qube(klass, name, qid, uuid, dispid, new TreeMap<>(Map.of("label", label.name())),
-                new TreeMap<>(), new java.util.TreeSet<>(), "", List.of("action=accept"), new TreeMap<>());
+                new TreeMap<>(), new TreeSet<>(), "", List.of("action=accept"), new TreeMap<>());
         if (tpl.isPresent()) {
             q = q.withProperty("template", tpl.get());
         }
@@ -686,7 +689,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         if (v.isEmpty()) {
             return this;
         }
-        var first = v.stream().filter(x -> java.util.Objects.equals(x.qube(), qube)
+        var first = v.stream().filter(x -> Objects.equals(x.qube(), qube)
                 && (property == null || property.equals(x.property()))).findFirst().orElse(v.getFirst());
         throw CompartException.invalidValue("%s", first.message());
     }

@@ -1,5 +1,7 @@
 package compart.core.model;
 
+import compart.errors.CompartException;
+import java.util.Collections;
 import java.util.Map;
 import java.util.Objects;
 import java.util.SortedMap;
@@ -17,10 +19,10 @@ public record PoolDefinition(String name, String driver, Map<String, String> con
     public PoolDefinition {
         Objects.requireNonNull(driver, "driver");
         if (name == null || !name.matches("[A-Za-z0-9_.-]+")) {
-            throw compart.errors.CompartException.invalidValue("pool name must be in the safe set [A-Za-z0-9_.-]: %s",
+            throw CompartException.invalidValue("pool name must be in the safe set [A-Za-z0-9_.-]: %s",
                     QubeClass.printable(name));
         }
-        config = java.util.Collections.unmodifiableMap(new TreeMap<>(config));
+        config = Collections.unmodifiableMap(new TreeMap<>(config));
     }
 
     /** @return {@code name=..., driver=...} and the config, sorted, as {@code admin.pool.Info} lists them */

@@ -6,6 +6,7 @@ import java.util.Collections;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -36,123 +37,123 @@ public final class PropertyCatalog {
     private static final Map<String, PropertyDef> GLOBAL;
 
     static {
-        var common = new LinkedHashMap<String, PropertyDef>();
-        ro(common, "name", PropertyType.STR, "User-specified name of the domain.");
-        ro(common, "qid", PropertyType.INT, "Internal, persistent identifier of particular domain. Note this is "
-                + "different from Xen domid.");
-        ro(common, "uuid", PropertyType.STR, "UUID of the domain.");
-        ro(common, "klass", PropertyType.STR, "Domain class name.");
-        rw(common, "label", PropertyType.LABEL, "Colourful label assigned to VM. This is where the colour of the "
-                + "padlock is set.");
-        ro(common, "icon", PropertyType.STR, "freedesktop icon name for the qube.");
-        rw(common, "default_dispvm", PropertyType.VM, "Default disposable template to be used for spawning "
-                + "disposable qubes for service calls.");
-        rw(common, "include_in_backups", PropertyType.BOOL, "If this domain is to be included in default backup.");
-        ro(common, "updateable", PropertyType.BOOL, "True if this machine may be updated on its own.");
-        rw(common, "keyboard_layout", PropertyType.STR, "Keyboard layout for this VM.");
-        // stateless, as in Qubes: the live domain's id (dom0: 0; -1 while halted), answered by the daemon
-        ro(common, "xid", PropertyType.INT, "Xen ID.");
+        var common = declare(new LinkedHashMap<>(), """
+            ro name               STR   User-specified name of the domain.
+            ro qid                INT   Internal, persistent identifier of particular domain. Note this is different \
+                from Xen domid.
+            ro uuid               STR   UUID of the domain.
+            ro klass              STR   Domain class name.
+            rw label              LABEL Colourful label assigned to VM. This is where the colour of the padlock is \
+                set.
+            ro icon               STR   freedesktop icon name for the qube.
+            rw default_dispvm     VM    Default disposable template to be used for spawning disposable qubes for \
+                service calls.
+            rw include_in_backups BOOL  If this domain is to be included in default backup.
+            ro updateable         BOOL  True if this machine may be updated on its own.
+            rw keyboard_layout    STR   Keyboard layout for this VM.
+            ro xid                INT   Xen ID.
+            """); // xid is stateless, as in Qubes: the live domain's id (dom0: 0; -1 while halted), from the daemon
+        QUBE.put(QubeClass.AdminVM, Collections.unmodifiableMap(new LinkedHashMap<>(common)));
 
-        var admin = new LinkedHashMap<>(common);
-        QUBE.put(QubeClass.AdminVM, Collections.unmodifiableMap(admin));
+        var vm = declare(new LinkedHashMap<>(common), """
+            rw virt_mode         STR   Virtualisation mode: full virtualisation ("HVM"), or paravirtualisation \
+                ("PV"), or hybrid ("PVH"). TemplateBasedVMs use its template's value by default.
+            rw memory            INT   Memory currently available for this VM (MiB). TemplateBasedVMs use its \
+                template's value by default.
+            rw maxmem            INT   Maximum amount of memory available for this VM (for the purpose of the memory \
+                balancer). Set to 0 to disable memory balancing for this qube.
+            rw vcpus             INT   Number of virtual CPUs for a qube. TemplateBasedVMs use its template's value \
+                by default.
+            rw kernel            STR   Kernel used by this domain. TemplateBasedVMs use its template's value by \
+                default.
+            rw kernelopts        STR   Kernel command line passed to domain. TemplateBasedVMs use its template's \
+                value by default.
+            rw debug             BOOL  Turns on debugging features.
+            rw default_user      STR   Default user to start applications as. TemplateBasedVMs use its template's \
+                value by default.
+            rw qrexec_timeout    INT   Time in seconds after which qrexec connection attempt is deemed failed. \
+                Operating system inside VM should be able to boot in this time.
+            rw shutdown_timeout  INT   Time in seconds for shutdown of the VM, after which VM may be forcefully \
+                powered off.
+            rw autostart         BOOL  Setting this to `True` means that VM should be autostarted on dom0 boot.
+            rw installed_by_rpm  BOOL  If this domain's image was installed from package tracked by package manager.
+            rw management_dispvm VM    Default disposable template to be used for spawning disposable qubes for \
+                managing this qube.
+            rw guivm             VM    VM used for Gui.
+            rw audiovm           VM    VM used for Audio.
+            rw netvm             VM    VM that provides network connection to this domain. When `None`, machine is \
+                disconnected. When absent, domain uses default NetVM.
+            rw provides_network  BOOL  If this domain can act as network provider (formerly known as NetVM or \
+                ProxyVM).
+            rw mac               STR   MAC address of the NIC emulated inside VM.
+            rw ip                STR   IP address of this domain.
+            ro visible_ip        STR   IP address of this domain as seen by the domain.
+            ro visible_gateway   STR   Default gateway of this domain as seen by the domain.
+            ro visible_netmask   STR   Netmask as seen by the domain.
+            ro gateway           STR   Gateway for other domains that use this domain as netvm.
+            ro dns               STR   DNS servers set up for this domain.
+            """);
+        QUBE.put(QubeClass.TemplateVM, Collections.unmodifiableMap(new LinkedHashMap<>(vm)));
 
-        var vm = new LinkedHashMap<>(common);
-        rw(vm, "virt_mode", PropertyType.STR, "Virtualisation mode: full virtualisation (\"HVM\"), or "
-                + "paravirtualisation (\"PV\"), or hybrid (\"PVH\"). TemplateBasedVMs use its template's value by "
-                + "default.");
-        rw(vm, "memory", PropertyType.INT, "Memory currently available for this VM (MiB). TemplateBasedVMs use "
-                + "its template's value by default.");
-        rw(vm, "maxmem", PropertyType.INT, "Maximum amount of memory available for this VM (for the purpose of "
-                + "the memory balancer). Set to 0 to disable memory balancing for this qube.");
-        rw(vm, "vcpus", PropertyType.INT, "Number of virtual CPUs for a qube. TemplateBasedVMs use its template's "
-                + "value by default.");
-        rw(vm, "kernel", PropertyType.STR, "Kernel used by this domain. TemplateBasedVMs use its template's value "
-                + "by default.");
-        rw(vm, "kernelopts", PropertyType.STR, "Kernel command line passed to domain. TemplateBasedVMs use its "
-                + "template's value by default.");
-        rw(vm, "debug", PropertyType.BOOL, "Turns on debugging features.");
-        rw(vm, "default_user", PropertyType.STR, "Default user to start applications as. TemplateBasedVMs use "
-                + "its template's value by default.");
-        rw(vm, "qrexec_timeout", PropertyType.INT, "Time in seconds after which qrexec connection attempt is "
-                + "deemed failed. Operating system inside VM should be able to boot in this time.");
-        rw(vm, "shutdown_timeout", PropertyType.INT, "Time in seconds for shutdown of the VM, after which VM may "
-                + "be forcefully powered off.");
-        rw(vm, "autostart", PropertyType.BOOL, "Setting this to `True` means that VM should be autostarted on dom0 "
-                + "boot.");
-        rw(vm, "installed_by_rpm", PropertyType.BOOL, "If this domain's image was installed from package tracked "
-                + "by package manager.");
-        rw(vm, "management_dispvm", PropertyType.VM, "Default disposable template to be used for spawning "
-                + "disposable qubes for managing this qube.");
-        rw(vm, "guivm", PropertyType.VM, "VM used for Gui.");
-        rw(vm, "audiovm", PropertyType.VM, "VM used for Audio.");
-        rw(vm, "netvm", PropertyType.VM, "VM that provides network connection to this domain. When `None`, machine "
-                + "is disconnected. When absent, domain uses default NetVM.");
-        rw(vm, "provides_network", PropertyType.BOOL, "If this domain can act as network provider (formerly known "
-                + "as NetVM or ProxyVM).");
-        rw(vm, "mac", PropertyType.STR, "MAC address of the NIC emulated inside VM.");
-        rw(vm, "ip", PropertyType.STR, "IP address of this domain.");
-        ro(vm, "visible_ip", PropertyType.STR, "IP address of this domain as seen by the domain.");
-        ro(vm, "visible_gateway", PropertyType.STR, "Default gateway of this domain as seen by the domain.");
-        ro(vm, "visible_netmask", PropertyType.STR, "Netmask as seen by the domain.");
-        ro(vm, "gateway", PropertyType.STR, "Gateway for other domains that use this domain as netvm.");
-        ro(vm, "dns", PropertyType.STR, "DNS servers set up for this domain.");
-
-        var template = new LinkedHashMap<>(vm);
-        QUBE.put(QubeClass.TemplateVM, Collections.unmodifiableMap(template));
-
-        var standalone = new LinkedHashMap<>(vm);
-        rw(standalone, "template_for_dispvms", PropertyType.BOOL, "Should this VM be allowed to start as "
-                + "Disposable VM.");
+        var standalone = declare(new LinkedHashMap<>(vm), """
+            rw template_for_dispvms BOOL  Should this VM be allowed to start as Disposable VM.
+            """);
         QUBE.put(QubeClass.StandaloneVM, Collections.unmodifiableMap(standalone));
 
-        var app = new LinkedHashMap<>(standalone);
-        rw(app, "template", PropertyType.VM, "Template, on which this AppVM is based.");
+        var app = declare(new LinkedHashMap<>(standalone), """
+            rw template VM    Template, on which this AppVM is based.
+            """);
         QUBE.put(QubeClass.AppVM, Collections.unmodifiableMap(app));
 
-        var disp = new LinkedHashMap<>(vm);
-        rw(disp, "template", PropertyType.VM, "AppVM, on which this disposable is based.");
-        ro(disp, "dispid", PropertyType.INT, "Internal, persistent identifier of particular disposable.");
-        rw(disp, "auto_cleanup", PropertyType.BOOL, "automatically remove this qube upon shutdown");
+        var disp = declare(new LinkedHashMap<>(vm), """
+            rw template     VM    AppVM, on which this disposable is based.
+            ro dispid       INT   Internal, persistent identifier of particular disposable.
+            rw auto_cleanup BOOL  automatically remove this qube upon shutdown
+            """);
         QUBE.put(QubeClass.DispVM, Collections.unmodifiableMap(disp));
 
-        var global = new LinkedHashMap<String, PropertyDef>();
-        rw(global, "default_template", PropertyType.VM, "Default template for new AppVMs");
-        rw(global, "default_netvm", PropertyType.VM, "Default NetVM for AppVMs. Initial state is `None`, which "
-                + "means that AppVMs are not connected to the Internet.");
-        rw(global, "default_dispvm", PropertyType.VM, "Default disposable template to be used for spawning "
-                + "disposable qubes for service calls in this system.");
-        rw(global, "management_dispvm", PropertyType.VM, "Default disposable template to be used for spawning "
-                + "disposable qubes for managing a qube in this system.");
-        rw(global, "default_guivm", PropertyType.VM, "Default GuiVM for VMs.");
-        rw(global, "default_audiovm", PropertyType.VM, "Default AudioVM for VMs.");
-        rw(global, "updatevm", PropertyType.VM, "Which VM to use as `yum` proxy for updating AdminVM and "
-                + "TemplateVMs");
-        rw(global, "clockvm", PropertyType.VM, "Which VM to use as NTP proxy for updating AdminVM");
-        rw(global, "default_kernel", PropertyType.STR, "Which kernel to use when not overriden in VM");
-        rw(global, "default_pool", PropertyType.STR, "Default storage pool");
-        rw(global, "default_pool_root", PropertyType.STR, "Default storage pool for root volumes");
-        rw(global, "default_pool_private", PropertyType.STR, "Default storage pool for private volumes");
-        rw(global, "default_pool_volatile", PropertyType.STR, "Default storage pool for volatile volumes");
-        rw(global, "default_pool_kernel", PropertyType.STR, "Default storage pool for kernel volumes");
-        rw(global, "default_qrexec_timeout", PropertyType.INT, "Default time in seconds after which qrexec "
-                + "connection attempt is deemed failed");
-        rw(global, "default_shutdown_timeout", PropertyType.INT, "Default time in seconds for VM shutdown to "
-                + "complete");
-        rw(global, "stats_interval", PropertyType.INT, "Interval in seconds for VM stats reporting (memory, CPU "
-                + "usage)");
-        rw(global, "check_updates_vm", PropertyType.BOOL, "Check for updates inside qubes");
-        GLOBAL = Collections.unmodifiableMap(global);
+        GLOBAL = Collections.unmodifiableMap(declare(new LinkedHashMap<>(), """
+            rw default_template         VM    Default template for new AppVMs
+            rw default_netvm            VM    Default NetVM for AppVMs. Initial state is `None`, which means that \
+                AppVMs are not connected to the Internet.
+            rw default_dispvm           VM    Default disposable template to be used for spawning disposable qubes \
+                for service calls in this system.
+            rw management_dispvm        VM    Default disposable template to be used for spawning disposable qubes \
+                for managing a qube in this system.
+            rw default_guivm            VM    Default GuiVM for VMs.
+            rw default_audiovm          VM    Default AudioVM for VMs.
+            rw updatevm                 VM    Which VM to use as `yum` proxy for updating AdminVM and TemplateVMs
+            rw clockvm                  VM    Which VM to use as NTP proxy for updating AdminVM
+            rw default_kernel           STR   Which kernel to use when not overriden in VM
+            rw default_pool             STR   Default storage pool
+            rw default_pool_root        STR   Default storage pool for root volumes
+            rw default_pool_private     STR   Default storage pool for private volumes
+            rw default_pool_volatile    STR   Default storage pool for volatile volumes
+            rw default_pool_kernel      STR   Default storage pool for kernel volumes
+            rw default_qrexec_timeout   INT   Default time in seconds after which qrexec connection attempt is \
+                deemed failed
+            rw default_shutdown_timeout INT   Default time in seconds for VM shutdown to complete
+            rw stats_interval           INT   Interval in seconds for VM stats reporting (memory, CPU usage)
+            rw check_updates_vm         BOOL  Check for updates inside qubes
+            """));
+    }
+
+    /**
+     * Adds the properties of a table to {@code m}: one per line, {@code rw|ro NAME TYPE HELP} (rw: a qube may set
+     * it; TYPE a {@link PropertyType}); a help too long for one line goes on after a backslash.
+     *
+     * @return {@code m}
+     */
+    private static Map<String, PropertyDef> declare(Map<String, PropertyDef> m, String table) {
+        for (String line : table.strip().split("\n")) {
+            String[] f = line.strip().split(" +", 4);
+            m.put(f[1], new PropertyDef(f[1], PropertyType.valueOf(f[2]), f[0].equals("rw"),
+                    f[3].replaceAll(" {2,}", " ")));
+        }
+        return m;
     }
 
     private PropertyCatalog() {
-    }
-
-    private static void rw(Map<String, PropertyDef> m, String name, PropertyType type, String help) {
-        m.put(name, new PropertyDef(name, type, true, help));
-    }
-
-    private static void ro(Map<String, PropertyDef> m, String name, PropertyType type, String help) {
-        m.put(name, new PropertyDef(name, type, false, help));
     }
 
     /** @return the properties of a qube of class {@code klass}, by name */
@@ -184,7 +185,7 @@ public final class PropertyCatalog {
                 }
                 yield Long.toString(Long.parseLong(untrusted));
             }
-            case BOOL -> switch (untrusted.toLowerCase(java.util.Locale.ROOT)) {
+            case BOOL -> switch (untrusted.toLowerCase(Locale.ROOT)) {
                 case "0", "no", "false", "off" -> "False";
                 case "1", "yes", "true", "on" -> "True";
                 default -> throw CompartException.invalidValue("invalid literal for boolean property %s: %s",
@@ -308,61 +309,30 @@ public final class PropertyCatalog {
     static void checkQube(Inventory inv, Qube q, String name, String canonical) {
         switch (name) {
             case "memory", "vcpus", "qrexec_timeout", "shutdown_timeout" -> positive(q, name, canonical);
-            case "maxmem" -> {
-                if (Long.parseLong(canonical) < 0) {
-                    throw invalid(q, name, canonical, "maxmem must be positive or zero");
-                }
-            }
-            case "virt_mode" -> {
-                if (!canonical.equals("pvh") && !canonical.equals("hvm") && !canonical.equals("pv")) {
-                    throw invalid(q, name, canonical, "invalid virtualization mode, supported values: hvm, pv, pvh");
-                }
-            }
-            case "kernel" -> {
-                if (canonical.contains("/")) {
-                    throw invalid(q, name, canonical, "kernel name cannot contain '/'");
-                }
-            }
-            case "kernelopts" -> {
-                if (canonical.length() > 512) {
-                    throw invalid(q, name, canonical, "kernelopts value too long (512 chars max)");
-                }
-            }
-            case "default_user" -> {
-                if (!USER.matcher(canonical).matches()) {
-                    throw invalid(q, name, canonical, "username can contain only [A-Za-z0-9_+,.-]");
-                }
-            }
-            case "keyboard_layout" -> {
-                if (!KBD.matcher(canonical).matches()) {
-                    throw invalid(q, name, canonical, "keyboard layout must be LAYOUT+VARIANT+OPTIONS");
-                }
-            }
-            case "mac" -> {
-                if (!MAC.matcher(canonical).matches()) {
-                    throw invalid(q, name, canonical, "invalid MAC address value (want 00:16:3e:xx:xx:xx form)");
-                }
-            }
-            case "ip" -> {
-                if (!IPV4.matcher(canonical).matches()) {
-                    throw invalid(q, name, canonical, "not an IPv4 address");
-                }
-            }
-            case "template" -> {
-                if (canonical.isEmpty()) {
-                    throw invalid(q, name, canonical, "cannot unset template");
-                }
-            }
+            case "maxmem" -> require(Long.parseLong(canonical) >= 0, q, name, canonical,
+                    "maxmem must be positive or zero");
+            case "virt_mode" -> require(canonical.equals("pvh") || canonical.equals("hvm") || canonical.equals("pv"),
+                    q, name, canonical, "invalid virtualization mode, supported values: hvm, pv, pvh");
+            case "kernel" -> require(!canonical.contains("/"), q, name, canonical, "kernel name cannot contain '/'");
+            case "kernelopts" -> require(canonical.length() <= 512, q, name, canonical,
+                    "kernelopts value too long (512 chars max)");
+            case "default_user" -> require(USER.matcher(canonical).matches(), q, name, canonical,
+                    "username can contain only [A-Za-z0-9_+,.-]");
+            case "keyboard_layout" -> require(KBD.matcher(canonical).matches(), q, name, canonical,
+                    "keyboard layout must be LAYOUT+VARIANT+OPTIONS");
+            case "mac" -> require(MAC.matcher(canonical).matches(), q, name, canonical,
+                    "invalid MAC address value (want 00:16:3e:xx:xx:xx form)");
+            case "ip" -> require(IPV4.matcher(canonical).matches(), q, name, canonical, "not an IPv4 address");
+            case "template" -> require(!canonical.isEmpty(), q, name, canonical, "cannot unset template");
             case "netvm", "default_dispvm", "management_dispvm", "guivm", "audiovm" -> {
                 // references are checked on the whole inventory
             }
             default -> {
             }
         }
-        if (PropertyCatalog.of(q.klass()).get(name).type() == PropertyType.VM && !canonical.isEmpty()
-                && inv.find(canonical).isEmpty()) {
-            throw invalid(q, name, canonical, "can't set " + name + " to non-existing qube " + canonical);
-        }
+        require(PropertyCatalog.of(q.klass()).get(name).type() != PropertyType.VM || canonical.isEmpty()
+                || inv.find(canonical).isPresent(), q, name, canonical, "can't set " + name
+                + " to non-existing qube " + canonical);
     }
 
     /** Checks the value a global property is about to get, alone. */
@@ -397,11 +367,14 @@ public final class PropertyCatalog {
     }
 
     private static void positive(Qube q, String name, String canonical) {
-        if (Long.parseLong(canonical) <= 0) {
-            throw invalid(q, name, canonical, name + " must be positive");
-        }
-        if (Long.parseLong(canonical) > Integer.MAX_VALUE) {
-            throw invalid(q, name, canonical, name + " is too large");
+        require(Long.parseLong(canonical) > 0, q, name, canonical, name + " must be positive");
+        require(Long.parseLong(canonical) <= Integer.MAX_VALUE, q, name, canonical, name + " is too large");
+    }
+
+    /** @throws CompartException INVALID_VALUE saying {@code why}, unless {@code ok} */
+    private static void require(boolean ok, Qube q, String name, String value, String why) {
+        if (!ok) {
+            throw invalid(q, name, value, why);
         }
     }
 

@@ -1,9 +1,11 @@
 package compart.core.model;
 
+import compart.errors.CompartException;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.SortedMap;
 import java.util.SortedSet;
 import java.util.TreeMap;
@@ -38,15 +40,15 @@ public record Qube(QubeClass klass, String name, int qid, UUID uuid, int dispid,
         Objects.requireNonNull(uuid, "uuid");
         Names.qube(name);
         if (qid < 0 || qid >= MAX_QID) {
-            throw compart.errors.CompartException.invalidValue("qid of %s must be in 0..%d, got %d", name,
+            throw CompartException.invalidValue("qid of %s must be in 0..%d, got %d", name,
                     MAX_QID - 1, qid);
         }
         if ((klass == QubeClass.AdminVM) != (qid == 0)) {
-            throw compart.errors.CompartException.invalidValue("qid 0 is dom0's and only dom0's (qube %s, class %s)",
+            throw CompartException.invalidValue("qid 0 is dom0's and only dom0's (qube %s, class %s)",
                     name, klass);
         }
         if (klass == QubeClass.DispVM && (dispid < 0 || dispid >= MAX_QID)) {
-            throw compart.errors.CompartException.invalidValue("DispVM %s needs a dispid in 0..%d, got %d", name,
+            throw CompartException.invalidValue("DispVM %s needs a dispid in 0..%d, got %d", name,
                     MAX_QID - 1, dispid);
         }
         properties = Collections.unmodifiableSortedMap(new TreeMap<>(properties));
@@ -72,30 +74,31 @@ public record Qube(QubeClass klass, String name, int qid, UUID uuid, int dispid,
     }
 
     /** @return the explicitly set value of {@code property}, if any */
-    public java.util.Optional<String> explicit(String property) {
-        return java.util.Optional.ofNullable(properties.get(property));
+    public Optional<String> explicit(String property) {
+        return Optional.ofNullable(properties.get(property));
     }
 
     /** @return a copy with {@code property} set to {@code canonical} (or unset when null) */
     public Qube withProperty(String property, String canonical) {
-        var p = new TreeMap<>(properties);
-        if (canonical == null) {
-            p.remove(property);
-        } else {
-            p.put(property, canonical);
-        }
-        return new Qube(klass, name, qid, uuid, dispid, p, features, tags, notes, firewall, volumes);
+        return new Qube(klass, name, qid, uuid, dispid, with(properties, property, canonical), features, tags, notes,
+                firewall, volumes);
     }
 
     /** @return a copy with the feature set (or removed when {@code value} is null) */
     public Qube withFeature(String feature, String value) {
-        var f = new TreeMap<>(features);
+        return new Qube(klass, name, qid, uuid, dispid, properties, with(features, feature, value), tags, notes,
+                firewall, volumes);
+    }
+
+    /** @return a sorted copy of {@code map} with {@code key} set to {@code value} (removed when null) */
+    private static TreeMap<String, String> with(Map<String, String> map, String key, String value) {
+        var copy = new TreeMap<>(map);
         if (value == null) {
-            f.remove(feature);
+            copy.remove(key);
         } else {
-            f.put(feature, value);
+            copy.put(key, value);
         }
-        return new Qube(klass, name, qid, uuid, dispid, properties, f, tags, notes, firewall, volumes);
+        return copy;
     }
 
     /** @return a copy with the tag added or removed */

@@ -1,5 +1,6 @@
 package compart.core.model;
 
+import compart.errors.CompartException;
 import java.util.Arrays;
 import java.util.Optional;
 
@@ -46,7 +47,7 @@ public enum QubeClass {
      */
     public static QubeClass parse(String untrustedName) {
         return Arrays.stream(values()).filter(c -> c.name().equals(untrustedName)).findFirst()
-                .orElseThrow(() -> compart.errors.CompartException.notFound(
+                .orElseThrow(() -> CompartException.notFound(
                         "no such qube class: %s (known: AdminVM, TemplateVM, AppVM, StandaloneVM, DispVM)",
                         printable(untrustedName)));
     }

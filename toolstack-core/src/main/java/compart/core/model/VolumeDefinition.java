@@ -1,5 +1,7 @@
 package compart.core.model;
 
+import compart.errors.CompartException;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -26,7 +28,7 @@ public record VolumeDefinition(String name, String pool, String vid, long size, 
         Objects.requireNonNull(vid, "vid");
         source = source == null ? "" : source;
         if (size < 0) {
-            throw compart.errors.CompartException.invalidValue("volume %s: negative size %d", name, size);
+            throw CompartException.invalidValue("volume %s: negative size %d", name, size);
         }
     }
 
@@ -39,33 +41,28 @@ public record VolumeDefinition(String name, String pool, String vid, long size, 
      * @param pool     the pool to put them in
      * @return root, private, volatile and kernel, in that order
      */
-    public static java.util.List<VolumeDefinition> defaults(QubeClass klass, String name, String template, String pool) {
+    public static List<VolumeDefinition> defaults(QubeClass klass, String name, String template, String pool) {
         long gib = 1024L * 1024 * 1024;
         String dir = klass == QubeClass.TemplateVM ? "vm-templates/" : "appvms/";
+        var ownPrivate = new VolumeDefinition("private", pool, dir + name + "/private", 2 * gib, true, false, true, "",
+                1, false);
+        var volatileVolume = new VolumeDefinition("volatile", pool, dir + name + "/volatile", 20 * gib, true, false,
+                false, "", 0, false);
+        var kernel = new VolumeDefinition("kernel", "linux-kernel", "", 0, false, false, false, "", 0, false);
         return switch (klass) {
-            case AdminVM -> java.util.List.of();
-            case TemplateVM, StandaloneVM -> java.util.List.of(
+            case AdminVM -> List.of();
+            case TemplateVM, StandaloneVM -> List.of(
                     new VolumeDefinition("root", pool, dir + name + "/root", 20 * gib, true, false, true, "", 1, false),
-                    new VolumeDefinition("private", pool, dir + name + "/private", 2 * gib, true, false, true, "", 1,
-                            false),
-                    new VolumeDefinition("volatile", pool, dir + name + "/volatile", 20 * gib, true, false, false, "", 0,
-                            false),
-                    new VolumeDefinition("kernel", "linux-kernel", "", 0, false, false, false, "", 0, false));
-            case AppVM -> java.util.List.of(
+                    ownPrivate, volatileVolume, kernel);
+            case AppVM -> List.of(
                     new VolumeDefinition("root", pool, dir + name + "/root", 0, true, true, false,
                             "vm-templates/" + template + "/root", 0, false),
-                    new VolumeDefinition("private", pool, dir + name + "/private", 2 * gib, true, false, true, "", 1,
-                            false),
-                    new VolumeDefinition("volatile", pool, dir + name + "/volatile", 20 * gib, true, false, false, "", 0,
-                            false),
-                    new VolumeDefinition("kernel", "linux-kernel", "", 0, false, false, false, "", 0, false));
-            case DispVM -> java.util.List.of(
-                    new VolumeDefinition("root", pool, "appvms/" + name + "/root", 0, true, true, false, "", 0, false),
-                    new VolumeDefinition("private", pool, "appvms/" + name + "/private", 0, true, true, false,
+                    ownPrivate, volatileVolume, kernel);
+            case DispVM -> List.of( // dir is appvms/ here
+                    new VolumeDefinition("root", pool, dir + name + "/root", 0, true, true, false, "", 0, false),
+                    new VolumeDefinition("private", pool, dir + name + "/private", 0, true, true, false,
                             "appvms/" + template + "/private", 0, false),
-                    new VolumeDefinition("volatile", pool, "appvms/" + name + "/volatile", 20 * gib, true, false, false,
-                            "", 0, false),
-                    new VolumeDefinition("kernel", "linux-kernel", "", 0, false, false, false, "", 0, false));
+                    volatileVolume, kernel);
         };
     }
 }

@@ -8,10 +8,12 @@ import compart.core.model.VolumeDefinition;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
- * Builds the {@link DomainSpec} of a qube from its properties: a pure function. Disks: root xvda, private xvdb,
- * volatile xvdc, kernel modules xvdd (those the qube has); one NIC with its netvm as backend when networked.
+ * Builds the {@link DomainSpec} of a qube from its properties: pure functions. Disks: root xvda, private xvdb,
+ * volatile xvdc, kernel modules xvdd (those the qube has), attached once the files backing them are known; one NIC
+ * with its netvm as backend when networked.
  */
 public final class DomainSpecs {
     /** Options Qubes passes to every Linux qube kernel besides {@code kernelopts}. */
@@ -23,6 +25,19 @@ public final class DomainSpecs {
     }
 
     /**
+     * Which volume backs a disk of the domain.
+     *
+     * @param vdev     the guest's name for the disk (xvda…)
+     * @param volume   the qube's volume behind it (root, private, volatile, kernel)
+     * @param writable whether the guest may write it
+     */
+    public record DiskSlot(String vdev, String volume, boolean writable) {
+    }
+
+    /**
+     * The spec with the files the volumes are expected to have once started (the default file layout): for tests
+     * and documentation; a start uses {@link #withoutDisks}, {@link #disks} and {@link #withDisks}.
+     *
      * @param inv  the inventory
      * @param qube the qube to start
      * @return its domain spec
@@ -38,7 +53,16 @@ public final class DomainSpecs {
      * @param volumePath the file backing each volume's block device once started
      * @return its domain spec
      */
-    public static DomainSpec build(Inventory inv, Qube qube, java.util.function.Function<VolumeDefinition, String> volumePath) {
+    public static DomainSpec build(Inventory inv, Qube qube, Function<VolumeDefinition, String> volumePath) {
+        return withDisks(withoutDisks(inv, qube), disks(inv, qube), v -> volumePath.apply(qube.volumes().get(v)));
+    }
+
+    /**
+     * @param inv  the inventory
+     * @param qube the qube to start
+     * @return its domain spec, without disks
+     */
+    public static DomainSpec withoutDisks(Inventory inv, Qube qube) {
         var type = switch (inv.value(qube, "virt_mode").orElse("pvh")) {
             case "hvm" -> DomainSpec.Type.HVM;
             case "pv" -> DomainSpec.Type.PV;
@@ -56,15 +80,6 @@ public final class DomainSpecs {
             ramdisk = Optional.of(dir + "/initramfs");
             cmdline = (COMMON_KERNELOPTS + " " + inv.value(qube, "kernelopts").orElse("")).strip();
         }
-        var disks = new ArrayList<DomainSpec.Disk>();
-        char letter = 'a';
-        for (String name : ORDER) {
-            var v = qube.volumes().get(name);
-            if (v != null && !(name.equals("kernel") && kernel.isEmpty())) {
-                disks.add(new DomainSpec.Disk("xvd" + letter, volumePath.apply(v), v.rw()));
-            }
-            letter++;
-        }
         var nics = new ArrayList<DomainSpec.Nic>();
         var netvm = inv.value(qube, "netvm").flatMap(inv::find);
         if (netvm.isPresent()) {
@@ -72,7 +87,40 @@ public final class DomainSpecs {
                     inv.value(qube, "visible_ip").orElseThrow(), inv.value(netvm.get(), "gateway").orElse("")));
         }
         return new DomainSpec(qube.name(), qube.uuid(), type, memory, maxmem == 0 ? memory : maxmem,
-                (int) inv.intValue(qube, "vcpus"), kernelPath, ramdisk, cmdline, disks, nics);
+                (int) inv.intValue(qube, "vcpus"), kernelPath, ramdisk, cmdline, List.of(), nics);
+    }
+
+    /**
+     * @param inv  the inventory
+     * @param qube the qube to start
+     * @return the volume behind each of its disks: root xvda, private xvdb, volatile xvdc, kernel modules xvdd
+     *         (those it has; kernel only with a kernel)
+     */
+    public static List<DiskSlot> disks(Inventory inv, Qube qube) {
+        boolean kernel = !inv.value(qube, "kernel").orElse("").isEmpty();
+        var disks = new ArrayList<DiskSlot>();
+        char letter = 'a';
+        for (String name : ORDER) {
+            var v = qube.volumes().get(name);
+            if (v != null && !(name.equals("kernel") && !kernel)) {
+                disks.add(new DiskSlot("xvd" + letter, name, v.rw()));
+            }
+            letter++;
+        }
+        return disks;
+    }
+
+    /**
+     * @param spec       a spec without disks
+     * @param disks      the volume behind each disk
+     * @param volumePath the file backing each volume's block device (by volume name) once started
+     * @return the spec with its disks
+     */
+    public static DomainSpec withDisks(DomainSpec spec, List<DiskSlot> disks, Function<String, String> volumePath) {
+        var attached = disks.stream().map(d -> new DomainSpec.Disk(d.vdev(), volumePath.apply(d.volume()),
+                d.writable())).toList();
+        return new DomainSpec(spec.name(), spec.uuid(), spec.type(), spec.memoryMib(), spec.maxmemMib(),
+                spec.vcpus(), spec.kernel(), spec.ramdisk(), spec.cmdline(), attached, spec.nics());
     }
 
     static String kernelsDir(Inventory inv) {

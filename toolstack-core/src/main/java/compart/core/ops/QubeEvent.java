@@ -1,5 +1,7 @@
 package compart.core.ops;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -13,6 +15,6 @@ import java.util.Map;
 public record QubeEvent(String subject, String name, Map<String, String> kwargs) {
     /** Copies the arguments. */
     public QubeEvent {
-        kwargs = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(kwargs));
+        kwargs = Collections.unmodifiableMap(new LinkedHashMap<>(kwargs));
     }
 }

@@ -2,57 +2,32 @@ package compart.core.ops;
 
 import compart.core.model.Inventory;
 import compart.core.model.QubeClass;
-import compart.core.model.VolumeDefinition;
+import compart.core.model.Refusal;
 import compart.errors.CompartException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 
 /**
- * Computes the plan to start a qube: a pure function of the inventory and the power states. The netvm chain
- * comes first (farthest first), then the memory check, the volumes, the paused domain, and unpause.
+ * Computes the plan to start a qube: a pure function of the inventory and the power states, which touches
+ * neither storage nor the hypervisor. The netvm chain comes first (farthest first), then the memory check, the
+ * volumes, the paused domain, unpause and the qrexec connection. {@link StartRun} carries it out.
  */
 public final class StartPlanner {
     private StartPlanner() {
     }
 
     /**
-     * @param inv   the inventory
-     * @param name  the qube to start
-     * @param state the power state of each qube
+     * @param inv    the inventory
+     * @param name   the qube to start
+     * @param state  the power state of each qube
+     * @param qrexec whether the host runs qrexec daemons (real domains): adds {@link Step.ConnectQrexec} after
+     *               unpause, required when the qube or its template has the feature {@code qrexec}
      * @return the steps, in order; empty when the qube is already running or paused
      * @throws CompartException NOT_FOUND (qube), INVALID_STATE (dom0, missing template or volumes)
      */
-    public static List<Step> plan(Inventory inv, String name, Function<String, PowerState> state) {
-        return plan(inv, name, state, v -> DomainSpecs.volumePath(inv, v, inv.value(inv.qube(name), "kernel")
-                .orElse("")));
-    }
-
-    /**
-     * @param inv        the inventory
-     * @param name       the qube to start
-     * @param state      the power state of each qube
-     * @param volumePath the file backing each volume's block device once started
-     * @return the steps, in order; empty when the qube is already running or paused
-     * @throws CompartException NOT_FOUND (qube), INVALID_STATE (dom0, missing template or volumes)
-     */
-    public static List<Step> plan(Inventory inv, String name, Function<String, PowerState> state,
-                                  Function<VolumeDefinition, String> volumePath) {
-        return plan(inv, name, state, volumePath, false);
-    }
-
-    /**
-     * @param inv        the inventory
-     * @param name       the qube to start
-     * @param state      the power state of each qube
-     * @param volumePath the file backing each volume's block device once started
-     * @param qrexec     whether the host runs qrexec daemons (real domains): adds {@link Step.ConnectQrexec}
-     *                   after unpause, required when the qube or its template has the feature {@code qrexec}
-     * @return the steps, in order; empty when the qube is already running or paused
-     * @throws CompartException NOT_FOUND (qube), INVALID_STATE (dom0, missing template or volumes)
-     */
-    public static List<Step> plan(Inventory inv, String name, Function<String, PowerState> state,
-                                  Function<VolumeDefinition, String> volumePath, boolean qrexec) {
+    public static List<Step> plan(Inventory inv, String name, Function<String, PowerState> state, boolean qrexec) {
         var q = inv.qube(name);
         if (q.klass() == QubeClass.AdminVM) {
             throw CompartException.invalidState("dom0 is always running: it cannot be started");
@@ -61,7 +36,7 @@ public final class StartPlanner {
             return List.of();
         }
         if (q.klass().hasTemplate() && inv.templateOf(q).isEmpty()) {
-            throw compart.core.model.Refusal.NO_TEMPLATE.exception("Template for the domain '%s' not found", name);
+            throw Refusal.NO_TEMPLATE.exception("Template for the domain '%s' not found", name);
         }
         var steps = new ArrayList<Step>();
         var chain = inv.netvmChain(q);
@@ -72,13 +47,12 @@ public final class StartPlanner {
         }
         steps.add(new Step.CheckMemory(name, DomainSpecs.memoryNeeded(inv, q)));
         steps.add(new Step.PrepareVolumes(name, List.copyOf(q.volumes().values())));
-        steps.add(new Step.CreatePaused(DomainSpecs.build(inv, q, volumePath)));
+        steps.add(new Step.CreatePaused(DomainSpecs.withoutDisks(inv, q), DomainSpecs.disks(inv, q)));
         steps.add(new Step.Unpause(name));
         if (qrexec) {
             boolean required = inv.checkFeature(q, "qrexec", true, false, false)
                     .filter(v -> !v.isEmpty() && !v.equals("0") && !v.equalsIgnoreCase("false")).isPresent();
-            steps.add(new Step.ConnectQrexec(name, java.time.Duration.ofSeconds(inv.intValue(q, "qrexec_timeout")),
-                    required));
+            steps.add(new Step.ConnectQrexec(name, Duration.ofSeconds(inv.intValue(q, "qrexec_timeout")), required));
         }
         return steps;
     }

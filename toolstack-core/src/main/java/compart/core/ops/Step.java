@@ -2,6 +2,7 @@ package compart.core.ops;
 
 import compart.core.hypervisor.DomainSpec;
 import compart.core.model.VolumeDefinition;
+import java.time.Duration;
 import java.util.List;
 
 /** One step of a lifecycle plan; {@link PlanExecutor} runs it and knows how to undo it. */
@@ -25,7 +26,10 @@ public sealed interface Step {
         }
     }
 
-    /** Start the qube's volumes (snapshot root from the template, attach private, reset volatile). */
+    /**
+     * Start the qube's volumes (snapshot root from the template, attach private, reset volatile); this is where the
+     * files backing the domain's disks become known.
+     */
     record PrepareVolumes(String qube, List<VolumeDefinition> volumes) implements Step {
         /** Copies the list. */
         public PrepareVolumes {
@@ -38,8 +42,19 @@ public sealed interface Step {
         }
     }
 
-    /** Create the domain, paused. */
-    record CreatePaused(DomainSpec spec) implements Step {
+    /**
+     * Create the domain, paused, with its disks backed by the volumes {@link PrepareVolumes} started.
+     *
+     * @param spec  the domain as planned, without disks: the files backing them are known only once the volumes
+     *              are started
+     * @param disks which volume backs each disk, xvda first
+     */
+    record CreatePaused(DomainSpec spec, List<DomainSpecs.DiskSlot> disks) implements Step {
+        /** Copies the list. */
+        public CreatePaused {
+            disks = List.copyOf(disks);
+        }
+
         @Override
         public String describe() {
             return "create domain " + spec.name() + " (" + spec.type() + ", " + spec.memoryMib() + " MiB)";
@@ -53,7 +68,7 @@ public sealed interface Step {
      * @param required the qube (or its template) has the feature {@code qrexec}: the start waits for the agent
      *                 and fails after {@code timeout}; without it the daemon connects in the background
      */
-    record ConnectQrexec(String qube, java.time.Duration timeout, boolean required) implements Step {
+    record ConnectQrexec(String qube, Duration timeout, boolean required) implements Step {
         @Override
         public String describe() {
             return required ? "connect to the qrexec agent of " + qube + " (waiting up to " + timeout.toSeconds()

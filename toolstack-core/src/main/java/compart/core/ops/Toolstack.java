@@ -1,8 +1,8 @@
 package compart.core.ops;
 
-import compart.core.hypervisor.HypervisorEvent;
 import compart.core.hypervisor.DomainStatus;
 import compart.core.hypervisor.Hypervisor;
+import compart.core.hypervisor.HypervisorEvent;
 import compart.core.model.Inventory;
 import compart.core.model.Qube;
 import compart.core.model.QubeClass;
@@ -12,13 +12,22 @@ import compart.core.storage.Storage;
 import compart.core.store.StateStore;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntConsumer;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,6 +38,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread safe. Reads never block; changes to the inventory are serialised; lifecycle operations on one qube
  * run in order, on different qubes in parallel.
+ *
+ * <p>A start is planned by {@link StartPlanner} (no I/O) and carried out by {@link StartRun}; disposables are made
+ * by {@link Disposables}, created on first use so that it never sees a toolstack under construction.
  */
 public final class Toolstack implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Toolstack.class);
@@ -36,7 +48,7 @@ public final class Toolstack implements AutoCloseable {
     private final StateStore store;
     private final Hypervisor hypervisor;
     private final Storage storage;
-    private final java.util.concurrent.ExecutorService stopper = java.util.concurrent.Executors.newCachedThreadPool(
+    private final ExecutorService stopper = Executors.newCachedThreadPool(
             r -> Thread.ofPlatform().daemon().name("volume-stop").unstarted(r));
     private final ConcurrentHashMap<String, CompletableFuture<Void>> stops = new ConcurrentHashMap<>();
     private final QubeQueues queues = new QubeQueues();
@@ -47,8 +59,7 @@ public final class Toolstack implements AutoCloseable {
     private final ConcurrentHashMap<String, CompletableFuture<Void>> deaths = new ConcurrentHashMap<>();
     private volatile Inventory inventory;
     private final QrexecRouter qrexec;
-    private final Disposables disposables = new Disposables(this, java.time.InstantSource.system(),
-            new java.security.SecureRandom());
+    private final AtomicReference<Disposables> disposables = new AtomicReference<>();
 
     /**
      * The live state of a running qube.
@@ -57,27 +68,6 @@ public final class Toolstack implements AutoCloseable {
      * @param state its power state
      */
     public record Live(int domid, PowerState state) {
-    }
-
-    /**
-     * @param store      where changes are kept
-     * @param hypervisor the backend
-     * @param loaded     the inventory as loaded from the store
-     * @param broken     names of qubes whose entries could not be loaded (reserved: cannot be created)
-     */
-    public Toolstack(StateStore store, Hypervisor hypervisor, Inventory loaded, Set<String> broken) {
-        this(store, hypervisor, new Storage(), loaded, broken);
-    }
-
-    /**
-     * @param store      where changes are kept
-     * @param hypervisor the backend
-     * @param storage    the qubes' volumes
-     * @param loaded     the inventory as loaded from the store
-     * @param broken     names of qubes whose entries could not be loaded (reserved: cannot be created)
-     */
-    public Toolstack(StateStore store, Hypervisor hypervisor, Storage storage, Inventory loaded, Set<String> broken) {
-        this(store, hypervisor, storage, loaded, broken, null);
     }
 
     /**
@@ -100,8 +90,7 @@ public final class Toolstack implements AutoCloseable {
         hypervisor.subscribe(this::onDomainEvent);
         for (DomainStatus d : hypervisor.list()) {
             if (inventory.find(d.name()).isPresent()) {
-                live.put(d.name(), new Live(d.domid(), d.state() == DomainStatus.State.PAUSED ? PowerState.Paused
-                        : d.state() == DomainStatus.State.SHUTTING_DOWN ? PowerState.Halting : PowerState.Running));
+                live.put(d.name(), new Live(d.domid(), PowerState.of(d.state())));
                 LOG.info("qube {} found running as domain {}", d.name(), d.domid());
             }
         }
@@ -142,12 +131,15 @@ public final class Toolstack implements AutoCloseable {
         return Optional.ofNullable(qrexec);
     }
 
-    /** @return how disposables are made, started for qrexec calls and removed */
+    /** @return how disposables are made, started for qrexec calls and removed (created on first use) */
     public Disposables disposables() {
-        return disposables;
+        var d = disposables.get();
+        return d != null ? d : disposables.updateAndGet(x -> x != null ? x
+                : new Disposables(this, InstantSource.system(), new SecureRandom()));
     }
 
     /** @return the qubes' volumes */
+    @Deprecated(forRemoval = true) // the Admin API façade replaces this
     public Storage storage() {
         return storage;
     }
@@ -158,8 +150,14 @@ public final class Toolstack implements AutoCloseable {
     }
 
     /** @return the hypervisor backend */
+    @Deprecated(forRemoval = true) // the Admin API façade replaces this
     public Hypervisor hypervisor() {
         return hypervisor;
+    }
+
+    /** @return the hypervisor backend's name: {@code libxl} or {@code test} */
+    public String hypervisorName() {
+        return hypervisor.name();
     }
 
     /** @return the event bus of {@code admin.Events} */
@@ -223,7 +221,7 @@ public final class Toolstack implements AutoCloseable {
      * @param work         the operation
      */
     public <T> CompletableFuture<T> volumeOp(String name, String why, boolean whileHalted,
-                                             java.util.function.Supplier<T> work) {
+                                             Supplier<T> work) {
         inventory.qube(name);
         return queues.submit(name, () -> {
             awaitStop(name);
@@ -274,103 +272,19 @@ public final class Toolstack implements AutoCloseable {
     private void doStart(String name) {
         awaitStop(name);
         var inv = inventory;
-        var q = inv.qube(name);
-        var steps = StartPlanner.plan(inv, name, this::powerState,
-                v -> storage.blockDevicePath(inv, q, v).toString(), qrexec != null);
+        var steps = StartPlanner.plan(inv, name, this::powerState, qrexec != null);
         if (steps.isEmpty()) {
             return;
         }
-        var log = LoggerFactory.getLogger("compart.qube." + name);
-        int[] domid = {-1};
+        var run = new StartRun(hypervisor, storage, qrexec, live, netvm -> start(netvm).join(),
+                new StartRun.Context(inv, inv.qube(name)));
         try {
-            PlanExecutor.execute("start of " + name, steps, step -> switch (step) {
-                case Step.StartNetvm s -> {
-                    start(s.qube()).join();
-                    yield null;
-                }
-                case Step.CheckMemory s -> {
-                    long free = hypervisor.hostInfo().freeMemoryMib();
-                    if (free < s.mib()) {
-                        throw Refusal.NOT_ENOUGH_MEMORY.exception("Not enough memory to start domain '%s': needs %d MiB, "
-                                + "%d MiB free", name, s.mib(), free);
-                    }
-                    yield null;
-                }
-                case Step.PrepareVolumes s -> {
-                    for (var v : s.volumes()) {
-                        if (!v.name().equals("kernel") && !inv.pools().containsKey(v.pool())) {
-                            throw new CompartException(ErrorKind.STORAGE, "volume " + name + ":" + v.name()
-                                    + " is in pool " + v.pool() + ", which does not exist");
-                        }
-                    }
-                    var started = storage.startVolumes(inv, q);
-                    log.info("volumes started: {}", started);
-                    yield () -> storage.stopVolumes(inv, q);
-                }
-                case Step.CreatePaused s -> {
-                    log.info("domain spec: {}", s.spec());
-                    domid[0] = hypervisor.createPaused(s.spec());
-                    live.put(name, new Live(domid[0], PowerState.Transient));
-                    yield () -> {
-                        live.remove(name);
-                        if (hypervisor.info(domid[0]).isPresent()) { // it may have died on its own meanwhile
-                            hypervisor.destroy(domid[0]);
-                        }
-                    };
-                }
-                case Step.Unpause s -> {
-                    hypervisor.unpause(domid[0]);
-                    live.put(name, new Live(domid[0], PowerState.Running));
-                    yield null;
-                }
-                case Step.ConnectQrexec s -> {
-                    connectQrexec(s, domid[0], log);
-                    yield () -> qrexec.detach(name);
-                }
-            }, log);
+            run.execute(steps);
         } catch (RuntimeException e) {
             reconcile(name);
             throw e;
         }
         events.publish(new QubeEvent(name, "domain-start", Map.of("start_guid", "False")));
-    }
-
-    /**
-     * Connects dom0's qrexec daemon to the qube's agent: waiting (feature {@code qrexec}: the start fails as Qubes'
-     * does when the agent does not answer within {@code qrexec_timeout}), or in the background.
-     */
-    private void connectQrexec(Step.ConnectQrexec s, int domid, org.slf4j.Logger log) {
-        String name = s.qube();
-        if (!s.required()) {
-            Thread.ofPlatform().daemon().name("qrexec-connect-" + name).start(() -> {
-                try {
-                    qrexec.attach(name, domid, s.timeout(), () -> hypervisor.info(domid).isPresent());
-                    var l = live.get(name);
-                    if (l == null || l.domid() != domid) { // died or restarted meanwhile
-                        qrexec.detach(name);
-                    }
-                } catch (CompartException e) {
-                    log.info("no qrexec agent in {} (domain {}): {}", name, domid, e.getMessage());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            return;
-        }
-        try {
-            qrexec.attach(name, domid, s.timeout(), () -> hypervisor.info(domid).isPresent());
-        } catch (CompartException e) {
-            if (e.kind() != ErrorKind.TIMEOUT) {
-                throw e;
-            }
-            throw new CompartException(ErrorKind.TIMEOUT, "Cannot connect to qrexec agent for "
-                    + s.timeout().toSeconds() + " seconds, see /var/log/xen/console/guest-" + name
-                    + ".log for details (qube " + name + ", qrexec_timeout " + s.timeout().toSeconds() + ")", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CompartException(ErrorKind.TIMEOUT, "start of " + name + " interrupted while waiting for its "
-                    + "qrexec agent", e);
-        }
     }
 
     /** Re-reads the hypervisor's view of one qube after a failure. */
@@ -380,8 +294,7 @@ public final class Toolstack implements AutoCloseable {
             live.remove(name);
         } else {
             var d = found.get();
-            live.put(name, new Live(d.domid(), d.state() == DomainStatus.State.PAUSED ? PowerState.Paused
-                    : PowerState.Running));
+            live.put(name, new Live(d.domid(), PowerState.of(d.state())));
         }
     }
 
@@ -394,13 +307,7 @@ public final class Toolstack implements AutoCloseable {
     public CompletableFuture<Void> shutdown(String name, boolean force, boolean wait) {
         var q = inventory.qube(name);
         return queues.submit(name, () -> {
-            if (q.klass() == QubeClass.AdminVM) {
-                throw CompartException.invalidState("dom0 cannot be shut down through the Admin API");
-            }
-            var l = live.get(name);
-            if (l == null) {
-                throw Refusal.NOT_RUNNING.exception("Domain is powered off: '%s'", name);
-            }
+            var l = domainOf(q, "dom0 cannot be shut down through the Admin API");
             if (!force) {
                 var users = inventory.connectedTo(name).stream().map(Qube::name)
                         .filter(n -> powerState(n) != PowerState.Halted).toList();
@@ -417,7 +324,7 @@ public final class Toolstack implements AutoCloseable {
                 long timeout = inventory.find(name).map(x -> inventory.intValue(x, "shutdown_timeout")).orElse(60L);
                 try {
                     death.get(timeout, TimeUnit.SECONDS);
-                } catch (java.util.concurrent.TimeoutException e) {
+                } catch (TimeoutException e) {
                     throw new CompartException(ErrorKind.TIMEOUT, "Domain shutdown timed out: '" + name
                             + "' did not stop within " + Duration.ofSeconds(timeout).toSeconds() + " s (kill it "
                             + "with qvm-kill)");
@@ -433,18 +340,12 @@ public final class Toolstack implements AutoCloseable {
     public CompletableFuture<Void> kill(String name) {
         var q = inventory.qube(name);
         return queues.submit(name, () -> {
-            if (q.klass() == QubeClass.AdminVM) {
-                throw CompartException.invalidState("dom0 cannot be killed");
-            }
-            var l = live.get(name);
-            if (l == null) {
-                throw Refusal.NOT_RUNNING.exception("Domain is powered off: '%s'", name);
-            }
+            var l = domainOf(q, "dom0 cannot be killed");
             var death = deaths.computeIfAbsent(name, k -> new CompletableFuture<>());
             hypervisor.destroy(l.domid());
             try {
                 death.get(60, TimeUnit.SECONDS); // its volumes are stopped: it is Halted when kill returns
-            } catch (java.util.concurrent.TimeoutException e) {
+            } catch (TimeoutException e) {
                 LOG.warn("qube {}: destroyed, but its death was not reported within 60 s", name);
             } catch (Exception e) {
                 throw new CompartException(ErrorKind.HYPERVISOR, "waiting for " + name + " to stop: " + e, e);
@@ -453,30 +354,44 @@ public final class Toolstack implements AutoCloseable {
         });
     }
 
+    /** @return the live domain of {@code q}; refuses dom0 (INVALID_STATE, {@code dom0Refusal}) and NOT_RUNNING */
+    private Live domainOf(Qube q, String dom0Refusal) {
+        if (q.klass() == QubeClass.AdminVM) {
+            throw CompartException.invalidState(dom0Refusal);
+        }
+        var l = live.get(q.name());
+        if (l == null) {
+            throw Refusal.NOT_RUNNING.exception("Domain is powered off: '%s'", q.name());
+        }
+        return l;
+    }
+
     /** Pauses a running qube. */
     public CompletableFuture<Void> pause(String name) {
-        inventory.qube(name);
-        return queues.submit(name, () -> {
-            var l = live.get(name);
-            if (l == null || l.state() != PowerState.Running && l.state() != PowerState.Transient) {
-                throw CompartException.invalidState("Domain not running (either powered off or paused): '%s'", name);
-            }
-            hypervisor.pause(l.domid());
-            live.put(name, new Live(l.domid(), PowerState.Paused));
-            return null;
-        });
+        return changePower(name, s -> s == PowerState.Running || s == PowerState.Transient,
+                "Domain not running (either powered off or paused): '%s'", hypervisor::pause, PowerState.Paused);
     }
 
     /** Lets a paused qube run. */
     public CompletableFuture<Void> unpause(String name) {
+        return changePower(name, s -> s == PowerState.Paused, "Domain is not paused: '%s'", hypervisor::unpause,
+                PowerState.Running);
+    }
+
+    /**
+     * In the qube's queue: refuses (INVALID_STATE, {@code refusal} with its name) unless it has a domain in a state
+     * {@code from} accepts, then applies {@code call} to the domain and records the state {@code to}.
+     */
+    private CompletableFuture<Void> changePower(String name, Predicate<PowerState> from, String refusal,
+                                                IntConsumer call, PowerState to) {
         inventory.qube(name);
         return queues.submit(name, () -> {
             var l = live.get(name);
-            if (l == null || l.state() != PowerState.Paused) {
-                throw CompartException.invalidState("Domain is not paused: '%s'", name);
+            if (l == null || !from.test(l.state())) {
+                throw CompartException.invalidState(refusal, name);
             }
-            hypervisor.unpause(l.domid());
-            live.put(name, new Live(l.domid(), PowerState.Running));
+            call.accept(l.domid());
+            live.put(name, new Live(l.domid(), to));
             return null;
         });
     }
@@ -511,7 +426,7 @@ public final class Toolstack implements AutoCloseable {
         var before = inventory;
         var q = before.qube(name);
         change(inv -> inv.withoutQube(name));
-        disposables.removed(q);
+        disposables().removed(q);
         storage.removeVolumes(before, q);
         events.publish(new QubeEvent("", "domain-delete", Map.of("vm", name)));
     }

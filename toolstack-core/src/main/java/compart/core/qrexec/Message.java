@@ -37,20 +37,15 @@ public sealed interface Message {
         }
 
         public int type() {
-            return kind.code;
+            return switch (kind) {
+                case EXEC_CMDLINE -> MessageCodec.MSG_EXEC_CMDLINE;
+                case JUST_EXEC -> MessageCodec.MSG_JUST_EXEC;
+                case SERVICE_CONNECT -> MessageCodec.MSG_SERVICE_CONNECT;
+            };
         }
 
         /** The three forms of {@code struct exec_params}. */
-        public enum Kind {
-            EXEC_CMDLINE(MessageCodec.MSG_EXEC_CMDLINE), JUST_EXEC(MessageCodec.MSG_JUST_EXEC),
-            SERVICE_CONNECT(MessageCodec.MSG_SERVICE_CONNECT);
-
-            final int code;
-
-            Kind(int code) {
-                this.code = code;
-            }
-        }
+        public enum Kind { EXEC_CMDLINE, JUST_EXEC, SERVICE_CONNECT }
     }
 
     /** Daemon to agent: the call the agent asked for under {@code ident} is refused. */
@@ -105,7 +100,11 @@ public sealed interface Message {
         }
 
         public int type() {
-            return stream.code;
+            return switch (stream) {
+                case STDIN -> MessageCodec.MSG_DATA_STDIN;
+                case STDOUT -> MessageCodec.MSG_DATA_STDOUT;
+                case STDERR -> MessageCodec.MSG_DATA_STDERR;
+            };
         }
 
         @Override
@@ -124,16 +123,7 @@ public sealed interface Message {
         }
 
         /** Which stream: stdin goes to the service, stdout and stderr come from it. */
-        public enum Stream {
-            STDIN(MessageCodec.MSG_DATA_STDIN), STDOUT(MessageCodec.MSG_DATA_STDOUT),
-            STDERR(MessageCodec.MSG_DATA_STDERR);
-
-            final int code;
-
-            Stream(int code) {
-                this.code = code;
-            }
-        }
+        public enum Stream { STDIN, STDOUT, STDERR }
     }
 
     /** Service side to caller: the process ended with {@code code}; the last message on a data vchan. */

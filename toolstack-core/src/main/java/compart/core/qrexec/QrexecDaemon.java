@@ -3,12 +3,13 @@ package compart.core.qrexec;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
 import compart.xl.vchan.Vchan;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.time.Duration;
-import java.util.Objects;
-import java.util.function.Consumer;
 
 /**
  * dom0's end of one qube's qrexec control channel: the vchan client of the agent's server on port
@@ -55,7 +56,7 @@ public final class QrexecDaemon implements AutoCloseable {
      * @throws CompartException INVALID_STATE when the domain died before its agent answered
      */
     public static QrexecDaemon connect(String qube, int domid, Duration timeout,
-                                       java.util.function.BooleanSupplier domainAlive,
+                                       BooleanSupplier domainAlive,
                                        Consumer<Message.TriggerService> triggers) throws InterruptedException {
         Objects.requireNonNull(qube, "qube");
         long deadline = System.nanoTime() + timeout.toNanos();

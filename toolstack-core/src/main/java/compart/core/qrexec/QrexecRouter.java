@@ -6,21 +6,24 @@ import compart.policy.Policy;
 import compart.policy.Request;
 import compart.policy.Resolution;
 import compart.policy.SystemInfo;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 
 /**
  * Decides and connects qrexec calls: every service call a qube asks for is decided by the qrexec policy (deny by
@@ -92,7 +95,7 @@ public final class QrexecRouter implements AutoCloseable {
     }
 
     /** As {@link #attach(String, int, Duration)}, giving up when {@code domainAlive} says the domain is gone. */
-    public QrexecDaemon attach(String qube, int domid, Duration timeout, java.util.function.BooleanSupplier domainAlive)
+    public QrexecDaemon attach(String qube, int domid, Duration timeout, BooleanSupplier domainAlive)
             throws InterruptedException {
         var holder = new QrexecDaemon[1];
         var daemon = QrexecDaemon.connect(qube, domid, timeout, domainAlive, t -> Thread.ofPlatform().daemon()
@@ -132,7 +135,7 @@ public final class QrexecRouter implements AutoCloseable {
     public Result run(String qube, String user, String command, byte[] stdin) {
         var out = new ByteArrayOutputStream();
         var err = new ByteArrayOutputStream();
-        int code = run(qube, user, command, new java.io.ByteArrayInputStream(stdin), out, err);
+        int code = run(qube, user, command, new ByteArrayInputStream(stdin), out, err);
         return new Result(code, out.toByteArray(), err.toByteArray());
     }
 
@@ -147,7 +150,7 @@ public final class QrexecRouter implements AutoCloseable {
                     byte[] chunk = new byte[16384];
                     for (int n; (n = stdin.read(chunk)) > 0; ) {
                         data.stream().write(new Message.Data(Message.Data.Stream.STDIN,
-                                java.util.Arrays.copyOf(chunk, n)));
+                                Arrays.copyOf(chunk, n)));
                     }
                     data.stream().write(new Message.Data(Message.Data.Stream.STDIN, new byte[0]));
                 } catch (IOException | CompartException e) {

@@ -1,12 +1,14 @@
 package compart.core.qrexec;
 
+import compart.errors.CompartException;
+import compart.errors.ErrorKind;
 import compart.xl.vchan.Vchan;
-import org.slf4j.LoggerFactory;
-
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.LoggerFactory;
+
 
 /**
  * A {@link Link} over a libxenvchan end. Reads wait in short slices so that {@link #close()} can stop a reader:
@@ -57,12 +59,12 @@ public final class VchanLink implements Link {
     @Override
     public void write(byte[] bytes) {
         if (stopping) {
-            throw new compart.errors.CompartException(compart.errors.ErrorKind.PROTOCOL, "qrexec: channel closed");
+            throw new CompartException(ErrorKind.PROTOCOL, "qrexec: channel closed");
         }
         writing.lock();
         try {
             if (closed()) { // closed while this writer waited: the vchan is freed
-                throw new compart.errors.CompartException(compart.errors.ErrorKind.PROTOCOL, "qrexec: channel closed");
+                throw new CompartException(ErrorKind.PROTOCOL, "qrexec: channel closed");
             }
             vchan.write(bytes);
         } finally {

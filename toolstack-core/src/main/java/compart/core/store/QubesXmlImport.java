@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
@@ -23,6 +24,8 @@ import javax.xml.parsers.DocumentBuilderFactory;
 import javax.xml.parsers.ParserConfigurationException;
 import org.w3c.dom.Element;
 import org.xml.sax.SAXException;
+import org.xml.sax.SAXParseException;
+import org.xml.sax.helpers.DefaultHandler;
 
 /**
  * Reads a Qubes OS {@code qubes.xml} (R4 format: {@code <labels>}, {@code <pools>}, {@code <properties>},
@@ -58,9 +61,9 @@ public final class QubesXmlImport {
             f.setExpandEntityReferences(false);
             f.setXIncludeAware(false);
             var builder = f.newDocumentBuilder();
-            builder.setErrorHandler(new org.xml.sax.helpers.DefaultHandler() {
+            builder.setErrorHandler(new DefaultHandler() {
                 @Override
-                public void fatalError(org.xml.sax.SAXParseException e) throws SAXException {
+                public void fatalError(SAXParseException e) throws SAXException {
                     throw e;
                 }
             });
@@ -80,7 +83,7 @@ public final class QubesXmlImport {
         var labels = new TreeMap<Integer, Label>();
         for (var l : children(child(root, "labels"), "label")) {
             int index = Integer.parseInt(l.getAttribute("id").replaceFirst("^label-", ""));
-            String color = l.getAttribute("color").replace("#", "0x").toLowerCase(java.util.Locale.ROOT);
+            String color = l.getAttribute("color").replace("#", "0x").toLowerCase(Locale.ROOT);
             labels.put(index, new Label(index, l.getTextContent().strip(), color));
         }
         var pools = new TreeMap<String, PoolDefinition>();

@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -190,8 +191,8 @@ public final class StateStore {
     }
 
     private static void dropDuplicateIds(TreeMap<String, Qube> qubes, List<BrokenEntry> broken) {
-        var seenQid = new java.util.HashMap<Integer, String>();
-        var seenUuid = new java.util.HashMap<UUID, String>();
+        var seenQid = new HashMap<Integer, String>();
+        var seenUuid = new HashMap<UUID, String>();
         for (var q : List.copyOf(qubes.values())) {
             String other = seenQid.putIfAbsent(q.qid(), q.name());
             if (other == null) {

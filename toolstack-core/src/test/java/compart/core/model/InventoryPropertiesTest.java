@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import compart.errors.CompartException;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -107,10 +108,10 @@ class InventoryPropertiesTest {
         var inv = InventoryTest.typical();
         var random = new Random(n);
         for (int i = 0; i < n; i++) {
-            inv = inv.withNewQube(QubeClass.AppVM, "q" + i, "red", java.util.Optional.empty(), random);
+            inv = inv.withNewQube(QubeClass.AppVM, "q" + i, "red", Optional.empty(), random);
         }
         var all = inv;
-        var ips = all.qubes().values().stream().filter(q -> q.klass() != QubeClass.AdminVM).map(q -> all.value(q, "ip")).flatMap(java.util.Optional::stream)
+        var ips = all.qubes().values().stream().filter(q -> q.klass() != QubeClass.AdminVM).map(q -> all.value(q, "ip")).flatMap(Optional::stream)
                 .toList();
         assertThat(ips).doesNotHaveDuplicates();
         assertThat(all.qubes().values().stream().map(Qube::qid).toList()).doesNotHaveDuplicates();

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 class InventoryTest {
@@ -70,21 +71,35 @@ class InventoryTest {
     }
 
     @Test
+    void propertyCatalog_readsItsTables_continuedHelpLinesJoinedWithOneSpace() {
+        assertThat(PropertyCatalog.of(QubeClass.AppVM).get("qid")).isEqualTo(new PropertyDef("qid", PropertyType.INT,
+                false, "Internal, persistent identifier of particular domain. Note this is different from Xen domid."));
+        assertThat(PropertyCatalog.of(QubeClass.DispVM).get("auto_cleanup")).isEqualTo(new PropertyDef(
+                "auto_cleanup", PropertyType.BOOL, true, "automatically remove this qube upon shutdown"));
+        assertThat(PropertyCatalog.global().get("default_pool_kernel").help())
+                .isEqualTo("Default storage pool for kernel volumes");
+        assertThat(List.of(QubeClass.AdminVM, QubeClass.TemplateVM, QubeClass.AppVM, QubeClass.StandaloneVM,
+                QubeClass.DispVM)).extracting(k -> PropertyCatalog.of(k).size()).containsExactly(11, 35, 37, 36, 38);
+        assertThat(PropertyCatalog.global()).hasSize(18);
+        assertThat(PropertyCatalog.of(QubeClass.AppVM).keySet()).startsWith("name", "qid", "uuid", "klass", "label");
+    }
+
+    /** Asserts the value of each property of {@code qube}: a name, then its value (null: no value), and so on. */
+    static void assertValues(Inventory inv, String qube, String... nameThenValue) {
+        var q = inv.qube(qube);
+        for (int i = 0; i < nameThenValue.length; i += 2) {
+            assertThat(inv.value(q, nameThenValue[i])).as("%s of %s", nameThenValue[i], qube)
+                    .isEqualTo(Optional.ofNullable(nameThenValue[i + 1]));
+        }
+    }
+
+    @Test
     void defaults_matchQubes() {
         var inv = typical();
-        var work = inv.qube("work");
-        assertThat(inv.value(work, "vcpus")).contains("2");
-        assertThat(inv.value(work, "memory")).contains("400");
-        assertThat(inv.value(work, "maxmem")).contains("4000");
-        assertThat(inv.value(work, "virt_mode")).contains("pvh");
-        assertThat(inv.value(work, "default_user")).contains("user");
-        assertThat(inv.value(work, "qrexec_timeout")).contains("60");
-        assertThat(inv.value(work, "include_in_backups")).contains("True");
-        assertThat(inv.value(work, "updateable")).contains("False");
-        assertThat(inv.value(inv.qube("fedora"), "updateable")).contains("True");
-        assertThat(inv.value(work, "netvm")).contains("sys-firewall");
-        assertThat(inv.value(inv.qube("fedora"), "netvm")).isEmpty();
-        assertThat(inv.value(work, "icon")).contains("appvm-blue");
+        assertValues(inv, "work", "vcpus", "2", "memory", "400", "maxmem", "4000", "virt_mode", "pvh",
+                "default_user", "user", "qrexec_timeout", "60", "include_in_backups", "True", "updateable", "False",
+                "netvm", "sys-firewall", "icon", "appvm-blue");
+        assertValues(inv, "fedora", "updateable", "True", "netvm", null);
         assertThat(inv.globalValue("default_pool")).contains("varlibqubes");
         assertThat(inv.globalValue("default_pool_kernel")).contains("linux-kernel");
     }
@@ -92,14 +107,10 @@ class InventoryTest {
     @Test
     void addresses_derivedFromQid_asQubesDoes() {
         var inv = typical();
-        var work = inv.qube("work");
-        assertThat(inv.value(work, "ip")).contains("10.137.0.4");
-        assertThat(inv.value(work, "mac")).contains("00:16:3e:5e:6c:00");
-        assertThat(inv.value(work, "visible_gateway")).contains("10.137.0.3");
-        assertThat(inv.value(work, "visible_netmask")).contains("255.255.255.255");
-        assertThat(inv.value(work, "dns")).contains("10.139.1.1 10.139.1.2");
-        assertThat(inv.value(inv.qube("sys-firewall"), "gateway")).contains("10.137.0.3");
-        assertThat(inv.value(inv.qube("fedora"), "ip")).isEmpty();
+        assertValues(inv, "work", "ip", "10.137.0.4", "mac", "00:16:3e:5e:6c:00", "visible_gateway", "10.137.0.3",
+                "visible_netmask", "255.255.255.255", "dns", "10.139.1.1 10.139.1.2");
+        assertValues(inv, "sys-firewall", "gateway", "10.137.0.3");
+        assertValues(inv, "fedora", "ip", null);
         assertThat(Addresses.ipv4("10.137", 254)).isEqualTo("10.137.0.254");
         assertThat(Addresses.ipv4("10.137", 255)).isEqualTo("10.137.1.1");
         assertThat(Addresses.ipv4("10.137", 256)).isEqualTo("10.137.1.2");
@@ -245,7 +256,7 @@ class InventoryTest {
     void repaired_resetsDanglingReferences_andDropsOrphans() {
         var inv = typical();
         var q = inv.qube("work").withProperty("netvm", "gone");
-        var m = new java.util.TreeMap<>(inv.qubes());
+        var m = new TreeMap<>(inv.qubes());
         m.put("work", q);
         m.remove("fedora");
         var broken = new Inventory(inv.labels(), inv.globals(), m, inv.pools(), 0);

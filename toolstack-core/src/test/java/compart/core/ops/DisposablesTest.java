@@ -4,21 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import compart.core.hypervisor.test.TestHypervisor;
-import compart.core.model.Inventory;
-import compart.core.model.PoolDefinition;
 import compart.core.model.QubeClass;
-import compart.core.store.StateStore;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
-import java.util.Set;
 import java.util.random.RandomGenerator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,18 +23,14 @@ import org.junit.jupiter.api.io.TempDir;
 class DisposablesTest {
     @TempDir
     Path dir;
+    final TestHypervisor hv = new TestHypervisor(4096, 2);
 
     static final Instant NOW = Instant.parse("2026-11-26T12:00:00Z");
 
     Toolstack toolstack() {
         var r = new Random(3);
-        var inv = Inventory.initial(List.of(new PoolDefinition("varlibqubes", "file-reflink", Map.of("dir_path",
-                dir.resolve("pool").toString(), "setup_check", "no"))), 0);
-        var store = new StateStore(dir.resolve("state"));
-        var ts = new Toolstack(store, new TestHypervisor(4096, 2), store.load(inv).inventory(), Set.of());
-        ts.create("fedora", i -> i.withNewQube(QubeClass.TemplateVM, "fedora", "black", Optional.empty(), r));
-        ts.create("dvm", i -> i.withNewQube(QubeClass.AppVM, "dvm", "red", Optional.of("fedora"), r)
-                .withProperty("dvm", "template_for_dispvms", "True"));
+        var ts = FilePoolToolstack.withFedora(dir, hv, r);
+        FilePoolToolstack.addDisposableTemplate(ts, r);
         return ts;
     }
 
@@ -82,7 +74,7 @@ class DisposablesTest {
         var ts = toolstack();
         int used = ts.disposables().create("dvm", "dom0").dispid();
         int[] same = new int[100];
-        java.util.Arrays.fill(same, used - 1);
+        Arrays.fill(same, used - 1);
 
         assertThatThrownBy(() -> Disposables.pick(answering(same), ts.inventory(), Map.of(), NOW))
                 .isInstanceOfSatisfying(CompartException.class, e -> assertThat(e.kind())
@@ -106,12 +98,12 @@ class DisposablesTest {
 
         String name = ts.disposables().startDisposable("dvm", "work");
         assertThat(ts.powerState(name)).isEqualTo(PowerState.Running);
-        assertThat(ts.hypervisor().list()).extracting(x -> x.name()).contains(name);
+        assertThat(hv.list()).extracting(x -> x.name()).contains(name);
 
         ts.disposables().dispose(name);
 
         assertThat(ts.inventory().find(name)).isEmpty();
-        assertThat(ts.hypervisor().list()).extracting(x -> x.name()).doesNotContain(name);
+        assertThat(hv.list()).extracting(x -> x.name()).doesNotContain(name);
         ts.disposables().dispose(name); // already gone: nothing to do
     }
 }

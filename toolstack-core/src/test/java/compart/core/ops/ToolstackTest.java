@@ -7,14 +7,17 @@ import compart.core.hypervisor.test.TestHypervisor;
 import compart.core.model.Inventory;
 import compart.core.model.PoolDefinition;
 import compart.core.model.QubeClass;
-import compart.core.store.StateStore;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
-import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,11 +28,7 @@ class ToolstackTest {
     /** fedora (TemplateVM), sys-net (net qube) and work (netvm sys-net), created with their volumes in a pool. */
     Toolstack toolstack(TestHypervisor hv) {
         var r = new Random(7);
-        var inv = Inventory.initial(List.of(new PoolDefinition("varlibqubes", "file-reflink", Map.of("dir_path",
-                dir.resolve("pool").toString(), "setup_check", "no"))), 0);
-        var store = new StateStore(dir.resolve("state"));
-        var ts = new Toolstack(store, hv, store.load(inv).inventory(), Set.of());
-        ts.create("fedora", i -> i.withNewQube(QubeClass.TemplateVM, "fedora", "black", Optional.empty(), r));
+        var ts = FilePoolToolstack.withFedora(dir, hv, r);
         ts.create("sys-net", i -> i.withNewQube(QubeClass.AppVM, "sys-net", "red", Optional.of("fedora"), r)
                 .withProperty("sys-net", "provides_network", "True"));
         ts.create("work", i -> i.withNewQube(QubeClass.AppVM, "work", "blue", Optional.of("fedora"), r)
@@ -40,7 +39,7 @@ class ToolstackTest {
     @Test
     void startPlan_startsTheNetvmFirst_thenChecksMemoryVolumesCreatesPausedAndUnpauses() {
         var tpl = toolstack(new TestHypervisor(4096, 2));
-        var steps = StartPlanner.plan(tpl.inventory(), "work", tpl::powerState);
+        var steps = StartPlanner.plan(tpl.inventory(), "work", tpl::powerState, false);
         assertThat(steps).extracting(s -> s.getClass().getSimpleName())
                 .containsExactly("StartNetvm", "CheckMemory", "PrepareVolumes", "CreatePaused", "Unpause");
         var create = (Step.CreatePaused) steps.get(3);
@@ -49,29 +48,58 @@ class ToolstackTest {
     }
 
     @Test
+    void startPlan_touchesNoStorage_itsDisksNameVolumesWhoseFilesTheRunLearnsWhenItStartsThem() {
+        var r = new Random(7);
+        Path pool = dir.resolve("no-such-pool"); // opening this pool would create it, or fail
+        var inv = Inventory.initial(List.of(new PoolDefinition("varlibqubes", "file-reflink", Map.of("dir_path",
+                pool.toString()))), 0);
+        inv = inv.withNewQube(QubeClass.TemplateVM, "fedora", "black", Optional.empty(), r)
+                .withNewQube(QubeClass.AppVM, "work", "blue", Optional.of("fedora"), r);
+
+        var steps = StartPlanner.plan(inv, "work", n -> PowerState.Halted, false);
+
+        var create = (Step.CreatePaused) steps.get(2);
+        assertThat(create.spec().disks()).isEmpty();
+        assertThat(create.disks()).containsExactly(new DomainSpecs.DiskSlot("xvda", "root", true),
+                new DomainSpecs.DiskSlot("xvdb", "private", true), new DomainSpecs.DiskSlot("xvdc", "volatile", true));
+        assertThat(pool).doesNotExist();
+    }
+
+    @Test
     void startPlan_withQrexec_connectsTheAgentAfterUnpause_waitingOnlyWithTheFeatureQrexec() {
         var ts = toolstack(new TestHypervisor(4096, 2));
         var inv = ts.inventory().withProperty("work", "qrexec_timeout", "17");
-        var background = StartPlanner.plan(inv, "work", ts::powerState, v -> "/dev/null", true);
-        assertThat(background.getLast()).isEqualTo(new Step.ConnectQrexec("work", java.time.Duration.ofSeconds(17),
+        var background = StartPlanner.plan(inv, "work", ts::powerState, true);
+        assertThat(background.getLast()).isEqualTo(new Step.ConnectQrexec("work", Duration.ofSeconds(17),
                 false));
         assertThat(background.get(background.size() - 2)).isInstanceOf(Step.Unpause.class);
 
-        var required = StartPlanner.plan(inv.withFeature("fedora", "qrexec", "1"), "work", ts::powerState,
-                v -> "/dev/null", true);
-        assertThat(required.getLast()).isEqualTo(new Step.ConnectQrexec("work", java.time.Duration.ofSeconds(17),
+        var required = StartPlanner.plan(inv.withFeature("fedora", "qrexec", "1"), "work", ts::powerState, true);
+        assertThat(required.getLast()).isEqualTo(new Step.ConnectQrexec("work", Duration.ofSeconds(17),
                 true));
         assertThat(required.getLast().describe()).contains("work").contains("17 s");
-        assertThat(StartPlanner.plan(inv.withFeature("work", "qrexec", ""), "work", ts::powerState, v -> "/dev/null",
-                true).getLast()).isEqualTo(new Step.ConnectQrexec("work", java.time.Duration.ofSeconds(17), false));
+        assertThat(StartPlanner.plan(inv.withFeature("work", "qrexec", ""), "work", ts::powerState, true).getLast()).isEqualTo(new Step.ConnectQrexec("work", Duration.ofSeconds(17), false));
     }
 
     @Test
     void startPlan_onTheTestHypervisor_hasNoQrexecStep() {
         var ts = toolstack(new TestHypervisor(4096, 2));
         assertThat(ts.qrexec()).isEmpty();
-        assertThat(StartPlanner.plan(ts.inventory().withFeature("work", "qrexec", "1"), "work", ts::powerState))
+        assertThat(StartPlanner.plan(ts.inventory().withFeature("work", "qrexec", "1"), "work", ts::powerState, false))
                 .noneMatch(s -> s instanceof Step.ConnectQrexec);
+    }
+
+    @Test
+    void start_createsTheDomainWithTheFilesOfTheStartedVolumesAsItsDisks() {
+        var hv = new TestHypervisor(4096, 2);
+        var ts = toolstack(hv);
+        ts.start("work").join();
+
+        var disks = hv.specOf("work").orElseThrow().disks();
+        assertThat(disks).extracting(d -> d.vdev()).containsExactly("xvda", "xvdb", "xvdc");
+        assertThat(disks).allSatisfy(d -> assertThat(Path.of(d.target())).startsWith(dir.resolve("pool"))
+                .exists());
+        assertThat(ts.powerState("sys-net")).isEqualTo(PowerState.Running);
     }
 
     @Test
@@ -116,20 +144,25 @@ class ToolstackTest {
         ts.change(inv -> inv.withProperty("work", "template_for_dispvms", "True"));
         ts.create("disp1", inv -> inv.withNewQube(QubeClass.DispVM, "disp1", "red", Optional.of("work"),
                 new Random(1)).withProperty("disp1", "auto_cleanup", "True"));
+        var deleted = new CompletableFuture<QubeEvent>();
+        ts.events().subscribe(e -> {
+            if (e.name().equals("domain-delete") && e.kwargs().get("vm").equals("disp1")) {
+                deleted.complete(e);
+            }
+        });
         ts.start("disp1").join();
         ts.shutdown("disp1", false, true).join();
-        // the removal is queued on disp1's queue when its death is reported; it forgets the qube first, then
-        // deletes its volumes: wait for both (bounded), or the temporary directory is cleaned up under it
-        for (int i = 0; i < 500 && (ts.inventory().find("disp1").isPresent() || !volumeFilesOf("disp1").isEmpty()); i++) {
-            Thread.sleep(10);
-        }
+        // the removal is queued on disp1's queue when its death is reported: wait for its domain-delete (bounded),
+        // then for the rest of that queued removal (volumes deleted) by queueing a no-op behind it, not for time
+        deleted.get(30, TimeUnit.SECONDS);
+        ts.removeIfPresent("disp1").join();
         assertThat(ts.inventory().find("disp1")).isEmpty();
         assertThat(volumeFilesOf("disp1")).isEmpty();
     }
 
-    private List<Path> volumeFilesOf(String qube) throws java.io.IOException {
-        try (var files = java.nio.file.Files.walk(dir.resolve("pool"))) {
-            return files.filter(java.nio.file.Files::isRegularFile)
+    private List<Path> volumeFilesOf(String qube) throws IOException {
+        try (var files = Files.walk(dir.resolve("pool"))) {
+            return files.filter(Files::isRegularFile)
                     .filter(f -> f.toString().contains("/" + qube + "/")).toList();
         }
     }

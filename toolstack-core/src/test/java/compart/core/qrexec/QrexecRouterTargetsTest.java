@@ -3,18 +3,17 @@ package compart.core.qrexec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import compart.core.api.AdminApi;
 import compart.core.hypervisor.DomainStatus;
 import compart.core.hypervisor.test.TestHypervisor;
-import compart.core.model.Inventory;
-import compart.core.model.PoolDefinition;
 import compart.core.model.QubeClass;
+import compart.core.ops.FilePoolToolstack;
 import compart.core.ops.PowerState;
 import compart.core.ops.Toolstack;
-import compart.core.store.StateStore;
 import compart.policy.Policy;
 import compart.policy.Resolution;
 import java.io.IOException;
@@ -22,7 +21,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
@@ -64,13 +62,8 @@ class QrexecRouterTargetsTest {
     void setUp() throws IOException {
         hv = new TestHypervisor(8192, 4);
         var r = new Random(11);
-        var inv = Inventory.initial(List.of(new PoolDefinition("varlibqubes", "file-reflink", Map.of("dir_path",
-                dir.resolve("pool").toString(), "setup_check", "no"))), 0);
-        var store = new StateStore(dir.resolve("state"));
-        ts = new Toolstack(store, hv, store.load(inv).inventory(), Set.of());
-        ts.create("fedora", i -> i.withNewQube(QubeClass.TemplateVM, "fedora", "black", Optional.empty(), r));
-        ts.create("dvm", i -> i.withNewQube(QubeClass.AppVM, "dvm", "red", Optional.of("fedora"), r)
-                .withProperty("dvm", "template_for_dispvms", "True"));
+        ts = FilePoolToolstack.withFedora(dir, hv, r);
+        FilePoolToolstack.addDisposableTemplate(ts, r);
         for (String name : List.of("work", "other", "quiet", "nodefault")) {
             ts.create(name, i -> i.withNewQube(QubeClass.AppVM, name, "blue", Optional.of("fedora"), r));
         }
@@ -83,7 +76,7 @@ class QrexecRouterTargetsTest {
         router.targets(ts.disposables());
         audit.start();
         var logger = (Logger) LoggerFactory.getLogger(Policy.AUDIT_LOGGER);
-        logger.setLevel(ch.qos.logback.classic.Level.INFO);
+        logger.setLevel(Level.INFO);
         logger.addAppender(audit);
     }
 

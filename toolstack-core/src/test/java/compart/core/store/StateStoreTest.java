@@ -48,6 +48,14 @@ class StateStoreTest {
         AtomicFiles.crashPoint = step -> { };
     }
 
+    /** @return a store in {@code dir}, loaded from the initial inventory, that has then saved {@code inv} */
+    StateStore storing(Inventory inv) {
+        var store = new StateStore(dir);
+        store.load(initial());
+        store.save(initial(), inv);
+        return store;
+    }
+
     @Test
     void fresh_directory_getsTheInitialInventory_andKeepsItOnDisk() {
         var loaded = new StateStore(dir).load(initial());
@@ -61,10 +69,8 @@ class StateStoreTest {
 
     @Test
     void save_thenLoad_roundTripsEverything() {
-        var store = new StateStore(dir);
-        store.load(initial());
         var inv = sample();
-        store.save(initial(), inv);
+        var store = storing(inv);
         var loaded = new StateStore(dir).load(initial());
         assertThat(loaded.inventory()).isEqualTo(inv);
         assertThat(loaded.broken()).isEmpty();
@@ -73,10 +79,8 @@ class StateStoreTest {
 
     @Test
     void removal_deletesTheFileAndItsBackup() throws Exception {
-        var store = new StateStore(dir);
-        store.load(initial());
         var inv = sample();
-        store.save(initial(), inv);
+        var store = storing(inv);
         store.save(inv, inv.withProperty("work", "memory", "999"));
         assertThat(Files.exists(dir.resolve("qubes/work.json.bak"))).isTrue();
         var after = inv.withProperty("work", "memory", "999");
@@ -88,10 +92,8 @@ class StateStoreTest {
     @ParameterizedTest
     @ValueSource(strings = {"temp-created", "temp-synced", "backup-removed", "backup-made", "renamed"})
     void crash_atAnyStepOfAWrite_leavesEitherTheOldOrTheNewQube(String step) throws Exception {
-        var store = new StateStore(dir);
-        store.load(initial());
         var before = sample();
-        store.save(initial(), before);
+        var store = storing(before);
         store.save(before, before.withProperty("work", "memory", "1500")); // there is a backup now
         var old = before.withProperty("work", "memory", "1500");
         var changed = old.withProperty("work", "memory", "2000");
@@ -111,10 +113,8 @@ class StateStoreTest {
 
     @Test
     void crash_duringRemoval_leavesTheQubeOrNothing_neverAStrayBackup() {
-        var store = new StateStore(dir);
-        store.load(initial());
         var inv = sample();
-        store.save(initial(), inv);
+        var store = storing(inv);
         store.save(inv, inv.withProperty("work", "memory", "1500"));
         var old = inv.withProperty("work", "memory", "1500");
         AtomicFiles.crashPoint = s -> {
@@ -131,10 +131,8 @@ class StateStoreTest {
 
     @Test
     void corruptEntry_isReplacedByItsBackup() throws Exception {
-        var store = new StateStore(dir);
-        store.load(initial());
         var inv = sample();
-        store.save(initial(), inv);
+        var store = storing(inv);
         var next = inv.withProperty("work", "memory", "2000");
         store.save(inv, next);
         Files.writeString(dir.resolve("qubes/work.json"), "{\"format\":1,\"name\":\"wo"); // torn write
@@ -145,10 +143,8 @@ class StateStoreTest {
 
     @Test
     void oneUnreadableQube_isReportedBroken_andTheOthersLoad() throws Exception {
-        var store = new StateStore(dir);
-        store.load(initial());
         var inv = sample().withNewQube(QubeClass.AppVM, "other", "red", Optional.empty(), new Random(3));
-        store.save(initial(), inv);
+        var store = storing(inv);
         Files.writeString(dir.resolve("qubes/work.json"), "garbage");
         Files.deleteIfExists(dir.resolve("qubes/work.json.bak"));
         var loaded = new StateStore(dir).load(initial());
@@ -159,10 +155,8 @@ class StateStoreTest {
 
     @Test
     void danglingReference_isResetAtLoad() throws Exception {
-        var store = new StateStore(dir);
-        store.load(initial());
         var inv = sample();
-        store.save(initial(), inv);
+        var store = storing(inv);
         // fedora's entry vanishes (a restore of an old backup, a user's rm): work loses its template
         Files.delete(dir.resolve("qubes/fedora.json"));
         var loaded = new StateStore(dir).load(initial());

@@ -1,12 +1,14 @@
 package compart.core.hypervisor.libxl;
 
-import compart.core.hypervisor.HypervisorEvent;
-import compart.core.hypervisor.DomainStatus;
 import compart.core.hypervisor.DomainSpec;
+import compart.core.hypervisor.DomainStatus;
 import compart.core.hypervisor.HostInfo;
 import compart.core.hypervisor.Hypervisor;
+import compart.core.hypervisor.HypervisorEvent;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
+import compart.xl.libxl.DomainEvent;
+import compart.xl.libxl.DomainInfo;
 import compart.xl.libxl.DomainWatch;
 import compart.xl.libxl.LibxlContext;
 import compart.xl.libxl.ShutdownReason;
@@ -105,10 +107,7 @@ public final class LibxlHypervisor implements Hypervisor {
         } catch (RuntimeException e) {
             domains.remove(domid);
             try {
-                onPlatform(() -> {
-                    ctx.destroy(domid);
-                    return null;
-                });
+                onPlatformRun(() -> ctx.destroy(domid));
             } catch (RuntimeException de) {
                 e.addSuppressed(de);
             }
@@ -139,9 +138,9 @@ public final class LibxlHypervisor implements Hypervisor {
     }
 
     /** On libxl's event thread: record, and hand any libxl call to the platform threads. */
-    private void onLibxlEvent(Watched w, compart.xl.libxl.DomainEvent e) {
+    private void onLibxlEvent(Watched w, DomainEvent e) {
         switch (e) {
-            case compart.xl.libxl.DomainEvent.Shutdown s -> {
+            case DomainEvent.Shutdown s -> {
                 w.shutdown = s.reason();
                 LOG.info("domain {} ({}) shut down: {}; destroying it", w.domid, w.name, s.reason());
                 calls.execute(() -> {
@@ -153,7 +152,7 @@ public final class LibxlHypervisor implements Hypervisor {
                     }
                 });
             }
-            case compart.xl.libxl.DomainEvent.Death d -> {
+            case DomainEvent.Death d -> {
                 if (!domains.remove(w.domid, w)) {
                     return;
                 }
@@ -172,39 +171,27 @@ public final class LibxlHypervisor implements Hypervisor {
     @Override
     public void unpause(int domid) {
         var w = known(domid);
-        onPlatform(() -> {
-            ctx.unpause(domid);
-            return null;
-        });
+        onPlatformRun(() -> ctx.unpause(domid));
         emit(new HypervisorEvent.Unpaused(domid, w.name));
     }
 
     @Override
     public void pause(int domid) {
         var w = known(domid);
-        onPlatform(() -> {
-            ctx.pause(domid);
-            return null;
-        });
+        onPlatformRun(() -> ctx.pause(domid));
         emit(new HypervisorEvent.Paused(domid, w.name));
     }
 
     @Override
     public void shutdown(int domid) {
         known(domid);
-        onPlatform(() -> {
-            ctx.shutdown(domid);
-            return null;
-        });
+        onPlatformRun(() -> ctx.shutdown(domid));
     }
 
     @Override
     public void destroy(int domid) {
         known(domid);
-        onPlatform(() -> {
-            ctx.destroy(domid);
-            return null;
-        });
+        onPlatformRun(() -> ctx.destroy(domid));
     }
 
     private Watched known(int domid) {
@@ -229,7 +216,7 @@ public final class LibxlHypervisor implements Hypervisor {
         return onPlatform(() -> ctx.domainInfo(domid)).map(LibxlHypervisor::info);
     }
 
-    static DomainStatus info(compart.xl.libxl.DomainInfo d) {
+    static DomainStatus info(DomainInfo d) {
         var state = d.paused() ? DomainStatus.State.PAUSED : d.shutdown() || d.dying() ? DomainStatus.State.SHUTTING_DOWN
                 : DomainStatus.State.RUNNING;
         return new DomainStatus(d.domid(), d.name(), state, d.currentKib(), d.cpuTimeNanos());
@@ -248,6 +235,14 @@ public final class LibxlHypervisor implements Hypervisor {
                 LOG.error("domain event listener failed on {}", e, ex);
             }
         }
+    }
+
+    /** As {@link #onPlatform(Supplier)}, for a call without result. */
+    private void onPlatformRun(Runnable call) {
+        onPlatform(() -> {
+            call.run();
+            return null;
+        });
     }
 
     /** Runs a libxl call on a platform thread: this one, or one of ours when called from a virtual thread. */

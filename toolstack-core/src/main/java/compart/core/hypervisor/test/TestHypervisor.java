@@ -1,20 +1,22 @@
 package compart.core.hypervisor.test;
 
-import compart.core.hypervisor.HypervisorEvent;
-import compart.core.hypervisor.DomainStatus;
 import compart.core.hypervisor.DomainSpec;
+import compart.core.hypervisor.DomainStatus;
 import compart.core.hypervisor.HostInfo;
 import compart.core.hypervisor.Hypervisor;
+import compart.core.hypervisor.HypervisorEvent;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 
 /**
@@ -134,34 +136,30 @@ public final class TestHypervisor implements Hypervisor {
 
     @Override
     public void unpause(int domid) {
-        HypervisorEvent event;
-        synchronized (this) {
-            var d = get(domid);
-            maybeFail("unpause", d.spec.name());
-            if (d.state != DomainStatus.State.PAUSED) {
-                throw CompartException.invalidState("test hypervisor: domain %s is %s, not paused", d.spec.name(),
-                        d.state);
-            }
-            d.state = DomainStatus.State.RUNNING;
-            event = new HypervisorEvent.Unpaused(domid, d.spec.name());
-        }
-        emit(event);
+        transition(domid, "unpause", DomainStatus.State.PAUSED, DomainStatus.State.RUNNING,
+                HypervisorEvent.Unpaused::new);
     }
 
     @Override
     public void pause(int domid) {
-        HypervisorEvent event;
+        transition(domid, "pause", DomainStatus.State.RUNNING, DomainStatus.State.PAUSED, HypervisorEvent.Paused::new);
+    }
+
+    /** Moves a domain from state {@code from} to {@code to} (INVALID_STATE in another), then emits the event. */
+    private void transition(int domid, String op, DomainStatus.State from, DomainStatus.State to,
+                            BiFunction<Integer, String, HypervisorEvent> event) {
+        HypervisorEvent happened;
         synchronized (this) {
             var d = get(domid);
-            maybeFail("pause", d.spec.name());
-            if (d.state != DomainStatus.State.RUNNING) {
-                throw CompartException.invalidState("test hypervisor: domain %s is %s, not running", d.spec.name(),
-                        d.state);
+            maybeFail(op, d.spec.name());
+            if (d.state != from) {
+                throw CompartException.invalidState("test hypervisor: domain %s is %s, not %s", d.spec.name(),
+                        d.state, from.name().toLowerCase(Locale.ROOT));
             }
-            d.state = DomainStatus.State.PAUSED;
-            event = new HypervisorEvent.Paused(domid, d.spec.name());
+            d.state = to;
+            happened = event.apply(domid, d.spec.name());
         }
-        emit(event);
+        emit(happened);
     }
 
     @Override
