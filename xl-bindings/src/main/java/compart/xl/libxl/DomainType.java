@@ -1,5 +1,7 @@
 package compart.xl.libxl;
 
+import java.util.Locale;
+
 /** How a domain is virtualised ({@code libxl_domain_type}). */
 public enum DomainType {
     /** Not known (libxl's INVALID, e.g. a domain being torn down). */
@@ -34,6 +36,6 @@ public enum DomainType {
 
     /** @return the name libxl JSON uses, e.g. {@code "pvh"} */
     public String jsonName() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return name().toLowerCase(Locale.ROOT);
     }
 }

@@ -7,8 +7,10 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -105,8 +107,8 @@ public final class LinuxFile implements AutoCloseable {
             } finally {
                 if (!done) {
                     try {
-                        java.nio.file.Files.deleteIfExists(destination);
-                    } catch (java.io.IOException ignored) {
+                        Files.deleteIfExists(destination);
+                    } catch (IOException ignored) {
                         // the clone error is the one to report
                     }
                 }

@@ -2,6 +2,7 @@ package compart.xl.xenstore;
 
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
+import compart.xl.foreign.HandleLifecycle;
 import compart.xl.foreign.LibcNative;
 import compart.xl.foreign.NativeLibrary;
 import org.slf4j.Logger;
@@ -18,7 +19,6 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -26,6 +26,7 @@ import static compart.xl.xenstore.XenStoreNative.*;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
  * A connection to xenstored ({@code xs_open}). Use it for Compart's own keys (qrexec, {@code data/...}); domain
@@ -47,8 +48,7 @@ public final class XenStore implements XenStoreAccess, AutoCloseable {
     private static final int WATCH_POLL_MILLIS = 200;
 
     private final MemorySegment handle;
-    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
-    private boolean closed; // guarded by lifecycle's write lock
+    private final HandleLifecycle lifecycle = new HandleLifecycle("the xenstore connection");
     private final Map<String, Consumer<String>> watchers = new ConcurrentHashMap<>();
     private final AtomicLong nextToken = new AtomicLong(1);
     private final AtomicBoolean stopping = new AtomicBoolean();
@@ -245,7 +245,14 @@ public final class XenStore implements XenStoreAccess, AutoCloseable {
             watchers.remove(token);
             throw e;
         }
-        AtomicBoolean open = new AtomicBoolean(true);
+        Runnable unwatch = lifecycle.watchCloser(() -> watchers.remove(token), () -> {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment errno = NativeLibrary.errnoState(arena);
+                if (!xs_unwatch(errno, wh, arena.allocateFrom(path), arena.allocateFrom(token))) {
+                    LOG.warn("xs_unwatch {} failed: {}", path, LibcNative.describeErrno(NativeLibrary.errno(errno)));
+                }
+            }
+        });
         return new XenStoreWatch() {
             @Override
             public String path() {
@@ -254,23 +261,7 @@ public final class XenStore implements XenStoreAccess, AutoCloseable {
 
             @Override
             public void close() {
-                if (!open.compareAndSet(true, false)) {
-                    return;
-                }
-                watchers.remove(token);
-                lifecycle.readLock().lock();
-                try {
-                    if (!closed) {
-                        try (Arena arena = Arena.ofConfined()) {
-                            MemorySegment errno = NativeLibrary.errnoState(arena);
-                            if (!xs_unwatch(errno, wh, arena.allocateFrom(path), arena.allocateFrom(token))) {
-                                LOG.warn("xs_unwatch {} failed: {}", path, LibcNative.describeErrno(NativeLibrary.errno(errno)));
-                            }
-                        }
-                    }
-                } finally {
-                    lifecycle.readLock().unlock();
-                }
+                unwatch.run();
             }
         };
     }
@@ -298,8 +289,8 @@ public final class XenStore implements XenStoreAccess, AutoCloseable {
             MemorySegment errno = NativeLibrary.errnoState(arena);
             while (!stopping.get()) {
                 pollfd.set(JAVA_INT, 0, fd);
-                pollfd.set(java.lang.foreign.ValueLayout.JAVA_SHORT, 4, LibcNative.POLLIN);
-                pollfd.set(java.lang.foreign.ValueLayout.JAVA_SHORT, 6, (short) 0);
+                pollfd.set(JAVA_SHORT, 4, LibcNative.POLLIN);
+                pollfd.set(JAVA_SHORT, 6, (short) 0);
                 LibcNative.poll(errno, pollfd, 1, WATCH_POLL_MILLIS);
                 while (!stopping.get()) {
                     MemorySegment event = xs_check_watch(errno, wh);
@@ -347,20 +338,13 @@ public final class XenStore implements XenStoreAccess, AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        lifecycle.writeLock().lock();
-        try {
-            if (closed) {
-                return;
-            }
-            closed = true;
+        lifecycle.close(() -> {
             watchers.clear();
             if (wh != null) {
                 xs_close(wh);
             }
             xs_close(handle);
-        } finally {
-            lifecycle.writeLock().unlock();
-        }
+        });
     }
 
     // ---- operations with a transaction id ----
@@ -497,15 +481,7 @@ public final class XenStore implements XenStoreAccess, AutoCloseable {
     // ---- helpers ----
 
     private <T> T call(Function<Arena, T> body) {
-        lifecycle.readLock().lock();
-        try (Arena arena = Arena.ofConfined()) {
-            if (closed) {
-                throw CompartException.invalidState("the xenstore connection is closed");
-            }
-            return body.apply(arena);
-        } finally {
-            lifecycle.readLock().unlock();
-        }
+        return lifecycle.callInArena(body);
     }
 
     private static void requirePath(String path) {
