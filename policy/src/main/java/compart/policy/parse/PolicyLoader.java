@@ -8,11 +8,16 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.LinkedHashMap;
@@ -462,7 +467,7 @@ public final class PolicyLoader {
     static Path resolve(Path base, String path) {
         try {
             return realPath(base.resolve(path).toAbsolutePath().normalize());
-        } catch (java.nio.file.InvalidPathException e) {
+        } catch (InvalidPathException e) {
             return null;
         }
     }
@@ -499,9 +504,9 @@ public final class PolicyLoader {
     }
 
     private static String describe(Exception e) {
-        if (e instanceof java.nio.file.NoSuchFileException) return "No such file or directory";
-        if (e instanceof java.nio.file.AccessDeniedException) return "Permission denied";
-        if (e instanceof java.nio.file.NotDirectoryException) return "Not a directory";
+        if (e instanceof NoSuchFileException) return "No such file or directory";
+        if (e instanceof AccessDeniedException) return "Permission denied";
+        if (e instanceof NotDirectoryException) return "Not a directory";
         return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
@@ -513,13 +518,13 @@ public final class PolicyLoader {
         while (i < b.length) {
             byte c = b[i];
             if (c == '\n' || c == '\r') {
-                out.add(java.util.Arrays.copyOfRange(b, start, i));
+                out.add(Arrays.copyOfRange(b, start, i));
                 if (c == '\r' && i + 1 < b.length && b[i + 1] == '\n') i++;
                 start = i + 1;
             }
             i++;
         }
-        if (start < b.length) out.add(java.util.Arrays.copyOfRange(b, start, b.length));
+        if (start < b.length) out.add(Arrays.copyOfRange(b, start, b.length));
         return out;
     }
 }

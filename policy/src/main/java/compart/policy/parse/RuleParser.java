@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * Turns one policy line into a {@link Rule}, checking it in the order Qubes does so that the first problem
@@ -122,7 +123,7 @@ public final class RuleParser {
 
     /** The invalid characters in Python's tuple repr, sorted and unique, e.g. {@code ('!', '/')}; or "". */
     private static String invalidChars(String s, boolean noPlus) {
-        java.util.TreeSet<String> bad = new java.util.TreeSet<>();
+        TreeSet<String> bad = new TreeSet<>();
         for (int i = 0; i < s.length(); ) {
             int cp = s.codePointAt(i);
             char c = s.charAt(i);

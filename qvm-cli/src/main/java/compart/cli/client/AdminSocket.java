@@ -4,6 +4,7 @@ import compart.errors.CompartException;
 import compart.errors.ErrorKind;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.LongConsumer;
 
 /**
  * The Admin API's wire protocol on compartd's unix socket, spoken the way Qubes' own client speaks it to qubesd:
@@ -82,8 +84,8 @@ public final class AdminSocket {
      * @return the daemon's answer
      * @throws CompartException as {@link #call}; STORAGE when reading {@code body} fails
      */
-    public Reply stream(String dest, String method, String arg, byte[] head, java.io.InputStream body,
-                        java.util.function.LongConsumer progress) {
+    public Reply stream(String dest, String method, String arg, byte[] head, InputStream body,
+                        LongConsumer progress) {
         byte[] header = header(dest, method, arg);
         byte[] answer;
         try (SocketChannel channel = connect()) {
@@ -108,7 +110,7 @@ public final class AdminSocket {
         return parse(answer);
     }
 
-    private static int readBody(java.io.InputStream body, byte[] chunk) {
+    private static int readBody(InputStream body, byte[] chunk) {
         try {
             return body.readNBytes(chunk, 0, chunk.length);
         } catch (IOException e) {

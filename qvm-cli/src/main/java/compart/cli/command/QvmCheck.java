@@ -1,5 +1,7 @@
 package compart.cli.command;
 
+import compart.cli.Version;
+import compart.cli.client.Property;
 import compart.cli.client.QubeEntry;
 import compart.cli.client.Reply;
 import java.util.ArrayList;
@@ -17,7 +19,7 @@ import picocli.CommandLine.Parameters;
  * does not exist; 3: some pass and some do not. With the default verbosity it says which, on stderr.
  */
 @Command(name = "qvm-check", description = "Exits sucessfull if the provided domain(s) exist, else returns failure",
-        mixinStandardHelpOptions = true, versionProvider = compart.cli.Version.class)
+        mixinStandardHelpOptions = true, versionProvider = Version.class)
 public final class QvmCheck extends QvmCommand {
     @Option(names = "--all", description = "perform the action on all qubes")
     boolean all;
@@ -114,6 +116,6 @@ public final class QvmCheck extends QvmCommand {
             return true;
         }
         Reply r = client().property(q.name(), "netvm");
-        return r instanceof Reply.Ok && !compart.cli.client.Property.parse(r.text()).value().isEmpty();
+        return r instanceof Reply.Ok && !Property.parse(r.text()).value().isEmpty();
     }
 }

@@ -1,5 +1,6 @@
 package compart.cli.command;
 
+import compart.cli.Version;
 import compart.cli.client.Reply;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -7,7 +8,7 @@ import picocli.CommandLine.Option;
 
 /** {@code qvm-pause}: pause (or S3-suspend) qubes; exit code 1 when any failed. */
 @Command(name = "qvm-pause", description = "pause a qube", footer = "Paused qubes will be killed on system shutdown.",
-        mixinStandardHelpOptions = true, versionProvider = compart.cli.Version.class)
+        mixinStandardHelpOptions = true, versionProvider = Version.class)
 public final class QvmPause extends QvmCommand {
     @Mixin
     QubeSelection selection;

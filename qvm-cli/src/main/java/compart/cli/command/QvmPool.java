@@ -1,11 +1,13 @@
 package compart.cli.command;
 
+import compart.cli.Version;
 import compart.cli.client.AdminClient;
 import compart.cli.client.Reply;
 import compart.cli.format.JsonText;
 import compart.cli.format.Progress;
 import compart.cli.format.Table;
 import compart.errors.CompartException;
+import compart.errors.ErrorKind;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,7 +22,7 @@ import picocli.CommandLine.Parameters;
  * ({@code admin.pool.Dedup}: share identical extents between the pool's volumes, snapshot-aware).
  */
 @Command(name = "qvm-pool", description = "Manages Qubes pools and their options", mixinStandardHelpOptions = true,
-        versionProvider = compart.cli.Version.class,
+        versionProvider = Version.class,
         subcommands = {QvmPool.Drivers.class, QvmPool.ListPools.class, QvmPool.Info.class, QvmPool.Add.class,
             QvmPool.Remove.class, QvmPool.Set.class, QvmPool.Dedup.class})
 public final class QvmPool extends QvmCommand {
@@ -180,7 +182,7 @@ public final class QvmPool extends QvmCommand {
                 }
             }
             if (!errors.isEmpty()) {
-                throw new CompartException(compart.errors.ErrorKind.STORAGE, String.join("; ", errors));
+                throw new CompartException(ErrorKind.STORAGE, String.join("; ", errors));
             }
             return 0;
         }
@@ -209,7 +211,7 @@ public final class QvmPool extends QvmCommand {
                 }
             });
             if (!errors.isEmpty()) {
-                throw new CompartException(compart.errors.ErrorKind.INVALID_VALUE, String.join("; ", errors));
+                throw new CompartException(ErrorKind.INVALID_VALUE, String.join("; ", errors));
             }
             return 0;
         }

@@ -1,5 +1,6 @@
 package compart.cli.command;
 
+import compart.cli.Version;
 import compart.cli.client.QubeEntry;
 import compart.cli.client.Reply;
 import java.util.Map;
@@ -9,7 +10,7 @@ import picocli.CommandLine.Option;
 
 /** {@code qvm-start}: start qubes (all at once); exit code 1 when any failed. */
 @Command(name = "qvm-start", description = "start a domain", mixinStandardHelpOptions = true,
-        versionProvider = compart.cli.Version.class)
+        versionProvider = Version.class)
 public final class QvmStart extends QvmCommand {
     @Mixin
     QubeSelection selection;

@@ -1,12 +1,13 @@
 package compart.cli.command;
 
+import compart.cli.Version;
 import compart.cli.client.Reply;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /** {@code qvm-unpause}: unpause paused qubes and resume suspended ones; exit code 1 when any failed. */
 @Command(name = "qvm-unpause", description = "unpause a domain", mixinStandardHelpOptions = true,
-        versionProvider = compart.cli.Version.class)
+        versionProvider = Version.class)
 public final class QvmUnpause extends QvmCommand {
     @Mixin
     QubeSelection selection;
