@@ -6,6 +6,7 @@ import java.lang.foreign.Arena;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -70,11 +71,29 @@ public final class HandleLifecycle {
     }
 
     /**
+     * Registers a watch whose listener is already recorded: runs {@code enable} (the native watch call); when it
+     * fails, runs {@code forget} (drop the listener) and rethrows.
+     *
+     * @param release the native unwatch, given what {@code enable} returned
+     * @return the watch's close action, as {@link #watchCloser}
+     */
+    public <T> Runnable watch(Runnable forget, Supplier<T> enable, Consumer<T> release) {
+        T enabled;
+        try {
+            enabled = enable.get();
+        } catch (RuntimeException e) {
+            forget.run();
+            throw e;
+        }
+        return watchCloser(forget, () -> release.accept(enabled));
+    }
+
+    /**
      * The close action of a watch registered on this handle: the first run calls {@code forget} (drop the
      * listener), then {@code release} (the native unwatch) unless the handle is already closed, which released
      * every watch with it; later runs do nothing.
      */
-    public Runnable watchCloser(Runnable forget, Runnable release) {
+    private Runnable watchCloser(Runnable forget, Runnable release) {
         AtomicBoolean open = new AtomicBoolean(true);
         return () -> {
             if (!open.compareAndSet(true, false)) {
@@ -90,6 +109,21 @@ public final class HandleLifecycle {
                 lock.readLock().unlock();
             }
         };
+    }
+
+    /**
+     * Waits for a handle's background thread (event or watch loop) to end before the handle is freed; returns at
+     * once when there is none or when it is the calling thread (a listener closing the handle it runs on). Keeps
+     * the interrupt status when interrupted.
+     */
+    public static void awaitThread(Thread thread) {
+        if (thread != null && thread != Thread.currentThread()) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     /** @return the read lock, for a loop that checks {@link #isClosed()} between steps (an event thread) */

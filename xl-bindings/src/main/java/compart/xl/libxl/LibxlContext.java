@@ -114,6 +114,14 @@ public final class LibxlContext implements AutoCloseable {
         this.ctx = ctx;
     }
 
+    /** What {@link #watch} returns: closing it disables the death event (once). */
+    private record DeathWatch(int domid, Runnable disable) implements DomainWatch {
+        @Override
+        public void close() {
+            disable.run();
+        }
+    }
+
     /** The process-wide hooks structs libxl keeps pointers to (they must outlive every ctx). */
     private static final class Hooks {
         static final MemorySegment CHILDPROC = Arena.global().allocate(LIBXL_CHILDPROC_HOOKS);
@@ -552,35 +560,17 @@ public final class LibxlContext implements AutoCloseable {
         UUID uuid = domainInfo(domid).map(DomainInfo::uuid).orElseThrow(() -> CompartException.notFound(
                 "cannot watch domain %d: it does not exist (xl list)", domid));
         listeners.put(user, new Listener(listener, uuid));
-        MemorySegment evgen;
-        try {
-            evgen = call(() -> {
-                try (Arena arena = Arena.ofConfined()) {
-                    MemorySegment out = arena.allocate(ADDRESS);
-                    ToolLogger.clearRecentErrors();
-                    check("libxl_evenable_domain_death", libxl_evenable_domain_death(ctx, domid, user, out),
-                            "domain " + domid, "check that xenstored runs");
-                    return out.get(ADDRESS, 0);
-                }
-            });
-        } catch (RuntimeException e) {
-            listeners.remove(user);
-            throw e;
-        }
+        Runnable disable = lifecycle.watch(() -> listeners.remove(user), () -> call(() -> {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment out = arena.allocate(ADDRESS);
+                ToolLogger.clearRecentErrors();
+                check("libxl_evenable_domain_death", libxl_evenable_domain_death(ctx, domid, user, out),
+                        "domain " + domid, "check that xenstored runs");
+                return out.get(ADDRESS, 0);
+            }
+        }), evgen -> libxl_evdisable_domain_death(ctx, evgen));
         startEventThread();
-        Runnable unwatch = lifecycle.watchCloser(() -> listeners.remove(user),
-                () -> libxl_evdisable_domain_death(ctx, evgen));
-        return new DomainWatch() {
-            @Override
-            public int domid() {
-                return domid;
-            }
-
-            @Override
-            public void close() {
-                unwatch.run();
-            }
-        };
+        return new DeathWatch(domid, disable);
     }
 
     private synchronized void startEventThread() {
@@ -717,13 +707,7 @@ public final class LibxlContext implements AutoCloseable {
         synchronized (this) {
             thread = eventThread;
         }
-        if (thread != null && thread != Thread.currentThread()) {
-            try {
-                thread.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        HandleLifecycle.awaitThread(thread);
         lifecycle.close(() -> {
             listeners.clear();
             libxl_ctx_free(ctx);
