@@ -61,20 +61,11 @@ public final class AdminSocket {
      *                          INVALID_VALUE when a name cannot be put in a request header
      */
     public Reply call(String dest, String method, String arg, byte[] payload) {
-        byte[] header = header(dest, method, arg);
-        byte[] answer;
-        try (SocketChannel channel = connect()) {
-            writeAll(channel, header);
+        return exchange(dest, method, arg, channel -> {
             if (payload != null && payload.length > 0) {
                 writeAll(channel, payload);
             }
-            channel.shutdownOutput();
-            answer = readAll(channel);
-        } catch (IOException e) {
-            throw new CompartException(ErrorKind.PROTOCOL,
-                    "lost the connection to compartd at " + path + " during " + method + ": " + e.getMessage(), e);
-        }
-        return parse(answer);
+        });
     }
 
     /**
@@ -86,10 +77,7 @@ public final class AdminSocket {
      */
     public Reply stream(String dest, String method, String arg, byte[] head, InputStream body,
                         LongConsumer progress) {
-        byte[] header = header(dest, method, arg);
-        byte[] answer;
-        try (SocketChannel channel = connect()) {
-            writeAll(channel, header);
+        return exchange(dest, method, arg, channel -> {
             writeAll(channel, head);
             byte[] chunk = new byte[1 << 20];
             long sent = 0;
@@ -101,6 +89,21 @@ public final class AdminSocket {
                 sent += n;
                 progress.accept(sent);
             }
+        });
+    }
+
+    /** What a call sends after its header. */
+    private interface RequestBody {
+        void send(SocketChannel channel) throws IOException;
+    }
+
+    /** One connection: the header, then {@code body}, then the write side shut and the answer read to the end. */
+    private Reply exchange(String dest, String method, String arg, RequestBody body) {
+        byte[] header = header(dest, method, arg);
+        byte[] answer;
+        try (SocketChannel channel = connect()) {
+            writeAll(channel, header);
+            body.send(channel);
             channel.shutdownOutput();
             answer = readAll(channel);
         } catch (IOException e) {
