@@ -1,7 +1,6 @@
 package compart.cli.command;
 
 import compart.cli.Version;
-import compart.cli.client.Reply;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -20,13 +19,6 @@ public final class QvmPause extends QvmCommand {
     public Integer call() {
         String action = suspend ? "Suspend" : "Pause";
         var replies = Parallel.each(selection.resolve(this, true), q -> client().lifecycle(q.name(), action));
-        int code = 0;
-        for (var e : replies.entrySet()) {
-            if (e.getValue() instanceof Reply.Failure f) {
-                printError("Failed to " + action.toLowerCase() + ": " + e.getKey().name() + ": " + f.message());
-                code = 1;
-            }
-        }
-        return code;
+        return printFailures(replies, "Failed to " + action.toLowerCase());
     }
 }

@@ -28,13 +28,6 @@ public final class QvmStart extends QvmCommand {
             }
             return client().lifecycle(q.name(), "Start");
         });
-        int code = 0;
-        for (var e : replies.entrySet()) {
-            if (e.getValue() instanceof Reply.Failure f) {
-                printError("Starting qube failed: " + e.getKey().name() + ": " + f.message());
-                code = 1;
-            }
-        }
-        return code;
+        return printFailures(replies, "Starting qube failed");
     }
 }

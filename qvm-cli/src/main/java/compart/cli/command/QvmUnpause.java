@@ -1,7 +1,6 @@
 package compart.cli.command;
 
 import compart.cli.Version;
-import compart.cli.client.Reply;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -16,13 +15,6 @@ public final class QvmUnpause extends QvmCommand {
     public Integer call() {
         var replies = Parallel.each(selection.resolve(this, true), q ->
                 client().lifecycle(q.name(), q.state().equals("Suspended") ? "Resume" : "Unpause"));
-        int code = 0;
-        for (var e : replies.entrySet()) {
-            if (e.getValue() instanceof Reply.Failure f) {
-                printError("Failed to unpause/resume: " + e.getKey().name() + ": " + f.message());
-                code = 1;
-            }
-        }
-        return code;
+        return printFailures(replies, "Failed to unpause/resume");
     }
 }
