@@ -1,9 +1,7 @@
 package compart.xl.libxl;
 
-import java.util.Locale;
-
 /** How a domain is virtualised ({@code libxl_domain_type}). */
-public enum DomainType {
+public enum DomainType implements JsonNamed {
     /** Not known (libxl's INVALID, e.g. a domain being torn down). */
     INVALID(-1),
     /** Fully virtualised, with an emulated platform (qemu device model). */
@@ -32,10 +30,5 @@ public enum DomainType {
             }
         }
         return INVALID;
-    }
-
-    /** @return the name libxl JSON uses, e.g. {@code "pvh"} */
-    public String jsonName() {
-        return name().toLowerCase(Locale.ROOT);
     }
 }
