@@ -310,21 +310,18 @@ public final class PolicyLoader {
         List<String> params = f.subList(1, f.size());
         switch (directive) {
             case "!include" -> {
-                if (params.size() != 1) {
-                    error(file, lineNo, "invalid number of params", "write !include FILE");
+                if (!paramCount(params, 1, "write !include FILE", file, lineNo)) {
                     return;
                 }
                 Path target = resolve(policyDir, params.get(0));
                 if (badPath(target, params.get(0), file, lineNo)) return;
-                if (!Files.isRegularFile(target)) {
-                    error(file, lineNo, "not a file: " + target, "create " + target + " or fix the path");
+                if (!isFile(target, file, lineNo)) {
                     return;
                 }
                 readFile(target, target.toString(), file, lineNo);
             }
             case "!include-dir" -> {
-                if (params.size() != 1) {
-                    error(file, lineNo, "invalid number of params", "write !include-dir DIRECTORY");
+                if (!paramCount(params, 1, "write !include-dir DIRECTORY", file, lineNo)) {
                     return;
                 }
                 Path target = resolve(policyDir, params.get(0));
@@ -350,21 +347,37 @@ public final class PolicyLoader {
                 }
             }
             case "!include-service" -> {
-                if (params.size() != 3) {
-                    error(file, lineNo, "invalid number of params", "write !include-service SERVICE ARGUMENT FILE");
+                if (!paramCount(params, 3, "write !include-service SERVICE ARGUMENT FILE", file, lineNo)) {
                     return;
                 }
                 includeService(policyDir, params.get(0), params.get(1), params.get(2), file, lineNo);
             }
             case "!compat-4.0" -> {
-                if (!params.isEmpty()) {
-                    error(file, lineNo, "invalid number of params", "write !compat-4.0 alone on its line");
+                if (!paramCount(params, 0, "write !compat-4.0 alone on its line", file, lineNo)) {
                     return;
                 }
                 compat40(file, lineNo);
             }
             default -> error(file, lineNo, "invalid directive", DIRECTIVES_HINT);
         }
+    }
+
+    /** Reports "invalid number of params" (with {@code usage} as the hint) unless there are {@code count}. */
+    private boolean paramCount(List<String> params, int count, String usage, String file, int lineNo) {
+        if (params.size() != count) {
+            error(file, lineNo, "invalid number of params", usage);
+            return false;
+        }
+        return true;
+    }
+
+    /** Reports "not a file" unless {@code target} is a regular file. */
+    private boolean isFile(Path target, String file, int lineNo) {
+        if (!Files.isRegularFile(target)) {
+            error(file, lineNo, "not a file: " + target, "create " + target + " or fix the path");
+            return false;
+        }
+        return true;
     }
 
     private void serviceDirective(String line, String file, int lineNo, String service, String argument) {
@@ -396,8 +409,7 @@ public final class PolicyLoader {
                                     int lineNo) {
         Path target = resolve(base, path);
         if (badPath(target, path, file, lineNo)) return;
-        if (!Files.isRegularFile(target)) {
-            error(file, lineNo, "not a file: " + target, "create " + target + " or fix the path");
+        if (!isFile(target, file, lineNo)) {
             return;
         }
         readAnyFile(target, target.toString(), true, service, argument, file, lineNo);
