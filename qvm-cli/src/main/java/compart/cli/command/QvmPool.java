@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -29,18 +30,6 @@ public final class QvmPool extends QvmCommand {
     @Override
     public Integer call() {
         return ListPools.list(this, OutputFormat.text);
-    }
-
-    static Map<String, String> options(QvmCommand command, List<String> options) {
-        Map<String, String> result = new LinkedHashMap<>();
-        for (String o : options) {
-            int eq = o.indexOf('=');
-            if (eq <= 0) {
-                throw command.usage("option must be opt=value: " + o);
-            }
-            result.put(o.substring(0, eq), o.substring(eq + 1));
-        }
-        return result;
     }
 
     static void requirePool(QvmCommand command, String pool) {
@@ -146,14 +135,13 @@ public final class QvmPool extends QvmCommand {
         @Parameters(index = "1", paramLabel = "DRIVER", description = "its driver (see qvm-pool drivers)")
         String driver;
 
-        @Option(names = {"--option", "-o"}, paramLabel = "OPTION",
-                description = "Set option for the driver in opt=value form (can be specified multiple times)")
-        List<String> options = new ArrayList<>();
+        @Mixin
+        DriverOptions options = new DriverOptions();
 
         @Override
         public Integer call() {
             var payload = new StringBuilder("name=").append(name).append('\n');
-            options(this, options).forEach((k, v) -> payload.append(k).append('=').append(v).append('\n'));
+            options.byName(this).forEach((k, v) -> payload.append(k).append('=').append(v).append('\n'));
             Reply r = client().call(AdminClient.DOM0, "admin.pool.Add", driver, payload.toString());
             if (r instanceof Reply.Failure f) {
                 throw new CompartException(f.kind(), "Failed to add pool " + name + ": " + f.message());
@@ -194,15 +182,14 @@ public final class QvmPool extends QvmCommand {
         @Parameters(index = "0", paramLabel = "POOL_NAME", description = "the pool")
         String name;
 
-        @Option(names = {"--option", "-o"}, paramLabel = "OPTION",
-                description = "Set option for the driver in opt=value form (can be specified multiple times)")
-        List<String> options = new ArrayList<>();
+        @Mixin
+        DriverOptions options = new DriverOptions();
 
         @Override
         public Integer call() {
             requirePool(this, name);
             List<String> errors = new ArrayList<>();
-            options(this, options).forEach((opt, value) -> {
+            options.byName(this).forEach((opt, value) -> {
                 if (!opt.equals("revisions_to_keep") && !opt.equals("ephemeral_volatile")) {
                     errors.add("Setting option " + opt + " is not supported for pool " + name);
                 } else if (client().call(AdminClient.DOM0, "admin.pool.Set." + opt, name, value)
