@@ -1,7 +1,7 @@
 /**
  * The qvm-* commands: picocli front ends that talk to compartd over the Qubes Admin API socket only. They need
- * nothing of the daemon's code at run time, which keeps their start-up short; the tests start a real compartd
- * in-process (see the surefire configuration in this module's pom).
+ * nothing of the daemon's code, which keeps their start-up short: toolstack-core is a test-scoped dependency
+ * only, for the tests that start a real compartd in-process.
  */
 module compart.cli {
     requires compart.errors;

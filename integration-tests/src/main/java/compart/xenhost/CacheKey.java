@@ -1,9 +1,11 @@
 package compart.xenhost;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.SortedMap;
@@ -46,8 +48,8 @@ public record CacheKey(String hex) {
         }
 
         /** @return the names of the inputs, in hashing order (for the manifest written beside the artifact) */
-        public java.util.List<String> names() {
-            return java.util.List.copyOf(inputs.keySet());
+        public List<String> names() {
+            return List.copyOf(inputs.keySet());
         }
 
         public CacheKey key() {
@@ -68,7 +70,7 @@ public record CacheKey(String hex) {
         }
 
         private static byte[] lengthOf(long n) {
-            return java.nio.ByteBuffer.allocate(Long.BYTES).putLong(n).array();
+            return ByteBuffer.allocate(Long.BYTES).putLong(n).array();
         }
     }
 

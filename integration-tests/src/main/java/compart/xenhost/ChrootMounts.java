@@ -6,9 +6,11 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The kernel filesystems a chroot needs while packages are installed ({@code /proc}, {@code /sys} and the
@@ -41,7 +43,7 @@ final class ChrootMounts implements AutoCloseable {
         var argv = new ArrayList<>(List.of("mount"));
         argv.addAll(List.of(how));
         argv.add(target.toString());
-        new HostCommand(argv, java.util.Map.of(), log, java.time.Duration.ofMinutes(1)).run();
+        new HostCommand(argv, Map.of(), log, Duration.ofMinutes(1)).run();
         mounted.addFirst(target);
     }
 

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.GZIPOutputStream;
 
@@ -63,7 +64,7 @@ public record GuestInitramfs(Path busybox, List<Path> modules, byte[] init) {
     }
 
     private static List<Path> concat(Path first, List<Path> rest) {
-        var all = new java.util.ArrayList<Path>(rest.size() + 1);
+        var all = new ArrayList<Path>(rest.size() + 1);
         all.add(first);
         all.addAll(rest);
         return all;

@@ -2,10 +2,13 @@ package compart.xenhost;
 
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
+import java.io.File;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -45,10 +48,10 @@ public record HostCommand(List<String> argv, Map<String, String> env, Path log, 
         try {
             Files.createDirectories(log.toAbsolutePath().getParent());
             Files.writeString(log, "\n$ " + String.join(" ", argv) + "\n", StandardCharsets.UTF_8,
-                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
             var builder = new ProcessBuilder(argv).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
             builder.environment().putAll(env);
             Process process = builder.start();
             if (!process.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
@@ -76,7 +79,7 @@ public record HostCommand(List<String> argv, Map<String, String> env, Path log, 
             List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
             return "; last lines of " + log + ":\n  "
                     + String.join("\n  ", lines.subList(Math.max(0, lines.size() - 25), lines.size()));
-        } catch (IOException | java.io.UncheckedIOException e) {
+        } catch (IOException | UncheckedIOException e) {
             return "; see " + log;
         }
     }

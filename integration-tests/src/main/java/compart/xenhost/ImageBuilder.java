@@ -6,12 +6,16 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -104,7 +108,7 @@ public final class ImageBuilder {
         chroot.addAll(spec.packages());
         try (var mounts = ChrootMounts.mount(rootfs, log)) {
             new HostCommand(chroot, Map.of("SUITE", spec.suite(), "MIRROR", spec.mirror(),
-                    "SECURITY", spec.security()), log, java.time.Duration.ofMinutes(30)).run();
+                    "SECURITY", spec.security()), log, Duration.ofMinutes(30)).run();
         }
         Files.delete(rootfs.resolve("tmp/base-setup.sh"));
         progress.accept("packing the base root filesystem: " + base);
@@ -131,7 +135,7 @@ public final class ImageBuilder {
         progress.accept("dom0 init, jlinked Java runtime (" + String.join(",", spec.javaModules()) + ")");
         Path init = rootfs.resolve("sbin/compart-dom0-init");
         Files.write(init, ImageSpec.resource(ImageSpec.DOM0_INIT));
-        Files.setPosixFilePermissions(init, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(init, PosixFilePermissions.fromString("rwxr-xr-x"));
         Files.writeString(rootfs.resolve("etc/hostname"), "dom0\n");
         // no fstab entry: the kernel mounts the root rw (root=/dev/vda rw), and systemd then waits for no device
         Files.writeString(rootfs.resolve("etc/fstab"), "# root: mounted rw by the kernel (root=/dev/vda rw)\n");
@@ -158,7 +162,7 @@ public final class ImageBuilder {
         Path disk = out.resolve("dom0.img");
         try (var file = FileChannel.open(disk, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             file.truncate(0);
-            file.position(megabytes * (1 << 20) - 1).write(java.nio.ByteBuffer.wrap(new byte[1]));
+            file.position(megabytes * (1 << 20) - 1).write(ByteBuffer.wrap(new byte[1]));
         }
         HostCommand.of(log, "mkfs.ext4", "-q", "-F", "-L", "compart-dom0", "-d", rootfs.toString(),
                 disk.toString()).run();
@@ -232,7 +236,7 @@ public final class ImageBuilder {
         try (Stream<Path> all = Files.walk(root)) {
             return all.mapToLong(p -> {
                 try {
-                    return Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? Files.size(p) + 4096 : 4096;
+                    return Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) ? Files.size(p) + 4096 : 4096;
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 
 /**
  * The {@code run.sh} that dom0's init runs from the share: the JUnit Platform console launcher on the test
@@ -39,7 +40,7 @@ public record PayloadScript(String mount, List<String> jars, String testClasses,
         Objects.requireNonNull(mount, "mount");
         jars = List.copyOf(jars);
         Objects.requireNonNull(testClasses, "testClasses");
-        java.util.regex.Pattern.compile(includePattern); // fail early on a bad pattern
+        Pattern.compile(includePattern); // fail early on a bad pattern
         Objects.requireNonNull(tagExpression, "tagExpression");
         if (!testTimeout.matches("\\d+[smh]?")) {
             throw new IllegalArgumentException("JUnit timeout like 15m expected: " + testTimeout);

@@ -1,6 +1,7 @@
 package compart.xenhost;
 
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.Writer;
@@ -49,7 +50,7 @@ public final class QemuBoot {
             throws IOException, InterruptedException {
         long start = System.nanoTime();
         Process qemu = new ProcessBuilder(argv).redirectErrorStream(true)
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
         Thread killer = new Thread(qemu::destroyForcibly, "qemu-killer");
         Runtime.getRuntime().addShutdownHook(killer); // Ctrl-C on Maven must not leave QEMU running
         var state = new Object() {

@@ -3,13 +3,17 @@ package compart.xenhost;
 import compart.errors.CompartException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -130,7 +134,7 @@ public final class XenHostRun {
         Path share = settings.share();
         if (Files.exists(share)) {
             try (Stream<Path> old = Files.walk(share)) {
-                for (Path p : old.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                for (Path p : old.sorted(Comparator.reverseOrder()).toList()) {
                     Files.delete(p);
                 }
             }
@@ -143,7 +147,7 @@ public final class XenHostRun {
                 Files.copy(jar, share.resolve("lib").resolve(jar.getFileName()));
                 jars.add("lib/" + jar.getFileName());
             }
-        } catch (java.nio.file.NoSuchFileException e) {
+        } catch (NoSuchFileException e) {
             throw new IOException("no " + settings.lib() + ": the dependency plugin's copy-dependencies "
                     + "(pre-integration-test) did not run", e);
         }
@@ -208,7 +212,7 @@ public final class XenHostRun {
                     + (entry.getValue().green() ? "" : " <<< FAILURE!"));
         }
         for (TestReports.Failure failure : reports.failures()) {
-            System.out.println("[xenhost]   " + failure.kind().toUpperCase(java.util.Locale.ROOT) + " "
+            System.out.println("[xenhost]   " + failure.kind().toUpperCase(Locale.ROOT) + " "
                     + failure.className() + "." + failure.testName() + ": " + failure.message());
         }
         say(reports.total() + (reports.total().green() ? "" : "  (failsafe:verify will fail the build)"));
@@ -216,7 +220,7 @@ public final class XenHostRun {
 
     private static List<String> tail(Path file, int lines) {
         try {
-            List<String> all = Files.readAllLines(file, java.nio.charset.StandardCharsets.ISO_8859_1).stream()
+            List<String> all = Files.readAllLines(file, StandardCharsets.ISO_8859_1).stream()
                     .filter(line -> !line.isBlank() && !line.matches("^\\(d\\d+\\).*")).toList();
             return all.subList(Math.max(0, all.size() - lines), all.size());
         } catch (IOException e) {

@@ -1,8 +1,10 @@
 package compart.packaging;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -46,12 +48,12 @@ public record Launcher(String name, String module, String mainClass, boolean nat
                         try {
                             return Files.readString(p).contains("/.launch");
                         } catch (IOException e) {
-                            throw new java.io.UncheckedIOException(e);
+                            throw new UncheckedIOException(e);
                         }
                     })
                     .sorted()
                     .toList();
-            var result = new java.util.ArrayList<Launcher>();
+            var result = new ArrayList<Launcher>();
             for (Path p : launchers) {
                 result.add(read(p));
             }

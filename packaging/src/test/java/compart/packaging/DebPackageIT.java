@@ -25,10 +25,7 @@ class DebPackageIT {
     @BeforeAll
     static void findPackage() throws Exception {
         assumeTrue(Boolean.getBoolean("compart.dist"), "the packages are built with -Pdist only");
-        try (Stream<Path> files = Files.list(Processes.ROOT.resolve("packaging/target"))) {
-            deb = files.filter(p -> p.getFileName().toString().matches("compart_.*_amd64\\.deb")).findFirst()
-                    .orElseThrow(() -> new AssertionError("no compart_*_amd64.deb in packaging/target"));
-        }
+        deb = Processes.distPackage("compart_.*_amd64\\.deb", "compart_*_amd64.deb");
         contents = ok("dpkg-deb", "--contents", deb.toString());
     }
 

@@ -3,7 +3,6 @@ package compart.packaging;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -57,7 +56,7 @@ class InstallCycleIT {
                 Files.copy(f, dir.resolve(f.getFileName()));
             }
         }
-        Path pkg = find(packagePattern);
+        Path pkg = Processes.distPackage(packagePattern, packagePattern);
         Files.copy(pkg, dir.resolve(pkg.getFileName()));
 
         var r = Processes.run(Map.of(), "unshare", "--mount", "--propagation", "private", "bash",
@@ -68,12 +67,5 @@ class InstallCycleIT {
                 .noneMatch(l -> l.startsWith("FAILED: ")).contains("== done");
         assertThat(r.exitCode()).as(r.output()).isZero();
         return checks;
-    }
-
-    private static Path find(String pattern) throws IOException {
-        try (Stream<Path> files = Files.list(Processes.ROOT.resolve("packaging/target"))) {
-            return files.filter(p -> p.getFileName().toString().matches(pattern)).findFirst()
-                    .orElseThrow(() -> new AssertionError("no " + pattern + " in packaging/target"));
-        }
     }
 }

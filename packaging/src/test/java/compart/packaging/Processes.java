@@ -2,9 +2,11 @@ package compart.packaging;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /** Runs a command of the work tree (or a tool of the build host) the way a person would, stdout and stderr merged. */
 final class Processes {
@@ -14,6 +16,18 @@ final class Processes {
     static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
 
     private Processes() {}
+
+    /**
+     * @param pattern the file name of a package {@code -Pdist} builds, as a regular expression
+     * @param what    the package as the failure names it
+     * @return the first file of {@code packaging/target} whose name matches; fails the test when there is none
+     */
+    static Path distPackage(String pattern, String what) throws IOException {
+        try (Stream<Path> files = Files.list(ROOT.resolve("packaging/target"))) {
+            return files.filter(p -> p.getFileName().toString().matches(pattern)).findFirst()
+                    .orElseThrow(() -> new AssertionError("no " + what + " in packaging/target"));
+        }
+    }
 
     /** What a finished command said. */
     record Result(int exitCode, String output) {}

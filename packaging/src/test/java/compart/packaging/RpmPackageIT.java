@@ -6,11 +6,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -27,10 +25,7 @@ class RpmPackageIT {
     @BeforeAll
     static void findPackage() throws Exception {
         assumeTrue(Boolean.getBoolean("compart.dist"), "the packages are built with -Pdist only");
-        try (Stream<Path> all = Files.list(Processes.ROOT.resolve("packaging/target"))) {
-            rpm = all.filter(p -> p.getFileName().toString().matches("compart-.*\\.x86_64\\.rpm")).findFirst()
-                    .orElseThrow(() -> new AssertionError("no compart-*.x86_64.rpm in packaging/target"));
-        }
+        rpm = Processes.distPackage("compart-.*\\.x86_64\\.rpm", "compart-*.x86_64.rpm");
         files = ok("rpm", "-qpl", rpm.toString()).lines().toList();
     }
 
@@ -47,10 +42,7 @@ class RpmPackageIT {
 
     @Test
     void hasTheSameFilesAsTheDeb() throws Exception {
-        Path deb;
-        try (Stream<Path> all = Files.list(Processes.ROOT.resolve("packaging/target"))) {
-            deb = all.filter(p -> p.getFileName().toString().endsWith("_amd64.deb")).findFirst().orElseThrow();
-        }
+        Path deb = Processes.distPackage(".*_amd64\\.deb", "*_amd64.deb");
         List<String> debFiles = ok("dpkg-deb", "--contents", deb.toString()).lines()
                 .map(l -> l.substring(l.indexOf("./") + 1).replaceAll(" -> .*", ""))
                 .filter(p -> !p.endsWith("/"))

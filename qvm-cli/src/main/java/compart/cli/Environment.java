@@ -1,5 +1,6 @@
 package compart.cli;
 
+import compart.cli.client.AdminSocket;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
@@ -36,6 +37,6 @@ public record Environment(Map<String, String> variables) {
         if (fromEnvironment != null && !fromEnvironment.isBlank()) {
             return Path.of(fromEnvironment);
         }
-        return compart.cli.client.AdminSocket.DEFAULT_PATH;
+        return AdminSocket.DEFAULT_PATH;
     }
 }

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -125,7 +126,7 @@ class ScenarioIT {
         return sh("qvm-prefs", qube, property).strip();
     }
 
-    static void awaitTrue(String what, Duration timeout, java.util.function.BooleanSupplier condition)
+    static void awaitTrue(String what, Duration timeout, BooleanSupplier condition)
             throws InterruptedException {
         var deadline = Instant.now().plus(timeout);
         while (!condition.getAsBoolean()) {
@@ -134,6 +135,12 @@ class ScenarioIT {
             }
             Thread.sleep(500);
         }
+    }
+
+    /** Waits (up to two minutes) until qvm-ls lists no disposable ({@code dispNNN}) any more. */
+    static void awaitDisposablesGone() throws InterruptedException {
+        awaitTrue("the disposable leaving qvm-ls", Duration.ofMinutes(2),
+                () -> !sh("qvm-ls", "--raw-list").matches("(?s).*disp[0-9]+.*"));
     }
 
     @Test
@@ -282,8 +289,7 @@ class ScenarioIT {
             assertThat(sh("qvm-run", "--dispvm=work", "--pass-io", "echo hi from $(xenstore-read name)"))
                     .matches("hi from disp[0-9]+\n");
             say(String.format("  qvm-run --dispvm=work --pass-io 'echo hi ...': %.1f s", (System.nanoTime() - t0) / 1e9));
-            awaitTrue("the disposable leaving qvm-ls", Duration.ofMinutes(2),
-                    () -> !sh("qvm-ls", "--raw-list").matches("(?s).*disp[0-9]+.*"));
+            awaitDisposablesGone();
         });
     }
 
@@ -346,8 +352,7 @@ class ScenarioIT {
                     + disposable.output().strip().replace("\n", " / "));
             assertThat(disposable.output()).containsPattern("echo from work").contains("via-dispvm");
             assertThat(disposable.exitCode()).isEqualTo(7);
-            awaitTrue("the disposable leaving qvm-ls", Duration.ofMinutes(2),
-                    () -> !sh("qvm-ls", "--raw-list").matches("(?s).*disp[0-9]+.*"));
+            awaitDisposablesGone();
         });
     }
 

@@ -6,7 +6,6 @@ import compart.policy.Request;
 import compart.policy.Resolution;
 import compart.policy.SystemInfo;
 import compart.policy.SystemInfoJson;
-import compart.policy.parse.PolicyLoader;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,11 +16,10 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -39,14 +37,8 @@ import picocli.CommandLine.Option;
                 "2:unusable options or system info"})
 public final class EvalCommand implements Callable<Integer> {
 
-    @Option(names = "--policy-dir", paramLabel = "DIR",
-            description = "a policy directory; repeat for more, the first having a file name wins "
-                    + "(default: /run/qubes/policy.d then /etc/qubes/policy.d)")
-    List<Path> policyDirs = new ArrayList<>();
-
-    @Option(names = "--legacy-dir", paramLabel = "DIR",
-            description = "the R4.0 policy that !compat-4.0 reads (default: /etc/qubes-rpc/policy)")
-    Path legacyDir;
+    @Mixin
+    PolicyDirectories directories = new PolicyDirectories();
 
     @Option(names = "--system", paramLabel = "FILE", required = true,
             description = "the qubes, as JSON like internal.GetSystemInfo answers ('-' for stdin)")
@@ -70,9 +62,7 @@ public final class EvalCommand implements Callable<Integer> {
         try (InputStream in = open(system)) {
             sys = SystemInfoJson.read(in, system);
         }
-        List<Path> dirs = policyDirs.isEmpty()
-                ? List.of(PolicyLoader.RUN_POLICY_DIR, PolicyLoader.ETC_POLICY_DIR) : policyDirs;
-        Policy policy = Policy.load(dirs, legacyDir);
+        Policy policy = Policy.load(directories.dirs(), directories.legacyDir());
 
         int status = 0;
         Writer out = new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), false);

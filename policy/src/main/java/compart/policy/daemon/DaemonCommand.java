@@ -3,15 +3,14 @@ package compart.policy.daemon;
 import compart.policy.LivePolicy;
 import compart.policy.SystemInfo;
 import compart.policy.cli.PolicyCommands;
-import compart.policy.parse.PolicyLoader;
+import compart.policy.cli.PolicyDirectories;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Supplier;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code qrexec-policy-daemon}: serves the Qubes policy daemon protocol until killed. */
@@ -25,14 +24,8 @@ public final class DaemonCommand implements Callable<Integer> {
             description = "the socket to serve (default: ${DEFAULT-VALUE}), made mode 0660")
     Path socket;
 
-    @Option(names = "--policy-dir", paramLabel = "DIR",
-            description = "a policy directory; repeat for more, the first having a file name wins "
-                    + "(default: /run/qubes/policy.d then /etc/qubes/policy.d)")
-    List<Path> policyDirs = new ArrayList<>();
-
-    @Option(names = "--legacy-dir", paramLabel = "DIR",
-            description = "the R4.0 policy that !compat-4.0 reads (default: /etc/qubes-rpc/policy)")
-    Path legacyDir;
+    @Mixin
+    PolicyDirectories directories = new PolicyDirectories();
 
     @Option(names = "--system", paramLabel = "FILE",
             description = "read the qubes from this JSON file (internal.GetSystemInfo shape) instead of asking "
@@ -49,11 +42,9 @@ public final class DaemonCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<Path> dirs = policyDirs.isEmpty()
-                ? List.of(PolicyLoader.RUN_POLICY_DIR, PolicyLoader.ETC_POLICY_DIR) : policyDirs;
         Supplier<SystemInfo> system = systemFile != null ? SystemInfoSource.file(systemFile)
                 : SystemInfoSource.qubesd(qubesd);
-        try (LivePolicy live = new LivePolicy(dirs, legacyDir);
+        try (LivePolicy live = new LivePolicy(directories.dirs(), directories.legacyDir());
              PolicyDaemon daemon = new PolicyDaemon(socket, live::current, system, Duration.ofMillis(stallMillis))) {
             System.err.println("qrexec-policy-daemon: serving " + socket + " with " + live.current().ruleCount()
                     + " rules" + (live.current().valid() ? "" : " (policy has errors: every call is denied)"));

@@ -34,14 +34,8 @@ public final class Matcher {
             case QubeToken.Wildcard w -> true;
             case QubeToken.AnyVm a -> !QubeToken.isDom0(source);
             case QubeToken.AdminVm a -> QubeToken.isDom0(source);
-            case QubeToken.TypeOf t -> {
-                QubeInfo q = sys.find(source);
-                yield q != null && q.type().equals(t.qubeClass());
-            }
-            case QubeToken.Tagged t -> {
-                QubeInfo q = sys.find(source);
-                yield q != null && q.tags().contains(t.tag());
-            }
+            case QubeToken.TypeOf t -> isOfClass(sys, source, t.qubeClass());
+            case QubeToken.Tagged t -> isTagged(sys, source, t.tag());
             case QubeToken.Named n -> QubeToken.isDom0(n.name()) ? QubeToken.isDom0(source)
                     : sameQube(sys, n.name(), source);
             // a calling qube is never a token, so these never match a caller (as in Qubes)
@@ -64,14 +58,8 @@ public final class Matcher {
             case QubeToken.AdminVm a -> QubeToken.isDom0(t);
             case QubeToken.DefaultVm d -> t.equals("@default");
             case QubeToken.DispVm d -> t.equals("@dispvm");
-            case QubeToken.TypeOf ty -> {
-                QubeInfo q = sys.find(t);
-                yield q != null && q.type().equals(ty.qubeClass());
-            }
-            case QubeToken.Tagged tg -> {
-                QubeInfo q = sys.find(t);
-                yield q != null && q.tags().contains(tg.tag());
-            }
+            case QubeToken.TypeOf ty -> isOfClass(sys, t, ty.qubeClass());
+            case QubeToken.Tagged tg -> isTagged(sys, t, tg.tag());
             case QubeToken.DispVmOf d -> {
                 if (target instanceof QubeToken.DispVm) {
                     String base = defaultDispVm(sys, source);
@@ -87,6 +75,18 @@ public final class Matcher {
             }
             case QubeToken.Named n -> QubeToken.isDom0(n.name()) ? QubeToken.isDom0(t) : sameQube(sys, n.name(), t);
         };
+    }
+
+    /** @return whether {@code name} is a known qube of class {@code qubeClass} */
+    private static boolean isOfClass(SystemInfo sys, String name, String qubeClass) {
+        QubeInfo q = sys.find(name);
+        return q != null && q.type().equals(qubeClass);
+    }
+
+    /** @return whether {@code name} is a known qube carrying {@code tag} */
+    private static boolean isTagged(SystemInfo sys, String name, String tag) {
+        QubeInfo q = sys.find(name);
+        return q != null && q.tags().contains(tag);
     }
 
     /** @return the caller's {@code default_dispvm}, or null when it has none or is unknown */

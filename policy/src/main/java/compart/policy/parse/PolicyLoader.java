@@ -8,11 +8,16 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.LinkedHashMap;
@@ -305,21 +310,18 @@ public final class PolicyLoader {
         List<String> params = f.subList(1, f.size());
         switch (directive) {
             case "!include" -> {
-                if (params.size() != 1) {
-                    error(file, lineNo, "invalid number of params", "write !include FILE");
+                if (!paramCount(params, 1, "write !include FILE", file, lineNo)) {
                     return;
                 }
                 Path target = resolve(policyDir, params.get(0));
                 if (badPath(target, params.get(0), file, lineNo)) return;
-                if (!Files.isRegularFile(target)) {
-                    error(file, lineNo, "not a file: " + target, "create " + target + " or fix the path");
+                if (!isFile(target, file, lineNo)) {
                     return;
                 }
                 readFile(target, target.toString(), file, lineNo);
             }
             case "!include-dir" -> {
-                if (params.size() != 1) {
-                    error(file, lineNo, "invalid number of params", "write !include-dir DIRECTORY");
+                if (!paramCount(params, 1, "write !include-dir DIRECTORY", file, lineNo)) {
                     return;
                 }
                 Path target = resolve(policyDir, params.get(0));
@@ -345,21 +347,37 @@ public final class PolicyLoader {
                 }
             }
             case "!include-service" -> {
-                if (params.size() != 3) {
-                    error(file, lineNo, "invalid number of params", "write !include-service SERVICE ARGUMENT FILE");
+                if (!paramCount(params, 3, "write !include-service SERVICE ARGUMENT FILE", file, lineNo)) {
                     return;
                 }
                 includeService(policyDir, params.get(0), params.get(1), params.get(2), file, lineNo);
             }
             case "!compat-4.0" -> {
-                if (!params.isEmpty()) {
-                    error(file, lineNo, "invalid number of params", "write !compat-4.0 alone on its line");
+                if (!paramCount(params, 0, "write !compat-4.0 alone on its line", file, lineNo)) {
                     return;
                 }
                 compat40(file, lineNo);
             }
             default -> error(file, lineNo, "invalid directive", DIRECTIVES_HINT);
         }
+    }
+
+    /** Reports "invalid number of params" (with {@code usage} as the hint) unless there are {@code count}. */
+    private boolean paramCount(List<String> params, int count, String usage, String file, int lineNo) {
+        if (params.size() != count) {
+            error(file, lineNo, "invalid number of params", usage);
+            return false;
+        }
+        return true;
+    }
+
+    /** Reports "not a file" unless {@code target} is a regular file. */
+    private boolean isFile(Path target, String file, int lineNo) {
+        if (!Files.isRegularFile(target)) {
+            error(file, lineNo, "not a file: " + target, "create " + target + " or fix the path");
+            return false;
+        }
+        return true;
     }
 
     private void serviceDirective(String line, String file, int lineNo, String service, String argument) {
@@ -391,8 +409,7 @@ public final class PolicyLoader {
                                     int lineNo) {
         Path target = resolve(base, path);
         if (badPath(target, path, file, lineNo)) return;
-        if (!Files.isRegularFile(target)) {
-            error(file, lineNo, "not a file: " + target, "create " + target + " or fix the path");
+        if (!isFile(target, file, lineNo)) {
             return;
         }
         readAnyFile(target, target.toString(), true, service, argument, file, lineNo);
@@ -462,7 +479,7 @@ public final class PolicyLoader {
     static Path resolve(Path base, String path) {
         try {
             return realPath(base.resolve(path).toAbsolutePath().normalize());
-        } catch (java.nio.file.InvalidPathException e) {
+        } catch (InvalidPathException e) {
             return null;
         }
     }
@@ -499,9 +516,9 @@ public final class PolicyLoader {
     }
 
     private static String describe(Exception e) {
-        if (e instanceof java.nio.file.NoSuchFileException) return "No such file or directory";
-        if (e instanceof java.nio.file.AccessDeniedException) return "Permission denied";
-        if (e instanceof java.nio.file.NotDirectoryException) return "Not a directory";
+        if (e instanceof NoSuchFileException) return "No such file or directory";
+        if (e instanceof AccessDeniedException) return "Permission denied";
+        if (e instanceof NotDirectoryException) return "Not a directory";
         return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
@@ -513,13 +530,13 @@ public final class PolicyLoader {
         while (i < b.length) {
             byte c = b[i];
             if (c == '\n' || c == '\r') {
-                out.add(java.util.Arrays.copyOfRange(b, start, i));
+                out.add(Arrays.copyOfRange(b, start, i));
                 if (c == '\r' && i + 1 < b.length && b[i + 1] == '\n') i++;
                 start = i + 1;
             }
             i++;
         }
-        if (start < b.length) out.add(java.util.Arrays.copyOfRange(b, start, b.length));
+        if (start < b.length) out.add(Arrays.copyOfRange(b, start, b.length));
         return out;
     }
 }

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * Turns one policy line into a {@link Rule}, checking it in the order Qubes does so that the first problem
@@ -85,19 +86,13 @@ public final class RuleParser {
     static ServiceArgument checkServiceArgument(String service, String argument) {
         String svc = "*".equals(service) ? null : service;
         if (svc != null) {
-            String bad = invalidChars(svc, true);
-            if (!bad.isEmpty()) {
-                throw new Failure("service " + PyText.repr(svc) + " contains invalid characters: " + bad,
-                        "a service name may contain only letters, digits, '-', '.' and '_'");
-            }
+            requireValidChars("service", svc, true,
+                    "a service name may contain only letters, digits, '-', '.' and '_'");
         }
         String arg = "*".equals(argument) ? null : argument;
         if (arg != null) {
-            String bad = invalidChars(arg, false);
-            if (!bad.isEmpty()) {
-                throw new Failure("argument " + PyText.repr(arg) + " contains invalid characters: " + bad,
-                        "an argument is + followed by letters, digits, '+', '-', '.' and '_'");
-            }
+            requireValidChars("argument", arg, false,
+                    "an argument is + followed by letters, digits, '+', '-', '.' and '_'");
             if (!arg.startsWith("+")) {
                 throw new Failure("argument " + PyText.repr(arg) + " does not start with +",
                         "write +ARGUMENT, a lone + for the empty argument, or * for any argument");
@@ -120,9 +115,16 @@ public final class RuleParser {
         }
     }
 
+    private static void requireValidChars(String what, String value, boolean noPlus, String hint) {
+        String bad = invalidChars(value, noPlus);
+        if (!bad.isEmpty()) {
+            throw new Failure(what + " " + PyText.repr(value) + " contains invalid characters: " + bad, hint);
+        }
+    }
+
     /** The invalid characters in Python's tuple repr, sorted and unique, e.g. {@code ('!', '/')}; or "". */
     private static String invalidChars(String s, boolean noPlus) {
-        java.util.TreeSet<String> bad = new java.util.TreeSet<>();
+        TreeSet<String> bad = new TreeSet<>();
         for (int i = 0; i < s.length(); ) {
             int cp = s.codePointAt(i);
             char c = s.charAt(i);

@@ -4,6 +4,7 @@ import compart.errors.CompartException;
 import compart.errors.ErrorKind;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.LongConsumer;
 
 /**
  * The Admin API's wire protocol on compartd's unix socket, spoken the way Qubes' own client speaks it to qubesd:
@@ -59,20 +61,11 @@ public final class AdminSocket {
      *                          INVALID_VALUE when a name cannot be put in a request header
      */
     public Reply call(String dest, String method, String arg, byte[] payload) {
-        byte[] header = header(dest, method, arg);
-        byte[] answer;
-        try (SocketChannel channel = connect()) {
-            writeAll(channel, header);
+        return exchange(dest, method, arg, channel -> {
             if (payload != null && payload.length > 0) {
                 writeAll(channel, payload);
             }
-            channel.shutdownOutput();
-            answer = readAll(channel);
-        } catch (IOException e) {
-            throw new CompartException(ErrorKind.PROTOCOL,
-                    "lost the connection to compartd at " + path + " during " + method + ": " + e.getMessage(), e);
-        }
-        return parse(answer);
+        });
     }
 
     /**
@@ -82,12 +75,9 @@ public final class AdminSocket {
      * @return the daemon's answer
      * @throws CompartException as {@link #call}; STORAGE when reading {@code body} fails
      */
-    public Reply stream(String dest, String method, String arg, byte[] head, java.io.InputStream body,
-                        java.util.function.LongConsumer progress) {
-        byte[] header = header(dest, method, arg);
-        byte[] answer;
-        try (SocketChannel channel = connect()) {
-            writeAll(channel, header);
+    public Reply stream(String dest, String method, String arg, byte[] head, InputStream body,
+                        LongConsumer progress) {
+        return exchange(dest, method, arg, channel -> {
             writeAll(channel, head);
             byte[] chunk = new byte[1 << 20];
             long sent = 0;
@@ -99,6 +89,21 @@ public final class AdminSocket {
                 sent += n;
                 progress.accept(sent);
             }
+        });
+    }
+
+    /** What a call sends after its header. */
+    private interface RequestBody {
+        void send(SocketChannel channel) throws IOException;
+    }
+
+    /** One connection: the header, then {@code body}, then the write side shut and the answer read to the end. */
+    private Reply exchange(String dest, String method, String arg, RequestBody body) {
+        byte[] header = header(dest, method, arg);
+        byte[] answer;
+        try (SocketChannel channel = connect()) {
+            writeAll(channel, header);
+            body.send(channel);
             channel.shutdownOutput();
             answer = readAll(channel);
         } catch (IOException e) {
@@ -108,7 +113,7 @@ public final class AdminSocket {
         return parse(answer);
     }
 
-    private static int readBody(java.io.InputStream body, byte[] chunk) {
+    private static int readBody(InputStream body, byte[] chunk) {
         try {
             return body.readNBytes(chunk, 0, chunk.length);
         } catch (IOException e) {

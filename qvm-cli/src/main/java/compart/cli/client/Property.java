@@ -1,5 +1,7 @@
 package compart.cli.client;
 
+import compart.errors.CompartException;
+import compart.errors.ErrorKind;
 import java.util.Objects;
 
 /**
@@ -31,12 +33,12 @@ public record Property(boolean isDefault, String type, String value) {
      *
      * @param text the serialized property (after the name in GetAll's lines)
      * @return the property
-     * @throws compart.errors.CompartException PROTOCOL when it is malformed
+     * @throws CompartException PROTOCOL when it is malformed
      */
     public static Property parse(String text) {
         String[] parts = text.split(" ", 3);
         if (parts.length < 2 || !parts[0].startsWith("default=") || !parts[1].startsWith("type=")) {
-            throw new compart.errors.CompartException(compart.errors.ErrorKind.PROTOCOL,
+            throw new CompartException(ErrorKind.PROTOCOL,
                     "compartd sent a malformed property value: " + AdminSocket.printable(text));
         }
         return new Property(parts[0].equals("default=True"), parts[1].substring(5), parts.length > 2 ? parts[2] : "");

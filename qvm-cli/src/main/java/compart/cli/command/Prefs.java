@@ -5,6 +5,7 @@ import compart.cli.client.Property;
 import compart.cli.client.Reply;
 import compart.cli.format.JsonText;
 import compart.cli.format.Wrap;
+import compart.errors.CompartException;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -65,7 +66,7 @@ final class Prefs {
         if (json) {
             out.println(JsonText.write(toJson(p)));
         } else if (p.isUnset()) {
-            throw compart.errors.CompartException.notFound("property '%s' of %s has no value", name,
+            throw CompartException.notFound("property '%s' of %s has no value", name,
                     qube == null ? "the system" : qube);
         } else if (!p.isNone()) {
             out.println(p.value());

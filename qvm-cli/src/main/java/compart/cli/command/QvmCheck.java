@@ -1,5 +1,7 @@
 package compart.cli.command;
 
+import compart.cli.Version;
+import compart.cli.client.Property;
 import compart.cli.client.QubeEntry;
 import compart.cli.client.Reply;
 import java.util.ArrayList;
@@ -9,24 +11,18 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /**
  * {@code qvm-check}: the exit code answers. 0: the qubes exist (and pass every filter); 1: none passes, or a qube
  * does not exist; 3: some pass and some do not. With the default verbosity it says which, on stderr.
  */
 @Command(name = "qvm-check", description = "Exits sucessfull if the provided domain(s) exist, else returns failure",
-        mixinStandardHelpOptions = true, versionProvider = compart.cli.Version.class)
+        mixinStandardHelpOptions = true, versionProvider = Version.class)
 public final class QvmCheck extends QvmCommand {
-    @Option(names = "--all", description = "perform the action on all qubes")
-    boolean all;
-
-    @Option(names = "--exclude", paramLabel = "EXCLUDE", description = "exclude the qube from --all")
-    List<String> exclude = new ArrayList<>();
-
-    @Parameters(paramLabel = "VMNAME", arity = "0..*", description = "zero or more qube names")
-    List<String> names = new ArrayList<>();
+    @Mixin
+    QubeSelection selection;
 
     @Option(names = "--running", description = "Determine if (any of given) VM is running")
     boolean running;
@@ -42,22 +38,23 @@ public final class QvmCheck extends QvmCommand {
 
     @Override
     public Integer call() {
-        if (all && !names.isEmpty()) {
+        if (selection.all && !selection.names.isEmpty()) {
             throw usage("argument --all: not allowed with argument VMNAME");
         }
-        if (!all && names.isEmpty()) {
+        if (!selection.all && selection.names.isEmpty()) {
             throw usage("one of the arguments --all VMNAME is required");
         }
-        if (!all && !exclude.isEmpty()) {
+        if (!selection.all && !selection.exclude.isEmpty()) {
             throw usage("--exclude can only be used with --all");
         }
         Map<String, QubeEntry> known = allQubes();
         List<QubeEntry> qubes = new ArrayList<>();
         Set<String> invalid = new LinkedHashSet<>();
-        if (all) {
-            known.values().stream().filter(q -> !q.isAdminVm() && !exclude.contains(q.name())).forEach(qubes::add);
+        if (selection.all) {
+            known.values().stream().filter(q -> !q.isAdminVm() && !selection.exclude.contains(q.name()))
+                    .forEach(qubes::add);
         } else {
-            for (String name : names) {
+            for (String name : selection.names) {
                 if (known.containsKey(name)) {
                     qubes.add(known.get(name));
                 } else {
@@ -114,6 +111,6 @@ public final class QvmCheck extends QvmCommand {
             return true;
         }
         Reply r = client().property(q.name(), "netvm");
-        return r instanceof Reply.Ok && !compart.cli.client.Property.parse(r.text()).value().isEmpty();
+        return r instanceof Reply.Ok && !Property.parse(r.text()).value().isEmpty();
     }
 }

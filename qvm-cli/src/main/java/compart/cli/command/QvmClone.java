@@ -1,5 +1,6 @@
 package compart.cli.command;
 
+import compart.cli.Version;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -8,7 +9,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code qvm-clone VMNAME NEWVM}: copy a qube, its settings and its persistent volumes. */
 @Command(name = "qvm-clone", description = "Clone a domain", mixinStandardHelpOptions = true,
-        versionProvider = compart.cli.Version.class)
+        versionProvider = Version.class)
 public final class QvmClone extends QvmCommand {
     @Parameters(index = "0", paramLabel = "VMNAME", description = "a domain name")
     String vmname;

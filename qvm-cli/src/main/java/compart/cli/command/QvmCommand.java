@@ -6,6 +6,7 @@ import compart.cli.Environment;
 import compart.cli.client.AdminClient;
 import compart.cli.client.AdminSocket;
 import compart.cli.client.QubeEntry;
+import compart.cli.client.Reply;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -137,6 +138,22 @@ public abstract class QvmCommand implements Callable<Integer> {
     protected void printError(String message) {
         err().println("Error: " + message);
         err().flush();
+    }
+
+    /**
+     * Prints an error line ({@code Error: PREFIX: QUBE: message}) for every failed reply of a batch.
+     *
+     * @return the batch's exit code: 1 when any reply failed, else 0
+     */
+    protected int printFailures(Map<QubeEntry, Reply> replies, String prefix) {
+        int code = 0;
+        for (var e : replies.entrySet()) {
+            if (e.getValue() instanceof Reply.Failure f) {
+                printError(prefix + ": " + e.getKey().name() + ": " + f.message());
+                code = 1;
+            }
+        }
+        return code;
     }
 
     /** Prints a log-style line ({@code COMMAND: message}) to stderr when the verbosity is at least 1. */

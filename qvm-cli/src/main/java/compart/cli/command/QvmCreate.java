@@ -1,7 +1,9 @@
 package compart.cli.command;
 
+import compart.cli.Version;
 import compart.cli.client.Reply;
 import compart.errors.CompartException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,7 +17,7 @@ import picocli.CommandLine.Parameters;
  * qube could not be created, 2 when it was created but a property could not be set (or a usage error).
  */
 @Command(name = "qvm-create", description = "create a new domain", mixinStandardHelpOptions = true,
-        versionProvider = compart.cli.Version.class)
+        versionProvider = Version.class)
 public final class QvmCreate extends QvmCommand {
     @Option(names = {"--class", "-C"}, paramLabel = "CLS",
             description = "specify the class of the new domain (default: AppVM)")
@@ -29,11 +31,11 @@ public final class QvmCreate extends QvmCommand {
 
     @Option(names = {"--property", "--prop"}, paramLabel = "NAME=VALUE",
             description = "set domain's property, like \"internal\", \"memory\" or \"vcpus\"")
-    List<String> properties = new java.util.ArrayList<>();
+    List<String> properties = new ArrayList<>();
 
     @Option(names = {"--pool", "-p"}, paramLabel = "VOLUME_NAME=POOL_NAME",
             description = "specify the pool to use for a volume")
-    List<String> pools = new java.util.ArrayList<>();
+    List<String> pools = new ArrayList<>();
 
     @Option(names = "-P", paramLabel = "POOL_NAME", description = "change all volume pools to specified pool")
     String onePool;

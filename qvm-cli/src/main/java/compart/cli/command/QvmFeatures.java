@@ -1,5 +1,6 @@
 package compart.cli.command;
 
+import compart.cli.Version;
 import compart.cli.client.Reply;
 import compart.cli.format.JsonText;
 import compart.cli.format.Table;
@@ -17,7 +18,7 @@ import picocli.CommandLine.Parameters;
  * feature.
  */
 @Command(name = "qvm-features", description = "manage domain's features", mixinStandardHelpOptions = true,
-        versionProvider = compart.cli.Version.class)
+        versionProvider = Version.class)
 public final class QvmFeatures extends QvmCommand {
     @Parameters(index = "0", paramLabel = "VMNAME", description = "a domain name")
     String vmname;

@@ -1,12 +1,13 @@
 package compart.cli.command;
 
+import compart.cli.Version;
 import compart.cli.client.Reply;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /** {@code qvm-kill}: destroy qubes at once; halted ones are fine; the exit code counts the failures. */
 @Command(name = "qvm-kill", description = "immediately terminate a qube without a graceful shutdown sequence",
-        mixinStandardHelpOptions = true, versionProvider = compart.cli.Version.class)
+        mixinStandardHelpOptions = true, versionProvider = Version.class)
 public final class QvmKill extends QvmCommand {
     @Mixin
     QubeSelection selection;

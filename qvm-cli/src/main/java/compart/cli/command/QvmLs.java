@@ -1,5 +1,6 @@
 package compart.cli.command;
 
+import compart.cli.Version;
 import compart.cli.client.QubeEntry;
 import compart.cli.format.JsonText;
 import compart.cli.format.Progress;
@@ -13,6 +14,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -28,7 +30,7 @@ import picocli.CommandLine.Parameters;
  * {@code GetAll} per listed qube only when a column or filter needs properties (fetched a few at a time).
  */
 @Command(name = "qvm-ls", description = "List Qubes domains and their parameters.", mixinStandardHelpOptions = true,
-        versionProvider = compart.cli.Version.class,
+        versionProvider = Version.class,
         footer = {"", "available formats (see --help-formats):", "  disk, full, json, kernel, network, prefs, simple",
             "", "available columns (see --help-columns):",
             "  CLASS, DISK, FLAGS, GATEWAY, MEMORY, PRIV-CURR, PRIV-MAX, PRIV-POOL,",
@@ -366,7 +368,7 @@ public final class QvmLs extends QvmCommand {
                     var property = q.property(kv[0]);
                     String value = property == null || property.isUnset() ? null
                             : property.isNone() ? "None" : property.value();
-                    return !java.util.Objects.equals(value, kv[1]);
+                    return !Objects.equals(value, kv[1]);
                 });
             }
         }

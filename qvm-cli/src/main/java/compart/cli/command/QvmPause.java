@@ -1,13 +1,13 @@
 package compart.cli.command;
 
-import compart.cli.client.Reply;
+import compart.cli.Version;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code qvm-pause}: pause (or S3-suspend) qubes; exit code 1 when any failed. */
 @Command(name = "qvm-pause", description = "pause a qube", footer = "Paused qubes will be killed on system shutdown.",
-        mixinStandardHelpOptions = true, versionProvider = compart.cli.Version.class)
+        mixinStandardHelpOptions = true, versionProvider = Version.class)
 public final class QvmPause extends QvmCommand {
     @Mixin
     QubeSelection selection;
@@ -19,13 +19,6 @@ public final class QvmPause extends QvmCommand {
     public Integer call() {
         String action = suspend ? "Suspend" : "Pause";
         var replies = Parallel.each(selection.resolve(this, true), q -> client().lifecycle(q.name(), action));
-        int code = 0;
-        for (var e : replies.entrySet()) {
-            if (e.getValue() instanceof Reply.Failure f) {
-                printError("Failed to " + action.toLowerCase() + ": " + e.getKey().name() + ": " + f.message());
-                code = 1;
-            }
-        }
-        return code;
+        return printFailures(replies, "Failed to " + action.toLowerCase());
     }
 }

@@ -1,17 +1,20 @@
 package compart.cli.command;
 
+import compart.cli.Version;
 import compart.cli.client.AdminClient;
 import compart.cli.client.Reply;
 import compart.cli.format.JsonText;
 import compart.cli.format.Progress;
 import compart.cli.format.Table;
 import compart.errors.CompartException;
+import compart.errors.ErrorKind;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -20,25 +23,13 @@ import picocli.CommandLine.Parameters;
  * ({@code admin.pool.Dedup}: share identical extents between the pool's volumes, snapshot-aware).
  */
 @Command(name = "qvm-pool", description = "Manages Qubes pools and their options", mixinStandardHelpOptions = true,
-        versionProvider = compart.cli.Version.class,
+        versionProvider = Version.class,
         subcommands = {QvmPool.Drivers.class, QvmPool.ListPools.class, QvmPool.Info.class, QvmPool.Add.class,
             QvmPool.Remove.class, QvmPool.Set.class, QvmPool.Dedup.class})
 public final class QvmPool extends QvmCommand {
     @Override
     public Integer call() {
         return ListPools.list(this, OutputFormat.text);
-    }
-
-    static Map<String, String> options(QvmCommand command, List<String> options) {
-        Map<String, String> result = new LinkedHashMap<>();
-        for (String o : options) {
-            int eq = o.indexOf('=');
-            if (eq <= 0) {
-                throw command.usage("option must be opt=value: " + o);
-            }
-            result.put(o.substring(0, eq), o.substring(eq + 1));
-        }
-        return result;
     }
 
     static void requirePool(QvmCommand command, String pool) {
@@ -144,14 +135,13 @@ public final class QvmPool extends QvmCommand {
         @Parameters(index = "1", paramLabel = "DRIVER", description = "its driver (see qvm-pool drivers)")
         String driver;
 
-        @Option(names = {"--option", "-o"}, paramLabel = "OPTION",
-                description = "Set option for the driver in opt=value form (can be specified multiple times)")
-        List<String> options = new ArrayList<>();
+        @Mixin
+        DriverOptions options = new DriverOptions();
 
         @Override
         public Integer call() {
             var payload = new StringBuilder("name=").append(name).append('\n');
-            options(this, options).forEach((k, v) -> payload.append(k).append('=').append(v).append('\n'));
+            options.byName(this).forEach((k, v) -> payload.append(k).append('=').append(v).append('\n'));
             Reply r = client().call(AdminClient.DOM0, "admin.pool.Add", driver, payload.toString());
             if (r instanceof Reply.Failure f) {
                 throw new CompartException(f.kind(), "Failed to add pool " + name + ": " + f.message());
@@ -180,7 +170,7 @@ public final class QvmPool extends QvmCommand {
                 }
             }
             if (!errors.isEmpty()) {
-                throw new CompartException(compart.errors.ErrorKind.STORAGE, String.join("; ", errors));
+                throw new CompartException(ErrorKind.STORAGE, String.join("; ", errors));
             }
             return 0;
         }
@@ -192,15 +182,14 @@ public final class QvmPool extends QvmCommand {
         @Parameters(index = "0", paramLabel = "POOL_NAME", description = "the pool")
         String name;
 
-        @Option(names = {"--option", "-o"}, paramLabel = "OPTION",
-                description = "Set option for the driver in opt=value form (can be specified multiple times)")
-        List<String> options = new ArrayList<>();
+        @Mixin
+        DriverOptions options = new DriverOptions();
 
         @Override
         public Integer call() {
             requirePool(this, name);
             List<String> errors = new ArrayList<>();
-            options(this, options).forEach((opt, value) -> {
+            options.byName(this).forEach((opt, value) -> {
                 if (!opt.equals("revisions_to_keep") && !opt.equals("ephemeral_volatile")) {
                     errors.add("Setting option " + opt + " is not supported for pool " + name);
                 } else if (client().call(AdminClient.DOM0, "admin.pool.Set." + opt, name, value)
@@ -209,7 +198,7 @@ public final class QvmPool extends QvmCommand {
                 }
             });
             if (!errors.isEmpty()) {
-                throw new CompartException(compart.errors.ErrorKind.INVALID_VALUE, String.join("; ", errors));
+                throw new CompartException(ErrorKind.INVALID_VALUE, String.join("; ", errors));
             }
             return 0;
         }

@@ -1,12 +1,13 @@
 package compart.cli.command;
 
+import compart.cli.Version;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /** {@code qvm-prefs VMNAME [PROPERTY [VALUE]]}: a qube's properties. */
 @Command(name = "qvm-prefs", description = "Manipulate VM properties.", mixinStandardHelpOptions = true,
-        versionProvider = compart.cli.Version.class)
+        versionProvider = Version.class)
 public final class QvmPrefs extends QvmCommand {
     @Parameters(index = "0", paramLabel = "VMNAME", description = "a domain name")
     String vmname;

@@ -1,5 +1,6 @@
 package compart.cli.command;
 
+import compart.cli.Version;
 import compart.cli.client.Property;
 import compart.cli.client.QubeEntry;
 import compart.cli.client.Reply;
@@ -19,7 +20,7 @@ import picocli.CommandLine.Option;
  * (properties of other qubes, global properties), then fails with the daemon's message.
  */
 @Command(name = "qvm-remove", description = "Remove domains from the system", mixinStandardHelpOptions = true,
-        versionProvider = compart.cli.Version.class)
+        versionProvider = Version.class)
 public final class QvmRemove extends QvmCommand {
     private static final List<String> GLOBAL_REFERENCES = List.of("default_dispvm", "default_netvm",
             "default_guivm", "default_audiovm", "default_template", "clockvm", "updatevm", "management_dispvm");

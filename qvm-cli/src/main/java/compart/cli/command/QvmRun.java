@@ -1,11 +1,17 @@
 package compart.cli.command;
 
 import compart.cli.Main;
+import compart.cli.Version;
 import compart.cli.client.QubeEntry;
 import compart.cli.client.RemoteRun;
+import compart.cli.client.Reply;
+import compart.errors.CompartException;
+import compart.errors.ErrorKind;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
@@ -32,7 +38,7 @@ import picocli.CommandLine.Parameters;
  * ({@code auto_cleanup}); one that never started is removed here.
  */
 @Command(name = "qvm-run", description = "Run a command in a qube (or several) from dom0.",
-        mixinStandardHelpOptions = true, versionProvider = compart.cli.Version.class,
+        mixinStandardHelpOptions = true, versionProvider = Version.class,
         footer = "Without --pass-io the command's output is discarded. There is no GUI in Compart: --gui and "
                 + "--no-gui are accepted and change nothing. With --dispvm there is no VMNAME: a new disposable is "
                 + "created, runs the command and is removed; --dispvm takes the next word as its TEMPLATE unless "
@@ -145,7 +151,7 @@ public final class QvmRun extends QvmCommand {
         for (QubeEntry q : qubes) {
             Integer c = codes.get(q.name());
             if (c == null) {
-                throw new compart.errors.CompartException(compart.errors.ErrorKind.PROTOCOL, "the call to "
+                throw new CompartException(ErrorKind.PROTOCOL, "the call to "
                         + q.name() + " failed; see compartd's log");
             }
             code = Math.max(code, c);
@@ -156,7 +162,7 @@ public final class QvmRun extends QvmCommand {
     /** Creates a disposable, runs the command in it, and removes it (kill; remove when it never ran). */
     private int inDisposable(String shownCommand, String command) {
         var reply = client().call(dispvm.isEmpty() ? "dom0" : dispvm, "admin.vm.CreateDisposable", null, null);
-        if (reply instanceof compart.cli.client.Reply.Failure f) {
+        if (reply instanceof Reply.Failure f) {
             err().println(commandName() + ": error: " + (dispvm.isEmpty() ? "" : dispvm + ": ") + f.message());
             err().flush();
             return 255;
@@ -178,18 +184,18 @@ public final class QvmRun extends QvmCommand {
             out.flush();
             errStream.flush();
             return code(disp, outcome, verbose);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         } finally {
             var killed = client().lifecycle(disp, "Kill");
-            if (killed instanceof compart.cli.client.Reply.Failure f && !f.is("QubesVMNotStartedError")
+            if (killed instanceof Reply.Failure f && !f.is("QubesVMNotStartedError")
                     && !f.is("QubesVMNotFoundError")) {
                 printError("Failed to kill disposable " + disp + ": " + f.message());
             }
-            if (killed instanceof compart.cli.client.Reply.Failure) {
+            if (killed instanceof Reply.Failure) {
                 // it never ran, so no auto_cleanup follows: remove it (gone already is fine)
                 var removed = client().remove(disp);
-                if (removed instanceof compart.cli.client.Reply.Failure f && !f.is("QubesVMNotFoundError")) {
+                if (removed instanceof Reply.Failure f && !f.is("QubesVMNotFoundError")) {
                     printError("Failed to remove disposable " + disp + ": " + f.message());
                 }
             }

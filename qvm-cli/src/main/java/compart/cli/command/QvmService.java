@@ -1,5 +1,6 @@
 package compart.cli.command;
 
+import compart.cli.Version;
 import compart.cli.client.Reply;
 import compart.cli.format.JsonText;
 import compart.cli.format.Table;
@@ -18,7 +19,7 @@ import picocli.CommandLine.Parameters;
  * Getting an unset service answers with exit code 1.
  */
 @Command(name = "qvm-service", description = "manage domain's services", mixinStandardHelpOptions = true,
-        versionProvider = compart.cli.Version.class)
+        versionProvider = Version.class)
 public final class QvmService extends QvmCommand {
     @Parameters(index = "0", paramLabel = "VMNAME", description = "a domain name")
     String vmname;

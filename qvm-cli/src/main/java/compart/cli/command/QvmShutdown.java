@@ -1,5 +1,6 @@
 package compart.cli.command;
 
+import compart.cli.Version;
 import compart.cli.client.Property;
 import compart.cli.client.QubeEntry;
 import compart.cli.client.Reply;
@@ -20,7 +21,7 @@ import picocli.CommandLine.Option;
  * qubes), as Qubes does. The exit code counts the qubes that could not be shut down.
  */
 @Command(name = "qvm-shutdown", description = "Shutdown a qube", mixinStandardHelpOptions = true,
-        versionProvider = compart.cli.Version.class)
+        versionProvider = Version.class)
 public final class QvmShutdown extends QvmCommand {
     private static final long POLL_MILLIS = 100;
 

@@ -1,5 +1,6 @@
 package compart.cli.command;
 
+import compart.cli.Version;
 import compart.cli.client.QubeEntry;
 import compart.cli.client.Reply;
 import java.util.Map;
@@ -9,7 +10,7 @@ import picocli.CommandLine.Option;
 
 /** {@code qvm-start}: start qubes (all at once); exit code 1 when any failed. */
 @Command(name = "qvm-start", description = "start a domain", mixinStandardHelpOptions = true,
-        versionProvider = compart.cli.Version.class)
+        versionProvider = Version.class)
 public final class QvmStart extends QvmCommand {
     @Mixin
     QubeSelection selection;
@@ -27,13 +28,6 @@ public final class QvmStart extends QvmCommand {
             }
             return client().lifecycle(q.name(), "Start");
         });
-        int code = 0;
-        for (var e : replies.entrySet()) {
-            if (e.getValue() instanceof Reply.Failure f) {
-                printError("Starting qube failed: " + e.getKey().name() + ": " + f.message());
-                code = 1;
-            }
-        }
-        return code;
+        return printFailures(replies, "Starting qube failed");
     }
 }

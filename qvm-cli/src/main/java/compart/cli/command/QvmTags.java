@@ -1,5 +1,7 @@
 package compart.cli.command;
 
+import compart.cli.Version;
+import compart.cli.client.Reply;
 import compart.cli.format.JsonText;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,7 +14,7 @@ import picocli.CommandLine.Parameters;
  * Listing is the default; querying one tag answers with the exit code (1: not set).
  */
 @Command(name = "qvm-tags", description = "manage domain's tags", mixinStandardHelpOptions = true,
-        versionProvider = compart.cli.Version.class,
+        versionProvider = Version.class,
         footer = {"", "commands:", "  list (ls, l) [TAG]      list tags, or check one (exit code 1: not set)",
             "  add (a, set) TAG...     add tags", "  del (d, unset, u) TAG   remove a tag"})
 public final class QvmTags extends QvmCommand {
@@ -67,7 +69,7 @@ public final class QvmTags extends QvmCommand {
                             : "unrecognized arguments: " + String.join(" ", tags.subList(1, tags.size())));
                 }
                 var reply = client().removeTag(qube, tags.getFirst());
-                if (!(reply instanceof compart.cli.client.Reply.Failure f && f.is("QubesTagNotFoundError"))) {
+                if (!(reply instanceof Reply.Failure f && f.is("QubesTagNotFoundError"))) {
                     reply.orThrow();
                 }
             }

@@ -1,12 +1,12 @@
 package compart.cli.command;
 
-import compart.cli.client.Reply;
+import compart.cli.Version;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /** {@code qvm-unpause}: unpause paused qubes and resume suspended ones; exit code 1 when any failed. */
 @Command(name = "qvm-unpause", description = "unpause a domain", mixinStandardHelpOptions = true,
-        versionProvider = compart.cli.Version.class)
+        versionProvider = Version.class)
 public final class QvmUnpause extends QvmCommand {
     @Mixin
     QubeSelection selection;
@@ -15,13 +15,6 @@ public final class QvmUnpause extends QvmCommand {
     public Integer call() {
         var replies = Parallel.each(selection.resolve(this, true), q ->
                 client().lifecycle(q.name(), q.state().equals("Suspended") ? "Resume" : "Unpause"));
-        int code = 0;
-        for (var e : replies.entrySet()) {
-            if (e.getValue() instanceof Reply.Failure f) {
-                printError("Failed to unpause/resume: " + e.getKey().name() + ": " + f.message());
-                code = 1;
-            }
-        }
-        return code;
+        return printFailures(replies, "Failed to unpause/resume");
     }
 }

@@ -1,5 +1,6 @@
 package compart.cli.command;
 
+import compart.cli.Version;
 import compart.cli.client.AdminClient;
 import compart.cli.client.QubeEntry;
 import compart.cli.client.Reply;
@@ -14,6 +15,7 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -30,7 +32,7 @@ import picocli.CommandLine.Parameters;
  * Failures print {@code Error: ...} and exit with 1, as Qubes' qvm-volume does.
  */
 @Command(name = "qvm-volume", description = "Qubes volume management", mixinStandardHelpOptions = true,
-        versionProvider = compart.cli.Version.class,
+        versionProvider = Version.class,
         subcommands = {QvmVolume.ListVolumes.class, QvmVolume.Info.class, QvmVolume.Config.class,
             QvmVolume.Resize.class, QvmVolume.Revert.class, QvmVolume.Import.class, QvmVolume.CloneVolume.class,
             QvmVolume.Clear.class})
@@ -144,7 +146,7 @@ public final class QvmVolume extends QvmCommand {
             }
             List<List<String>> rows = new ArrayList<>();
             rows.add(List.of("POOL:VOLUME", "VMNAME", "VOLUME_NAME", "REVERT_POSSIBLE"));
-            boolean tty = compart.cli.format.Progress.onTerminal();
+            boolean tty = Progress.onTerminal();
             users.forEach((key, uses) -> {
                 List<String[]> ordered = new ArrayList<>(uses);
                 String[] firstUse = ordered.removeLast();
@@ -356,7 +358,7 @@ public final class QvmVolume extends QvmCommand {
                                 + (bytes > 0 ? " of " + bytes / (1 << 20) + " MiB" : "")));
                 progress.done();
                 r.orThrow();
-            } catch (java.nio.file.NoSuchFileException e) {
+            } catch (NoSuchFileException e) {
                 throw new CompartException(ErrorKind.NOT_FOUND, "no such file: " + inputPath, e);
             } finally {
                 progress.done();

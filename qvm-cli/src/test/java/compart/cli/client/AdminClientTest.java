@@ -1,5 +1,6 @@
 package compart.cli.client;
 
+import static compart.cli.client.RecordingPeer.bytes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
@@ -13,10 +14,6 @@ import org.junit.jupiter.api.io.TempDir;
 class AdminClientTest {
     @TempDir
     Path dir;
-
-    private static byte[] bytes(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
 
     @Test
     void qubes_parsesListLines_withAndWithoutUuid() throws Exception {

@@ -1,5 +1,6 @@
 package compart.cli.client;
 
+import static compart.cli.client.RecordingPeer.bytes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -21,10 +22,6 @@ import org.junit.jupiter.api.io.TempDir;
 class ClientSocketTest {
     @TempDir
     Path dir;
-
-    private static byte[] bytes(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
 
     @Test
     void call_sendsQubesdHeaderThenPayload_andHalfClosesBeforeReading() throws Exception {

@@ -3,14 +3,18 @@ package compart.volumes.dedup;
 import compart.errors.CompartException;
 import compart.xl.linux.LinuxFile;
 import java.io.PrintStream;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 /** {@code compart-dedup}: deduplicates the regular files under the given paths, in place. */
 @Command(name = "compart-dedup", mixinStandardHelpOptions = true, version = "compart-dedup 0.1",
@@ -62,10 +66,10 @@ public final class DedupCommand implements Callable<Integer> {
      */
     static DedupCommand plain(String[] args) {
         DedupCommand c = new DedupCommand();
-        c.paths = new java.util.ArrayList<>();
+        c.paths = new ArrayList<>();
         c.blockSize = DedupOptions.DEFAULT_BLOCK_SIZE;
         c.format = "text";
-        java.util.Set<String> seen = new java.util.HashSet<>();
+        Set<String> seen = new HashSet<>();
         try {
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
@@ -122,7 +126,7 @@ public final class DedupCommand implements Callable<Integer> {
                     }
                 }
             }
-        } catch (java.nio.file.InvalidPathException e) {
+        } catch (InvalidPathException e) {
             return null;
         }
         return c.paths.isEmpty() ? null : c;

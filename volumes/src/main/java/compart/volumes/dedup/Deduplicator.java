@@ -5,6 +5,7 @@ import compart.errors.ErrorKind;
 import compart.volumes.VolumeLocks;
 import compart.xl.linux.DedupeOutcome;
 import compart.xl.linux.DedupeTarget;
+import compart.xl.linux.Extent;
 import compart.xl.linux.LinuxFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -27,11 +28,16 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntConsumer;
 import java.util.stream.Stream;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
@@ -181,10 +187,10 @@ public final class Deduplicator {
         // not yet written back is not where FIEMAP says — a delayed allocation has no place yet, and a block
         // written over a shared extent will move when copied on write.
         boolean fresh = options.hashFile() == null || !Files.exists(options.hashFile());
-        java.util.concurrent.FutureTask<MVStore> opening = new java.util.concurrent.FutureTask<>(this::openStore);
+        FutureTask<MVStore> opening = new FutureTask<>(this::openStore);
         Thread.ofPlatform().daemon().name("dedup-store").start(opening);
         List<FileState> files;
-        java.util.concurrent.atomic.AtomicBoolean stopPrefetch = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicBoolean stopPrefetch = new AtomicBoolean();
         Thread prefetching = null;
         try {
             files = listFiles(absRoots);
@@ -244,7 +250,7 @@ public final class Deduplicator {
     }
 
     /** Runs {@code task} for 0..n-1 on up to {@link DedupOptions#threads()} threads; the first failure is thrown. */
-    private void inParallel(int n, java.util.function.IntConsumer task) {
+    private void inParallel(int n, IntConsumer task) {
         int workers = Math.min(options.threads(), n);
         if (workers <= 1) {
             for (int i = 0; i < n; i++) {
@@ -252,7 +258,7 @@ public final class Deduplicator {
             }
             return;
         }
-        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        AtomicInteger next = new AtomicInteger();
         AtomicReference<RuntimeException> failure = new AtomicReference<>();
         try (ExecutorService pool = Executors.newFixedThreadPool(workers,
                 Thread.ofPlatform().name("dedup-map-", 0).daemon().factory())) {
@@ -284,8 +290,8 @@ public final class Deduplicator {
      *
      * @param fresh whether there is no hash store yet (every file is new: no need to wait for the store)
      */
-    private void prefetch(List<FileState> files, java.util.concurrent.FutureTask<MVStore> opening, boolean fresh,
-                          java.util.concurrent.atomic.AtomicBoolean stop) {
+    private void prefetch(List<FileState> files, FutureTask<MVStore> opening, boolean fresh,
+                          AtomicBoolean stop) {
         int bs = options.blockSize();
         int perRead = Math.max(1, READ_BYTES / bs);
         List<long[]> ranges = new ArrayList<>(); // {file, first block, end block}
@@ -371,7 +377,7 @@ public final class Deduplicator {
 
     /** Reads blocks [from, to) of file {@code index} for nothing. @return false when the run asked to stop */
     private boolean readAhead(List<FileState> files, Map<Integer, FileChannel> open, ByteBuffer buf, long index,
-                              long from, long to, java.util.concurrent.atomic.AtomicBoolean stop) throws IOException {
+                              long from, long to, AtomicBoolean stop) throws IOException {
         if (stop.get()) {
             return false;
         }
@@ -396,10 +402,10 @@ public final class Deduplicator {
         }
     }
 
-    private static MVStore storeOf(java.util.concurrent.FutureTask<MVStore> opening) {
+    private static MVStore storeOf(FutureTask<MVStore> opening) {
         try {
             return opening.get();
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             throw e.getCause() instanceof CompartException ce ? ce
                     : new CompartException(ErrorKind.STORAGE, "cannot open the dedup hash file: " + e.getCause(), e.getCause());
         } catch (InterruptedException e) {
@@ -678,7 +684,7 @@ public final class Deduplicator {
         private final List<FileState> files;
         private final List<int[]> chunks;
         private final long total;
-        private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        private final AtomicInteger next = new AtomicInteger();
         private final AtomicLong done = new AtomicLong();
         final AtomicLong read = new AtomicLong();
         /** guarded by this */
@@ -1058,7 +1064,7 @@ public final class Deduplicator {
          */
         void map(AtomicLong counted, long fitting) {
             try (LinuxFile f = LinuxFile.open(path, LinuxFile.Mode.READ)) {
-                List<compart.xl.linux.Extent> extents = f.extents(0, Long.MAX_VALUE, true);
+                List<Extent> extents = f.extents(0, Long.MAX_VALUE, true);
                 DataBlocks d = DataBlocks.of(extents, blockSize, stat[1] / blockSize);
                 if (counted.addAndGet(d.count()) <= fitting) {
                     phys = BlockLayout.places(extents, blockSize, d);

@@ -1,5 +1,7 @@
 package compart.volumes.dedup;
 
+import java.util.Arrays;
+
 /**
  * For each shared device address, the first block location found there: an open-addressing table of two
  * {@code long} arrays, sized once, about 23 bytes per address where a {@code HashMap<Long, Long>} took some 80.
@@ -18,7 +20,7 @@ final class SharedPlaces {
         }
         address = new long[(int) n];
         location = new long[(int) n];
-        java.util.Arrays.fill(address, FREE);
+        Arrays.fill(address, FREE);
     }
 
     /** @return the location already recorded at {@code addr}, or -1 after recording {@code loc} there */

@@ -106,6 +106,22 @@ public final class NativeLibrary {
         return (int) ERRNO.get(state, 0L);
     }
 
+    /**
+     * Passes on what a downcall's {@code invokeExact} threw: runtime exceptions and errors as they are, anything
+     * else (a checked exception, which a downcall cannot throw) wrapped. Use as {@code throw rethrow(t)}.
+     *
+     * @return the wrapped checked throwable, for the caller to throw
+     */
+    public static AssertionError rethrow(Throwable t) {
+        if (t instanceof RuntimeException r) {
+            throw r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return new AssertionError(t);
+    }
+
     /** @return the NUL-terminated string at {@code address}, or null when it is NULL */
     public static String string(MemorySegment address) {
         if (address == null || address.equals(MemorySegment.NULL)) {

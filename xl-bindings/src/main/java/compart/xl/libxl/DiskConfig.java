@@ -1,7 +1,6 @@
 package compart.xl.libxl;
 
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -45,20 +44,12 @@ public record DiskConfig(Path target, String vdev, Backend backend, Format forma
     }
 
     /** Disk backends ({@code libxl_disk_backend}). */
-    public enum Backend {
+    public enum Backend implements JsonNamed {
         PHY, QDISK, TAP;
-
-        public String jsonName() {
-            return name().toLowerCase(Locale.ROOT);
-        }
     }
 
     /** Disk image formats ({@code libxl_disk_format}). */
-    public enum Format {
+    public enum Format implements JsonNamed {
         RAW, QCOW2, VHD;
-
-        public String jsonName() {
-            return name().toLowerCase(Locale.ROOT);
-        }
     }
 }

@@ -3,7 +3,6 @@ package compart.xl.libxl;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
@@ -102,13 +101,9 @@ public record DomainConfig(String name, UUID uuid, long memoryKib, long maxMemor
     }
 
     /** What libxl does when the guest shuts down ({@code libxl_action_on_shutdown}). */
-    public enum OnShutdown {
+    public enum OnShutdown implements JsonNamed {
         DESTROY, RESTART, RESTART_RENAME, PRESERVE, COREDUMP_DESTROY, COREDUMP_RESTART, SOFT_RESET;
 
-        /** @return the libxl JSON string, e.g. {@code "restart"} */
-        public String jsonName() {
-            return name().toLowerCase(Locale.ROOT);
-        }
     }
 
     /** How the domain boots. */
@@ -173,20 +168,12 @@ public record DomainConfig(String name, UUID uuid, long memoryKib, long maxMemor
     }
 
     /** HVM firmware ({@code libxl_bios_type}). */
-    public enum Firmware {
+    public enum Firmware implements JsonNamed {
         SEABIOS, OVMF;
-
-        public String jsonName() {
-            return name().toLowerCase(Locale.ROOT);
-        }
     }
 
     /** HVM graphics card ({@code libxl_vga_interface_type}). */
-    public enum Vga {
+    public enum Vga implements JsonNamed {
         NONE, STD, CIRRUS;
-
-        public String jsonName() {
-            return name().toLowerCase(Locale.ROOT);
-        }
     }
 }

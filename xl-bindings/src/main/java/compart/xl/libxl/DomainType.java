@@ -1,7 +1,7 @@
 package compart.xl.libxl;
 
 /** How a domain is virtualised ({@code libxl_domain_type}). */
-public enum DomainType {
+public enum DomainType implements JsonNamed {
     /** Not known (libxl's INVALID, e.g. a domain being torn down). */
     INVALID(-1),
     /** Fully virtualised, with an emulated platform (qemu device model). */
@@ -30,10 +30,5 @@ public enum DomainType {
             }
         }
         return INVALID;
-    }
-
-    /** @return the name libxl JSON uses, e.g. {@code "pvh"} */
-    public String jsonName() {
-        return name().toLowerCase(java.util.Locale.ROOT);
     }
 }

@@ -2,6 +2,7 @@ package compart.xl.libxl;
 
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
+import compart.xl.foreign.HandleLifecycle;
 import compart.xl.foreign.LibcNative;
 import compart.xl.foreign.NativeLibrary;
 import compart.xl.foreign.ToolLogger;
@@ -21,15 +22,17 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import static compart.xl.libxl.LibxlNative.*;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
@@ -95,8 +98,7 @@ public final class LibxlContext implements AutoCloseable {
     private static final ValueLayout.OfLong UUID_HALF = JAVA_LONG.withOrder(ByteOrder.BIG_ENDIAN).withByteAlignment(1);
 
     private final MemorySegment ctx;
-    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
-    private boolean closed; // guarded by lifecycle's write lock
+    private final HandleLifecycle lifecycle = new HandleLifecycle("the libxl context");
     private volatile String disaster;
     private final Map<Long, Listener> listeners = new ConcurrentHashMap<>();
     private XenStore xenstore; // guarded by this; opened on first need, to tell PVH from HVM
@@ -110,6 +112,14 @@ public final class LibxlContext implements AutoCloseable {
 
     private LibxlContext(MemorySegment ctx) {
         this.ctx = ctx;
+    }
+
+    /** What {@link #watch} returns: closing it disables the death event (once). */
+    private record DeathWatch(int domid, Runnable disable) implements DomainWatch {
+        @Override
+        public void close() {
+            disable.run();
+        }
     }
 
     /** The process-wide hooks structs libxl keeps pointers to (they must outlive every ctx). */
@@ -230,7 +240,7 @@ public final class LibxlContext implements AutoCloseable {
                     check("libxl_get_physinfo", libxl_get_physinfo(ctx, p), "", "check that the hypervisor answers: xl info");
                     EnumSet<PhysInfo.Capability> caps = EnumSet.noneOf(PhysInfo.Capability.class);
                     for (PhysInfo.Capability cap : PhysInfo.Capability.values()) {
-                        if (p.get(JAVA_BOOLEAN, off(LIBXL_PHYSINFO, "cap_" + cap.name().toLowerCase(java.util.Locale.ROOT)))) {
+                        if (p.get(JAVA_BOOLEAN, off(LIBXL_PHYSINFO, "cap_" + cap.name().toLowerCase(Locale.ROOT)))) {
                             caps.add(cap);
                         }
                     }
@@ -510,7 +520,7 @@ public final class LibxlContext implements AutoCloseable {
                                    : libxl_device_nic_remove(ctx, domid, device, MemorySegment.NULL));
                     check(kind.prefix + (add ? "_add" : "_remove"), rc, "domain " + domid,
                             "check the device JSON, the backend domain, and the hotplug script log in /var/log/xen/");
-                    LOG.info("{} {} of domain {}: {}", add ? "added" : "removed", kind.name().toLowerCase(java.util.Locale.ROOT),
+                    LOG.info("{} {} of domain {}: {}", add ? "added" : "removed", kind.name().toLowerCase(Locale.ROOT),
                             domid, json.strip());
                     return null;
                 } finally {
@@ -545,50 +555,22 @@ public final class LibxlContext implements AutoCloseable {
      * @return the registration; close it to stop the events
      */
     public DomainWatch watch(int domid, Consumer<DomainEvent> listener) {
-        java.util.Objects.requireNonNull(listener, "listener");
+        Objects.requireNonNull(listener, "listener");
         long user = nextUser.getAndIncrement();
         UUID uuid = domainInfo(domid).map(DomainInfo::uuid).orElseThrow(() -> CompartException.notFound(
                 "cannot watch domain %d: it does not exist (xl list)", domid));
         listeners.put(user, new Listener(listener, uuid));
-        MemorySegment evgen;
-        try {
-            evgen = call(() -> {
-                try (Arena arena = Arena.ofConfined()) {
-                    MemorySegment out = arena.allocate(ADDRESS);
-                    ToolLogger.clearRecentErrors();
-                    check("libxl_evenable_domain_death", libxl_evenable_domain_death(ctx, domid, user, out),
-                            "domain " + domid, "check that xenstored runs");
-                    return out.get(ADDRESS, 0);
-                }
-            });
-        } catch (RuntimeException e) {
-            listeners.remove(user);
-            throw e;
-        }
+        Runnable disable = lifecycle.watch(() -> listeners.remove(user), () -> call(() -> {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment out = arena.allocate(ADDRESS);
+                ToolLogger.clearRecentErrors();
+                check("libxl_evenable_domain_death", libxl_evenable_domain_death(ctx, domid, user, out),
+                        "domain " + domid, "check that xenstored runs");
+                return out.get(ADDRESS, 0);
+            }
+        }), evgen -> libxl_evdisable_domain_death(ctx, evgen));
         startEventThread();
-        AtomicBoolean open = new AtomicBoolean(true);
-        return new DomainWatch() {
-            @Override
-            public int domid() {
-                return domid;
-            }
-
-            @Override
-            public void close() {
-                if (!open.compareAndSet(true, false)) {
-                    return;
-                }
-                listeners.remove(user);
-                lifecycle.readLock().lock();
-                try {
-                    if (!closed) {
-                        libxl_evdisable_domain_death(ctx, evgen);
-                    }
-                } finally {
-                    lifecycle.readLock().unlock();
-                }
-            }
-        };
+        return new DeathWatch(domid, disable);
     }
 
     private synchronized void startEventThread() {
@@ -610,7 +592,7 @@ public final class LibxlContext implements AutoCloseable {
                 int count;
                 lifecycle.readLock().lock();
                 try {
-                    if (closed) {
+                    if (lifecycle.isClosed()) {
                         return;
                     }
                     nfds.set(JAVA_INT, 0, capacity);
@@ -637,7 +619,7 @@ public final class LibxlContext implements AutoCloseable {
                 List<Long> users = new ArrayList<>();
                 lifecycle.readLock().lock();
                 try {
-                    if (closed) {
+                    if (lifecycle.isClosed()) {
                         return;
                     }
                     LibcNative.now(now);
@@ -725,19 +707,8 @@ public final class LibxlContext implements AutoCloseable {
         synchronized (this) {
             thread = eventThread;
         }
-        if (thread != null && thread != Thread.currentThread()) {
-            try {
-                thread.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        lifecycle.writeLock().lock();
-        try {
-            if (closed) {
-                return;
-            }
-            closed = true;
+        HandleLifecycle.awaitThread(thread);
+        lifecycle.close(() -> {
             listeners.clear();
             libxl_ctx_free(ctx);
             synchronized (this) {
@@ -747,9 +718,7 @@ public final class LibxlContext implements AutoCloseable {
             }
             BY_ADDRESS.remove(ctx.address());
             LOG.debug("libxl ctx {} freed", Long.toHexString(ctx.address()));
-        } finally {
-            lifecycle.writeLock().unlock();
-        }
+        });
     }
 
     // ---- helpers ----
@@ -821,16 +790,8 @@ public final class LibxlContext implements AutoCloseable {
         });
     }
 
-    private <T> T call(java.util.function.Supplier<T> body) {
-        lifecycle.readLock().lock();
-        try {
-            if (closed) {
-                throw CompartException.invalidState("the libxl context is closed");
-            }
-            return body.get();
-        } finally {
-            lifecycle.readLock().unlock();
-        }
+    private <T> T call(Supplier<T> body) {
+        return lifecycle.call(body);
     }
 
     private static void check(String function, int rc, String subject, String advice) {
@@ -853,7 +814,7 @@ public final class LibxlContext implements AutoCloseable {
         if (name == null) {
             return "unknown libxl error";
         }
-        String upper = name.toUpperCase(java.util.Locale.ROOT);
+        String upper = name.toUpperCase(Locale.ROOT);
         return upper.startsWith("ERROR_") ? upper : "ERROR_" + upper;
     }
 
@@ -890,7 +851,7 @@ public final class LibxlContext implements AutoCloseable {
                 xs = xenstore;
             }
             return xs.read("/libxl/" + domid + "/type")
-                    .map(t -> DomainType.valueOf(t.strip().toUpperCase(java.util.Locale.ROOT)))
+                    .map(t -> DomainType.valueOf(t.strip().toUpperCase(Locale.ROOT)))
                     .orElse(reported);
         } catch (CompartException | IllegalArgumentException e) {
             LOG.warn("cannot read the type of domain {} from xenstore, reporting {}: {}", domid, reported, e.getMessage());

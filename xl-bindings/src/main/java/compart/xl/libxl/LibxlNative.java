@@ -11,6 +11,7 @@ import java.lang.foreign.StructLayout;
 import java.lang.foreign.UnionLayout;
 import java.lang.invoke.MethodHandle;
 
+import static compart.xl.foreign.NativeLibrary.rethrow;
 import static java.lang.foreign.MemoryLayout.paddingLayout;
 import static java.lang.foreign.MemoryLayout.sequenceLayout;
 import static java.lang.foreign.MemoryLayout.structLayout;
@@ -282,16 +283,6 @@ final class LibxlNative {
                 FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, ADDRESS, LibcNative.TIMEVAL));
         static final MethodHandle libxl_error_to_string = LIB.downcall("libxl_error_to_string",
                 FunctionDescriptor.of(ADDRESS, JAVA_INT));
-    }
-
-    private static AssertionError rethrow(Throwable t) {
-        if (t instanceof RuntimeException r) {
-            throw r;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        return new AssertionError(t);
     }
 
     /** {@snippet lang=c : int libxl_ctx_alloc(libxl_ctx **pctx, int version, unsigned flags, xentoollog_logger *lg); } */

@@ -1,6 +1,5 @@
 package compart.xl.libxl;
 
-import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -56,11 +55,7 @@ public record NicConfig(int devid, String mac, Optional<String> ip, int backendD
     }
 
     /** NIC types ({@code libxl_nic_type}). */
-    public enum Type {
+    public enum Type implements JsonNamed {
         VIF, VIF_IOEMU;
-
-        public String jsonName() {
-            return name().toLowerCase(Locale.ROOT);
-        }
     }
 }

@@ -7,8 +7,10 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -75,19 +77,14 @@ public final class LinuxFile implements AutoCloseable {
 
     /** @return what {@code statfs(2)} says about the filesystem holding {@code path} */
     public static FileSystemStats fileSystem(Path path) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment capture = newCapture(arena);
+        return ffm("statfs", (arena, capture) -> {
             MemorySegment buf = arena.allocate(STATFS);
             int rc = (int) STATFS_PATH.invokeExact(capture, arena.allocateFrom(path.toString()), buf);
             if (rc != 0) {
                 throw failure(errno(capture), "statfs(" + path + ")", "");
             }
             return stats(buf);
-        } catch (CompartException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected("statfs", t);
-        }
+        });
     }
 
     /**
@@ -105,8 +102,8 @@ public final class LinuxFile implements AutoCloseable {
             } finally {
                 if (!done) {
                     try {
-                        java.nio.file.Files.deleteIfExists(destination);
-                    } catch (java.io.IOException ignored) {
+                        Files.deleteIfExists(destination);
+                    } catch (IOException ignored) {
                         // the clone error is the one to report
                     }
                 }
@@ -126,17 +123,13 @@ public final class LinuxFile implements AutoCloseable {
     public void cloneFrom(LinuxFile source) {
         checkOpen();
         source.checkOpen();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment capture = newCapture(arena);
+        ffm("FICLONE", (arena, capture) -> {
             int rc = (int) IOCTL_INT.invokeExact(capture, fd, FICLONE, source.fd);
             if (rc != 0) {
                 throw reflinkFailure(errno(capture), "FICLONE from " + source.path + " to " + path);
             }
-        } catch (CompartException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected("FICLONE", t);
-        }
+            return null;
+        });
     }
 
     /**
@@ -146,8 +139,7 @@ public final class LinuxFile implements AutoCloseable {
     public void cloneRangeFrom(LinuxFile source, long sourceOffset, long length, long destinationOffset) {
         checkOpen();
         source.checkOpen();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment capture = newCapture(arena);
+        ffm("FICLONERANGE", (arena, capture) -> {
             MemorySegment arg = arena.allocate(FILE_CLONE_RANGE);
             arg.set(JAVA_LONG, offset(FILE_CLONE_RANGE, "src_fd"), source.fd);
             arg.set(JAVA_LONG, offset(FILE_CLONE_RANGE, "src_offset"), sourceOffset);
@@ -158,11 +150,8 @@ public final class LinuxFile implements AutoCloseable {
                 throw reflinkFailure(errno(capture), "FICLONERANGE of " + length + " bytes from " + source.path
                         + "@" + sourceOffset + " to " + path + "@" + destinationOffset);
             }
-        } catch (CompartException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected("FICLONERANGE", t);
-        }
+            return null;
+        });
     }
 
     /**
@@ -183,8 +172,7 @@ public final class LinuxFile implements AutoCloseable {
         }
         long head = FILE_DEDUPE_RANGE.byteSize();
         long infoSize = FILE_DEDUPE_RANGE_INFO.byteSize();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment capture = newCapture(arena);
+        return ffm("FIDEDUPERANGE", (arena, capture) -> {
             MemorySegment arg = arena.allocate(head + infoSize * targets.size(), 8);
             arg.set(JAVA_LONG, offset(FILE_DEDUPE_RANGE, "src_offset"), offset);
             arg.set(JAVA_LONG, offset(FILE_DEDUPE_RANGE, "src_length"), length);
@@ -213,11 +201,7 @@ public final class LinuxFile implements AutoCloseable {
                 });
             }
             return outcomes;
-        } catch (CompartException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected("FIDEDUPERANGE", t);
-        }
+        });
     }
 
     /** @return every extent of the whole file ({@code FS_IOC_FIEMAP} without sync) */
@@ -233,11 +217,10 @@ public final class LinuxFile implements AutoCloseable {
      */
     public List<Extent> extents(long start, long length, boolean sync) {
         checkOpen();
-        List<Extent> result = new ArrayList<>();
         long end = length == Long.MAX_VALUE ? Long.MAX_VALUE : start + length;
-        long next = start;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment capture = newCapture(arena);
+        return ffm("FIEMAP", (arena, capture) -> {
+            List<Extent> result = new ArrayList<>();
+            long next = start;
             long extentSize = FIEMAP_EXTENT.byteSize();
             MemorySegment buf = arena.allocate(FIEMAP.byteSize() + extentSize * FIEMAP_BATCH, 8);
             long base = FIEMAP.byteSize();
@@ -272,61 +255,44 @@ public final class LinuxFile implements AutoCloseable {
                 }
             }
             return result;
-        } catch (CompartException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected("FIEMAP", t);
-        }
+        });
     }
 
     /** {@code fsync(2)}: makes the file's data and metadata durable. */
     public void fsync() {
         checkOpen();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment capture = newCapture(arena);
+        ffm("fsync", (arena, capture) -> {
             int rc = (int) FSYNC.invokeExact(capture, fd);
             if (rc != 0) {
                 throw failure(errno(capture), "fsync(" + path + ")", "");
             }
-        } catch (CompartException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected("fsync", t);
-        }
+            return null;
+        });
     }
 
     /** {@code fallocate(fd, 0, offset, length)}: reserves blocks (and grows the file if needed). */
     public void allocate(long offset, long length) {
         checkOpen();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment capture = newCapture(arena);
+        ffm("fallocate", (arena, capture) -> {
             int rc = (int) FALLOCATE.invokeExact(capture, fd, 0, offset, length);
             if (rc != 0) {
                 throw failure(errno(capture), "fallocate(" + path + ", " + offset + ", " + length + ")", "");
             }
-        } catch (CompartException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected("fallocate", t);
-        }
+            return null;
+        });
     }
 
     /** @return what {@code fstatfs(2)} says about this file's filesystem */
     public FileSystemStats fileSystem() {
         checkOpen();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment capture = newCapture(arena);
+        return ffm("fstatfs", (arena, capture) -> {
             MemorySegment buf = arena.allocate(STATFS);
             int rc = (int) FSTATFS.invokeExact(capture, fd, buf);
             if (rc != 0) {
                 throw failure(errno(capture), "fstatfs(" + path + ")", "");
             }
             return stats(buf);
-        } catch (CompartException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected("fstatfs", t);
-        }
+        });
     }
 
     /** Closes the descriptor; later calls fail. Idempotent. */
@@ -336,16 +302,13 @@ public final class LinuxFile implements AutoCloseable {
             return;
         }
         closed = true;
-        try (Arena arena = Arena.ofConfined()) {
-            int rc = (int) CLOSE.invokeExact(newCapture(arena), fd);
+        ffm("close", (arena, capture) -> {
+            int rc = (int) CLOSE.invokeExact(capture, fd);
             if (rc != 0) {
                 throw new CompartException(ErrorKind.STORAGE, "close(" + path + ") failed");
             }
-        } catch (CompartException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected("close", t);
-        }
+            return null;
+        });
     }
 
     @Override
@@ -360,8 +323,7 @@ public final class LinuxFile implements AutoCloseable {
     }
 
     private static int openFd(Path path, int flags, String what) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment capture = newCapture(arena);
+        return ffm("open", (arena, capture) -> {
             int fd = (int) OPEN.invokeExact(capture, arena.allocateFrom(path.toString()), flags, 0600);
             if (fd < 0) {
                 int errno = errno(capture);
@@ -374,10 +336,25 @@ public final class LinuxFile implements AutoCloseable {
                 throw new CompartException(kind, what + " of " + path + " failed: " + describeErrno(errno));
             }
             return fd;
+        });
+    }
+
+    /** A native call's body: allocates from {@code arena}, passes {@code capture} to calls that capture errno. */
+    private interface FfmCall<T> {
+        T run(Arena arena, MemorySegment capture) throws Throwable;
+    }
+
+    /**
+     * Runs {@code body} with a confined arena and an errno capture. Its CompartExceptions pass through; any other
+     * throwable becomes a STORAGE error saying {@code call} could not be called through FFM.
+     */
+    private static <T> T ffm(String call, FfmCall<T> body) {
+        try (Arena arena = Arena.ofConfined()) {
+            return body.run(arena, newCapture(arena));
         } catch (CompartException e) {
             throw e;
         } catch (Throwable t) {
-            throw unexpected("open", t);
+            throw unexpected(call, t);
         }
     }
 

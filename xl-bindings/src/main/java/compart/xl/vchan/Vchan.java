@@ -9,6 +9,7 @@ import compart.xl.foreign.ToolLogger;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -98,7 +99,7 @@ public final class Vchan implements AutoCloseable {
 
     private static void requireShortPath(String xsPath) {
         Objects.requireNonNull(xsPath, "xsPath");
-        if (xsPath.isEmpty() || xsPath.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_XS_PATH) {
+        if (xsPath.isEmpty() || xsPath.getBytes(StandardCharsets.UTF_8).length > MAX_XS_PATH) {
             throw CompartException.invalidValue("vchan xenstore path must be 1-%d bytes (libxenvchan 4.17 truncates "
                     + "longer ones), got %d: %s", MAX_XS_PATH, xsPath.length(), xsPath);
         }

@@ -6,6 +6,7 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 
+import static compart.xl.foreign.NativeLibrary.rethrow;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -47,16 +48,6 @@ final class VchanNative {
         static final MethodHandle libxenvchan_is_open = LIB.downcall("libxenvchan_is_open", INT_CTRL);
         static final MethodHandle libxenvchan_data_ready = LIB.downcall("libxenvchan_data_ready", INT_CTRL);
         static final MethodHandle libxenvchan_buffer_space = LIB.downcall("libxenvchan_buffer_space", INT_CTRL);
-    }
-
-    private static AssertionError rethrow(Throwable t) {
-        if (t instanceof RuntimeException r) {
-            throw r;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        return new AssertionError(t);
     }
 
     /** {@snippet lang=c : struct libxenvchan *libxenvchan_server_init(struct xentoollog_logger *logger, int domain, const char* xs_path, size_t read_min, size_t write_min); } */

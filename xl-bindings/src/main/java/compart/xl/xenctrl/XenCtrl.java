@@ -2,6 +2,7 @@ package compart.xl.xenctrl;
 
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
+import compart.xl.foreign.HandleLifecycle;
 import compart.xl.foreign.LibcNative;
 import compart.xl.foreign.NativeLibrary;
 import compart.xl.foreign.ToolLogger;
@@ -12,7 +13,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.UUID;
 import java.util.function.Function;
 
 import static compart.xl.xenctrl.XenCtrlNative.*;
@@ -33,8 +34,7 @@ public final class XenCtrl implements AutoCloseable {
     private static final int DOMID_FIRST_RESERVED = 0x7FF0;
 
     private final MemorySegment xch;
-    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
-    private boolean closed; // guarded by lifecycle's write lock
+    private final HandleLifecycle lifecycle = new HandleLifecycle("the xenctrl handle");
 
     private XenCtrl(MemorySegment xch) {
         this.xch = xch;
@@ -105,7 +105,7 @@ public final class XenCtrl implements AutoCloseable {
                 int flags = d.get(JAVA_INT, off2("flags"));
                 long handle = off2("handle");
                 domains.add(new XcDomainInfo(Short.toUnsignedInt(d.get(JAVA_SHORT, off2("domain"))),
-                        new java.util.UUID(d.get(UUID_HALF, handle), d.get(UUID_HALF, handle + 8)),
+                        new UUID(d.get(UUID_HALF, handle), d.get(UUID_HALF, handle + 8)),
                         (flags & XEN_DOMINF_dying) != 0, (flags & XEN_DOMINF_hvm_guest) != 0,
                         (flags & XEN_DOMINF_shutdown) != 0, (flags & XEN_DOMINF_paused) != 0,
                         (flags & XEN_DOMINF_blocked) != 0, (flags & XEN_DOMINF_running) != 0,
@@ -126,27 +126,11 @@ public final class XenCtrl implements AutoCloseable {
     /** Closes the handle ({@code xc_interface_close}). Idempotent. */
     @Override
     public void close() {
-        lifecycle.writeLock().lock();
-        try {
-            if (!closed) {
-                closed = true;
-                xc_interface_close(xch);
-            }
-        } finally {
-            lifecycle.writeLock().unlock();
-        }
+        lifecycle.close(() -> xc_interface_close(xch));
     }
 
     private <T> T call(Function<Arena, T> body) {
-        lifecycle.readLock().lock();
-        try (Arena arena = Arena.ofConfined()) {
-            if (closed) {
-                throw CompartException.invalidState("the xenctrl handle is closed");
-            }
-            return body.apply(arena);
-        } finally {
-            lifecycle.readLock().unlock();
-        }
+        return lifecycle.callInArena(body);
     }
 
     private static CompartException failure(String function, MemorySegment errno) {

@@ -7,6 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
 
+import static compart.xl.foreign.NativeLibrary.rethrow;
 import static java.lang.foreign.MemoryLayout.paddingLayout;
 import static java.lang.foreign.MemoryLayout.sequenceLayout;
 import static java.lang.foreign.MemoryLayout.structLayout;
@@ -90,16 +91,6 @@ final class XenCtrlNative {
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), NativeLibrary.CAPTURE_ERRNO);
         static final MethodHandle xc_domain_getinfolist = LIB.downcall("xc_domain_getinfolist",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS), NativeLibrary.CAPTURE_ERRNO);
-    }
-
-    private static AssertionError rethrow(Throwable t) {
-        if (t instanceof RuntimeException r) {
-            throw r;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        return new AssertionError(t);
     }
 
     /** {@snippet lang=c : xc_interface *xc_interface_open(xentoollog_logger *logger, xentoollog_logger *dombuild_logger, unsigned open_flags); } */

@@ -2,6 +2,7 @@ package compart.xl.xenstore;
 
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
+import compart.xl.foreign.HandleLifecycle;
 import compart.xl.foreign.LibcNative;
 import compart.xl.foreign.NativeLibrary;
 import org.slf4j.Logger;
@@ -18,7 +19,6 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -26,6 +26,7 @@ import static compart.xl.xenstore.XenStoreNative.*;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
  * A connection to xenstored ({@code xs_open}). Use it for Compart's own keys (qrexec, {@code data/...}); domain
@@ -47,8 +48,7 @@ public final class XenStore implements XenStoreAccess, AutoCloseable {
     private static final int WATCH_POLL_MILLIS = 200;
 
     private final MemorySegment handle;
-    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
-    private boolean closed; // guarded by lifecycle's write lock
+    private final HandleLifecycle lifecycle = new HandleLifecycle("the xenstore connection");
     private final Map<String, Consumer<String>> watchers = new ConcurrentHashMap<>();
     private final AtomicLong nextToken = new AtomicLong(1);
     private final AtomicBoolean stopping = new AtomicBoolean();
@@ -233,46 +233,21 @@ public final class XenStore implements XenStoreAccess, AutoCloseable {
         MemorySegment wh = watchHandle();
         String token = "compart-" + nextToken.getAndIncrement();
         watchers.put(token, listener);
-        try {
-            call(arena -> {
+        Runnable unwatch = lifecycle.watch(() -> watchers.remove(token), () -> call(arena -> {
+            MemorySegment errno = NativeLibrary.errnoState(arena);
+            if (!xs_watch(errno, wh, arena.allocateFrom(path), arena.allocateFrom(token))) {
+                throw failure("xs_watch", path, errno);
+            }
+            return wh;
+        }), watched -> {
+            try (Arena arena = Arena.ofConfined()) {
                 MemorySegment errno = NativeLibrary.errnoState(arena);
-                if (!xs_watch(errno, wh, arena.allocateFrom(path), arena.allocateFrom(token))) {
-                    throw failure("xs_watch", path, errno);
-                }
-                return null;
-            });
-        } catch (RuntimeException e) {
-            watchers.remove(token);
-            throw e;
-        }
-        AtomicBoolean open = new AtomicBoolean(true);
-        return new XenStoreWatch() {
-            @Override
-            public String path() {
-                return path;
-            }
-
-            @Override
-            public void close() {
-                if (!open.compareAndSet(true, false)) {
-                    return;
-                }
-                watchers.remove(token);
-                lifecycle.readLock().lock();
-                try {
-                    if (!closed) {
-                        try (Arena arena = Arena.ofConfined()) {
-                            MemorySegment errno = NativeLibrary.errnoState(arena);
-                            if (!xs_unwatch(errno, wh, arena.allocateFrom(path), arena.allocateFrom(token))) {
-                                LOG.warn("xs_unwatch {} failed: {}", path, LibcNative.describeErrno(NativeLibrary.errno(errno)));
-                            }
-                        }
-                    }
-                } finally {
-                    lifecycle.readLock().unlock();
+                if (!xs_unwatch(errno, watched, arena.allocateFrom(path), arena.allocateFrom(token))) {
+                    LOG.warn("xs_unwatch {} failed: {}", path, LibcNative.describeErrno(NativeLibrary.errno(errno)));
                 }
             }
-        };
+        });
+        return new PathWatch(path, unwatch);
     }
 
     private synchronized MemorySegment watchHandle() {
@@ -298,8 +273,8 @@ public final class XenStore implements XenStoreAccess, AutoCloseable {
             MemorySegment errno = NativeLibrary.errnoState(arena);
             while (!stopping.get()) {
                 pollfd.set(JAVA_INT, 0, fd);
-                pollfd.set(java.lang.foreign.ValueLayout.JAVA_SHORT, 4, LibcNative.POLLIN);
-                pollfd.set(java.lang.foreign.ValueLayout.JAVA_SHORT, 6, (short) 0);
+                pollfd.set(JAVA_SHORT, 4, LibcNative.POLLIN);
+                pollfd.set(JAVA_SHORT, 6, (short) 0);
                 LibcNative.poll(errno, pollfd, 1, WATCH_POLL_MILLIS);
                 while (!stopping.get()) {
                     MemorySegment event = xs_check_watch(errno, wh);
@@ -340,138 +315,67 @@ public final class XenStore implements XenStoreAccess, AutoCloseable {
             thread = watchThread;
             wh = watchHandle;
         }
-        if (thread != null && thread != Thread.currentThread()) {
-            try {
-                thread.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        lifecycle.writeLock().lock();
-        try {
-            if (closed) {
-                return;
-            }
-            closed = true;
+        HandleLifecycle.awaitThread(thread);
+        lifecycle.close(() -> {
             watchers.clear();
             if (wh != null) {
                 xs_close(wh);
             }
             xs_close(handle);
-        } finally {
-            lifecycle.writeLock().unlock();
-        }
+        });
     }
 
     // ---- operations with a transaction id ----
 
     private Optional<String> read(int t, String path) {
-        requirePath(path);
-        return call(arena -> {
-            MemorySegment errno = NativeLibrary.errnoState(arena);
-            MemorySegment len = arena.allocate(JAVA_INT);
-            MemorySegment raw = xs_read(errno, handle, t, arena.allocateFrom(path), len);
-            if (raw.equals(MemorySegment.NULL)) {
-                if (NativeLibrary.errno(errno) == ENOENT) {
-                    return Optional.empty();
-                }
-                throw failure("xs_read", path, errno);
-            }
-            try {
-                byte[] bytes = raw.reinterpret(Integer.toUnsignedLong(len.get(JAVA_INT, 0))).toArray(JAVA_BYTE);
-                return Optional.of(new String(bytes, StandardCharsets.UTF_8));
-            } finally {
-                LibcNative.free(raw);
-            }
-        });
+        return fetch("xs_read", path, Optional.empty(), (errno, p, len) -> xs_read(errno, handle, t, p, len),
+                (raw, len) -> Optional.of(new String(raw.reinterpret(Integer.toUnsignedLong(len)).toArray(JAVA_BYTE),
+                        StandardCharsets.UTF_8)));
     }
 
     private void write(int t, String path, String value) {
         requirePath(path);
         Objects.requireNonNull(value, "value");
-        call(arena -> {
+        change("xs_write", path, false, (errno, arena, p) -> {
             byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
             MemorySegment data = arena.allocate(Math.max(1, bytes.length));
             MemorySegment.copy(bytes, 0, data, JAVA_BYTE, 0, bytes.length);
-            MemorySegment errno = NativeLibrary.errnoState(arena);
-            if (!xs_write(errno, handle, t, arena.allocateFrom(path), data, bytes.length)) {
-                throw failure("xs_write", path, errno);
-            }
-            return null;
+            return xs_write(errno, handle, t, p, data, bytes.length);
         });
     }
 
     private void mkdir(int t, String path) {
-        requirePath(path);
-        call(arena -> {
-            MemorySegment errno = NativeLibrary.errnoState(arena);
-            if (!xs_mkdir(errno, handle, t, arena.allocateFrom(path))) {
-                throw failure("xs_mkdir", path, errno);
-            }
-            return null;
-        });
+        change("xs_mkdir", path, false, (errno, arena, p) -> xs_mkdir(errno, handle, t, p));
     }
 
     private void remove(int t, String path) {
-        requirePath(path);
-        call(arena -> {
-            MemorySegment errno = NativeLibrary.errnoState(arena);
-            if (!xs_rm(errno, handle, t, arena.allocateFrom(path)) && NativeLibrary.errno(errno) != ENOENT) {
-                throw failure("xs_rm", path, errno);
-            }
-            return null;
-        });
+        change("xs_rm", path, true, (errno, arena, p) -> xs_rm(errno, handle, t, p));
     }
 
     private List<String> list(int t, String path) {
-        requirePath(path);
-        return call(arena -> {
-            MemorySegment errno = NativeLibrary.errnoState(arena);
-            MemorySegment num = arena.allocate(JAVA_INT);
-            MemorySegment raw = xs_directory(errno, handle, t, arena.allocateFrom(path), num);
-            if (raw.equals(MemorySegment.NULL)) {
-                if (NativeLibrary.errno(errno) == ENOENT) {
-                    return List.of();
-                }
-                throw failure("xs_directory", path, errno);
-            }
-            try {
-                int n = num.get(JAVA_INT, 0);
-                MemorySegment vec = raw.reinterpret(n * ADDRESS.byteSize());
-                List<String> names = new ArrayList<>(n);
-                for (int i = 0; i < n; i++) {
-                    names.add(NativeLibrary.string(vec.getAtIndex(ADDRESS, i)));
-                }
-                return List.copyOf(names);
-            } finally {
-                LibcNative.free(raw); // one allocation holds the array and the strings
-            }
-        });
+        return fetch("xs_directory", path, List.of(), (errno, p, num) -> xs_directory(errno, handle, t, p, num),
+                (raw, n) -> {
+                    MemorySegment vec = raw.reinterpret(n * ADDRESS.byteSize());
+                    List<String> names = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) {
+                        names.add(NativeLibrary.string(vec.getAtIndex(ADDRESS, i)));
+                    }
+                    return List.copyOf(names); // one allocation held the array and the strings: freed after this
+                });
     }
 
     private List<XenStorePermission> permissions(int t, String path) {
-        requirePath(path);
-        return call(arena -> {
-            MemorySegment errno = NativeLibrary.errnoState(arena);
-            MemorySegment num = arena.allocate(JAVA_INT);
-            MemorySegment raw = xs_get_permissions(errno, handle, t, arena.allocateFrom(path), num);
-            if (raw.equals(MemorySegment.NULL)) {
-                throw failure("xs_get_permissions", path, errno);
-            }
-            try {
-                int n = num.get(JAVA_INT, 0);
-                MemorySegment array = raw.reinterpret(n * XS_PERMISSIONS.byteSize());
-                List<XenStorePermission> perms = new ArrayList<>(n);
-                for (int i = 0; i < n; i++) {
-                    long base = i * XS_PERMISSIONS.byteSize();
-                    perms.add(new XenStorePermission(array.get(JAVA_INT, base),
-                            XenStorePermission.Access.of(array.get(JAVA_INT, base + 4))));
-                }
-                return List.copyOf(perms);
-            } finally {
-                LibcNative.free(raw);
-            }
-        });
+        return fetch("xs_get_permissions", path, null,
+                (errno, p, num) -> xs_get_permissions(errno, handle, t, p, num), (raw, n) -> {
+                    MemorySegment array = raw.reinterpret(n * XS_PERMISSIONS.byteSize());
+                    List<XenStorePermission> perms = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) {
+                        long base = i * XS_PERMISSIONS.byteSize();
+                        perms.add(new XenStorePermission(array.get(JAVA_INT, base),
+                                XenStorePermission.Access.of(array.get(JAVA_INT, base + 4))));
+                    }
+                    return List.copyOf(perms);
+                });
     }
 
     private void setPermissions(int t, String path, List<XenStorePermission> permissions) {
@@ -479,16 +383,65 @@ public final class XenStore implements XenStoreAccess, AutoCloseable {
         if (permissions.isEmpty()) {
             throw CompartException.invalidValue("xenstore permissions of %s need at least the owner entry", path);
         }
-        call(arena -> {
+        change("xs_set_permissions", path, false, (errno, arena, p) -> {
             MemorySegment array = arena.allocate(XS_PERMISSIONS, permissions.size());
             for (int i = 0; i < permissions.size(); i++) {
                 long base = i * XS_PERMISSIONS.byteSize();
                 array.set(JAVA_INT, base, permissions.get(i).domid());
                 array.set(JAVA_INT, base + 4, permissions.get(i).access().bits());
             }
+            return xs_set_permissions(errno, handle, t, p, array, permissions.size());
+        });
+    }
+
+    /** A libxenstore call that mallocs its result and stores the result's length or count in {@code count}. */
+    private interface Fetch {
+        MemorySegment call(MemorySegment errno, MemorySegment path, MemorySegment count);
+    }
+
+    /** Reads a fetched result before it is freed. */
+    private interface Decode<T> {
+        T decode(MemorySegment raw, int count);
+    }
+
+    /**
+     * Runs a call that returns a malloc'd result (NULL and errno on failure), decodes the result and frees it.
+     *
+     * @param missing what a missing node (ENOENT) gives, or null when it is a failure like any other
+     */
+    private <T> T fetch(String function, String path, T missing, Fetch fetch, Decode<T> decode) {
+        requirePath(path);
+        return call(arena -> {
             MemorySegment errno = NativeLibrary.errnoState(arena);
-            if (!xs_set_permissions(errno, handle, t, arena.allocateFrom(path), array, permissions.size())) {
-                throw failure("xs_set_permissions", path, errno);
+            MemorySegment count = arena.allocate(JAVA_INT);
+            MemorySegment raw = fetch.call(errno, arena.allocateFrom(path), count);
+            if (raw.equals(MemorySegment.NULL)) {
+                if (missing != null && NativeLibrary.errno(errno) == ENOENT) {
+                    return missing;
+                }
+                throw failure(function, path, errno);
+            }
+            try {
+                return decode.decode(raw, count.get(JAVA_INT, 0));
+            } finally {
+                LibcNative.free(raw);
+            }
+        });
+    }
+
+    /** A libxenstore call that answers true on success, false and errno on failure. */
+    private interface Change {
+        boolean call(MemorySegment errno, Arena arena, MemorySegment path);
+    }
+
+    /** Runs a change; {@code missingIsFine}: a missing node (ENOENT) is no failure (rm of what is gone). */
+    private void change(String function, String path, boolean missingIsFine, Change change) {
+        requirePath(path);
+        call(arena -> {
+            MemorySegment errno = NativeLibrary.errnoState(arena);
+            if (!change.call(errno, arena, arena.allocateFrom(path))
+                    && !(missingIsFine && NativeLibrary.errno(errno) == ENOENT)) {
+                throw failure(function, path, errno);
             }
             return null;
         });
@@ -497,15 +450,7 @@ public final class XenStore implements XenStoreAccess, AutoCloseable {
     // ---- helpers ----
 
     private <T> T call(Function<Arena, T> body) {
-        lifecycle.readLock().lock();
-        try (Arena arena = Arena.ofConfined()) {
-            if (closed) {
-                throw CompartException.invalidState("the xenstore connection is closed");
-            }
-            return body.apply(arena);
-        } finally {
-            lifecycle.readLock().unlock();
-        }
+        return lifecycle.callInArena(body);
     }
 
     private static void requirePath(String path) {
@@ -529,6 +474,14 @@ public final class XenStore implements XenStoreAccess, AutoCloseable {
             return NativeLibrary.string(raw);
         } finally {
             LibcNative.free(raw);
+        }
+    }
+
+    /** What {@link #watch} returns: closing it removes the watch (once). */
+    private record PathWatch(String path, Runnable unwatch) implements XenStoreWatch {
+        @Override
+        public void close() {
+            unwatch.run();
         }
     }
 }

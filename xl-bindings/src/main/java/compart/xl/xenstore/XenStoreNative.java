@@ -8,6 +8,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
 
+import static compart.xl.foreign.NativeLibrary.rethrow;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BOOLEAN;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -75,16 +76,6 @@ final class XenStoreNative {
                 FunctionDescriptor.of(JAVA_BOOLEAN, ADDRESS, JAVA_INT, JAVA_BOOLEAN), NativeLibrary.CAPTURE_ERRNO);
         static final MethodHandle xs_get_domain_path = LIB.downcall("xs_get_domain_path",
                 FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT), NativeLibrary.CAPTURE_ERRNO);
-    }
-
-    private static AssertionError rethrow(Throwable t) {
-        if (t instanceof RuntimeException r) {
-            throw r;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        return new AssertionError(t);
     }
 
     /** {@snippet lang=c : struct xs_handle *xs_open(unsigned long flags); } */

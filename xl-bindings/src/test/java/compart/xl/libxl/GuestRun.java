@@ -21,12 +21,32 @@ final class GuestRun {
 
     final LinkedBlockingQueue<DomainEvent> events = new LinkedBlockingQueue<>();
     private final StringBuffer ttyOutput = new StringBuffer();
+    private long createStarted;
+    private long createdMs;
 
     private GuestRun() {
     }
 
     static GuestRun start() {
         return new GuestRun();
+    }
+
+    /** Creates the domain paused ({@link LibxlContext#createPaused}), timing it; @return its domid */
+    int createPaused(LibxlContext ctx, DomainConfig config) {
+        createStarted = System.nanoTime();
+        int domid = ctx.createPaused(config);
+        createdMs = (System.nanoTime() - createStarted) / 1_000_000;
+        return domid;
+    }
+
+    /** @return how long {@link #createPaused} took, in ms */
+    long createdMs() {
+        return createdMs;
+    }
+
+    /** @return the ms since {@link #createPaused} began */
+    long msSinceCreate() {
+        return (System.nanoTime() - createStarted) / 1_000_000;
     }
 
     /** Reads the console tty on a daemon thread (the pty xenconsoled exposes, as {@code xl console} does). */

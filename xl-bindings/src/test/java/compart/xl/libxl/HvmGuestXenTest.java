@@ -31,19 +31,17 @@ class HvmGuestXenTest {
         DomainConfig config = DomainConfigFixtures.hvmTestGuest("compart-hvm", kernel, XenHost.existingFile("compart.test.initrd"), serial);
         try (LibxlContext ctx = LibxlContext.open()) {
             GuestRun run = GuestRun.start();
-            long started = System.nanoTime();
-            int domid = ctx.createPaused(config);
-            long createdMs = (System.nanoTime() - started) / 1_000_000;
+            int domid = run.createPaused(ctx, config);
             try (DomainWatch watch = ctx.watch(domid, run.events::add)) {
                 DomainInfo info = ctx.domainInfo(domid).orElseThrow();
                 assertThat(info.type()).isEqualTo(DomainType.HVM);
                 assertThat(info.paused()).isTrue();
                 ctx.unpause(domid);
-                long runningMs = (System.nanoTime() - started) / 1_000_000;
+                long runningMs = run.msSinceCreate();
                 assertThat(ctx.domainInfo(domid).orElseThrow().paused()).isFalse();
                 String where = Boolean.getBoolean("compart.test.hvm.waitMarker")
                         ? run.awaitMarker(config.name(), serial, Duration.ofMinutes(5)) : "not awaited";
-                System.out.println("HVM domid=" + domid + " createPaused=" + createdMs + "ms createToRunning="
+                System.out.println("HVM domid=" + domid + " createPaused=" + run.createdMs() + "ms createToRunning="
                         + runningMs + "ms marker=" + where);
                 ctx.destroy(domid);
                 DomainEvent event = run.nextEvent(Duration.ofSeconds(30));

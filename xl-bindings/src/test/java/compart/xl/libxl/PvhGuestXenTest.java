@@ -63,9 +63,7 @@ class PvhGuestXenTest {
     /** @return true when the guest powered off normally, false when it crashed/rebooted (flaky nested virt) */
     private static boolean runOnce(LibxlContext ctx, XenStore xs, DomainConfig config) throws Exception {
         GuestRun run = GuestRun.start();
-        long started = System.nanoTime();
-        int domid = ctx.createPaused(config);
-        long createdMs = (System.nanoTime() - started) / 1_000_000;
+        int domid = run.createPaused(ctx, config);
         try (DomainWatch watch = ctx.watch(domid, run.events::add)) {
             DomainInfo info = ctx.domainInfo(domid).orElseThrow();
             assertThat(info.name()).isEqualTo(config.name());
@@ -96,13 +94,13 @@ class PvhGuestXenTest {
 
             long unpaused = System.nanoTime();
             ctx.unpause(domid);
-            long runningMs = (System.nanoTime() - started) / 1_000_000;
+            long runningMs = run.msSinceCreate();
             assertThat(ctx.domainInfo(domid).orElseThrow().paused()).isFalse();
             String where = run.awaitMarker(config.name(), null, Duration.ofSeconds(240));
             long markerMs = (System.nanoTime() - unpaused) / 1_000_000;
 
             DomainEvent event = run.nextEvent(Duration.ofSeconds(where == null ? 5 : 120));
-            System.out.println("PVH " + config.name() + " domid=" + domid + " createPaused=" + createdMs
+            System.out.println("PVH " + config.name() + " domid=" + domid + " createPaused=" + run.createdMs()
                     + "ms createToRunning=" + runningMs + "ms marker=" + (where == null ? "none" : where + " after " + markerMs + "ms")
                     + " event=" + event);
             if (where == null || !(event instanceof DomainEvent.Shutdown shutdown)
