@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs xl-bindings' @Tag("xen") tests inside the dom0 of the QEMU Xen host (integration-tests), as root.
-# Verified with /work/shared/xen-devhost (boot.sh SHARE): 20 tests, 0 failures, ~6 min including 3+3 timing rounds.
+# Verified in the QEMU Xen host of integration-tests: 20 tests, 0 failures, ~6 min including 3+3 timing rounds.
 #
 # Layout expected under $SHARE (default: the directory of this script):
 #   classes/        xl-bindings target/classes

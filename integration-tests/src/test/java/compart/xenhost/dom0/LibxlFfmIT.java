@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The smallest proof that Java reaches libxl through FFM on a real Xen: a logger, a {@code libxl_ctx}, the
  * version, the physical host's capabilities and the domain list. Layouts (Xen 4.17, checked against the headers
- * in /work/shared/docs/libxl-ffm.md): {@code libxl_version_info} major@0 minor@4 extra@8;
+ * by xl-bindings' layout probe, docs/ffm.md): {@code libxl_version_info} major@0 minor@4 extra@8;
  * {@code libxl_physinfo} 128 B, nr_cpus@12, cap_hvm@116, cap_pv@117, cap_hap@119; {@code libxl_dominfo} 120 B,
  * domid@16. The real bindings (compart.xl.libxl) are tested on top of this by their own ITs.
  */
