@@ -152,12 +152,27 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         return PropertyCatalog.defaultOf(this, q, property);
     }
 
-    /** @return the value of an int property */
+    /**
+     * The effective value of a property core reads, typed by its key.
+     *
+     * @return as {@link Prop.Key} reads it: a {@code Boolean}, a {@code Long} or the text, empty when none
+     * @throws CompartException NOT_FOUND when the qube's class has no such property
+     */
+    public <T> T value(Qube q, Prop.Key<T> key) {
+        return key.reader().apply(value(q, key.name()));
+    }
+
+    /** @return whether a qube of this class has that property */
+    public boolean hasProperty(Qube q, Prop.Key<?> key) {
+        return hasProperty(q, key.name());
+    }
+
+    /** @return the value of an int property named by the client (core reads {@link #value(Qube, Prop.Key)}) */
     public long intValue(Qube q, String property) {
         return Long.parseLong(value(q, property).orElse("0"));
     }
 
-    /** @return the value of a bool property */
+    /** @return the value of a bool property named by the client (core reads {@link #value(Qube, Prop.Key)}) */
     public boolean boolValue(Qube q, String property) {
         return PropertyCatalog.isTrue(value(q, property));
     }
@@ -207,13 +222,13 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         if (q.klass() == QubeClass.AdminVM) {
             return false;
         }
-        return boolValue(q, "provides_network") || value(q, "netvm").isPresent();
+        return value(q, Prop.PROVIDES_NETWORK) || value(q, Prop.NETVM).isPresent();
     }
 
     /** @return the qubes whose effective netvm is {@code netvm} */
     public List<Qube> connectedTo(String netvm) {
         return qubes.values().stream().filter(q -> q.klass() != QubeClass.AdminVM)
-                .filter(q -> value(q, "netvm").map(netvm::equals).orElse(false)).toList();
+                .filter(q -> value(q, Prop.NETVM).map(netvm::equals).orElse(false)).toList();
     }
 
     /** @return the netvm chain of {@code q}, nearest first (empty when not networked through another qube) */
@@ -223,7 +238,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         seen.add(q.name());
         var cur = q;
         while (cur.klass() != QubeClass.AdminVM) {
-            var next = value(cur, "netvm").flatMap(this::find);
+            var next = value(cur, Prop.NETVM).flatMap(this::find);
             if (next.isEmpty() || !seen.add(next.get().name())) {
                 break;
             }
@@ -238,7 +253,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         if (!q.klass().hasTemplate()) {
             return Optional.empty();
         }
-        return q.explicit("template").filter(t -> !t.isEmpty()).flatMap(this::find);
+        return q.explicit(Prop.TEMPLATE.name()).filter(t -> !t.isEmpty()).flatMap(this::find);
     }
 
     /**
@@ -411,7 +426,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         var pool = globalValue("default_pool");
         if (pool.isPresent()) {
             for (var v : VolumeDefinition.defaults(klass, name, tpl.orElse(""), pool.get())) {
-                if (!v.pool().equals("linux-kernel") || pools.containsKey("linux-kernel")) {
+                if (!v.pool().equals(PoolDefinition.KERNEL_POOL) || pools.containsKey(PoolDefinition.KERNEL_POOL)) {
                     q = q.withVolume(v);
                 }
             }
@@ -424,7 +439,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
                 throw CompartException.invalidValue("template of %s %s must be a %s, but %s is a %s", klass, name,
                         want, t.name(), t.klass());
             }
-            if (klass == QubeClass.DispVM && !result.boolValue(t, "template_for_dispvms")) {
+            if (klass == QubeClass.DispVM && !result.value(t, Prop.TEMPLATE_FOR_DISPVMS)) {
                 throw CompartException.invalidValue("%s cannot be the template of DispVM %s: its "
                         + "template_for_dispvms is False", t.name(), name);
             }
@@ -456,8 +471,8 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
     public List<String> usersOf(String name) {
         var users = new ArrayList<String>();
         for (var e : globals.entrySet()) {
-            if (PropertyCatalog.global().get(e.getKey()) != null
-                    && PropertyCatalog.global().get(e.getKey()).type() == PropertyType.VM && e.getValue().equals(name)) {
+            var d = PropertyCatalog.global().get(e.getKey());
+            if (d != null && d.type() == PropertyType.VM && e.getValue().equals(name)) {
                 users.add("@GLOBAL:" + e.getKey());
             }
         }
@@ -526,7 +541,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
             throw new CompartException(ErrorKind.PROTOCOL, "Can only remove custom labels");
         }
         for (var q : qubes.values()) {
-            if (value(q, "label").map(l.name()::equals).orElse(false)) {
+            if (value(q, Prop.LABEL).map(l.name()::equals).orElse(false)) {
                 throw CompartException.invalidState("Label is still in use: '%s' (by %s)", l.name(), q.name());
             }
         }
@@ -607,12 +622,12 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
                 .ifPresent(t -> out.add(new Violation(null, "default_template",
                         "default_template must be a TemplateVM, " + t.name() + " is a " + t.klass())));
         for (var prop : List.of("default_dispvm", "management_dispvm")) {
-            globalValue(prop).flatMap(this::find).filter(t -> !hasProperty(t, "template_for_dispvms")
-                    || !boolValue(t, "template_for_dispvms")).ifPresent(t -> out.add(new Violation(null, prop,
+            globalValue(prop).flatMap(this::find).filter(t -> !hasProperty(t, Prop.TEMPLATE_FOR_DISPVMS)
+                    || !value(t, Prop.TEMPLATE_FOR_DISPVMS)).ifPresent(t -> out.add(new Violation(null, prop,
                     "global property " + prop + ": " + t.name() + " has template_for_dispvms set to False")));
         }
         globalValue("default_netvm").flatMap(this::find).filter(n -> n.klass() == QubeClass.AdminVM
-                || !boolValue(n, "provides_network")).ifPresent(n -> out.add(new Violation(null, "default_netvm",
+                || !value(n, Prop.PROVIDES_NETWORK)).ifPresent(n -> out.add(new Violation(null, "default_netvm",
                 "The " + n.name() + " qube does not provide network")));
         for (var q : qubes.values()) {
             for (var e : q.properties().entrySet()) {
@@ -629,7 +644,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
                 continue;
             }
             if (q.klass().hasTemplate()) {
-                var t = q.explicit("template").filter(x -> !x.isEmpty()).flatMap(this::find);
+                var t = q.explicit(Prop.TEMPLATE.name()).filter(x -> !x.isEmpty()).flatMap(this::find);
                 var want = q.klass().templateClass().orElseThrow();
                 if (t.isEmpty()) {
                     out.add(new Violation(q.name(), "template", q.klass() + " " + q.name() + " has no template"));
@@ -641,10 +656,10 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
                             + " has template_for_dispvms set to False but DispVM " + q.name() + " is based on it"));
                 }
             }
-            var netvm = value(q, "netvm").flatMap(this::find);
+            var netvm = value(q, Prop.NETVM).flatMap(this::find);
             if (netvm.isPresent()) {
                 var n = netvm.get();
-                if (n.klass() == QubeClass.AdminVM || !boolValue(n, "provides_network")) {
+                if (n.klass() == QubeClass.AdminVM || !value(n, Prop.PROVIDES_NETWORK)) {
                     out.add(new Violation(q.name(), "netvm", "The " + n.name() + " qube does not provide network"));
                 } else if (loops(q)) {
                     out.add(new Violation(q.name(), "netvm", "Loops in network are unsupported (" + q.name()
@@ -655,8 +670,8 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
                 if (!q.properties().containsKey(prop)) {
                     continue;
                 }
-                value(q, prop).flatMap(this::find).filter(t -> !hasProperty(t, "template_for_dispvms")
-                        || !boolValue(t, "template_for_dispvms")).ifPresent(t -> out.add(new Violation(q.name(),
+                value(q, prop).flatMap(this::find).filter(t -> !hasProperty(t, Prop.TEMPLATE_FOR_DISPVMS)
+                        || !value(t, Prop.TEMPLATE_FOR_DISPVMS)).ifPresent(t -> out.add(new Violation(q.name(),
                         prop, "cannot set " + prop + " of " + q.name() + " to " + t.name()
                         + ": it has template_for_dispvms set to False")));
             }
