@@ -62,7 +62,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
      * @return the inventory
      */
     public static Inventory initial(List<PoolDefinition> pools, long hostMemoryMib) {
-        var dom0 = Qube.of(QubeClass.AdminVM, "dom0", 0, new UUID(0, 0)).withProperty("label", "black");
+        var dom0 = Qube.of(QubeClass.AdminVM, "dom0", 0, new UUID(0, 0)).withProperty(Prop.LABEL.name(), "black");
         var p = new TreeMap<String, PoolDefinition>();
         pools.forEach(pool -> p.put(pool.name(), pool));
         return new Inventory(defaultLabels(), new TreeMap<>(), new TreeMap<>(Map.of("dom0", dom0)), p, hostMemoryMib);
@@ -203,6 +203,11 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
             return Optional.of(explicit).filter(v -> !v.isEmpty());
         }
         return PropertyCatalog.globalDefaultOf(this, property);
+    }
+
+    /** @return the effective value of a global property core reads, typed by its key */
+    public <T> T globalValue(Prop.GlobalKey<T> key) {
+        return key.reader().apply(globalValue(key.name()));
     }
 
     /** @return the default value of a global property */
@@ -391,11 +396,11 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         }
         Optional<String> tpl = Optional.empty();
         if (klass.hasTemplate()) {
-            tpl = template.or(() -> globalValue(klass == QubeClass.AppVM ? "default_template" : "default_dispvm"));
+            var byDefault = klass == QubeClass.AppVM ? Prop.Global.DEFAULT_TEMPLATE : Prop.Global.DEFAULT_DISPVM;
+            tpl = template.or(() -> globalValue(byDefault));
             if (tpl.isEmpty()) {
                 throw CompartException.invalidValue("no template given for new %s %s and no default set "
-                        + "(set the global property %s)", klass, name,
-                        klass == QubeClass.AppVM ? "default_template" : "default_dispvm");
+                        + "(set the global property %s)", klass, name, byDefault.name());
             }
             qube(tpl.get());
         }
@@ -421,9 +426,9 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         var q = new Qube(klass, name, qid, uuid, dispid, new TreeMap<>(Map.of("label", label.name())),
                 new TreeMap<>(), new TreeSet<>(), "", List.of("action=accept"), new TreeMap<>());
         if (tpl.isPresent()) {
-            q = q.withProperty("template", tpl.get());
+            q = q.withProperty(Prop.TEMPLATE.name(), tpl.get());
         }
-        var pool = globalValue("default_pool");
+        var pool = globalValue(Prop.Global.DEFAULT_POOL);
         if (pool.isPresent()) {
             for (var v : VolumeDefinition.defaults(klass, name, tpl.orElse(""), pool.get())) {
                 if (!v.pool().equals(PoolDefinition.KERNEL_POOL) || pools.containsKey(PoolDefinition.KERNEL_POOL)) {
@@ -618,16 +623,18 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
                         + e.getValue()));
             }
         }
-        globalValue("default_template").flatMap(this::find).filter(t -> t.klass() != QubeClass.TemplateVM)
-                .ifPresent(t -> out.add(new Violation(null, "default_template",
+        globalValue(Prop.Global.DEFAULT_TEMPLATE).flatMap(this::find).filter(t -> t.klass() != QubeClass.TemplateVM)
+                .ifPresent(t -> out.add(new Violation(null, Prop.Global.DEFAULT_TEMPLATE.name(),
                         "default_template must be a TemplateVM, " + t.name() + " is a " + t.klass())));
-        for (var prop : List.of("default_dispvm", "management_dispvm")) {
-            globalValue(prop).flatMap(this::find).filter(t -> !hasProperty(t, Prop.TEMPLATE_FOR_DISPVMS)
+        for (var key : List.of(Prop.Global.DEFAULT_DISPVM, Prop.Global.MANAGEMENT_DISPVM)) {
+            String prop = key.name();
+            globalValue(key).flatMap(this::find).filter(t -> !hasProperty(t, Prop.TEMPLATE_FOR_DISPVMS)
                     || !value(t, Prop.TEMPLATE_FOR_DISPVMS)).ifPresent(t -> out.add(new Violation(null, prop,
                     "global property " + prop + ": " + t.name() + " has template_for_dispvms set to False")));
         }
-        globalValue("default_netvm").flatMap(this::find).filter(n -> n.klass() == QubeClass.AdminVM
-                || !value(n, Prop.PROVIDES_NETWORK)).ifPresent(n -> out.add(new Violation(null, "default_netvm",
+        globalValue(Prop.Global.DEFAULT_NETVM).flatMap(this::find).filter(n -> n.klass() == QubeClass.AdminVM
+                || !value(n, Prop.PROVIDES_NETWORK)).ifPresent(n -> out.add(new Violation(null,
+                Prop.Global.DEFAULT_NETVM.name(),
                 "The " + n.name() + " qube does not provide network")));
         for (var q : qubes.values()) {
             for (var e : q.properties().entrySet()) {
@@ -666,11 +673,12 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
                             + " reaches itself through its netvm)"));
                 }
             }
-            for (var prop : List.of("default_dispvm", "management_dispvm")) {
+            for (var key : List.of(Prop.DEFAULT_DISPVM, Prop.MANAGEMENT_DISPVM)) {
+                String prop = key.name();
                 if (!q.properties().containsKey(prop)) {
                     continue;
                 }
-                value(q, prop).flatMap(this::find).filter(t -> !hasProperty(t, Prop.TEMPLATE_FOR_DISPVMS)
+                value(q, key).flatMap(this::find).filter(t -> !hasProperty(t, Prop.TEMPLATE_FOR_DISPVMS)
                         || !value(t, Prop.TEMPLATE_FOR_DISPVMS)).ifPresent(t -> out.add(new Violation(q.name(),
                         prop, "cannot set " + prop + " of " + q.name() + " to " + t.name()
                         + ": it has template_for_dispvms set to False")));
@@ -732,7 +740,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
                     inv = new Inventory(inv.labels, g, inv.qubes, inv.pools, inv.hostMemoryMib);
                 } else if (inv.qubes.containsKey(x.qube())) {
                     var q = inv.qubes.get(x.qube());
-                    if (x.property().equals("template") || !q.properties().containsKey(x.property())) {
+                    if (x.property().equals(Prop.TEMPLATE.name()) || !q.properties().containsKey(x.property())) {
                         var m = new TreeMap<>(inv.qubes);
                         m.remove(x.qube());
                         inv = new Inventory(inv.labels, inv.globals, m, inv.pools, inv.hostMemoryMib);

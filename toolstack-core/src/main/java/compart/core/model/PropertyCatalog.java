@@ -223,7 +223,7 @@ public final class PropertyCatalog {
             case "icon" -> Optional.of(icon(inv, q));
             case "default_dispvm" -> q.klass() == QubeClass.DispVM
                     ? inv.value(q, Prop.TEMPLATE)
-                    : inv.globalValue("default_dispvm");
+                    : inv.globalValue(Prop.Global.DEFAULT_DISPVM);
             case "include_in_backups" -> Optional.of(q.klass() == QubeClass.DispVM
                     ? bool(!inv.value(q, Prop.AUTO_CLEANUP))
                     : "True");
@@ -241,7 +241,7 @@ public final class PropertyCatalog {
                 yield fromTemplate(inv, q, name, Optional.of(Long.toString(cap)));
             }
             case "vcpus" -> fromTemplate(inv, q, name, Optional.of(Integer.toString(DEFAULT_VCPUS)));
-            case "kernel" -> fromTemplate(inv, q, name, inv.globalValue("default_kernel"));
+            case "kernel" -> fromTemplate(inv, q, name, inv.globalValue(Prop.Global.DEFAULT_KERNEL));
             case "kernelopts" -> {
                 if (inv.value(q, Prop.KERNEL).orElse("").isEmpty()) {
                     yield Optional.of("");
@@ -251,12 +251,14 @@ public final class PropertyCatalog {
             case "debug", "autostart", "installed_by_rpm", "provides_network", "template_for_dispvms",
                  "auto_cleanup" -> Optional.of("False");
             case "default_user" -> fromTemplate(inv, q, name, Optional.of("user"));
-            case "qrexec_timeout" -> fromTemplate(inv, q, name, inv.globalValue("default_qrexec_timeout"));
-            case "shutdown_timeout" -> fromTemplate(inv, q, name, inv.globalValue("default_shutdown_timeout"));
-            case "management_dispvm" -> fromTemplate(inv, q, name, inv.globalValue("management_dispvm"));
-            case "guivm" -> inv.globalValue("default_guivm");
-            case "audiovm" -> inv.globalValue("default_audiovm");
-            case "netvm" -> q.klass() == QubeClass.TemplateVM ? Optional.empty() : inv.globalValue("default_netvm");
+            case "qrexec_timeout" -> fromTemplate(inv, q, name, globalText(inv, Prop.Global.DEFAULT_QREXEC_TIMEOUT));
+            case "shutdown_timeout" ->
+                    fromTemplate(inv, q, name, globalText(inv, Prop.Global.DEFAULT_SHUTDOWN_TIMEOUT));
+            case "management_dispvm" -> fromTemplate(inv, q, name, inv.globalValue(Prop.Global.MANAGEMENT_DISPVM));
+            case "guivm" -> inv.globalValue(Prop.Global.DEFAULT_GUIVM);
+            case "audiovm" -> inv.globalValue(Prop.Global.DEFAULT_AUDIOVM);
+            case "netvm" -> q.klass() == QubeClass.TemplateVM ? Optional.empty()
+                    : inv.globalValue(Prop.Global.DEFAULT_NETVM);
             case "mac" -> Optional.of(Addresses.DEFAULT_MAC);
             case "ip" -> inv.isNetworked(q) ? Optional.of(Addresses.ipv4For(q)) : Optional.empty();
             case "visible_ip" -> Optional.ofNullable(q.features().get("net.fake-ip")).or(() -> inv.value(q, Prop.IP));
@@ -291,9 +293,9 @@ public final class PropertyCatalog {
             }
             case "default_pool_kernel" -> inv.pools().containsKey(PoolDefinition.KERNEL_POOL)
                     ? Optional.of(PoolDefinition.KERNEL_POOL)
-                    : inv.globalValue("default_pool");
+                    : inv.globalValue(Prop.Global.DEFAULT_POOL);
             case "default_pool_root", "default_pool_private", "default_pool_volatile" ->
-                    inv.globalValue("default_pool");
+                    inv.globalValue(Prop.Global.DEFAULT_POOL);
             case "default_qrexec_timeout", "default_shutdown_timeout" -> Optional.of("60");
             case "stats_interval" -> Optional.of("3");
             case "check_updates_vm" -> Optional.of("True");
@@ -392,6 +394,11 @@ public final class PropertyCatalog {
             }
         }
         return fallback;
+    }
+
+    /** @return a global property's value as text, for a qube default that inherits it */
+    private static Optional<String> globalText(Inventory inv, Prop.GlobalKey<?> key) {
+        return inv.globalValue(key.name());
     }
 
     private static String icon(Inventory inv, Qube q) {

@@ -42,6 +42,30 @@ class PropTest {
     }
 
     @Test
+    void everyGlobalKey_isAGlobalPropertyOfTheCatalogue_withTheCataloguesType() throws IllegalAccessException {
+        var keys = new ArrayList<Prop.GlobalKey<?>>();
+        for (Field f : Prop.Global.class.getFields()) {
+            if (Modifier.isStatic(f.getModifiers()) && f.getType() == Prop.GlobalKey.class) {
+                keys.add((Prop.GlobalKey<?>) f.get(null));
+                assertThat(f.getName()).isEqualTo(keys.getLast().name().toUpperCase(Locale.ROOT));
+            }
+        }
+        assertThat(keys).hasSizeGreaterThanOrEqualTo(10);
+        var inv = InventoryTest.typical();
+        for (var key : keys) {
+            var def = PropertyCatalog.global().get(key.name());
+            assertThat(def).as("global property %s", key.name()).isNotNull();
+            assertThat(def.type()).as("type of global %s", key.name()).isEqualTo(key.type());
+            Object typed = inv.globalValue(key);
+            assertThat(typed).as("typed read of global %s", key.name()).isEqualTo(key.type() == PropertyType.INT
+                    ? (Object) Long.parseLong(inv.globalValue(key.name()).orElse("0")) : inv.globalValue(key.name()));
+        }
+        assertThat(inv.globalValue(Prop.Global.DEFAULT_NETVM)).contains("sys-firewall");
+        long timeout = inv.globalValue(Prop.Global.DEFAULT_QREXEC_TIMEOUT);
+        assertThat(timeout).isEqualTo(60);
+    }
+
+    @Test
     void typedReads_agreeWithTheReadsByName_forEveryKeyOfEveryQube() throws IllegalAccessException {
         var inv = InventoryTest.typical().withProperty("work", "memory", "800").withProperty("work", "kernel", "");
         for (var q : inv.qubes().values()) {
