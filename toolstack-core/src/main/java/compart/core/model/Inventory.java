@@ -316,12 +316,13 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
                     + q.klass() + " instance cannot be set");
         }
         String canonical = PropertyCatalog.canonical(d, untrusted, this);
-        if (property.equals("virt_mode") || property.equals("mac")) {
+        if (property.equals(Prop.VIRT_MODE.name()) || property.equals(Prop.MAC.name())) {
             canonical = canonical.toLowerCase(Locale.ROOT);
         }
         PropertyCatalog.checkQube(this, q, property, canonical);
         var changed = q.withProperty(property, canonical);
-        if (property.equals("template") && changed.klass() == QubeClass.AppVM && q.volumes().containsKey("root")) {
+        if (property.equals(Prop.TEMPLATE.name()) && changed.klass() == QubeClass.AppVM
+                && q.volumes().containsKey("root")) {
             var root = q.volumes().get("root");
             changed = changed.withVolume(new VolumeDefinition(root.name(), root.pool(), root.vid(), root.size(),
                     root.rw(), root.snapOnStart(), root.saveOnStop(), "vm-templates/" + canonical + "/root",
@@ -342,7 +343,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         if (!d.writable()) {
             throw PropertyCatalog.invalid(q, property, "", "property '" + property + "' cannot be reset");
         }
-        if (property.equals("template")) {
+        if (property.equals(Prop.TEMPLATE.name())) {
             throw PropertyCatalog.invalid(q, property, "", "cannot unset template; set it to another template");
         }
         return replacing(q.withProperty(property, null)).checked(q.name(), property);
@@ -423,7 +424,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         }
         var uuid = new UUID(random.nextLong() & 0xffffffffffff0fffL | 0x4000L,
                 random.nextLong() & 0x3fffffffffffffffL | 0x8000000000000000L);
-        var q = new Qube(klass, name, qid, uuid, dispid, new TreeMap<>(Map.of("label", label.name())),
+        var q = new Qube(klass, name, qid, uuid, dispid, new TreeMap<>(Map.of(Prop.LABEL.name(), label.name())),
                 new TreeMap<>(), new TreeSet<>(), "", List.of("action=accept"), new TreeMap<>());
         if (tpl.isPresent()) {
             q = q.withProperty(Prop.TEMPLATE.name(), tpl.get());
@@ -658,7 +659,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
                 } else if (t.get().klass() != want) {
                     out.add(new Violation(q.name(), "template", "template of " + q.name() + " must be a " + want
                             + ", " + t.get().name() + " is a " + t.get().klass()));
-                } else if (q.klass() == QubeClass.DispVM && !boolValue(t.get(), "template_for_dispvms")) {
+                } else if (q.klass() == QubeClass.DispVM && !value(t.get(), Prop.TEMPLATE_FOR_DISPVMS)) {
                     out.add(new Violation(q.name(), "template", t.get().name()
                             + " has template_for_dispvms set to False but DispVM " + q.name() + " is based on it"));
                 }
@@ -697,7 +698,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
             if (cur.get().klass() == QubeClass.AdminVM) {
                 return false;
             }
-            cur = value(cur.get(), "netvm").flatMap(this::find);
+            cur = value(cur.get(), Prop.NETVM).flatMap(this::find);
         }
         return false;
     }
