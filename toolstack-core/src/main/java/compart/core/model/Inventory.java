@@ -62,7 +62,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
      * @return the inventory
      */
     public static Inventory initial(List<PoolDefinition> pools, long hostMemoryMib) {
-        var dom0 = Qube.of(QubeClass.AdminVM, "dom0", 0, new UUID(0, 0)).withProperty("label", "black");
+        var dom0 = Qube.of(QubeClass.AdminVM, "dom0", 0, new UUID(0, 0)).withProperty(Prop.LABEL.name(), "black");
         var p = new TreeMap<String, PoolDefinition>();
         pools.forEach(pool -> p.put(pool.name(), pool));
         return new Inventory(defaultLabels(), new TreeMap<>(), new TreeMap<>(Map.of("dom0", dom0)), p, hostMemoryMib);
@@ -152,12 +152,27 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         return PropertyCatalog.defaultOf(this, q, property);
     }
 
-    /** @return the value of an int property */
+    /**
+     * The effective value of a property core reads, typed by its key.
+     *
+     * @return as {@link Prop.Key} reads it: a {@code Boolean}, a {@code Long} or the text, empty when none
+     * @throws CompartException NOT_FOUND when the qube's class has no such property
+     */
+    public <T> T value(Qube q, Prop.Key<T> key) {
+        return key.reader().apply(value(q, key.name()));
+    }
+
+    /** @return whether a qube of this class has that property */
+    public boolean hasProperty(Qube q, Prop.Key<?> key) {
+        return hasProperty(q, key.name());
+    }
+
+    /** @return the value of an int property named by the client (core reads {@link #value(Qube, Prop.Key)}) */
     public long intValue(Qube q, String property) {
         return Long.parseLong(value(q, property).orElse("0"));
     }
 
-    /** @return the value of a bool property */
+    /** @return the value of a bool property named by the client (core reads {@link #value(Qube, Prop.Key)}) */
     public boolean boolValue(Qube q, String property) {
         return PropertyCatalog.isTrue(value(q, property));
     }
@@ -190,6 +205,11 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         return PropertyCatalog.globalDefaultOf(this, property);
     }
 
+    /** @return the effective value of a global property core reads, typed by its key */
+    public <T> T globalValue(Prop.GlobalKey<T> key) {
+        return key.reader().apply(globalValue(key.name()));
+    }
+
     /** @return the default value of a global property */
     public Optional<String> globalDefaultValue(String property) {
         globalDef(property);
@@ -207,13 +227,13 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         if (q.klass() == QubeClass.AdminVM) {
             return false;
         }
-        return boolValue(q, "provides_network") || value(q, "netvm").isPresent();
+        return value(q, Prop.PROVIDES_NETWORK) || value(q, Prop.NETVM).isPresent();
     }
 
     /** @return the qubes whose effective netvm is {@code netvm} */
     public List<Qube> connectedTo(String netvm) {
         return qubes.values().stream().filter(q -> q.klass() != QubeClass.AdminVM)
-                .filter(q -> value(q, "netvm").map(netvm::equals).orElse(false)).toList();
+                .filter(q -> value(q, Prop.NETVM).map(netvm::equals).orElse(false)).toList();
     }
 
     /** @return the netvm chain of {@code q}, nearest first (empty when not networked through another qube) */
@@ -223,7 +243,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         seen.add(q.name());
         var cur = q;
         while (cur.klass() != QubeClass.AdminVM) {
-            var next = value(cur, "netvm").flatMap(this::find);
+            var next = value(cur, Prop.NETVM).flatMap(this::find);
             if (next.isEmpty() || !seen.add(next.get().name())) {
                 break;
             }
@@ -238,7 +258,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         if (!q.klass().hasTemplate()) {
             return Optional.empty();
         }
-        return q.explicit("template").filter(t -> !t.isEmpty()).flatMap(this::find);
+        return q.explicit(Prop.TEMPLATE.name()).filter(t -> !t.isEmpty()).flatMap(this::find);
     }
 
     /**
@@ -296,12 +316,13 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
                     + q.klass() + " instance cannot be set");
         }
         String canonical = PropertyCatalog.canonical(d, untrusted, this);
-        if (property.equals("virt_mode") || property.equals("mac")) {
+        if (property.equals(Prop.VIRT_MODE.name()) || property.equals(Prop.MAC.name())) {
             canonical = canonical.toLowerCase(Locale.ROOT);
         }
         PropertyCatalog.checkQube(this, q, property, canonical);
         var changed = q.withProperty(property, canonical);
-        if (property.equals("template") && changed.klass() == QubeClass.AppVM && q.volumes().containsKey("root")) {
+        if (property.equals(Prop.TEMPLATE.name()) && changed.klass() == QubeClass.AppVM
+                && q.volumes().containsKey("root")) {
             var root = q.volumes().get("root");
             changed = changed.withVolume(new VolumeDefinition(root.name(), root.pool(), root.vid(), root.size(),
                     root.rw(), root.snapOnStart(), root.saveOnStop(), "vm-templates/" + canonical + "/root",
@@ -322,7 +343,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         if (!d.writable()) {
             throw PropertyCatalog.invalid(q, property, "", "property '" + property + "' cannot be reset");
         }
-        if (property.equals("template")) {
+        if (property.equals(Prop.TEMPLATE.name())) {
             throw PropertyCatalog.invalid(q, property, "", "cannot unset template; set it to another template");
         }
         return replacing(q.withProperty(property, null)).checked(q.name(), property);
@@ -376,11 +397,11 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         }
         Optional<String> tpl = Optional.empty();
         if (klass.hasTemplate()) {
-            tpl = template.or(() -> globalValue(klass == QubeClass.AppVM ? "default_template" : "default_dispvm"));
+            var byDefault = klass == QubeClass.AppVM ? Prop.Global.DEFAULT_TEMPLATE : Prop.Global.DEFAULT_DISPVM;
+            tpl = template.or(() -> globalValue(byDefault));
             if (tpl.isEmpty()) {
                 throw CompartException.invalidValue("no template given for new %s %s and no default set "
-                        + "(set the global property %s)", klass, name,
-                        klass == QubeClass.AppVM ? "default_template" : "default_dispvm");
+                        + "(set the global property %s)", klass, name, byDefault.name());
             }
             qube(tpl.get());
         }
@@ -403,15 +424,15 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         }
         var uuid = new UUID(random.nextLong() & 0xffffffffffff0fffL | 0x4000L,
                 random.nextLong() & 0x3fffffffffffffffL | 0x8000000000000000L);
-        var q = new Qube(klass, name, qid, uuid, dispid, new TreeMap<>(Map.of("label", label.name())),
+        var q = new Qube(klass, name, qid, uuid, dispid, new TreeMap<>(Map.of(Prop.LABEL.name(), label.name())),
                 new TreeMap<>(), new TreeSet<>(), "", List.of("action=accept"), new TreeMap<>());
         if (tpl.isPresent()) {
-            q = q.withProperty("template", tpl.get());
+            q = q.withProperty(Prop.TEMPLATE.name(), tpl.get());
         }
-        var pool = globalValue("default_pool");
+        var pool = globalValue(Prop.Global.DEFAULT_POOL);
         if (pool.isPresent()) {
             for (var v : VolumeDefinition.defaults(klass, name, tpl.orElse(""), pool.get())) {
-                if (!v.pool().equals("linux-kernel") || pools.containsKey("linux-kernel")) {
+                if (!v.pool().equals(PoolDefinition.KERNEL_POOL) || pools.containsKey(PoolDefinition.KERNEL_POOL)) {
                     q = q.withVolume(v);
                 }
             }
@@ -424,7 +445,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
                 throw CompartException.invalidValue("template of %s %s must be a %s, but %s is a %s", klass, name,
                         want, t.name(), t.klass());
             }
-            if (klass == QubeClass.DispVM && !result.boolValue(t, "template_for_dispvms")) {
+            if (klass == QubeClass.DispVM && !result.value(t, Prop.TEMPLATE_FOR_DISPVMS)) {
                 throw CompartException.invalidValue("%s cannot be the template of DispVM %s: its "
                         + "template_for_dispvms is False", t.name(), name);
             }
@@ -456,8 +477,8 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
     public List<String> usersOf(String name) {
         var users = new ArrayList<String>();
         for (var e : globals.entrySet()) {
-            if (PropertyCatalog.global().get(e.getKey()) != null
-                    && PropertyCatalog.global().get(e.getKey()).type() == PropertyType.VM && e.getValue().equals(name)) {
+            var d = PropertyCatalog.global().get(e.getKey());
+            if (d != null && d.type() == PropertyType.VM && e.getValue().equals(name)) {
                 users.add("@GLOBAL:" + e.getKey());
             }
         }
@@ -526,7 +547,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
             throw new CompartException(ErrorKind.PROTOCOL, "Can only remove custom labels");
         }
         for (var q : qubes.values()) {
-            if (value(q, "label").map(l.name()::equals).orElse(false)) {
+            if (value(q, Prop.LABEL).map(l.name()::equals).orElse(false)) {
                 throw CompartException.invalidState("Label is still in use: '%s' (by %s)", l.name(), q.name());
             }
         }
@@ -603,16 +624,18 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
                         + e.getValue()));
             }
         }
-        globalValue("default_template").flatMap(this::find).filter(t -> t.klass() != QubeClass.TemplateVM)
-                .ifPresent(t -> out.add(new Violation(null, "default_template",
+        globalValue(Prop.Global.DEFAULT_TEMPLATE).flatMap(this::find).filter(t -> t.klass() != QubeClass.TemplateVM)
+                .ifPresent(t -> out.add(new Violation(null, Prop.Global.DEFAULT_TEMPLATE.name(),
                         "default_template must be a TemplateVM, " + t.name() + " is a " + t.klass())));
-        for (var prop : List.of("default_dispvm", "management_dispvm")) {
-            globalValue(prop).flatMap(this::find).filter(t -> !hasProperty(t, "template_for_dispvms")
-                    || !boolValue(t, "template_for_dispvms")).ifPresent(t -> out.add(new Violation(null, prop,
+        for (var key : List.of(Prop.Global.DEFAULT_DISPVM, Prop.Global.MANAGEMENT_DISPVM)) {
+            String prop = key.name();
+            globalValue(key).flatMap(this::find).filter(t -> !hasProperty(t, Prop.TEMPLATE_FOR_DISPVMS)
+                    || !value(t, Prop.TEMPLATE_FOR_DISPVMS)).ifPresent(t -> out.add(new Violation(null, prop,
                     "global property " + prop + ": " + t.name() + " has template_for_dispvms set to False")));
         }
-        globalValue("default_netvm").flatMap(this::find).filter(n -> n.klass() == QubeClass.AdminVM
-                || !boolValue(n, "provides_network")).ifPresent(n -> out.add(new Violation(null, "default_netvm",
+        globalValue(Prop.Global.DEFAULT_NETVM).flatMap(this::find).filter(n -> n.klass() == QubeClass.AdminVM
+                || !value(n, Prop.PROVIDES_NETWORK)).ifPresent(n -> out.add(new Violation(null,
+                Prop.Global.DEFAULT_NETVM.name(),
                 "The " + n.name() + " qube does not provide network")));
         for (var q : qubes.values()) {
             for (var e : q.properties().entrySet()) {
@@ -629,34 +652,35 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
                 continue;
             }
             if (q.klass().hasTemplate()) {
-                var t = q.explicit("template").filter(x -> !x.isEmpty()).flatMap(this::find);
+                var t = q.explicit(Prop.TEMPLATE.name()).filter(x -> !x.isEmpty()).flatMap(this::find);
                 var want = q.klass().templateClass().orElseThrow();
                 if (t.isEmpty()) {
                     out.add(new Violation(q.name(), "template", q.klass() + " " + q.name() + " has no template"));
                 } else if (t.get().klass() != want) {
                     out.add(new Violation(q.name(), "template", "template of " + q.name() + " must be a " + want
                             + ", " + t.get().name() + " is a " + t.get().klass()));
-                } else if (q.klass() == QubeClass.DispVM && !boolValue(t.get(), "template_for_dispvms")) {
+                } else if (q.klass() == QubeClass.DispVM && !value(t.get(), Prop.TEMPLATE_FOR_DISPVMS)) {
                     out.add(new Violation(q.name(), "template", t.get().name()
                             + " has template_for_dispvms set to False but DispVM " + q.name() + " is based on it"));
                 }
             }
-            var netvm = value(q, "netvm").flatMap(this::find);
+            var netvm = value(q, Prop.NETVM).flatMap(this::find);
             if (netvm.isPresent()) {
                 var n = netvm.get();
-                if (n.klass() == QubeClass.AdminVM || !boolValue(n, "provides_network")) {
+                if (n.klass() == QubeClass.AdminVM || !value(n, Prop.PROVIDES_NETWORK)) {
                     out.add(new Violation(q.name(), "netvm", "The " + n.name() + " qube does not provide network"));
                 } else if (loops(q)) {
                     out.add(new Violation(q.name(), "netvm", "Loops in network are unsupported (" + q.name()
                             + " reaches itself through its netvm)"));
                 }
             }
-            for (var prop : List.of("default_dispvm", "management_dispvm")) {
+            for (var key : List.of(Prop.DEFAULT_DISPVM, Prop.MANAGEMENT_DISPVM)) {
+                String prop = key.name();
                 if (!q.properties().containsKey(prop)) {
                     continue;
                 }
-                value(q, prop).flatMap(this::find).filter(t -> !hasProperty(t, "template_for_dispvms")
-                        || !boolValue(t, "template_for_dispvms")).ifPresent(t -> out.add(new Violation(q.name(),
+                value(q, key).flatMap(this::find).filter(t -> !hasProperty(t, Prop.TEMPLATE_FOR_DISPVMS)
+                        || !value(t, Prop.TEMPLATE_FOR_DISPVMS)).ifPresent(t -> out.add(new Violation(q.name(),
                         prop, "cannot set " + prop + " of " + q.name() + " to " + t.name()
                         + ": it has template_for_dispvms set to False")));
             }
@@ -674,7 +698,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
             if (cur.get().klass() == QubeClass.AdminVM) {
                 return false;
             }
-            cur = value(cur.get(), "netvm").flatMap(this::find);
+            cur = value(cur.get(), Prop.NETVM).flatMap(this::find);
         }
         return false;
     }
@@ -717,7 +741,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
                     inv = new Inventory(inv.labels, g, inv.qubes, inv.pools, inv.hostMemoryMib);
                 } else if (inv.qubes.containsKey(x.qube())) {
                     var q = inv.qubes.get(x.qube());
-                    if (x.property().equals("template") || !q.properties().containsKey(x.property())) {
+                    if (x.property().equals(Prop.TEMPLATE.name()) || !q.properties().containsKey(x.property())) {
                         var m = new TreeMap<>(inv.qubes);
                         m.remove(x.qube());
                         inv = new Inventory(inv.labels, inv.globals, m, inv.pools, inv.hostMemoryMib);

@@ -15,6 +15,12 @@ import java.util.TreeMap;
  * @param config the driver parameters (dir_path, revisions_to_keep …), without name and driver
  */
 public record PoolDefinition(String name, String driver, Map<String, String> config) {
+    /**
+     * The name of Qubes' pool of kernels (driver {@code linux-kernel} too): the pool of the {@code kernel} volume of
+     * a new qube, the default {@code default_pool_kernel}, where a qube's {@code kernel} is looked up.
+     */
+    public static final String KERNEL_POOL = "linux-kernel";
+
     /** Copies the config and checks the name. */
     public PoolDefinition {
         Objects.requireNonNull(driver, "driver");

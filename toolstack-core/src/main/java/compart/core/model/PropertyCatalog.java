@@ -1,6 +1,7 @@
 package compart.core.model;
 
 import compart.errors.CompartException;
+import compart.volumes.PoolDrivers;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -221,17 +222,17 @@ public final class PropertyCatalog {
             case "label" -> Optional.empty();
             case "icon" -> Optional.of(icon(inv, q));
             case "default_dispvm" -> q.klass() == QubeClass.DispVM
-                    ? inv.value(q, "template")
-                    : inv.globalValue("default_dispvm");
+                    ? inv.value(q, Prop.TEMPLATE)
+                    : inv.globalValue(Prop.Global.DEFAULT_DISPVM);
             case "include_in_backups" -> Optional.of(q.klass() == QubeClass.DispVM
-                    ? bool(!isTrue(inv.value(q, "auto_cleanup")))
+                    ? bool(!inv.value(q, Prop.AUTO_CLEANUP))
                     : "True");
             case "updateable" -> Optional.of(bool(!q.klass().hasTemplate()));
             case "keyboard_layout" -> Optional.of("us++");
             case "virt_mode" -> fromTemplate(inv, q, name, Optional.of("pvh"));
             case "memory" -> fromTemplate(inv, q, name, Optional.of(Integer.toString(DEFAULT_MEMORY)));
             case "maxmem" -> {
-                long memory = inv.intValue(q, "memory");
+                long memory = inv.value(q, Prop.MEMORY);
                 boolean linux = "Linux".equals(q.features().get("os"));
                 long cap = linux ? memory * 10 : 4000;
                 if (inv.hostMemoryMib() > 0) {
@@ -240,9 +241,9 @@ public final class PropertyCatalog {
                 yield fromTemplate(inv, q, name, Optional.of(Long.toString(cap)));
             }
             case "vcpus" -> fromTemplate(inv, q, name, Optional.of(Integer.toString(DEFAULT_VCPUS)));
-            case "kernel" -> fromTemplate(inv, q, name, inv.globalValue("default_kernel"));
+            case "kernel" -> fromTemplate(inv, q, name, inv.globalValue(Prop.Global.DEFAULT_KERNEL));
             case "kernelopts" -> {
-                if (inv.value(q, "kernel").orElse("").isEmpty()) {
+                if (inv.value(q, Prop.KERNEL).orElse("").isEmpty()) {
                     yield Optional.of("");
                 }
                 yield fromTemplate(inv, q, name, Optional.of(DEFAULT_KERNELOPTS));
@@ -250,20 +251,22 @@ public final class PropertyCatalog {
             case "debug", "autostart", "installed_by_rpm", "provides_network", "template_for_dispvms",
                  "auto_cleanup" -> Optional.of("False");
             case "default_user" -> fromTemplate(inv, q, name, Optional.of("user"));
-            case "qrexec_timeout" -> fromTemplate(inv, q, name, inv.globalValue("default_qrexec_timeout"));
-            case "shutdown_timeout" -> fromTemplate(inv, q, name, inv.globalValue("default_shutdown_timeout"));
-            case "management_dispvm" -> fromTemplate(inv, q, name, inv.globalValue("management_dispvm"));
-            case "guivm" -> inv.globalValue("default_guivm");
-            case "audiovm" -> inv.globalValue("default_audiovm");
-            case "netvm" -> q.klass() == QubeClass.TemplateVM ? Optional.empty() : inv.globalValue("default_netvm");
+            case "qrexec_timeout" -> fromTemplate(inv, q, name, globalText(inv, Prop.Global.DEFAULT_QREXEC_TIMEOUT));
+            case "shutdown_timeout" ->
+                    fromTemplate(inv, q, name, globalText(inv, Prop.Global.DEFAULT_SHUTDOWN_TIMEOUT));
+            case "management_dispvm" -> fromTemplate(inv, q, name, inv.globalValue(Prop.Global.MANAGEMENT_DISPVM));
+            case "guivm" -> inv.globalValue(Prop.Global.DEFAULT_GUIVM);
+            case "audiovm" -> inv.globalValue(Prop.Global.DEFAULT_AUDIOVM);
+            case "netvm" -> q.klass() == QubeClass.TemplateVM ? Optional.empty()
+                    : inv.globalValue(Prop.Global.DEFAULT_NETVM);
             case "mac" -> Optional.of(Addresses.DEFAULT_MAC);
             case "ip" -> inv.isNetworked(q) ? Optional.of(Addresses.ipv4For(q)) : Optional.empty();
-            case "visible_ip" -> Optional.ofNullable(q.features().get("net.fake-ip")).or(() -> inv.value(q, "ip"));
+            case "visible_ip" -> Optional.ofNullable(q.features().get("net.fake-ip")).or(() -> inv.value(q, Prop.IP));
             case "visible_gateway" -> Optional.ofNullable(q.features().get("net.fake-gateway"))
-                    .or(() -> inv.value(q, "netvm").flatMap(n -> inv.find(n)).flatMap(n -> inv.value(n, "gateway")));
+                    .or(() -> inv.value(q, Prop.NETVM).flatMap(inv::find).flatMap(n -> inv.value(n, Prop.GATEWAY)));
             case "visible_netmask" -> Optional.ofNullable(q.features().get("net.fake-netmask"))
-                    .or(() -> inv.value(q, "netvm").isPresent() ? Optional.of(Addresses.NETMASK) : Optional.empty());
-            case "gateway" -> isTrue(inv.value(q, "provides_network")) ? inv.value(q, "visible_ip") : Optional.empty();
+                    .or(() -> inv.value(q, Prop.NETVM).isPresent() ? Optional.of(Addresses.NETMASK) : Optional.empty());
+            case "gateway" -> inv.value(q, Prop.PROVIDES_NETWORK) ? inv.value(q, Prop.VISIBLE_IP) : Optional.empty();
             case "dns" -> inv.isNetworked(q) ? Optional.of(Addresses.DNS) : Optional.empty();
             case "xid" -> Optional.of(q.klass() == QubeClass.AdminVM ? "0" : "-1");
             case "dispid" -> Optional.of(Integer.toString(q.dispid()));
@@ -285,14 +288,14 @@ public final class PropertyCatalog {
                 if (inv.pools().containsKey("varlibqubes")) {
                     yield Optional.of("varlibqubes");
                 }
-                yield inv.pools().values().stream().filter(p -> !p.driver().equals("linux-kernel"))
+                yield inv.pools().values().stream().filter(p -> PoolDrivers.holdsVolumes(p.driver()))
                         .map(PoolDefinition::name).findFirst();
             }
-            case "default_pool_kernel" -> inv.pools().containsKey("linux-kernel")
-                    ? Optional.of("linux-kernel")
-                    : inv.globalValue("default_pool");
+            case "default_pool_kernel" -> inv.pools().containsKey(PoolDefinition.KERNEL_POOL)
+                    ? Optional.of(PoolDefinition.KERNEL_POOL)
+                    : inv.globalValue(Prop.Global.DEFAULT_POOL);
             case "default_pool_root", "default_pool_private", "default_pool_volatile" ->
-                    inv.globalValue("default_pool");
+                    inv.globalValue(Prop.Global.DEFAULT_POOL);
             case "default_qrexec_timeout", "default_shutdown_timeout" -> Optional.of("60");
             case "stats_interval" -> Optional.of("3");
             case "check_updates_vm" -> Optional.of("True");
@@ -385,7 +388,7 @@ public final class PropertyCatalog {
 
     private static Optional<String> fromTemplate(Inventory inv, Qube q, String name, Optional<String> fallback) {
         if (q.klass().hasTemplate()) {
-            var template = q.explicit("template").filter(t -> !t.isEmpty()).flatMap(inv::find);
+            var template = q.explicit(Prop.TEMPLATE.name()).filter(t -> !t.isEmpty()).flatMap(inv::find);
             if (template.isPresent() && inv.hasProperty(template.get(), name)) {
                 return inv.value(template.get(), name);
             }
@@ -393,14 +396,19 @@ public final class PropertyCatalog {
         return fallback;
     }
 
+    /** @return a global property's value as text, for a qube default that inherits it */
+    private static Optional<String> globalText(Inventory inv, Prop.GlobalKey<?> key) {
+        return inv.globalValue(key.name());
+    }
+
     private static String icon(Inventory inv, Qube q) {
-        String label = inv.value(q, "label").orElse("black");
+        String label = inv.value(q, Prop.LABEL).orElse("black");
         return switch (q.klass()) {
             case AdminVM -> "adminvm-black";
             case TemplateVM -> "templatevm-" + label;
             case DispVM -> "dispvm-" + label;
             case StandaloneVM -> "standalonevm-" + label;
-            case AppVM -> (isTrue(inv.value(q, "template_for_dispvms")) ? "templatevm-" : "appvm-") + label;
+            case AppVM -> (inv.value(q, Prop.TEMPLATE_FOR_DISPVMS) ? "templatevm-" : "appvm-") + label;
         };
     }
 

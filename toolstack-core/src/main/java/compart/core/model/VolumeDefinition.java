@@ -48,7 +48,8 @@ public record VolumeDefinition(String name, String pool, String vid, long size, 
                 1, false);
         var volatileVolume = new VolumeDefinition("volatile", pool, dir + name + "/volatile", 20 * gib, true, false,
                 false, "", 0, false);
-        var kernel = new VolumeDefinition("kernel", "linux-kernel", "", 0, false, false, false, "", 0, false);
+        var kernel = new VolumeDefinition("kernel", PoolDefinition.KERNEL_POOL, "", 0, false, false, false, "", 0,
+                false);
         return switch (klass) {
             case AdminVM -> List.of();
             case TemplateVM, StandaloneVM -> List.of(

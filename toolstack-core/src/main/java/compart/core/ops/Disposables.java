@@ -1,6 +1,7 @@
 package compart.core.ops;
 
 import compart.core.model.Inventory;
+import compart.core.model.Prop;
 import compart.core.model.Qube;
 import compart.core.model.QubeClass;
 import compart.core.model.Refusal;
@@ -71,7 +72,7 @@ public final class Disposables implements QrexecRouter.Targets {
         }
         var inv = toolstack.inventory();
         var b = inv.qube(base);
-        if (b.klass() != QubeClass.AppVM || !inv.boolValue(b, "template_for_dispvms")) {
+        if (b.klass() != QubeClass.AppVM || !inv.value(b, Prop.TEMPLATE_FOR_DISPVMS)) {
             throw Refusal.NOT_DISPVM_TEMPLATE.exception("Refusing to create disposable out of %s %s, because "
                     + "template_for_dispvms=False (set it to True on an AppVM to make it a disposable template)",
                     b.klass(), base);
@@ -100,12 +101,12 @@ public final class Disposables implements QrexecRouter.Targets {
             throw new CompartException(ErrorKind.ALREADY_EXISTS, "dispid " + dispid + " is in use");
         }
         var template = before.qube(base);
-        var after = before.withNewQube(QubeClass.DispVM, name, before.value(template, "label").orElse("red"),
+        var after = before.withNewQube(QubeClass.DispVM, name, before.value(template, Prop.LABEL).orElse("red"),
                 Optional.of(base), random);
         after = inheritFromTemplate(after.withQube(after.qube(name).withDispid(dispid)), name, template);
         var d = after.qube(name).withTag("created-by-" + creator, true).withTag("disp-created-by-" + creator, true);
         after = after.withQube(d);
-        return after.withProperty(name, "auto_cleanup", "True");
+        return after.withProperty(name, Prop.AUTO_CLEANUP.name(), "True");
     }
 
     /**
@@ -203,7 +204,7 @@ public final class Disposables implements QrexecRouter.Targets {
         if (router.isEmpty()) {
             return; // simulated domains: no agent to wait for
         }
-        var timeout = Duration.ofSeconds(toolstack.inventory().intValue(q, "qrexec_timeout"));
+        var timeout = Duration.ofSeconds(toolstack.inventory().value(q, Prop.QREXEC_TIMEOUT));
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!router.get().connected(qube)) {
             if (System.nanoTime() > deadline || toolstack.powerState(qube) == PowerState.Halted) {

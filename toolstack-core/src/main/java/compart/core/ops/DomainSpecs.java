@@ -2,9 +2,12 @@ package compart.core.ops;
 
 import compart.core.hypervisor.DomainSpec;
 import compart.core.model.Inventory;
+import compart.core.model.Prop;
 import compart.core.model.PropertyCatalog;
 import compart.core.model.Qube;
 import compart.core.model.VolumeDefinition;
+import compart.core.storage.QubeStorage;
+import compart.core.storage.Storage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -35,16 +38,17 @@ public final class DomainSpecs {
     }
 
     /**
-     * The spec with the files the volumes are expected to have once started (the default file layout): for tests
-     * and documentation; a start uses {@link #withoutDisks}, {@link #disks} and {@link #withDisks}.
+     * The spec with the files the volumes' pool drivers say they will have once started
+     * ({@link QubeStorage#plannedBlockDevicePath}, no I/O): for tests and documentation; a start uses
+     * {@link #withoutDisks}, {@link #disks} and {@link #withDisks}.
      *
      * @param inv  the inventory
      * @param qube the qube to start
      * @return its domain spec
      */
     public static DomainSpec build(Inventory inv, Qube qube) {
-        String k = inv.value(qube, "kernel").orElse("");
-        return build(inv, qube, v -> volumePath(inv, v, k));
+        var planned = new Storage().of(inv, qube);
+        return build(inv, qube, v -> planned.plannedBlockDevicePath(v).toString());
     }
 
     /**
@@ -63,31 +67,31 @@ public final class DomainSpecs {
      * @return its domain spec, without disks
      */
     public static DomainSpec withoutDisks(Inventory inv, Qube qube) {
-        var type = switch (inv.value(qube, "virt_mode").orElse("pvh")) {
+        var type = switch (inv.value(qube, Prop.VIRT_MODE).orElse("pvh")) {
             case "hvm" -> DomainSpec.Type.HVM;
             case "pv" -> DomainSpec.Type.PV;
             default -> DomainSpec.Type.PVH;
         };
-        long memory = inv.intValue(qube, "memory");
-        long maxmem = inv.intValue(qube, "maxmem");
-        String kernel = inv.value(qube, "kernel").orElse("");
+        long memory = inv.value(qube, Prop.MEMORY);
+        long maxmem = inv.value(qube, Prop.MAXMEM);
+        String kernel = inv.value(qube, Prop.KERNEL).orElse("");
         Optional<String> kernelPath = Optional.empty();
         Optional<String> ramdisk = Optional.empty();
         String cmdline = "";
         if (!kernel.isEmpty()) {
-            String dir = kernelsDir(inv) + "/" + kernel;
-            kernelPath = Optional.of(dir + "/vmlinuz");
-            ramdisk = Optional.of(dir + "/initramfs");
-            cmdline = (COMMON_KERNELOPTS + " " + inv.value(qube, "kernelopts").orElse("")).strip();
+            var dir = Storage.kernelDirectory(inv, kernel);
+            kernelPath = Optional.of(dir.resolve("vmlinuz").toString());
+            ramdisk = Optional.of(dir.resolve("initramfs").toString());
+            cmdline = (COMMON_KERNELOPTS + " " + inv.value(qube, Prop.KERNELOPTS).orElse("")).strip();
         }
         var nics = new ArrayList<DomainSpec.Nic>();
-        var netvm = inv.value(qube, "netvm").flatMap(inv::find);
+        var netvm = inv.value(qube, Prop.NETVM).flatMap(inv::find);
         if (netvm.isPresent()) {
-            nics.add(new DomainSpec.Nic(netvm.get().name(), inv.value(qube, "mac").orElseThrow(),
-                    inv.value(qube, "visible_ip").orElseThrow(), inv.value(netvm.get(), "gateway").orElse("")));
+            nics.add(new DomainSpec.Nic(netvm.get().name(), inv.value(qube, Prop.MAC).orElseThrow(),
+                    inv.value(qube, Prop.VISIBLE_IP).orElseThrow(), inv.value(netvm.get(), Prop.GATEWAY).orElse("")));
         }
         return new DomainSpec(qube.name(), qube.uuid(), type, memory, maxmem == 0 ? memory : maxmem,
-                (int) inv.intValue(qube, "vcpus"), kernelPath, ramdisk, cmdline, List.of(), nics);
+                inv.value(qube, Prop.VCPUS).intValue(), kernelPath, ramdisk, cmdline, List.of(), nics);
     }
 
     /**
@@ -97,7 +101,7 @@ public final class DomainSpecs {
      *         (those it has; kernel only with a kernel)
      */
     public static List<DiskSlot> disks(Inventory inv, Qube qube) {
-        boolean kernel = !inv.value(qube, "kernel").orElse("").isEmpty();
+        boolean kernel = !inv.value(qube, Prop.KERNEL).orElse("").isEmpty();
         var disks = new ArrayList<DiskSlot>();
         char letter = 'a';
         for (String name : ORDER) {
@@ -123,24 +127,9 @@ public final class DomainSpecs {
                 spec.vcpus(), spec.kernel(), spec.ramdisk(), spec.cmdline(), attached, spec.nics());
     }
 
-    static String kernelsDir(Inventory inv) {
-        var pool = inv.pools().get("linux-kernel");
-        return pool != null && pool.config().containsKey("dir_path") ? pool.config().get("dir_path")
-                : "/var/lib/qubes/vm-kernels";
-    }
-
-    static String volumePath(Inventory inv, VolumeDefinition v, String kernel) {
-        if (v.name().equals("kernel")) {
-            return kernelsDir(inv) + "/" + kernel + "/modules.img";
-        }
-        var pool = inv.pools().get(v.pool());
-        String dir = pool == null ? "" : pool.config().getOrDefault("dir_path", "");
-        return (dir.isEmpty() ? "" : dir + "/") + v.vid() + "-dirty.img";
-    }
-
     /** @return the memory a qube needs to start, in MiB (Qubes' per-domain overhead included) */
     public static long memoryNeeded(Inventory inv, Qube qube) {
-        return inv.intValue(qube, "memory") + 4 + (inv.intValue(qube, "vcpus") * 3 + 1) / 2;
+        return inv.value(qube, Prop.MEMORY) + 4 + (inv.value(qube, Prop.VCPUS) * 3 + 1) / 2;
     }
 
     /** @return Qubes' default memory, for documentation of the defaults */

@@ -1,6 +1,7 @@
 package compart.core.ops;
 
 import compart.core.model.Inventory;
+import compart.core.model.Prop;
 import compart.core.model.QubeClass;
 import compart.core.model.Refusal;
 import compart.errors.CompartException;
@@ -52,7 +53,7 @@ public final class StartPlanner {
         if (qrexec) {
             boolean required = inv.checkFeature(q, "qrexec", true, false, false)
                     .filter(v -> !v.isEmpty() && !v.equals("0") && !v.equalsIgnoreCase("false")).isPresent();
-            steps.add(new Step.ConnectQrexec(name, Duration.ofSeconds(inv.intValue(q, "qrexec_timeout")), required));
+            steps.add(new Step.ConnectQrexec(name, Duration.ofSeconds(inv.value(q, Prop.QREXEC_TIMEOUT)), required));
         }
         return steps;
     }

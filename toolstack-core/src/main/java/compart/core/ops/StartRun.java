@@ -5,7 +5,7 @@ import compart.core.model.Inventory;
 import compart.core.model.Qube;
 import compart.core.model.Refusal;
 import compart.core.qrexec.QrexecRouter;
-import compart.core.storage.Storage;
+import compart.core.storage.QubeStorage;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
 import java.nio.file.Path;
@@ -26,23 +26,25 @@ import org.slf4j.LoggerFactory;
  */
 final class StartRun {
     /**
-     * What one start knows: the qube and the inventory it was planned from, its per-qube log, and what earlier
-     * steps found.
+     * What one start knows: the qube and the inventory it was planned from, its volumes (bound to that
+     * inventory), its per-qube log, and what earlier steps found.
      */
     static final class Context {
         private final Inventory inventory;
         private final Qube qube;
+        private final QubeStorage volumes;
         private final Logger log;
         private Map<String, Path> devices;
         private int domid = -1;
 
         /**
          * @param inventory the inventory the plan was computed from
-         * @param qube      the qube to start
+         * @param volumes   the storage of the qube to start, bound to {@code inventory}
          */
-        Context(Inventory inventory, Qube qube) {
+        Context(Inventory inventory, QubeStorage volumes) {
             this.inventory = inventory;
-            this.qube = qube;
+            this.qube = volumes.qube();
+            this.volumes = volumes;
             this.log = LoggerFactory.getLogger("compart.qube." + qube.name());
         }
 
@@ -68,7 +70,6 @@ final class StartRun {
     }
 
     private final Hypervisor hypervisor;
-    private final Storage storage;
     private final QrexecRouter qrexec;
     private final ConcurrentMap<String, Toolstack.Live> live;
     private final Consumer<String> startNetvm;
@@ -76,16 +77,14 @@ final class StartRun {
 
     /**
      * @param hypervisor the backend
-     * @param storage    the qubes' volumes
      * @param qrexec     dom0's qrexec daemons, null when the domains have no agent
      * @param live       the toolstack's live state of each qube, updated as the domain is created and runs
      * @param startNetvm starts a netvm and waits until it runs
      * @param run        the start's context
      */
-    StartRun(Hypervisor hypervisor, Storage storage, QrexecRouter qrexec, ConcurrentMap<String, Toolstack.Live> live,
+    StartRun(Hypervisor hypervisor, QrexecRouter qrexec, ConcurrentMap<String, Toolstack.Live> live,
              Consumer<String> startNetvm, Context run) {
         this.hypervisor = hypervisor;
-        this.storage = storage;
         this.qrexec = qrexec;
         this.live = live;
         this.startNetvm = startNetvm;
@@ -131,9 +130,9 @@ final class StartRun {
                         + " is in pool " + v.pool() + ", which does not exist");
             }
         }
-        run.devices = storage.startVolumes(run.inventory, run.qube);
+        run.devices = run.volumes.start();
         run.log.info("volumes started: {}", run.devices);
-        return () -> storage.stopVolumes(run.inventory, run.qube);
+        return run.volumes::stop;
     }
 
     /** Creates the domain, paused, from the planned spec with the disks the volumes now back. */
@@ -154,8 +153,8 @@ final class StartRun {
     /** @return the file backing a volume's block device: as started, or the kernel files for kernel volumes */
     private String devicePath(String volume) {
         var started = run.devices().get(volume);
-        return (started != null ? started : storage.blockDevicePath(run.inventory, run.qube,
-                run.qube.volumes().get(volume))).toString();
+        return (started != null ? started : run.volumes.blockDevicePath(run.qube.volumes().get(volume)))
+                .toString();
     }
 
     private Runnable unpause(Step.Unpause s) {

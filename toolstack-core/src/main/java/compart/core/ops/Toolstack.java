@@ -4,6 +4,7 @@ import compart.core.hypervisor.DomainStatus;
 import compart.core.hypervisor.Hypervisor;
 import compart.core.hypervisor.HypervisorEvent;
 import compart.core.model.Inventory;
+import compart.core.model.Prop;
 import compart.core.model.Qube;
 import compart.core.model.QubeClass;
 import compart.core.model.Refusal;
@@ -109,8 +110,9 @@ public final class Toolstack implements AutoCloseable {
                 continue;
             }
             try {
-                boolean started = storage.anyRunning(inv, q);
-                storage.stopVolumes(inv, q); // also repairs: finishes staged commits, drops temporaries
+                var volumes = storage.of(inv, q);
+                boolean started = volumes.anyRunning();
+                volumes.stop(); // also repairs: finishes staged commits, drops temporaries
                 if (started) {
                     LOG.warn("qube {} is not running but its volumes were started: stopped them (private committed)",
                             q.name());
@@ -201,11 +203,11 @@ public final class Toolstack implements AutoCloseable {
             var before = inventory;
             var after = change.apply(before);
             var q = after.qube(name);
-            storage.createVolumes(after, q);
+            storage.of(after, q).create();
             try {
                 store.save(before, after);
             } catch (RuntimeException e) {
-                storage.removeVolumes(after, q);
+                storage.of(after, q).remove();
                 throw e;
             }
             inventory = after;
@@ -276,8 +278,8 @@ public final class Toolstack implements AutoCloseable {
         if (steps.isEmpty()) {
             return;
         }
-        var run = new StartRun(hypervisor, storage, qrexec, live, netvm -> start(netvm).join(),
-                new StartRun.Context(inv, inv.qube(name)));
+        var run = new StartRun(hypervisor, qrexec, live, netvm -> start(netvm).join(),
+                new StartRun.Context(inv, storage.of(inv, inv.qube(name))));
         try {
             run.execute(steps);
         } catch (RuntimeException e) {
@@ -321,7 +323,7 @@ public final class Toolstack implements AutoCloseable {
             events.publish(new QubeEvent(name, "domain-pre-shutdown", Map.of()));
             hypervisor.shutdown(l.domid());
             if (wait) {
-                long timeout = inventory.find(name).map(x -> inventory.intValue(x, "shutdown_timeout")).orElse(60L);
+                long timeout = inventory.find(name).map(x -> inventory.value(x, Prop.SHUTDOWN_TIMEOUT)).orElse(60L);
                 try {
                     death.get(timeout, TimeUnit.SECONDS);
                 } catch (TimeoutException e) {
@@ -427,7 +429,7 @@ public final class Toolstack implements AutoCloseable {
         var q = before.qube(name);
         change(inv -> inv.withoutQube(name));
         disposables().removed(q);
-        storage.removeVolumes(before, q);
+        storage.of(before, q).remove();
         events.publish(new QubeEvent("", "domain-delete", Map.of("vm", name)));
     }
 
@@ -476,7 +478,7 @@ public final class Toolstack implements AutoCloseable {
         String name = d.name();
         try {
             var inv = inventory;
-            inv.find(name).ifPresent(q -> storage.stopVolumes(inv, q));
+            inv.find(name).ifPresent(q -> storage.of(inv, q).stop());
         } catch (RuntimeException e) {
             LOG.error("qube {}: stopping its volumes failed: {}", name, e.getMessage());
         } finally {
@@ -489,7 +491,7 @@ public final class Toolstack implements AutoCloseable {
             }
             events.publish(new QubeEvent(name, "domain-shutdown", Map.of("reason", d.reason())));
             inventory.find(name).filter(q -> q.klass() == QubeClass.DispVM)
-                    .filter(q -> inventory.boolValue(q, "auto_cleanup"))
+                    .filter(q -> inventory.value(q, Prop.AUTO_CLEANUP))
                     .ifPresent(q -> removeIfPresent(q.name()).whenComplete((v, err) -> {
                         if (err != null) {
                             LOG.error("could not remove DispVM {} after it stopped: {}", q.name(), err.getMessage());

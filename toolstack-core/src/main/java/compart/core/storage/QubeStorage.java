@@ -1,6 +1,7 @@
 package compart.core.storage;
 
 import compart.core.model.Inventory;
+import compart.core.model.Prop;
 import compart.core.model.Qube;
 import compart.core.model.VolumeDefinition;
 import compart.errors.CompartException;
@@ -195,7 +196,7 @@ public final class QubeStorage {
     private Path kernelModules(VolumeDefinition v) {
         var p = inv.pools().get(v.pool());
         return LinuxKernelPoolDriver.modulesImage(p == null ? Map.of() : p.config(),
-                inv.value(q, "kernel").orElse(""));
+                inv.value(q, Prop.KERNEL).orElse(""));
     }
 
     /**

@@ -91,11 +91,11 @@ public final class Storage {
 
     /**
      * @param version a kernel's version (a qube's {@code kernel} property)
-     * @return the directory of that kernel ({@code vmlinuz}, {@code initramfs}) in the kernel pool, which Qubes
-     *         names {@code linux-kernel} (its {@code default_pool_kernel}); Qubes' default directory without one
+     * @return the directory of that kernel ({@code vmlinuz}, {@code initramfs}) in the kernel pool
+     *         ({@link PoolDefinition#KERNEL_POOL}); Qubes' default directory without one
      */
     public static Path kernelDirectory(Inventory inv, String version) {
-        var p = inv.pools().get(LinuxKernelPoolDriver.NAME);
+        var p = inv.pools().get(PoolDefinition.KERNEL_POOL);
         return LinuxKernelPoolDriver.kernelDirectory(p == null ? Map.of() : p.config(), version);
     }
 
@@ -199,7 +199,8 @@ public final class Storage {
         return removed;
     }
 
-    // The (inventory, qube, volume) methods of before QubeStorage, kept until their callers move.
+    // The (inventory, qube, volume) methods of before QubeStorage that the Admin API (core.api) still calls; to be
+    // removed when it moves to of(inv, q).
 
     /** @deprecated use {@code of(inv, q).volume(name)} */
     @Deprecated(forRemoval = true)
@@ -217,41 +218,5 @@ public final class Storage {
     @Deprecated(forRemoval = true)
     public static long reportedSize(Inventory inv, Qube q, VolumeDefinition v) {
         return QubeStorage.reportedSize(inv, q, v);
-    }
-
-    /** @deprecated use {@code of(inv, q).blockDevicePath(v)} (or {@code plannedBlockDevicePath(v)}, no I/O) */
-    @Deprecated(forRemoval = true)
-    public Path blockDevicePath(Inventory inv, Qube q, VolumeDefinition v) {
-        return of(inv, q).blockDevicePath(v);
-    }
-
-    /** @deprecated use {@code of(inv, q).create()} */
-    @Deprecated(forRemoval = true)
-    public void createVolumes(Inventory inv, Qube q) {
-        of(inv, q).create();
-    }
-
-    /** @deprecated use {@code of(inv, q).remove()} */
-    @Deprecated(forRemoval = true)
-    public void removeVolumes(Inventory inv, Qube q) {
-        of(inv, q).remove();
-    }
-
-    /** @deprecated use {@code of(inv, q).start()} */
-    @Deprecated(forRemoval = true)
-    public Map<String, Path> startVolumes(Inventory inv, Qube q) {
-        return of(inv, q).start();
-    }
-
-    /** @deprecated use {@code of(inv, q).stop()} */
-    @Deprecated(forRemoval = true)
-    public void stopVolumes(Inventory inv, Qube q) {
-        of(inv, q).stop();
-    }
-
-    /** @deprecated use {@code of(inv, q).anyRunning()} */
-    @Deprecated(forRemoval = true)
-    public boolean anyRunning(Inventory inv, Qube q) {
-        return of(inv, q).anyRunning();
     }
 }
