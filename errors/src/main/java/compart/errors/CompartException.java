@@ -1,6 +1,7 @@
 package compart.errors;
 
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The one unchecked exception of Compart: a {@link ErrorKind} and a message written for the user, which says
@@ -13,6 +14,7 @@ public final class CompartException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     private final ErrorKind kind;
+    private final Refusal refusal;
 
     /**
      * @param kind    what kind of failure this is; never null
@@ -30,11 +32,36 @@ public final class CompartException extends RuntimeException {
     public CompartException(ErrorKind kind, String message, Throwable cause) {
         super(requireMessage(message), cause);
         this.kind = Objects.requireNonNull(kind, "kind");
+        this.refusal = null;
+    }
+
+    /** An expected refusal ({@link Refusal#exception}): the kind is the reason's, {@link #refusal()} names it. */
+    private CompartException(String message, Refusal refusal) {
+        super(requireMessage(message), null);
+        this.refusal = Objects.requireNonNull(refusal, "refusal");
+        this.kind = refusal.kind();
+    }
+
+    static CompartException refused(Refusal refusal, String message) {
+        return new CompartException(message, refusal);
     }
 
     /** @return what kind of failure this is */
     public ErrorKind kind() {
         return kind;
+    }
+
+    /**
+     * @return why the operation was refused, when it was an expected refusal: this exception's own reason, else that
+     *         of the CompartException it wraps (a failed step of a plan wraps the step's failure)
+     */
+    public Optional<Refusal> refusal() {
+        for (Throwable t = this; t instanceof CompartException ce; t = ce.getCause()) {
+            if (ce.refusal != null) {
+                return Optional.of(ce.refusal);
+            }
+        }
+        return Optional.empty();
     }
 
     /** Shorthand for {@code new CompartException(ErrorKind.NOT_FOUND, String.format(format, args))}. */

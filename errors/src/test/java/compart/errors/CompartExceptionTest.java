@@ -47,4 +47,25 @@ class CompartExceptionTest {
         assertThat(new CompartException(ErrorKind.PROTOCOL, "bad frame").toString())
                 .isEqualTo("CompartException[PROTOCOL]: bad frame");
     }
+
+    @Test
+    void refusal_isAVisibleField_withTheReasonsKind() {
+        var e = Refusal.NOT_HALTED.exception("Domain is not powered off: '%s'", "work");
+
+        assertThat(e.refusal()).contains(Refusal.NOT_HALTED);
+        assertThat(e.kind()).isEqualTo(ErrorKind.INVALID_STATE);
+        assertThat(e).hasMessage("Domain is not powered off: 'work'").hasNoCause();
+        assertThat(Refusal.NO_SUCH_LABEL.exception("no label %s", "pink").kind()).isEqualTo(ErrorKind.NOT_FOUND);
+    }
+
+    @Test
+    void refusal_ofAWrappingFailure_isTheWrappedOnes_andAPlainFailureHasNone() {
+        var step = Refusal.NOT_ENOUGH_MEMORY.exception("Not enough memory to start domain '%s'", "work");
+        var plan = new CompartException(ErrorKind.INVALID_STATE, "start of work failed: " + step.getMessage(), step);
+
+        assertThat(plan.refusal()).contains(Refusal.NOT_ENOUGH_MEMORY);
+        assertThat(new CompartException(ErrorKind.STORAGE, "disk gone").refusal()).isEmpty();
+        assertThat(new CompartException(ErrorKind.STORAGE, "disk gone", new IllegalStateException("x")).refusal())
+                .isEmpty();
+    }
 }

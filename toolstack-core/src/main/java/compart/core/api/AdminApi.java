@@ -668,7 +668,7 @@ public final class AdminApi {
                 throw CompartException.invalidValue("Cannot enable ephemeral on snap_on_start or save_on_stop or "
                         + "non-dom0 or not writable volume (%s:%s)", c.dest().name(), v.name());
             }
-            throw compart.core.model.Refusal.NOT_IMPLEMENTED.exception("Ephemeral volumes are not available in "
+            throw compart.errors.Refusal.NOT_IMPLEMENTED.exception("Ephemeral volumes are not available in "
                     + "Compart: its volume drivers cannot encrypt %s:%s with a throw-away key, so it stays as it is",
                     c.dest().name(), v.name());
         });
@@ -942,7 +942,7 @@ public final class AdminApi {
         String base = c.dest().klass() == QubeClass.AdminVM
                 ? c.inv().value(c.inv().qube(source), "default_dispvm").orElse("") : c.dest().name();
         if (c.arg().equals("preload")) {
-            throw compart.core.model.Refusal.NOT_IMPLEMENTED.exception("Preloaded disposables are not available in "
+            throw compart.errors.Refusal.NOT_IMPLEMENTED.exception("Preloaded disposables are not available in "
                     + "Compart: admin.vm.CreateDisposable+preload (of %s) does nothing", base.isEmpty() ? "no "
                     + "default_dispvm" : base);
         }
@@ -1009,7 +1009,7 @@ public final class AdminApi {
                             .equals(name);
                     if ((q.name().equals(name) || itsDisposable) && toolstack.powerState(q.name())
                             != PowerState.Halted) {
-                        throw compart.core.model.Refusal.NOT_HALTED.exception("Cannot turn snapshots of %s:%s on or "
+                        throw compart.errors.Refusal.NOT_HALTED.exception("Cannot turn snapshots of %s:%s on or "
                                 + "off while %s is running; shut it down first", name, v.name(), q.name());
                     }
                 }

@@ -1,6 +1,6 @@
 package compart.core.api;
 
-import compart.core.model.Refusal;
+import compart.errors.Refusal;
 import compart.errors.CompartException;
 
 /**
@@ -18,7 +18,7 @@ public final class ExceptionTypes {
      * @return the Qubes exception class name
      */
     public static String of(CompartException e, Topic topic) {
-        var refusal = Refusal.of(e);
+        var refusal = e.refusal();
         if (refusal.isPresent()) {
             return switch (refusal.get()) {
                 case NOT_ENOUGH_MEMORY -> "QubesMemoryError";

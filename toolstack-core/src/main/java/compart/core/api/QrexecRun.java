@@ -2,7 +2,7 @@ package compart.core.api;
 
 import compart.core.model.Names;
 import compart.core.model.QubeClass;
-import compart.core.model.Refusal;
+import compart.errors.Refusal;
 import compart.core.ops.PowerState;
 import compart.core.ops.Toolstack;
 import compart.core.qrexec.QrexecRouter;

@@ -2,6 +2,7 @@ package compart.core.model;
 
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
+import compart.errors.Refusal;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;

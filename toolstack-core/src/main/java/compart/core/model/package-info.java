@@ -25,8 +25,6 @@
  *       as configured ({@code core.storage} runs them); {@link compart.core.model.PoolDefinition#KERNEL_POOL} is the
  *       NAME of Qubes' pool of kernels. Which driver holds volumes is asked of {@code compart.volumes}, never
  *       compared by name.</li>
- *   <li>{@link compart.core.model.Refusal}: why an operation was refused, when the error kind alone does not say
- *       enough for a client to react.</li>
  * </ul>
  */
 package compart.core.model;

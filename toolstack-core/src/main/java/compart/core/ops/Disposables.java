@@ -4,7 +4,7 @@ import compart.core.model.Inventory;
 import compart.core.model.Prop;
 import compart.core.model.Qube;
 import compart.core.model.QubeClass;
-import compart.core.model.Refusal;
+import compart.errors.Refusal;
 import compart.core.model.VolumeDefinition;
 import compart.core.qrexec.QrexecRouter;
 import compart.errors.CompartException;
@@ -229,7 +229,7 @@ public final class Disposables implements QrexecRouter.Targets {
         try {
             toolstack.kill(qube).join();
         } catch (CompletionException e) {
-            if (!(e.getCause() instanceof CompartException ce) || Refusal.of(ce).orElse(null) != Refusal.NOT_RUNNING) {
+            if (!(e.getCause() instanceof CompartException ce) || ce.refusal().orElse(null) != Refusal.NOT_RUNNING) {
                 LOG.warn("disposable {}: kill failed: {}", qube, e.getCause().getMessage());
             }
         } catch (CompartException e) {

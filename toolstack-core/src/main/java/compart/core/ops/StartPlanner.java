@@ -3,7 +3,7 @@ package compart.core.ops;
 import compart.core.model.Inventory;
 import compart.core.model.Prop;
 import compart.core.model.QubeClass;
-import compart.core.model.Refusal;
+import compart.errors.Refusal;
 import compart.errors.CompartException;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -3,7 +3,7 @@ package compart.core.ops;
 import compart.core.hypervisor.Hypervisor;
 import compart.core.model.Inventory;
 import compart.core.model.Qube;
-import compart.core.model.Refusal;
+import compart.errors.Refusal;
 import compart.core.qrexec.QrexecRouter;
 import compart.core.storage.QubeStorage;
 import compart.errors.CompartException;

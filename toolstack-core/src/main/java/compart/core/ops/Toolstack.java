@@ -7,7 +7,7 @@ import compart.core.model.Inventory;
 import compart.core.model.Prop;
 import compart.core.model.Qube;
 import compart.core.model.QubeClass;
-import compart.core.model.Refusal;
+import compart.errors.Refusal;
 import compart.core.qrexec.QrexecRouter;
 import compart.core.storage.Storage;
 import compart.core.store.StateStore;
