@@ -1,11 +1,9 @@
 package compart.core.api;
 
+import compart.core.model.Inventory;
 import compart.core.model.Names;
 import compart.core.model.QubeClass;
-import compart.core.model.Refusal;
-import compart.core.ops.PowerState;
-import compart.core.ops.Toolstack;
-import compart.core.qrexec.QrexecRouter;
+import compart.core.ops.QrexecCommands;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
 import java.io.DataInputStream;
@@ -16,8 +14,8 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.concurrent.CompletionException;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,11 +60,16 @@ public final class QrexecRun {
     /** Flags of the request frame. */
     public static final int AUTOSTART = 1, SERVICE = 2;
 
-    private final Toolstack toolstack;
+    private final Supplier<Inventory> inventory;
+    private final QrexecCommands commands;
 
-    /** @param toolstack the qubes and their qrexec daemons */
-    public QrexecRun(Toolstack toolstack) {
-        this.toolstack = toolstack;
+    /**
+     * @param inventory the current inventory
+     * @param commands  how a command runs in a qube
+     */
+    QrexecRun(Supplier<Inventory> inventory, QrexecCommands commands) {
+        this.inventory = inventory;
+        this.commands = commands;
     }
 
     /**
@@ -105,7 +108,7 @@ public final class QrexecRun {
         if (!request.arg().isEmpty() || request.untrustedPayload().length != 0) {
             throw new CompartException(ErrorKind.PROTOCOL, METHOD + ": unexpected argument or payload in the header");
         }
-        var inv = toolstack.inventory();
+        var inv = inventory.get();
         Names.qube(request.dest());
         var q = inv.qube(request.dest());
         if (q.klass() == QubeClass.AdminVM) {
@@ -138,50 +141,11 @@ public final class QrexecRun {
         } else if (command.isEmpty() || command.indexOf('\0') >= 0) {
             throw CompartException.invalidValue("qvm-run: the command must be non-empty and without NUL bytes");
         }
-        QrexecRouter router = toolstack.qrexec().orElseThrow(() -> new CompartException(ErrorKind.INVALID_STATE,
-                "qvm-run: compartd runs on the " + toolstack.hypervisor().name() + " hypervisor, whose simulated "
-                        + "domains have no qrexec agent: nothing can run in qube " + name + " (run compartd "
-                        + "--hypervisor libxl on a Xen host)"));
         boolean autostart = (flags & AUTOSTART) != 0;
-        switch (toolstack.powerState(name)) {
-            case Halted -> {
-                if (!autostart) {
-                    throw Refusal.NOT_RUNNING.exception("Qube '%s' not started", name);
-                }
-                LOG.info("{}: starting {}", METHOD, name);
-                toolstack.start(name).join();
-            }
-            case Paused -> {
-                if (!autostart) {
-                    throw Refusal.NOT_RUNNING.exception("Qube '%s' is paused", name);
-                }
-                toolstack.unpause(name).join();
-            }
-            default -> {
-            }
-        }
-        awaitAgent(router, name, Duration.ofSeconds(toolstack.inventory().intValue(q, "qrexec_timeout")));
         LOG.info("{}: {} as {} in {}", METHOD, (flags & SERVICE) != 0 ? "service " + command : "a command", user,
                 name);
-        return router.run(name, user, command, new StdinFrames(in), frames.stream(STDOUT), frames.stream(STDERR));
-    }
-
-    /** After an autostart without the feature qrexec, the agent connects in the background: wait for it. */
-    private static void awaitAgent(QrexecRouter router, String name, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!router.connected(name)) {
-            if (System.nanoTime() > deadline) {
-                throw new CompartException(ErrorKind.TIMEOUT, "Cannot connect to qrexec agent of " + name + " for "
-                        + timeout.toSeconds() + " seconds, see /var/log/xen/console/guest-" + name
-                        + ".log for details");
-            }
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new CompartException(ErrorKind.TIMEOUT, "interrupted waiting for the agent of " + name, e);
-            }
-        }
+        return commands.runInQube(name, user, command, autostart, new StdinFrames(in), frames.stream(STDOUT),
+                frames.stream(STDERR));
     }
 
     private static int indexOf(byte[] b, byte v, int from) {

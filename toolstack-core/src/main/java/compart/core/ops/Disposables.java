@@ -89,7 +89,6 @@ public final class Disposables implements QrexecRouter.Targets {
             }
         }
         LOG.info("disposable {} created from {} for {}", name, base, creator);
-        toolstack.events().publish(new QubeEvent("", "domain-add", Map.of("vm", name)));
         return toolstack.inventory().qube(name);
     }
 

@@ -186,6 +186,7 @@ public final class Toolstack implements AutoCloseable {
             if (after != before && !after.equals(before)) {
                 store.save(before, after);
                 inventory = after;
+                publishChanges(before, after);
             }
             return after;
         }
@@ -211,7 +212,18 @@ public final class Toolstack implements AutoCloseable {
                 throw e;
             }
             inventory = after;
+            publishChanges(before, after);
             return after;
+        }
+    }
+
+    /**
+     * Publishes the events of a change where it happens (see {@link InventoryChanges}), so every path that
+     * changes the inventory fires them; called under the write lock, so they go out in the order of the changes.
+     */
+    private void publishChanges(Inventory before, Inventory after) {
+        for (var e : InventoryChanges.between(before, after)) {
+            events.publish(e);
         }
     }
 
@@ -512,8 +524,7 @@ public final class Toolstack implements AutoCloseable {
         var q = before.qube(name);
         change(inv -> inv.withoutQube(name));
         disposables.removed(q);
-        storage.removeVolumes(before, q);
-        events.publish(new QubeEvent("", "domain-delete", Map.of("vm", name)));
+        storage.removeVolumes(before, q); // change() published domain-delete
     }
 
     /**
