@@ -67,13 +67,25 @@ final class SystemMethods {
         return lines(DEVICE_CLASSES.stream());
     }
 
-    /** Every device list: Compart exposes no devices yet. */
-    @Handles(value = {"admin.vm.device.{device}.Available", "admin.vm.device.{device}.Assigned",
-            "admin.vm.device.{device}.Attached"}, arg = Arg.OPTIONAL)
-    String vmDeviceList(Call c) {
+    /** The devices of a class a qube could have (Compart exposes no devices yet: truly empty). */
+    @Handles(value = "admin.vm.device.{device}.Available", arg = Arg.OPTIONAL)
+    String vmDeviceAvailable(Call c) {
         return "";
     }
 
+    /** The devices of a class assigned to a qube (none yet). */
+    @Handles(value = "admin.vm.device.{device}.Assigned", arg = Arg.OPTIONAL)
+    String vmDeviceAssigned(Call c) {
+        return "";
+    }
+
+    /** The devices of a class attached to a qube (none yet). */
+    @Handles(value = "admin.vm.device.{device}.Attached", arg = Arg.OPTIONAL)
+    String vmDeviceAttached(Call c) {
+        return "";
+    }
+
+    /** The device classes denied to a qube (none yet). */
     @Handles("admin.vm.device.denied.List")
     String vmDeviceDeniedList(Call c) {
         return "";
