@@ -12,10 +12,20 @@ import java.util.stream.Stream;
 
 /**
  * The Admin API's value formats, both ways: decoding untrusted payloads as qubesd does (numbers, booleans, sizes)
- * and encoding replies (one item a line, Python booleans, property values).
+ * and encoding replies (one item a line, Python booleans, property values, untrusted text in messages).
  */
 final class AdminText {
     private AdminText() {
+    }
+
+    /** @return untrusted text for a message: printable ASCII only ({@code ?} for the rest), at most 64 characters */
+    static String printable(String untrusted) {
+        var b = new StringBuilder();
+        for (int i = 0; i < untrusted.length() && i < 64; i++) {
+            char c = untrusted.charAt(i);
+            b.append(c >= 0x20 && c < 0x7f ? c : '?');
+        }
+        return untrusted.length() > 64 ? b + "..." : b.toString();
     }
 
     /** @return each item followed by a newline */
@@ -84,7 +94,7 @@ final class AdminText {
         String s = untrusted.strip();
         if (!s.matches("[0-9]{1,19}")) {
             throw CompartException.invalidValue("Invalid size: %s (bytes, a decimal number)",
-                    QubeClassNames.printable(s));
+                    printable(s));
         }
         long size = Long.parseLong(s);
         if (size % 512 != 0) {

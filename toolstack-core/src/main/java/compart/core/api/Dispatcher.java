@@ -60,7 +60,7 @@ final class Dispatcher {
                     + "Compart yet: " + request.method());
         }
         return failure(request, Topic.GENERAL, new CompartException(ErrorKind.PROTOCOL, "no such method: '"
-                + QubeClassNames.printable(request.method()) + "'"));
+                + AdminText.printable(request.method()) + "'"));
     }
 
     /**
@@ -137,7 +137,7 @@ final class Dispatcher {
                         untrustedDest.substring(5)));
             } catch (IllegalArgumentException e) {
                 throw CompartException.invalidValue("VM UUID is not valid: '%s'",
-                        QubeClassNames.printable(untrustedDest.substring(5)));
+                        AdminText.printable(untrustedDest.substring(5)));
             }
         }
         if (untrustedDest.equals("dom0")) {

@@ -119,6 +119,6 @@ final class FeatureTagLabelMethods {
 
     private static String feature(Call c, Optional<String> value) {
         return value.orElseThrow(() -> CompartException.notFound("Feature not set for domain %s: %s",
-                c.destName(), QubeClassNames.printable(c.arg())));
+                c.destName(), AdminText.printable(c.arg())));
     }
 }

@@ -39,7 +39,7 @@ final class PropertyMethods {
     String vmPropertyGetDefault(Call c) {
         var def = c.inv().propertyDefs(c.dest()).get(c.arg());
         if (def == null) {
-            throw CompartException.notFound("Invalid property '%s' of %s", QubeClassNames.printable(c.arg()),
+            throw CompartException.notFound("Invalid property '%s' of %s", AdminText.printable(c.arg()),
                     c.destName());
         }
         return c.inv().defaultValue(c.dest(), c.arg()).map(x -> "type=" + def.type().wireName() + " " + x)
@@ -69,7 +69,7 @@ final class PropertyMethods {
     String vmPropertyHelp(Call c) {
         var def = c.inv().propertyDefs(c.dest()).get(c.arg());
         if (def == null) {
-            throw CompartException.notFound("Invalid property '%s' of %s", QubeClassNames.printable(c.arg()),
+            throw CompartException.notFound("Invalid property '%s' of %s", AdminText.printable(c.arg()),
                     c.destName());
         }
         return def.help();
@@ -115,7 +115,7 @@ final class PropertyMethods {
     String propertyHelp(Call c) {
         var def = PropertyCatalog.global().get(c.arg());
         if (def == null) {
-            throw CompartException.notFound("Invalid property '%s' of Qubes", QubeClassNames.printable(c.arg()));
+            throw CompartException.notFound("Invalid property '%s' of Qubes", AdminText.printable(c.arg()));
         }
         return def.help();
     }

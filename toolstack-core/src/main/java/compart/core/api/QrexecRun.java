@@ -14,6 +14,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -130,12 +131,12 @@ public final class QrexecRun {
             user = inv.value(q, "default_user").orElse("user");
         }
         if (!USER.matcher(user).matches()) {
-            throw CompartException.invalidValue("qvm-run: invalid user name '%s'", QubeClassNames.printable(user));
+            throw CompartException.invalidValue("qvm-run: invalid user name '%s'", AdminText.printable(user));
         }
         if ((flags & SERVICE) != 0) {
             if (!SERVICE_NAME.matcher(command).matches()) {
                 throw CompartException.invalidValue("qvm-run: invalid service name '%s'",
-                        QubeClassNames.printable(command));
+                        AdminText.printable(command));
             }
             command = "QUBESRPC " + command + " dom0";
         } else if (command.isEmpty() || command.indexOf('\0') >= 0) {
@@ -253,7 +254,7 @@ public final class QrexecRun {
                 @Override
                 public void write(byte[] b, int off, int len) {
                     if (len > 0) {
-                        FrameWriter.this.write(type, java.util.Arrays.copyOfRange(b, off, off + len));
+                        FrameWriter.this.write(type, Arrays.copyOfRange(b, off, off + len));
                     }
                 }
             };

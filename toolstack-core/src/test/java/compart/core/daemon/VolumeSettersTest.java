@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import compart.core.testing.TestDaemon;
 import compart.core.testing.Wire;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -36,7 +38,7 @@ class VolumeSettersTest {
     }
 
     byte[] exportPrivate() {
-        var out = new java.io.ByteArrayOutputStream();
+        var out = new ByteArrayOutputStream();
         var inv = compartd.toolstack().inventory();
         compartd.toolstack().storage().volume(inv, inv.qube("work"), "private").exportData(out);
         return out.toByteArray();
@@ -49,7 +51,7 @@ class VolumeSettersTest {
     @Test
     void clear_replacesThePrivateImageWithZeros_ofTheSameSize() throws Exception {
         byte[] data = new byte[8192];
-        java.util.Arrays.fill(data, (byte) 0x5a);
+        Arrays.fill(data, (byte) 0x5a);
         importPrivate(data);
         assertThat(exportPrivate()).isEqualTo(data);
 
