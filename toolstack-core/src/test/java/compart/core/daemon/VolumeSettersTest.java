@@ -19,9 +19,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class VolumeSettersTest {
     @RegisterExtension
-    final TestDaemon compartd = TestDaemon.onTestHypervisor()
-            .withTemplate("fedora", "black")
-            .withAppVm("work", "fedora", "blue");
+    final TestDaemon compartd = TestDaemon.onTestHypervisor().withFedoraAndWork();
     final Wire wire = compartd.admin();
 
     String info(String volume) throws Exception {
