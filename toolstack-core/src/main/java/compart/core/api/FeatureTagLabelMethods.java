@@ -10,13 +10,7 @@ import compart.errors.ErrorKind;
 import java.util.Optional;
 
 /** A qube's features ({@code admin.vm.feature.*}) and tags ({@code admin.vm.tag.*}), and the labels. */
-final class FeatureTagLabelMethods {
-    private final Toolstack toolstack;
-
-    FeatureTagLabelMethods(Toolstack toolstack) {
-        this.toolstack = toolstack;
-    }
-
+record FeatureTagLabelMethods(Toolstack toolstack) {
     @Handles(value = "admin.vm.feature.List", topic = Topic.FEATURE)
     String vmFeatureList(Call c) {
         return lines(c.dest().features().keySet().stream());
@@ -27,40 +21,32 @@ final class FeatureTagLabelMethods {
         return feature(c, Optional.ofNullable(c.dest().features().get(c.arg())));
     }
 
-    @Handles(value = "admin.vm.feature.CheckWithTemplate", arg = Arg.REQUIRED, topic = Topic.FEATURE)
-    String vmFeatureCheckWithTemplate(Call c) {
-        return feature(c, c.inv().checkFeature(c.dest(), c.arg(), true, false, false));
-    }
-
-    @Handles(value = "admin.vm.feature.CheckWithNetvm", arg = Arg.REQUIRED, topic = Topic.FEATURE)
-    String vmFeatureCheckWithNetvm(Call c) {
-        return feature(c, c.inv().checkFeature(c.dest(), c.arg(), false, true, false));
-    }
-
-    @Handles(value = "admin.vm.feature.CheckWithAdminVM", arg = Arg.REQUIRED, topic = Topic.FEATURE)
-    String vmFeatureCheckWithAdminVm(Call c) {
-        return feature(c, c.inv().checkFeature(c.dest(), c.arg(), false, false, true));
-    }
-
-    @Handles(value = "admin.vm.feature.CheckWithTemplateAndAdminVM", arg = Arg.REQUIRED, topic = Topic.FEATURE)
-    String vmFeatureCheckWithTemplateAndAdminVm(Call c) {
-        return feature(c, c.inv().checkFeature(c.dest(), c.arg(), true, false, true));
+    /**
+     * The feature of the qube, else of what the method's name says, in this order: its template, its netvm, dom0
+     * ({@code CheckWithTemplate}, {@code CheckWithNetvm}, {@code CheckWithAdminVM},
+     * {@code CheckWithTemplateAndAdminVM}).
+     */
+    @Handles(value = {"admin.vm.feature.CheckWithTemplate", "admin.vm.feature.CheckWithNetvm",
+            "admin.vm.feature.CheckWithAdminVM", "admin.vm.feature.CheckWithTemplateAndAdminVM"}, arg = Arg.REQUIRED,
+            topic = Topic.FEATURE)
+    String vmFeatureCheckWith(Call c) {
+        String where = c.request().method().substring("admin.vm.feature.CheckWith".length());
+        return feature(c, c.inv().checkFeature(c.dest(), c.arg(), where.startsWith("Template"),
+                where.equals("Netvm"), where.endsWith("AdminVM")));
     }
 
     @Handles(value = "admin.vm.feature.Set", arg = Arg.REQUIRED, payload = Payload.OPTIONAL, topic = Topic.FEATURE)
-    String vmFeatureSet(Call c) {
+    void vmFeatureSet(Call c) {
         String value = c.payloadAscii();
         if (!c.arg().matches("[a-zA-Z0-9_.-]+")) {
             throw new CompartException(ErrorKind.PROTOCOL, "feature name contains illegal characters");
         }
         toolstack.change(inv -> inv.withFeature(c.destName(), c.arg(), value));
-        return null;
     }
 
     @Handles(value = "admin.vm.feature.Remove", arg = Arg.REQUIRED, topic = Topic.FEATURE)
-    String vmFeatureRemove(Call c) {
+    void vmFeatureRemove(Call c) {
         toolstack.change(inv -> inv.withFeature(c.destName(), c.arg(), null));
-        return null;
     }
 
     @Handles(value = "admin.vm.tag.List", topic = Topic.TAG)
@@ -75,15 +61,13 @@ final class FeatureTagLabelMethods {
     }
 
     @Handles(value = "admin.vm.tag.Set", arg = Arg.REQUIRED, topic = Topic.TAG)
-    String vmTagSet(Call c) {
+    void vmTagSet(Call c) {
         toolstack.change(inv -> inv.withTag(c.destName(), c.arg(), true));
-        return null;
     }
 
     @Handles(value = "admin.vm.tag.Remove", arg = Arg.REQUIRED, topic = Topic.TAG)
-    String vmTagRemove(Call c) {
+    void vmTagRemove(Call c) {
         toolstack.change(inv -> inv.withTag(c.destName(), c.arg(), false));
-        return null;
     }
 
     @Handles(value = "admin.label.List", dest = Dest.ADMIN, topic = Topic.LABEL)
@@ -105,16 +89,14 @@ final class FeatureTagLabelMethods {
 
     @Handles(value = "admin.label.Create", arg = Arg.REQUIRED, payload = Payload.REQUIRED, dest = Dest.ADMIN,
             topic = Topic.LABEL)
-    String labelCreate(Call c) {
+    void labelCreate(Call c) {
         String color = c.payloadAscii();
         toolstack.change(inv -> inv.withLabel(c.arg(), color));
-        return null;
     }
 
     @Handles(value = "admin.label.Remove", arg = Arg.REQUIRED, dest = Dest.ADMIN, topic = Topic.LABEL)
-    String labelRemove(Call c) {
+    void labelRemove(Call c) {
         toolstack.change(inv -> inv.withoutLabel(c.arg()));
-        return null;
     }
 
     private static String feature(Call c, Optional<String> value) {

@@ -8,8 +8,8 @@ import java.lang.annotation.Target;
 /**
  * Declares a method of a topic class ({@link VmLifecycleMethods} …) the handler of Admin API methods, with the
  * rules the {@link Dispatcher} checks before calling it (Qubes' {@code @api.method} decorator). The handler takes a
- * {@link Call} and returns the reply payload (null: none). In a name, {@code {class}} stands for each class of
- * qube the Admin API creates and {@code {device}} for each device class.
+ * {@link Call} and returns the reply payload, or returns nothing for an empty reply. In a name, {@code {class}}
+ * stands for each class of qube the Admin API creates and {@code {device}} for each device class.
  */
 @Retention(RetentionPolicy.RUNTIME)
 @Target(ElementType.METHOD)

@@ -17,6 +17,7 @@ import java.util.TreeMap;
  */
 final class MethodTable {
     private static final MethodType HANDLER = MethodType.methodType(String.class, Call.class);
+    private static final MethodType VOID_HANDLER = MethodType.methodType(void.class, Call.class);
 
     private final Map<String, AdminMethod> methods = new TreeMap<>();
 
@@ -26,7 +27,7 @@ final class MethodTable {
      * @param topic an instance of a topic class of this package
      * @return this table
      * @throws IllegalStateException when a name is taken twice or a handler does not take a {@link Call} and return
-     *                               a String
+     *                               a String (the reply) or nothing (an empty reply)
      */
     MethodTable register(Object topic) {
         var lookup = MethodHandles.lookup();
@@ -41,10 +42,14 @@ final class MethodTable {
             } catch (IllegalAccessException e) {
                 throw new IllegalStateException("handler " + m + " is not accessible", e);
             }
-            if (!handle.type().equals(HANDLER)) {
-                throw new IllegalStateException("handler " + m + " must take a Call and return a String");
+            AdminMethod.Handler handler;
+            if (handle.type().equals(HANDLER)) {
+                handler = c -> invoke(handle, c);
+            } else if (handle.type().equals(VOID_HANDLER)) {
+                handler = c -> invoke(handle.asType(HANDLER), c);
+            } else {
+                throw new IllegalStateException("handler " + m + " must take a Call and return a String or nothing");
             }
-            AdminMethod.Handler handler = c -> invoke(handle, c);
             for (String name : expand(h.value())) {
                 add(new AdminMethod(name, h.arg(), h.payload(), h.dest(), h.topic(), m.getName(), handler));
             }

@@ -11,13 +11,7 @@ import compart.errors.ErrorKind;
 import java.util.TreeMap;
 
 /** The storage pools ({@code admin.pool.*}); the work is {@link PoolOps}'. */
-final class PoolMethods {
-    private final PoolOps pools;
-
-    PoolMethods(PoolOps pools) {
-        this.pools = pools;
-    }
-
+record PoolMethods(PoolOps pools) {
     @Handles(value = "admin.pool.List", dest = Dest.ADMIN, topic = Topic.STORAGE)
     String poolList(Call c) {
         return lines(c.inv().pools().keySet().stream());
@@ -56,7 +50,7 @@ final class PoolMethods {
     /** {@code admin.pool.Add+DRIVER}: payload {@code name=NAME} and the driver's {@code KEY=VALUE}, a line each. */
     @Handles(value = "admin.pool.Add", arg = Arg.REQUIRED, payload = Payload.REQUIRED, dest = Dest.ADMIN,
             topic = Topic.STORAGE)
-    String poolAdd(Call c) {
+    void poolAdd(Call c) {
         if (!PoolOps.poolDriverParameters().containsKey(c.arg())) {
             throw new CompartException(ErrorKind.PERMISSION_DENIED, "Argument not in 'available drivers'");
         }
@@ -78,21 +72,18 @@ final class PoolMethods {
             throw new CompartException(ErrorKind.PROTOCOL, "Pool configuration must contain key: name");
         }
         pools.addPool(name, c.arg(), config);
-        return null;
     }
 
     @Handles(value = "admin.pool.Set.revisions_to_keep", arg = Arg.REQUIRED, payload = Payload.REQUIRED,
             dest = Dest.ADMIN, topic = Topic.STORAGE)
-    String poolSetRevisionsToKeep(Call c) {
+    void poolSetRevisionsToKeep(Call c) {
         var p = pool(c);
         pools.setPoolRevisionsToKeep(p, validateNumber(c.untrustedPayload(), "revisions to keep", true));
-        return null;
     }
 
     @Handles(value = "admin.pool.Remove", arg = Arg.REQUIRED, dest = Dest.ADMIN, topic = Topic.STORAGE)
-    String poolRemove(Call c) {
+    void poolRemove(Call c) {
         pools.removePool(pool(c).name());
-        return null;
     }
 
     private static PoolDefinition pool(Call c) {

@@ -5,6 +5,7 @@ import static compart.core.api.AdminText.lines;
 import static compart.core.api.AdminText.serialize;
 
 import compart.core.model.PropertyCatalog;
+import compart.core.model.PropertyDef;
 import compart.core.model.PropertyValue;
 import compart.core.model.QubeClass;
 import compart.core.ops.Toolstack;
@@ -12,13 +13,7 @@ import compart.errors.CompartException;
 import java.util.Optional;
 
 /** Qube properties ({@code admin.vm.property.*}) and global properties ({@code admin.property.*}). */
-final class PropertyMethods {
-    private final Toolstack toolstack;
-
-    PropertyMethods(Toolstack toolstack) {
-        this.toolstack = toolstack;
-    }
-
+record PropertyMethods(Toolstack toolstack) {
     @Handles(value = "admin.vm.property.List", topic = Topic.PROPERTY)
     String vmPropertyList(Call c) {
         return lines(c.inv().propertyDefs(c.dest()).keySet().stream().sorted());
@@ -37,17 +32,13 @@ final class PropertyMethods {
 
     @Handles(value = "admin.vm.property.GetDefault", arg = Arg.REQUIRED, topic = Topic.PROPERTY)
     String vmPropertyGetDefault(Call c) {
-        var def = c.inv().propertyDefs(c.dest()).get(c.arg());
-        if (def == null) {
-            throw CompartException.notFound("Invalid property '%s' of %s", AdminText.printable(c.arg()),
-                    c.destName());
-        }
+        var def = definition(c);
         return c.inv().defaultValue(c.dest(), c.arg()).map(x -> "type=" + def.type().wireName() + " " + x)
                 .orElse(null);
     }
 
     @Handles(value = "admin.vm.property.Set", arg = Arg.REQUIRED, payload = Payload.OPTIONAL, topic = Topic.PROPERTY)
-    String vmPropertySet(Call c) {
+    void vmPropertySet(Call c) {
         String value = c.payloadAscii();
         String name = c.destName();
         if (c.arg().equals("template") && c.dest().klass() != QubeClass.AdminVM) {
@@ -56,22 +47,16 @@ final class PropertyMethods {
         } else {
             toolstack.change(inv -> inv.withProperty(name, c.arg(), value));
         }
-        return null;
     }
 
     @Handles(value = "admin.vm.property.Reset", arg = Arg.REQUIRED, topic = Topic.PROPERTY)
-    String vmPropertyReset(Call c) {
+    void vmPropertyReset(Call c) {
         toolstack.change(inv -> inv.withPropertyReset(c.destName(), c.arg()));
-        return null;
     }
 
     @Handles(value = "admin.vm.property.Help", arg = Arg.REQUIRED, topic = Topic.PROPERTY)
     String vmPropertyHelp(Call c) {
-        var def = c.inv().propertyDefs(c.dest()).get(c.arg());
-        if (def == null) {
-            throw CompartException.notFound("Invalid property '%s' of %s", AdminText.printable(c.arg()),
-                    c.destName());
-        }
+        var def = definition(c);
         return def.help();
     }
 
@@ -99,16 +84,14 @@ final class PropertyMethods {
 
     @Handles(value = "admin.property.Set", arg = Arg.REQUIRED, payload = Payload.OPTIONAL, dest = Dest.ADMIN,
             topic = Topic.GLOBAL_PROPERTY)
-    String propertySet(Call c) {
+    void propertySet(Call c) {
         String value = c.payloadAscii();
         toolstack.change(inv -> inv.withGlobalProperty(c.arg(), value));
-        return null;
     }
 
     @Handles(value = "admin.property.Reset", arg = Arg.REQUIRED, dest = Dest.ADMIN, topic = Topic.GLOBAL_PROPERTY)
-    String propertyReset(Call c) {
+    void propertyReset(Call c) {
         toolstack.change(inv -> inv.withGlobalPropertyReset(c.arg()));
-        return null;
     }
 
     @Handles(value = "admin.property.Help", arg = Arg.REQUIRED, dest = Dest.ADMIN, topic = Topic.GLOBAL_PROPERTY)
@@ -118,6 +101,16 @@ final class PropertyMethods {
             throw CompartException.notFound("Invalid property '%s' of Qubes", AdminText.printable(c.arg()));
         }
         return def.help();
+    }
+
+    /** @return the definition of the qube's property the argument names; NOT_FOUND when it has none */
+    private static PropertyDef definition(Call c) {
+        var def = c.inv().propertyDefs(c.dest()).get(c.arg());
+        if (def == null) {
+            throw CompartException.notFound("Invalid property '%s' of %s", AdminText.printable(c.arg()),
+                    c.destName());
+        }
+        return def;
     }
 
     /** A qube's property as the model has it, but {@code xid} from the live domain (stateless in Qubes). */

@@ -14,16 +14,8 @@ import java.util.List;
  * A qube's notes ({@code admin.vm.notes.*}) and firewall ({@code admin.vm.firewall.*}), the device classes and
  * devices (none yet: the lists are truly empty).
  */
-final class SystemMethods {
+record SystemMethods(Toolstack toolstack, QubeOps qubes) {
     static final List<String> DEVICE_CLASSES = List.of("block", "mic", "pci", "usb");
-
-    private final Toolstack toolstack;
-    private final QubeOps qubes;
-
-    SystemMethods(Toolstack toolstack, QubeOps qubes) {
-        this.toolstack = toolstack;
-        this.qubes = qubes;
-    }
 
     @Handles(value = "admin.vm.notes.Get", dest = Dest.NOT_ADMIN)
     String vmNotesGet(Call c) {
@@ -31,7 +23,7 @@ final class SystemMethods {
     }
 
     @Handles(value = "admin.vm.notes.Set", payload = Payload.OPTIONAL, dest = Dest.NOT_ADMIN)
-    String vmNotesSet(Call c) {
+    void vmNotesSet(Call c) {
         if (c.untrustedPayload().length > 256000) {
             throw new CompartException(ErrorKind.PROTOCOL, "Maximum note size is 256000 bytes");
         }
@@ -40,7 +32,6 @@ final class SystemMethods {
                 notes.appendCodePoint(cp == '\t' || cp == '\n' || (cp >= 0x20 && cp != 0x7f && cp != 0xfffd
                         && !Character.isISOControl(cp) && Character.getType(cp) != Character.FORMAT) ? cp : '_'));
         toolstack.change(inv -> inv.withQube(inv.qube(c.destName()).withNotes(notes.toString())));
-        return null;
     }
 
     @Handles(value = "admin.vm.firewall.Get", dest = Dest.NOT_ADMIN)
@@ -50,16 +41,14 @@ final class SystemMethods {
     }
 
     @Handles(value = "admin.vm.firewall.Set", payload = Payload.REQUIRED, dest = Dest.NOT_ADMIN)
-    String vmFirewallSet(Call c) {
+    void vmFirewallSet(Call c) {
         var rules = FirewallRules.parse(c.payloadAscii());
         toolstack.change(inv -> inv.withQube(inv.qube(c.destName()).withFirewall(rules)));
-        return null;
     }
 
     @Handles(value = "admin.vm.firewall.Reload", dest = Dest.NOT_ADMIN)
-    String vmFirewallReload(Call c) {
+    void vmFirewallReload(Call c) {
         qubes.reloadFirewall(c.destName());
-        return null;
     }
 
     @Handles(value = "admin.deviceclass.List", dest = Dest.ADMIN)

@@ -24,17 +24,7 @@ import java.util.TreeMap;
  * {@code admin.vm.CurrentState}, {@code admin.vm.Start/Shutdown/Kill/Pause/Unpause}, {@code admin.vm.Create.*},
  * {@code admin.vm.CreateInPool.*}, {@code admin.vm.CreateDisposable} and {@code admin.vm.Remove}.
  */
-final class VmLifecycleMethods {
-    private final Toolstack toolstack;
-    private final QubeOps qubes;
-    private final PolicyGate gate;
-
-    VmLifecycleMethods(Toolstack toolstack, QubeOps qubes, PolicyGate gate) {
-        this.toolstack = toolstack;
-        this.qubes = qubes;
-        this.gate = gate;
-    }
-
+record VmLifecycleMethods(Toolstack toolstack, QubeOps qubes, PolicyGate gate) {
     @Handles(value = "admin.vmclass.List", dest = Dest.ADMIN)
     String vmclassList(Call c) {
         return lines(Arrays.stream(QubeClass.values()).map(Enum::name).sorted());
@@ -76,68 +66,62 @@ final class VmLifecycleMethods {
 
     /** Starts the qube, its netvm chain first; completes when it runs. */
     @Handles(value = "admin.vm.Start", topic = Topic.START)
-    String vmStart(Call c) {
+    void vmStart(Call c) {
         toolstack.start(c.destName()).join();
-        return null;
     }
 
     /** Shuts the qube down; the argument {@code force}, {@code wait} or {@code force+wait}. */
     @Handles(value = "admin.vm.Shutdown", arg = Arg.OPTIONAL, topic = Topic.SHUTDOWN)
-    String vmShutdown(Call c) {
+    void vmShutdown(Call c) {
         var args = c.arg().isEmpty() ? List.<String>of() : List.of(c.arg().split("\\+"));
         if (!List.of("force", "wait").containsAll(args)) {
             throw new CompartException(ErrorKind.PROTOCOL, "Argument must match: force, wait");
         }
         toolstack.shutdown(c.destName(), args.contains("force"), args.contains("wait")).join();
-        return null;
     }
 
     /** Destroys the qube's domain at once (its volumes are then stopped as after a shutdown). */
     @Handles(value = "admin.vm.Kill", topic = Topic.SHUTDOWN)
-    String vmKill(Call c) {
+    void vmKill(Call c) {
         toolstack.kill(c.destName()).join();
-        return null;
     }
 
     /** Pauses the running qube's domain. */
     @Handles(value = "admin.vm.Pause", topic = Topic.PAUSE)
-    String vmPause(Call c) {
+    void vmPause(Call c) {
         toolstack.pause(c.destName()).join();
-        return null;
     }
 
     /** Unpauses the paused qube's domain. */
     @Handles(value = "admin.vm.Unpause", topic = Topic.UNPAUSE)
-    String vmUnpause(Call c) {
+    void vmUnpause(Call c) {
         toolstack.unpause(c.destName()).join();
-        return null;
     }
 
     /** Removes a halted qube and its volumes. */
     @Handles(value = "admin.vm.Remove", topic = Topic.CREATE_REMOVE)
-    String vmRemove(Call c) {
+    void vmRemove(Call c) {
         if (c.dest().klass() == QubeClass.AdminVM) {
             throw CompartException.invalidState("'dom0' cannot be removed");
         }
         toolstack.remove(c.destName()).join();
-        return null;
     }
 
     /** {@code admin.vm.Create.CLASS}: payload {@code name=NAME label=LABEL}, argument the template (optional). */
     @Handles(value = "admin.vm.Create.{class}", arg = Arg.OPTIONAL, payload = Payload.REQUIRED, dest = Dest.ADMIN,
             topic = Topic.CREATE_REMOVE)
-    String vmCreate(Call c) {
-        return create(c, false);
+    void vmCreate(Call c) {
+        create(c, false);
     }
 
     /** {@code admin.vm.CreateInPool.CLASS}: as {@link #vmCreate}, also {@code pool=} or {@code pool:VOLUME=}. */
     @Handles(value = "admin.vm.CreateInPool.{class}", arg = Arg.OPTIONAL, payload = Payload.REQUIRED,
             dest = Dest.ADMIN, topic = Topic.CREATE_REMOVE)
-    String vmCreateInPool(Call c) {
-        return create(c, true);
+    void vmCreateInPool(Call c) {
+        create(c, true);
     }
 
-    private String create(Call c, boolean allowPool) {
+    private void create(Call c, boolean allowPool) {
         String method = c.request().method();
         var klass = QubeClass.valueOf(method.substring(method.lastIndexOf('.') + 1));
         var options = new TreeMap<String, String>();
@@ -171,7 +155,6 @@ final class VmLifecycleMethods {
         String label = options.remove("label");
         qubes.createQube(klass, name, label, c.arg().isEmpty() ? Optional.empty() : Optional.of(c.arg()), options,
                 c.request().source());
-        return null;
     }
 
     /**

@@ -10,13 +10,7 @@ import compart.core.ops.VolumeOps;
  * {@link Call} carries the data. Not in {@link AdminApi#methodNames()} (the server routes them by
  * {@link AdminApi#streamsPayload}).
  */
-final class VolumeImportMethods {
-    private final VolumeOps volumes;
-
-    VolumeImportMethods(VolumeOps volumes) {
-        this.volumes = volumes;
-    }
-
+record VolumeImportMethods(VolumeOps volumes) {
     /**
      * {@code admin.vm.volume.Import} (exactly the volume's size in bytes) or {@code admin.vm.volume.ImportWithSize}
      * (a decimal size and a newline, then exactly that many bytes; the volume takes that size). The qube must be
@@ -24,11 +18,10 @@ final class VolumeImportMethods {
      */
     @Handles(value = {"admin.vm.volume.Import", "admin.vm.volume.ImportWithSize"}, arg = Arg.OPTIONAL,
             payload = Payload.OPTIONAL, dest = Dest.NOT_ADMIN, topic = Topic.STORAGE)
-    String vmVolumeImport(Call c) {
+    void vmVolumeImport(Call c) {
         var v = VolumeOps.importTarget(c.inv(), c.dest(), c.arg());
         long size = c.request().method().equals("admin.vm.volume.ImportWithSize")
                 ? parseSize(readSizeLine(c.data())) : v.size();
         volumes.importVolume(c.inv(), c.dest(), c.arg(), c.data(), size);
-        return null;
     }
 }

@@ -54,48 +54,42 @@ final class VolumeMethods {
 
     @Handles(value = "admin.vm.volume.Revert", arg = Arg.REQUIRED, payload = Payload.REQUIRED, dest = Dest.NOT_ADMIN,
             topic = Topic.STORAGE)
-    String vmVolumeRevert(Call c) {
+    void vmVolumeRevert(Call c) {
         VolumeOps.managedVolume(c.inv(), c.dest(), c.arg());
         volumes.revertVolume(c.inv(), c.dest(), c.arg(), c.payloadAscii().strip());
-        return null;
     }
 
     @Handles(value = "admin.vm.volume.Resize", arg = Arg.REQUIRED, payload = Payload.REQUIRED, dest = Dest.NOT_ADMIN,
             topic = Topic.STORAGE)
-    String vmVolumeResize(Call c) {
+    void vmVolumeResize(Call c) {
         VolumeOps.managedVolume(c.inv(), c.dest(), c.arg());
         volumes.resizeVolume(c.inv(), c.dest(), c.arg(), parseSize(c.payloadAscii()));
-        return null;
     }
 
     @Handles(value = "admin.vm.volume.Set.revisions_to_keep", arg = Arg.REQUIRED, payload = Payload.REQUIRED,
             topic = Topic.STORAGE)
-    String vmVolumeSetRevisionsToKeep(Call c) {
+    void vmVolumeSetRevisionsToKeep(Call c) {
         VolumeOps.volume(c.dest(), c.arg());
         long keep = validateNumber(c.untrustedPayload(), "revisions to keep", true);
         volumes.setRevisionsToKeep(c.inv(), c.dest(), c.arg(), keep);
-        return null;
     }
 
     @Handles(value = "admin.vm.volume.Set.rw", arg = Arg.REQUIRED, payload = Payload.REQUIRED, topic = Topic.STORAGE)
-    String vmVolumeSetRw(Call c) {
+    void vmVolumeSetRw(Call c) {
         VolumeOps.volume(c.dest(), c.arg());
         volumes.setRw(c.inv(), c.dest(), c.arg(), payloadBool(c.untrustedPayload()));
-        return null;
     }
 
     @Handles(value = "admin.vm.volume.Set.ephemeral", arg = Arg.REQUIRED, payload = Payload.REQUIRED,
             topic = Topic.STORAGE)
-    String vmVolumeSetEphemeral(Call c) {
+    void vmVolumeSetEphemeral(Call c) {
         VolumeOps.volume(c.dest(), c.arg());
         volumes.setEphemeral(c.inv(), c.dest(), c.arg(), payloadBool(c.untrustedPayload()));
-        return null;
     }
 
     @Handles(value = "admin.vm.volume.Clear", arg = Arg.REQUIRED, topic = Topic.STORAGE)
-    String vmVolumeClear(Call c) {
+    void vmVolumeClear(Call c) {
         volumes.clearVolume(c.inv(), c.dest(), c.arg());
-        return null;
     }
 
     @Handles(value = "admin.vm.volume.CloneFrom", arg = Arg.REQUIRED, dest = Dest.NOT_ADMIN, topic = Topic.STORAGE)
@@ -110,7 +104,7 @@ final class VolumeMethods {
 
     @Handles(value = "admin.vm.volume.CloneTo", arg = Arg.REQUIRED, payload = Payload.REQUIRED,
             dest = Dest.NOT_ADMIN, topic = Topic.STORAGE)
-    String vmVolumeCloneTo(Call c) {
+    void vmVolumeCloneTo(Call c) {
         var v = VolumeOps.managedVolume(c.inv(), c.dest(), c.arg());
         var src = pendingClones.remove(c.payloadAscii().strip());
         if (src == null) {
@@ -118,6 +112,5 @@ final class VolumeMethods {
                     + "admin.vm.volume.CloneFrom (each token is valid once)");
         }
         volumes.cloneVolume(src.qube(), src.volume(), c.destName(), v.name());
-        return null;
     }
 }
