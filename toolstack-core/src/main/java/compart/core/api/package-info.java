@@ -14,10 +14,12 @@
  *       exception class).</li>
  *   <li>{@code Handles}: the annotation that declares a handler with its method names and rules (Qubes'
  *       {@code @api.method}); {@code MethodTable} reads them; {@code AdminMethod} is one entry, {@code Call} what a
- *       handler sees.</li>
- *   <li>The topic classes, one named method per Admin API method ({@code vmStart} for {@code admin.vm.Start}):
+ *       handler sees. A handler returns the reply's payload, or is void for an empty reply.</li>
+ *   <li>The topic classes (records of the {@code core.ops} parts they call), one named method per Admin API method
+ *       ({@code vmStart} for {@code admin.vm.Start}):
  *       {@code VmLifecycleMethods} (list, state, start, shutdown, kill, pause, unpause, create, create disposable,
- *       remove), {@code PropertyMethods} (qube and global properties), {@code FeatureTagLabelMethods},
+ *       remove; over the Toolstack and {@link compart.core.ops.QubeOps}), {@code PropertyMethods} (qube and global
+ *       properties), {@code FeatureTagLabelMethods},
  *       {@code VolumeMethods} and {@code VolumeImportMethods} (streamed imports) over
  *       {@link compart.core.ops.VolumeOps}, {@code PoolMethods} over {@link compart.core.ops.PoolOps},
  *       {@code SystemMethods} (notes, firewall, device classes and devices) and {@code InternalMethods}

@@ -173,8 +173,8 @@ public final class Toolstack implements AutoCloseable {
     }
 
     /**
-     * Applies a change to the inventory, stores it, then makes it current. A change that throws or cannot be
-     * stored leaves everything as it was.
+     * Applies a change to the inventory, stores it, makes it current, then publishes its events
+     * ({@link InventoryChanges}). A change that throws or cannot be stored leaves everything as it was.
      *
      * @param change from the current inventory to the new one
      * @return the new inventory
@@ -193,9 +193,9 @@ public final class Toolstack implements AutoCloseable {
     }
 
     /**
-     * Adds a qube: applies {@code change} (which must add the qube {@code name}), creates its volumes, then stores
-     * it. A crash in between leaves only volume files no qube owns, removed at the next start; a failure removes
-     * the volumes again.
+     * Adds a qube: applies {@code change} (which must add the qube {@code name}), creates its volumes, stores it,
+     * then publishes {@code domain-add} (and the events of whatever else changed). A crash in between leaves only
+     * volume files no qube owns, removed at the next start; a failure removes the volumes again.
      *
      * @return the new inventory
      */
