@@ -214,21 +214,15 @@ final class FirewallRules {
             }
             prefix = Integer.parseInt(p);
         }
-        if (ipv6(host)) {
-            int len = prefix == null ? 128 : prefix;
-            if (len > 128) {
-                throw CompartException.invalidValue("firewall destination %s: IPv6 prefix length must be <= 128",
-                        AdminText.printable(value));
+        int version = ipv6(host) ? 6 : ipv4(host) ? 4 : 0;
+        if (version != 0) {
+            int bits = version == 6 ? 128 : 32;
+            int len = prefix == null ? bits : prefix;
+            if (len > bits) {
+                throw CompartException.invalidValue("firewall destination %s: IPv%d prefix length must be <= %d",
+                        AdminText.printable(value), version, bits);
             }
-            return "dst6=" + host + "/" + len;
-        }
-        if (ipv4(host)) {
-            int len = prefix == null ? 32 : prefix;
-            if (len > 32) {
-                throw CompartException.invalidValue("firewall destination %s: IPv4 prefix length must be <= 32",
-                        AdminText.printable(value));
-            }
-            return "dst4=" + host + "/" + len;
+            return "dst" + version + "=" + host + "/" + len;
         }
         if (prefix != null) {
             throw CompartException.invalidValue("firewall destination %s is not an IP address",
