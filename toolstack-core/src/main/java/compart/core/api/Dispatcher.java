@@ -9,7 +9,6 @@ import compart.errors.ErrorKind;
 import java.io.InputStream;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,8 +16,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs one Admin API call: looks the method up, resolves the destination qube (QubesVMNotFoundError), lets the
  * {@link PolicyGate} decide a call from a qube, checks the method's {@link Arg}, {@link Payload} and {@link Dest}
- * rules as qubesd does (ProtocolError), calls the handler and maps every failure to a Qubes exception in
- * {@link #failure}, the one place that does.
+ * rules as qubesd does (ProtocolError), calls the handler and replies every failure through {@link #failure}.
  *
  * <p>Thread safe; never throws.
  */
@@ -112,20 +110,19 @@ final class Dispatcher {
     }
 
     /**
-     * The one mapping from a failure to the reply: a {@link CompartException} (also as the cause of a
-     * {@link CompletionException}) becomes the Qubes exception of its kind and the method's topic, anything else
-     * an internal error (logged with its stack).
+     * Replies a failure ({@link ExceptionTypes#describe}): a {@link CompartException} as the Qubes exception of its
+     * kind and the method's topic, anything else as an internal error, logged with its stack.
      *
      * @return the reply frame
      */
     static byte[] failure(AdminRequest request, Topic topic, RuntimeException e) {
-        Throwable t = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-        if (t instanceof CompartException ce) {
-            LOG.debug("{} failed: {}", request, ce.getMessage());
-            return AdminReply.exception(ExceptionTypes.of(ce, topic), ce.getMessage());
+        var f = ExceptionTypes.describe(e, topic);
+        if (f.unexpected() == null) {
+            LOG.debug("{} failed: {}", request, f.message());
+        } else {
+            LOG.error("{} failed unexpectedly", request, f.unexpected());
         }
-        LOG.error("{} failed unexpectedly", request, t);
-        return AdminReply.exception(ExceptionTypes.INTERNAL, "internal error in compartd: " + t);
+        return AdminReply.exception(f.type(), f.message());
     }
 
     /** @return the destination qube: a name, {@code dom0} or {@code uuid:UUID} */

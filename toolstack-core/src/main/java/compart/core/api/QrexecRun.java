@@ -86,13 +86,10 @@ public final class QrexecRun {
             int code = run(request, new DataInputStream(in), frames);
             frames.write(EXIT, ByteBuffer.allocate(4).putInt(code).array());
         } catch (CompartException | CompletionException e) {
-            var ce = e instanceof CompletionException c && c.getCause() instanceof CompartException x ? x
-                    : e instanceof CompartException x ? x : null;
-            String type = ce == null ? ExceptionTypes.INTERNAL : ExceptionTypes.of(ce, Topic.START);
-            String message = ce == null ? "internal error in compartd: " + e.getCause() : ce.getMessage();
-            LOG.info("{} {}: {}", METHOD, request.dest(), message);
+            var f = ExceptionTypes.describe(e, Topic.START);
+            LOG.info("{} {}: {}", METHOD, request.dest(), f.message());
             try {
-                frames.write(FAILURE, (type + "\0" + message).getBytes(StandardCharsets.UTF_8));
+                frames.write(FAILURE, (f.type() + "\0" + f.message()).getBytes(StandardCharsets.UTF_8));
             } catch (UncheckedIOException gone) {
                 LOG.debug("{}: client gone: {}", METHOD, gone.getMessage());
             }

@@ -8,10 +8,10 @@
  *   <li>{@link compart.core.api.AdminApi}: the entry points the daemon calls ({@code handle}, {@code handleInternal},
  *       {@code handleStream}, {@code serveRun}); builds the method tables from the topic classes.</li>
  *   <li>{@code Dispatcher}: looks a method up, resolves the destination, lets {@code PolicyGate} decide a call from
- *       a qube, checks the method's rules ({@code Arg}, {@code Payload}, {@code Dest}), calls the handler, and maps
- *       every failure to a reply in one method ({@code failure}), through {@link compart.core.api.ExceptionTypes}
- *       (the one mapping from a failure's kind and the method's {@link compart.core.api.Topic} to a Qubes
- *       exception class).</li>
+ *       a qube, checks the method's rules ({@code Arg}, {@code Payload}, {@code Dest}), calls the handler, and replies
+ *       every failure in one method ({@code failure}). {@link compart.core.api.ExceptionTypes} is the one mapping
+ *       from a failure (its kind and the method's {@link compart.core.api.Topic}) to a Qubes exception class and
+ *       message, for the Admin API replies and {@code internal.vm.Run}'s failure frame alike.</li>
  *   <li>{@code Handles}: the annotation that declares a handler with its method names and rules (Qubes'
  *       {@code @api.method}); {@code MethodTable} reads them; {@code AdminMethod} is one entry, {@code Call} what a
  *       handler sees. A handler returns the reply's payload, or is void for an empty reply.</li>
