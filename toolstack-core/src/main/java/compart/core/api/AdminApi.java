@@ -39,10 +39,10 @@ public final class AdminApi {
     private final MethodTable methods = new MethodTable();
     /** The methods of the internal socket ({@link #handleInternal}). */
     private final MethodTable internalMethods = new MethodTable();
-    private final SystemInfoOps system;
-    private final Dispatcher dispatcher;
     /** The methods whose payload is streamed ({@link #handleStream}). */
     private final MethodTable streamMethods = new MethodTable();
+    private final SystemInfoOps system;
+    private final Dispatcher dispatcher;
     private final QrexecRun run;
 
     /**

@@ -16,7 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A qube's volumes ({@code admin.vm.volume.*}); the work is {@link VolumeOps}'. {@code Import} and
- * {@code ImportWithSize} stream their payload: they are {@link VolumeImportMethods}'.
+ * {@code ImportWithSize} stream their payload: they are {@link VolumeImportMethods}'. A handler that decodes a
+ * payload looks the volume up first, so that an unknown volume is refused before a bad payload, as qubesd does.
  */
 final class VolumeMethods {
     private final VolumeOps volumes;
