@@ -1,7 +1,8 @@
 package compart.core.api;
 
-import compart.errors.Refusal;
 import compart.errors.CompartException;
+import compart.errors.Refusal;
+import java.util.concurrent.CompletionException;
 
 /**
  * The one place where a failure becomes a Qubes exception class name, so Qubes' client ({@code qubesadmin})
@@ -64,6 +65,34 @@ public final class ExceptionTypes {
                     : topic == Topic.START ? "QubesVMError" : "QubesException";
             case HYPERVISOR -> "QubesException";
         };
+    }
+
+    /**
+     * A failure as a reply carries it.
+     *
+     * @param type       the Qubes exception class name
+     * @param message    the message
+     * @param unexpected the failure when it is not a {@link CompartException} (a bug: log it with its stack), else
+     *                   null
+     */
+    record Failure(String type, String message, Throwable unexpected) {
+    }
+
+    /**
+     * The one mapping from a thrown failure to a reply: a {@link CompartException}, also as the cause of a
+     * {@link CompletionException}, becomes the Qubes exception of its kind and the topic; anything else an internal
+     * error.
+     *
+     * @param e     what the call threw
+     * @param topic what the method was about
+     * @return the failure to reply
+     */
+    static Failure describe(RuntimeException e, Topic topic) {
+        Throwable t = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        if (t instanceof CompartException ce) {
+            return new Failure(of(ce, topic), ce.getMessage(), null);
+        }
+        return new Failure(INTERNAL, "internal error in compartd: " + t, t);
     }
 
     /** The class name for a method Qubes has but Compart does not implement. */

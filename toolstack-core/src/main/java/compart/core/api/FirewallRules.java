@@ -6,7 +6,6 @@ import java.net.Inet6Address;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -83,7 +82,7 @@ final class FirewallRules {
                 char ch = comment.charAt(i);
                 if (!safe(ch) && ch != ' ') {
                     throw CompartException.invalidValue("firewall rule comment has a character outside letters, "
-                            + "digits, space and %s: %s", SAFE_PUNCTUATION, QubeClassNames.printable(comment));
+                            + "digits, space and %s: %s", SAFE_PUNCTUATION, AdminText.printable(comment));
                 }
             }
         }
@@ -98,29 +97,29 @@ final class FirewallRules {
             String slot = destination ? "dst" : key;
             if (!destination && !KEYS.contains(key) || elements.containsKey(slot)) {
                 throw new CompartException(ErrorKind.PROTOCOL, "invalid firewall rule element: "
-                        + QubeClassNames.printable(tok));
+                        + AdminText.printable(tok));
             }
             String value = tok.substring(eq + 1);
             for (int i = 0; i < value.length(); i++) {
                 if (!safe(value.charAt(i))) {
                     throw CompartException.invalidValue("firewall rule element %s has a character outside letters, "
-                            + "digits and %s", QubeClassNames.printable(tok), SAFE_PUNCTUATION);
+                            + "digits and %s", AdminText.printable(tok), SAFE_PUNCTUATION);
                 }
             }
             elements.put(slot, destination ? destination(value) : element(key, value));
         }
         if (!elements.containsKey("action")) {
             throw new CompartException(ErrorKind.PROTOCOL, "firewall rule without action=: "
-                    + QubeClassNames.printable(line));
+                    + AdminText.printable(line));
         }
         String proto = elements.getOrDefault("proto", "");
         if (elements.containsKey("dstports") && !proto.equals("proto=tcp") && !proto.equals("proto=udp")) {
             throw CompartException.invalidValue("firewall dstports is valid only with proto=tcp or proto=udp: %s",
-                    QubeClassNames.printable(line));
+                    AdminText.printable(line));
         }
         if (elements.containsKey("icmptype") && !proto.equals("proto=icmp")) {
             throw CompartException.invalidValue("firewall icmptype is valid only with proto=icmp: %s",
-                    QubeClassNames.printable(line));
+                    AdminText.printable(line));
         }
         var out = new StringBuilder();
         for (String slot : ORDER) {
@@ -149,14 +148,14 @@ final class FirewallRules {
             case "icmptype" -> {
                 if (value.isEmpty() || value.length() > 3 || !digits(value) || Integer.parseInt(value) > 255) {
                     throw CompartException.invalidValue("firewall icmptype must be a number 0-255, not %s",
-                            QubeClassNames.printable(value));
+                            AdminText.printable(value));
                 }
                 yield "icmptype=" + Integer.parseInt(value);
             }
             case "expire" -> {
                 if (value.isEmpty() || !digits(value) || value.length() > 18) {
                     throw CompartException.invalidValue("firewall expire must be a UNIX time in seconds, not %s",
-                            QubeClassNames.printable(value));
+                            AdminText.printable(value));
                 }
                 yield "expire=" + value;
             }
@@ -167,7 +166,7 @@ final class FirewallRules {
     private static String choice(String key, String value, Set<String> allowed) {
         if (!allowed.contains(value)) {
             throw CompartException.invalidValue("firewall %s must be one of %s, not %s", key,
-                    allowed.stream().sorted().toList(), QubeClassNames.printable(value));
+                    allowed.stream().sorted().toList(), AdminText.printable(value));
         }
         return key + "=" + value;
     }
@@ -177,13 +176,13 @@ final class FirewallRules {
         if (parts.length > 2 || !digits(parts[0]) || parts[0].isEmpty() || parts.length == 2
                 && (parts[1].isEmpty() || !digits(parts[1]))) {
             throw CompartException.invalidValue("firewall dstports must be PORT or FIRST-LAST, not %s",
-                    QubeClassNames.printable(value));
+                    AdminText.printable(value));
         }
         long lo = port(parts[0]);
         long hi = parts.length == 2 ? port(parts[1]) : lo;
         if (lo > hi) {
             throw CompartException.invalidValue("firewall dstports range %s is reversed",
-                    QubeClassNames.printable(value));
+                    AdminText.printable(value));
         }
         return lo + "-" + hi;
     }
@@ -192,7 +191,7 @@ final class FirewallRules {
         long p = digits.length() > 6 ? Long.MAX_VALUE : Long.parseLong(digits);
         if (p > 65535) {
             throw CompartException.invalidValue("firewall port %s is out of range 0-65535",
-                    QubeClassNames.printable(digits));
+                    AdminText.printable(digits));
         }
         return p;
     }
@@ -202,7 +201,7 @@ final class FirewallRules {
         int slash = value.indexOf('/');
         if (slash != value.lastIndexOf('/')) {
             throw CompartException.invalidValue("firewall destination %s has more than one /",
-                    QubeClassNames.printable(value));
+                    AdminText.printable(value));
         }
         String host = slash < 0 ? value : value.substring(0, slash);
         Integer prefix = null;
@@ -210,35 +209,29 @@ final class FirewallRules {
             String p = value.substring(slash + 1);
             if (p.isEmpty() || !digits(p) || p.length() > 3) {
                 throw CompartException.invalidValue("firewall destination %s has a bad prefix length",
-                        QubeClassNames.printable(value));
+                        AdminText.printable(value));
             }
             prefix = Integer.parseInt(p);
         }
-        if (ipv6(host)) {
-            int len = prefix == null ? 128 : prefix;
-            if (len > 128) {
-                throw CompartException.invalidValue("firewall destination %s: IPv6 prefix length must be <= 128",
-                        QubeClassNames.printable(value));
+        int version = ipv6(host) ? 6 : ipv4(host) ? 4 : 0;
+        if (version != 0) {
+            int bits = version == 6 ? 128 : 32;
+            int len = prefix == null ? bits : prefix;
+            if (len > bits) {
+                throw CompartException.invalidValue("firewall destination %s: IPv%d prefix length must be <= %d",
+                        AdminText.printable(value), version, bits);
             }
-            return "dst6=" + host + "/" + len;
-        }
-        if (ipv4(host)) {
-            int len = prefix == null ? 32 : prefix;
-            if (len > 32) {
-                throw CompartException.invalidValue("firewall destination %s: IPv4 prefix length must be <= 32",
-                        QubeClassNames.printable(value));
-            }
-            return "dst4=" + host + "/" + len;
+            return "dst" + version + "=" + host + "/" + len;
         }
         if (prefix != null) {
             throw CompartException.invalidValue("firewall destination %s is not an IP address",
-                    QubeClassNames.printable(value));
+                    AdminText.printable(value));
         }
         for (int i = 0; i < host.length(); i++) {
             char ch = host.charAt(i);
             if (!(ch >= 'a' && ch <= 'z' || ch >= '0' && ch <= '9' || ch == '-' || ch == '.' || ch == '_')) {
                 throw CompartException.invalidValue("firewall destination %s is not an IP address or a host name "
-                        + "(lower-case letters, digits, '-', '.', '_')", QubeClassNames.printable(value));
+                        + "(lower-case letters, digits, '-', '.', '_')", AdminText.printable(value));
             }
         }
         if (host.isEmpty()) {

@@ -1,11 +1,9 @@
 package compart.core.api;
 
+import compart.core.model.Inventory;
 import compart.core.model.Names;
 import compart.core.model.QubeClass;
-import compart.errors.Refusal;
-import compart.core.ops.PowerState;
-import compart.core.ops.Toolstack;
-import compart.core.qrexec.QrexecRouter;
+import compart.core.ops.QrexecCommands;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
 import java.io.DataInputStream;
@@ -16,8 +14,9 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.CompletionException;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,11 +61,16 @@ public final class QrexecRun {
     /** Flags of the request frame. */
     public static final int AUTOSTART = 1, SERVICE = 2;
 
-    private final Toolstack toolstack;
+    private final Supplier<Inventory> inventory;
+    private final QrexecCommands commands;
 
-    /** @param toolstack the qubes and their qrexec daemons */
-    public QrexecRun(Toolstack toolstack) {
-        this.toolstack = toolstack;
+    /**
+     * @param inventory the current inventory
+     * @param commands  how a command runs in a qube
+     */
+    QrexecRun(Supplier<Inventory> inventory, QrexecCommands commands) {
+        this.inventory = inventory;
+        this.commands = commands;
     }
 
     /**
@@ -82,13 +86,10 @@ public final class QrexecRun {
             int code = run(request, new DataInputStream(in), frames);
             frames.write(EXIT, ByteBuffer.allocate(4).putInt(code).array());
         } catch (CompartException | CompletionException e) {
-            var ce = e instanceof CompletionException c && c.getCause() instanceof CompartException x ? x
-                    : e instanceof CompartException x ? x : null;
-            String type = ce == null ? ExceptionTypes.INTERNAL : ExceptionTypes.of(ce, Topic.START);
-            String message = ce == null ? "internal error in compartd: " + e.getCause() : ce.getMessage();
-            LOG.info("{} {}: {}", METHOD, request.dest(), message);
+            var f = ExceptionTypes.describe(e, Topic.START);
+            LOG.info("{} {}: {}", METHOD, request.dest(), f.message());
             try {
-                frames.write(FAILURE, (type + "\0" + message).getBytes(StandardCharsets.UTF_8));
+                frames.write(FAILURE, (f.type() + "\0" + f.message()).getBytes(StandardCharsets.UTF_8));
             } catch (UncheckedIOException gone) {
                 LOG.debug("{}: client gone: {}", METHOD, gone.getMessage());
             }
@@ -105,7 +106,7 @@ public final class QrexecRun {
         if (!request.arg().isEmpty() || request.untrustedPayload().length != 0) {
             throw new CompartException(ErrorKind.PROTOCOL, METHOD + ": unexpected argument or payload in the header");
         }
-        var inv = toolstack.inventory();
+        var inv = inventory.get();
         Names.qube(request.dest());
         var q = inv.qube(request.dest());
         if (q.klass() == QubeClass.AdminVM) {
@@ -127,61 +128,22 @@ public final class QrexecRun {
             user = inv.value(q, "default_user").orElse("user");
         }
         if (!USER.matcher(user).matches()) {
-            throw CompartException.invalidValue("qvm-run: invalid user name '%s'", QubeClassNames.printable(user));
+            throw CompartException.invalidValue("qvm-run: invalid user name '%s'", AdminText.printable(user));
         }
         if ((flags & SERVICE) != 0) {
             if (!SERVICE_NAME.matcher(command).matches()) {
                 throw CompartException.invalidValue("qvm-run: invalid service name '%s'",
-                        QubeClassNames.printable(command));
+                        AdminText.printable(command));
             }
             command = "QUBESRPC " + command + " dom0";
         } else if (command.isEmpty() || command.indexOf('\0') >= 0) {
             throw CompartException.invalidValue("qvm-run: the command must be non-empty and without NUL bytes");
         }
-        QrexecRouter router = toolstack.qrexec().orElseThrow(() -> new CompartException(ErrorKind.INVALID_STATE,
-                "qvm-run: compartd runs on the " + toolstack.hypervisor().name() + " hypervisor, whose simulated "
-                        + "domains have no qrexec agent: nothing can run in qube " + name + " (run compartd "
-                        + "--hypervisor libxl on a Xen host)"));
         boolean autostart = (flags & AUTOSTART) != 0;
-        switch (toolstack.powerState(name)) {
-            case Halted -> {
-                if (!autostart) {
-                    throw Refusal.NOT_RUNNING.exception("Qube '%s' not started", name);
-                }
-                LOG.info("{}: starting {}", METHOD, name);
-                toolstack.start(name).join();
-            }
-            case Paused -> {
-                if (!autostart) {
-                    throw Refusal.NOT_RUNNING.exception("Qube '%s' is paused", name);
-                }
-                toolstack.unpause(name).join();
-            }
-            default -> {
-            }
-        }
-        awaitAgent(router, name, Duration.ofSeconds(toolstack.inventory().intValue(q, "qrexec_timeout")));
         LOG.info("{}: {} as {} in {}", METHOD, (flags & SERVICE) != 0 ? "service " + command : "a command", user,
                 name);
-        return router.run(name, user, command, new StdinFrames(in), frames.stream(STDOUT), frames.stream(STDERR));
-    }
-
-    /** After an autostart without the feature qrexec, the agent connects in the background: wait for it. */
-    private static void awaitAgent(QrexecRouter router, String name, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!router.connected(name)) {
-            if (System.nanoTime() > deadline) {
-                throw new CompartException(ErrorKind.TIMEOUT, "Cannot connect to qrexec agent of " + name + " for "
-                        + timeout.toSeconds() + " seconds, see /var/log/xen/console/guest-" + name
-                        + ".log for details");
-            }
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new CompartException(ErrorKind.TIMEOUT, "interrupted waiting for the agent of " + name, e);
-            }
-        }
+        return commands.runInQube(name, user, command, autostart, new StdinFrames(in), frames.stream(STDOUT),
+                frames.stream(STDERR));
     }
 
     private static int indexOf(byte[] b, byte v, int from) {
@@ -289,7 +251,7 @@ public final class QrexecRun {
                 @Override
                 public void write(byte[] b, int off, int len) {
                     if (len > 0) {
-                        FrameWriter.this.write(type, java.util.Arrays.copyOfRange(b, off, off + len));
+                        FrameWriter.this.write(type, Arrays.copyOfRange(b, off, off + len));
                     }
                 }
             };

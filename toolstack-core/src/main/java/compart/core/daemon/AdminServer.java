@@ -3,26 +3,36 @@ package compart.core.daemon;
 import compart.core.api.AdminApi;
 import compart.core.api.AdminReply;
 import compart.core.api.AdminRequest;
+import compart.core.api.QrexecRun;
 import compart.core.ops.EventBus;
 import compart.core.ops.QubeEvent;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
+import java.io.ByteArrayInputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.SequenceInputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -125,7 +135,7 @@ public final class AdminServer implements AutoCloseable {
                 if (!closing) {
                     LOG.error("accept failed: {}", e.getMessage());
                 }
-            } catch (java.util.concurrent.RejectedExecutionException e) {
+            } catch (RejectedExecutionException e) {
                 return;
             }
         }
@@ -139,26 +149,26 @@ public final class AdminServer implements AutoCloseable {
                 serveInternal(ch, head);
                 return;
             }
-            if (nul >= 0 && headerMethod(head, nul).equals(compart.core.api.QrexecRun.METHOD)) {
+            if (nul >= 0 && headerMethod(head, nul).equals(QrexecRun.METHOD)) {
                 serveRun(ch, head, nul);
                 return;
             }
             if (nul >= 0 && AdminApi.streamsPayload(headerMethod(head, nul))) {
                 AdminRequest request;
                 try {
-                    request = AdminRequest.parse(java.util.Arrays.copyOf(head.array(), nul + 1));
+                    request = AdminRequest.parse(Arrays.copyOf(head.array(), nul + 1));
                 } catch (CompartException e) {
                     LOG.warn("framing error: {}", e.getMessage());
                     write(ch, AdminReply.exception("ProtocolError", e.getMessage()));
                     return;
                 }
                 // the volume may close what it reads: that must not close the connection the reply goes to
-                var rest = new java.io.FilterInputStream(java.nio.channels.Channels.newInputStream(ch)) {
+                var rest = new FilterInputStream(Channels.newInputStream(ch)) {
                     @Override
                     public void close() {
                     }
                 };
-                var data = new java.io.SequenceInputStream(new java.io.ByteArrayInputStream(head.array(), nul + 1,
+                var data = new SequenceInputStream(new ByteArrayInputStream(head.array(), nul + 1,
                         head.position() - nul - 1), rest);
                 write(ch, api.handleStream(request, data));
                 ch.shutdownOutput();
@@ -221,14 +231,14 @@ public final class AdminServer implements AutoCloseable {
     private void serveRun(SocketChannel ch, ByteBuffer head, int nul) throws IOException {
         AdminRequest request;
         try {
-            request = AdminRequest.parse(java.util.Arrays.copyOf(head.array(), nul + 1));
+            request = AdminRequest.parse(Arrays.copyOf(head.array(), nul + 1));
         } catch (CompartException e) {
             write(ch, AdminReply.exception("ProtocolError", e.getMessage()));
             return;
         }
         // stdin is read on one thread while output is written on others: SocketChannel allows one reader and one
         // writer at once (Channels' streams would share the blocking lock)
-        var rest = new java.io.InputStream() {
+        var rest = new InputStream() {
             @Override
             public int read() throws IOException {
                 byte[] one = new byte[1];
@@ -240,9 +250,9 @@ public final class AdminServer implements AutoCloseable {
                 return len == 0 ? 0 : ch.read(ByteBuffer.wrap(b, off, len));
             }
         };
-        var in = new java.io.SequenceInputStream(new java.io.ByteArrayInputStream(head.array(), nul + 1,
+        var in = new SequenceInputStream(new ByteArrayInputStream(head.array(), nul + 1,
                 head.position() - nul - 1), rest);
-        var out = new java.io.OutputStream() {
+        var out = new OutputStream() {
             @Override
             public void write(int b) throws IOException {
                 write(new byte[] {(byte) b}, 0, 1);
@@ -250,7 +260,7 @@ public final class AdminServer implements AutoCloseable {
 
             @Override
             public void write(byte[] b, int off, int len) throws IOException {
-                AdminServer.write(ch, java.util.Arrays.copyOfRange(b, off, off + len));
+                AdminServer.write(ch, Arrays.copyOfRange(b, off, off + len));
             }
         };
         api.serveRun(request, in, out);
@@ -277,7 +287,7 @@ public final class AdminServer implements AutoCloseable {
         while (end < nul && buf.get(end) != ' ' && buf.get(end) != '+') {
             end++;
         }
-        return new String(buf.array(), 0, end, java.nio.charset.StandardCharsets.US_ASCII);
+        return new String(buf.array(), 0, end, StandardCharsets.US_ASCII);
     }
 
     /** @return the whole request (what was read plus the rest), or null when it is longer than allowed */
@@ -290,7 +300,7 @@ public final class AdminServer implements AutoCloseable {
         if (!buf.hasRemaining()) {
             return null;
         }
-        return java.util.Arrays.copyOf(buf.array(), buf.position());
+        return Arrays.copyOf(buf.array(), buf.position());
     }
 
     /** Reads and drops what the client still sends (up to 16 MiB), so it gets the reply instead of a reset. */

@@ -2,22 +2,27 @@ package compart.core.daemon;
 
 import compart.core.api.AdminApi;
 import compart.core.hypervisor.Hypervisor;
+import compart.core.hypervisor.libxl.LibxlHypervisor;
 import compart.core.hypervisor.test.TestHypervisor;
 import compart.core.model.Inventory;
 import compart.core.model.PoolDefinition;
 import compart.core.ops.Toolstack;
 import compart.core.qrexec.QrexecRouter;
+import compart.core.storage.Storage;
 import compart.core.store.QubesXmlImport;
 import compart.core.store.StateStore;
-import compart.policy.LivePolicy;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
+import compart.policy.LivePolicy;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,8 +74,8 @@ public final class Compartd implements Callable<Integer> {
     }
 
     /** The running daemon's parts; closed in reverse order. */
-    public record Running(Toolstack toolstack, AdminServer server, AdminServer internalServer, LivePolicy policy)
-            implements AutoCloseable {
+    public record Running(Hypervisor hypervisor, Toolstack toolstack, AdminServer server, AdminServer internalServer,
+                          LivePolicy policy) implements AutoCloseable {
         @Override
         public void close() {
             server.close();
@@ -78,7 +83,7 @@ public final class Compartd implements Callable<Integer> {
             toolstack.qrexec().ifPresent(QrexecRouter::close);
             policy.close();
             toolstack.close();
-            toolstack.hypervisor().close();
+            hypervisor.close();
         }
     }
 
@@ -90,19 +95,19 @@ public final class Compartd implements Callable<Integer> {
     public Running start() {
         Hypervisor hv = switch (hypervisor) {
             case "test" -> new TestHypervisor(testMemoryMib, 8);
-            case "libxl" -> compart.core.hypervisor.libxl.LibxlHypervisor.open();
+            case "libxl" -> LibxlHypervisor.open();
             default -> throw CompartException.invalidValue("unknown hypervisor %s: use libxl or test", hypervisor);
         };
         var store = new StateStore(stateDir);
         Path poolDir = stateDir.resolve("pool");
         try {
             Files.createDirectories(poolDir);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new CompartException(ErrorKind.STORAGE, "cannot create " + poolDir + ": " + e, e);
         }
-        var poolConfig = new java.util.TreeMap<String, String>(Map.of("dir_path", poolDir.toString(),
+        var poolConfig = new TreeMap<String, String>(Map.of("dir_path", poolDir.toString(),
                 "revisions_to_keep", "1"));
-        if (!compart.core.storage.Storage.canReflink(poolDir)) {
+        if (!Storage.canReflink(poolDir)) {
             // the file-reflink driver then copies instead of cloning, and warns once when it opens the pool
             poolConfig.put("setup_check", "no");
         }
@@ -119,19 +124,19 @@ public final class Compartd implements Callable<Integer> {
         LivePolicy policy;
         try {
             policy = new LivePolicy(policyDirs, null);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new CompartException(ErrorKind.STORAGE, "cannot watch the policy directories " + policyDirs + ": "
                     + e.getMessage(), e);
         }
         // qrexec daemons need real domains with agents: on the simulated hypervisor there are none
-        var api = new java.util.concurrent.atomic.AtomicReference<AdminApi>();
+        var api = new AtomicReference<AdminApi>();
         QrexecRouter qrexec = hv.name().equals("test") ? null
                 : new QrexecRouter(policy::current, () -> api.get().systemInfo(), r -> { });
         if (qrexec == null) {
             LOG.info("hypervisor {}: simulated domains have no qrexec agent: no qrexec daemons are started and "
                     + "qvm-run is refused", hv.name());
         }
-        var toolstack = new Toolstack(store, hv, new compart.core.storage.Storage(), loaded.inventory(),
+        var toolstack = new Toolstack(store, hv, new Storage(), loaded.inventory(),
                 loaded.broken().stream().map(StateStore.BrokenEntry::name).collect(Collectors.toSet()), qrexec);
         if (qrexec != null) {
             qrexec.targets(toolstack.disposables()); // @dispvm and autostart of qrexec targets
@@ -151,7 +156,7 @@ public final class Compartd implements Callable<Integer> {
         }
         LOG.info("compartd: {} qubes, hypervisor {}{}, state in {}", loaded.inventory().qubes().size(), hv.name(),
                 hv.name().equals("test") ? " (SIMULATED: no real domains are created)" : "", stateDir);
-        return new Running(toolstack, server, internal, policy);
+        return new Running(hv, toolstack, server, internal, policy);
     }
 
     /** @return the internal socket: {@code --internal-socket}, or qubesd.internal.sock beside the Admin API socket */

@@ -4,11 +4,11 @@ import compart.core.model.Inventory;
 import compart.core.model.Prop;
 import compart.core.model.Qube;
 import compart.core.model.QubeClass;
-import compart.errors.Refusal;
 import compart.core.model.VolumeDefinition;
 import compart.core.qrexec.QrexecRouter;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
+import compart.errors.Refusal;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -90,7 +90,6 @@ public final class Disposables implements QrexecRouter.Targets {
             }
         }
         LOG.info("disposable {} created from {} for {}", name, base, creator);
-        toolstack.events().publish(new QubeEvent("", "domain-add", Map.of("vm", name)));
         return toolstack.inventory().qube(name);
     }
 

@@ -7,12 +7,12 @@ import compart.core.model.Inventory;
 import compart.core.model.Prop;
 import compart.core.model.Qube;
 import compart.core.model.QubeClass;
-import compart.errors.Refusal;
 import compart.core.qrexec.QrexecRouter;
 import compart.core.storage.Storage;
 import compart.core.store.StateStore;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
+import compart.errors.Refusal;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -140,21 +140,14 @@ public final class Toolstack implements AutoCloseable {
                 : new Disposables(this, InstantSource.system(), new SecureRandom()));
     }
 
-    /** @return the qubes' volumes */
-    @Deprecated(forRemoval = true) // the Admin API façade replaces this
-    public Storage storage() {
+    /** @return the qubes' volumes, for the volume and pool operations of this package */
+    Storage storage() {
         return storage;
     }
 
     /** @return the current inventory (never blocks) */
     public Inventory inventory() {
         return inventory;
-    }
-
-    /** @return the hypervisor backend */
-    @Deprecated(forRemoval = true) // the Admin API façade replaces this
-    public Hypervisor hypervisor() {
-        return hypervisor;
     }
 
     /** @return the hypervisor backend's name: {@code libxl} or {@code test} */
@@ -173,8 +166,8 @@ public final class Toolstack implements AutoCloseable {
     }
 
     /**
-     * Applies a change to the inventory, stores it, then makes it current. A change that throws or cannot be
-     * stored leaves everything as it was.
+     * Applies a change to the inventory, stores it, makes it current, then publishes its events
+     * ({@link InventoryChanges}). A change that throws or cannot be stored leaves everything as it was.
      *
      * @param change from the current inventory to the new one
      * @return the new inventory
@@ -186,15 +179,16 @@ public final class Toolstack implements AutoCloseable {
             if (after != before && !after.equals(before)) {
                 store.save(before, after);
                 inventory = after;
+                publishChanges(before, after);
             }
             return after;
         }
     }
 
     /**
-     * Adds a qube: applies {@code change} (which must add the qube {@code name}), creates its volumes, then stores
-     * it. A crash in between leaves only volume files no qube owns, removed at the next start; a failure removes
-     * the volumes again.
+     * Adds a qube: applies {@code change} (which must add the qube {@code name}), creates its volumes, stores it,
+     * then publishes {@code domain-add} (and the events of whatever else changed). A crash in between leaves only
+     * volume files no qube owns, removed at the next start; a failure removes the volumes again.
      *
      * @return the new inventory
      */
@@ -211,7 +205,18 @@ public final class Toolstack implements AutoCloseable {
                 throw e;
             }
             inventory = after;
+            publishChanges(before, after);
             return after;
+        }
+    }
+
+    /**
+     * Publishes the events of a change where it happens (see {@link InventoryChanges}), so every path that
+     * changes the inventory fires them; called under the write lock, so they go out in the order of the changes.
+     */
+    private void publishChanges(Inventory before, Inventory after) {
+        for (var e : InventoryChanges.between(before, after)) {
+            events.publish(e);
         }
     }
 
@@ -429,8 +434,7 @@ public final class Toolstack implements AutoCloseable {
         var q = before.qube(name);
         change(inv -> inv.withoutQube(name));
         disposables().removed(q);
-        storage.of(before, q).remove();
-        events.publish(new QubeEvent("", "domain-delete", Map.of("vm", name)));
+        storage.of(before, q).remove(); // change() published domain-delete
     }
 
     /**

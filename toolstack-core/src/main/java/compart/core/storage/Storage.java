@@ -201,22 +201,4 @@ public final class Storage {
 
     // The (inventory, qube, volume) methods of before QubeStorage that the Admin API (core.api) still calls; to be
     // removed when it moves to of(inv, q).
-
-    /** @deprecated use {@code of(inv, q).volume(name)} */
-    @Deprecated(forRemoval = true)
-    public Volume volume(Inventory inv, Qube q, String name) {
-        return of(inv, q).volume(name);
-    }
-
-    /** @deprecated use {@code of(inv, q).configOf(v)} */
-    @Deprecated(forRemoval = true)
-    public static VolumeConfig configOf(Inventory inv, Qube q, VolumeDefinition v) {
-        return QubeStorage.configOf(inv, q, v);
-    }
-
-    /** @deprecated use {@code of(inv, q).reportedSize(v)} */
-    @Deprecated(forRemoval = true)
-    public static long reportedSize(Inventory inv, Qube q, VolumeDefinition v) {
-        return QubeStorage.reportedSize(inv, q, v);
-    }
 }

@@ -1,11 +1,13 @@
 package compart.core.daemon;
 
+import compart.core.api.AdminApi;
 import compart.core.api.AdminRequest;
 import compart.core.testing.Wire;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
@@ -62,7 +64,7 @@ public final class AdminApiBenchmark {
             System.out.printf("created %d AppVMs (+ template) with their volumes in %.0f ms%n", qubes,
                     (System.nanoTime() - t0) / 1e6);
 
-            var api = new compart.core.api.AdminApi(daemon.toolstack());
+            var api = new AdminApi(daemon.toolstack());
             var names = daemon.toolstack().inventory().qubes().keySet().stream().toList();
             var inDaemon = new ArrayList<Long>();
             for (int round = 0; round < 300; round++) {
@@ -152,7 +154,7 @@ public final class AdminApiBenchmark {
             System.out.println("socket, during the starts: admin.vm.property.Get " + Stats.of(List.copyOf(getLoaded)));
         } finally {
             try (var walk = Files.walk(dir)) {
-                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
         }
     }

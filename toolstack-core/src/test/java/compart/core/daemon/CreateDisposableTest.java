@@ -2,6 +2,8 @@ package compart.core.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import compart.core.api.AdminApi;
 import compart.core.testing.TestDaemon;
 import compart.core.testing.Wire;
 import java.nio.file.Files;
@@ -151,22 +153,22 @@ class CreateDisposableTest {
     void dom0sDefaultDispvm_isInTheSystemInfoThePolicyGets() throws Exception {
         admin.ok("admin.property.Set", "default_dispvm", "dom0", "dvm-tpl");
 
-        var system = new compart.core.api.AdminApi(compartd.toolstack()).systemInfo();
+        var system = new AdminApi(compartd.toolstack()).systemInfo();
 
         assertThat(system.find("dom0").defaultDispVm()).isEqualTo("dvm-tpl");
         assertThat(system.find("work").defaultDispVm()).isEqualTo("dvm-tpl");
         String json = compartd.internal().ok("internal.GetSystemInfo", "", "dom0", "");
-        var domains = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json).get("domains");
+        var domains = new ObjectMapper().readTree(json).get("domains");
         assertThat(domains.get("dom0").get("default_dispvm").asText()).isEqualTo("dvm-tpl");
     }
 
     @Test
     void dom0sDefaultDispvm_isNullInTheSystemInfo_whileNoneIsSet() throws Exception {
         String json = compartd.internal().ok("internal.GetSystemInfo", "", "dom0", "");
-        var domains = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json).get("domains");
+        var domains = new ObjectMapper().readTree(json).get("domains");
 
         assertThat(domains.get("dom0").get("default_dispvm").isNull()).isTrue();
-        assertThat(new compart.core.api.AdminApi(compartd.toolstack()).systemInfo().find("dom0").defaultDispVm())
+        assertThat(new AdminApi(compartd.toolstack()).systemInfo().find("dom0").defaultDispVm())
                 .isNull();
     }
 

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
@@ -161,7 +162,7 @@ class DaemonCrashTest {
             for (String q : cloned) {
                 assertThat(read(pool.resolve("appvms/" + q + "/private.img"), 14)).as(q).isEqualTo("SOURCE-PRIVATE");
             }
-            var owned = new java.util.HashSet<String>();
+            var owned = new HashSet<String>();
             inv.qubes().values().forEach(q -> q.volumes().values().forEach(v -> owned.add(v.vid())));
             try (Stream<Path> files = Files.walk(pool)) {
                 var leftovers = files.filter(Files::isRegularFile).map(p -> pool.relativize(p).toString())

@@ -13,9 +13,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class LivePropertiesTest {
     @RegisterExtension
-    final TestDaemon compartd = TestDaemon.onTestHypervisor()
-            .withTemplate("fedora", "black")
-            .withAppVm("work", "fedora", "blue");
+    final TestDaemon compartd = TestDaemon.onTestHypervisor().withFedoraAndWork();
     final Wire admin = compartd.admin();
 
     @Test

@@ -14,9 +14,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class VolumeMethodsBadInputTest {
     @RegisterExtension
-    final TestDaemon compartd = TestDaemon.onTestHypervisor()
-            .withTemplate("fedora", "black")
-            .withAppVm("work", "fedora", "blue");
+    final TestDaemon compartd = TestDaemon.onTestHypervisor().withFedoraAndWork();
     final Wire wire = compartd.admin();
 
     @Test

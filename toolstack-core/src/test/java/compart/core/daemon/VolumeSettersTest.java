@@ -2,9 +2,12 @@ package compart.core.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import compart.core.ops.VolumeOps;
 import compart.core.testing.TestDaemon;
 import compart.core.testing.Wire;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -17,9 +20,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class VolumeSettersTest {
     @RegisterExtension
-    final TestDaemon compartd = TestDaemon.onTestHypervisor()
-            .withTemplate("fedora", "black")
-            .withAppVm("work", "fedora", "blue");
+    final TestDaemon compartd = TestDaemon.onTestHypervisor().withFedoraAndWork();
     final Wire wire = compartd.admin();
 
     String info(String volume) throws Exception {
@@ -36,9 +37,8 @@ class VolumeSettersTest {
     }
 
     byte[] exportPrivate() {
-        var out = new java.io.ByteArrayOutputStream();
-        var inv = compartd.toolstack().inventory();
-        compartd.toolstack().storage().volume(inv, inv.qube("work"), "private").exportData(out);
+        var out = new ByteArrayOutputStream();
+        new VolumeOps(compartd.toolstack()).exportVolume("work", "private", out);
         return out.toByteArray();
     }
 
@@ -49,7 +49,7 @@ class VolumeSettersTest {
     @Test
     void clear_replacesThePrivateImageWithZeros_ofTheSameSize() throws Exception {
         byte[] data = new byte[8192];
-        java.util.Arrays.fill(data, (byte) 0x5a);
+        Arrays.fill(data, (byte) 0x5a);
         importPrivate(data);
         assertThat(exportPrivate()).isEqualTo(data);
 

@@ -3,6 +3,7 @@ package compart.core.testing;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +30,7 @@ public final class LoopXfs implements AutoCloseable {
         Path dir = Files.createTempDirectory(base, "xfs-");
         Path img = dir.resolve("fs.img");
         Path mnt = Files.createDirectories(dir.resolve("mnt"));
-        try (var f = new java.io.RandomAccessFile(img.toFile(), "rw")) {
+        try (var f = new RandomAccessFile(img.toFile(), "rw")) {
             f.setLength(sizeMib << 20);
         }
         run(mkfs, "-q", "-f", "-m", "reflink=1", img.toString());

@@ -99,6 +99,11 @@ public final class TestDaemon implements BeforeEachCallback, AfterEachCallback, 
         return this;
     }
 
+    /** The qubes most daemon tests need: the TemplateVM {@code fedora} (black) and the AppVM {@code work} (blue). */
+    public TestDaemon withFedoraAndWork() {
+        return withTemplate("fedora", "black").withAppVm("work", "fedora", "blue");
+    }
+
     /** The test calls {@link #start()} itself, after choosing its settings. */
     public TestDaemon startedByTheTest() {
         this.startsBeforeEachTest = false;
@@ -181,7 +186,7 @@ public final class TestDaemon implements BeforeEachCallback, AfterEachCallback, 
 
     /** @return the simulated hypervisor, to see the domains it was given */
     public TestHypervisor hypervisor() {
-        return (TestHypervisor) toolstack().hypervisor();
+        return (TestHypervisor) running().hypervisor();
     }
 
     /** @return the temporary directory */

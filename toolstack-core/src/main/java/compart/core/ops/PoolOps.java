@@ -1,0 +1,75 @@
+package compart.core.ops;
+
+import compart.core.model.PoolDefinition;
+import compart.core.storage.Storage;
+import compart.errors.CompartException;
+import compart.errors.ErrorKind;
+import compart.volumes.PoolUsage;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The storage pools as the Admin API manages them ({@code admin.pool.*}): the drivers and their parameters, adding
+ * a pool (its driver checks it first), changing how many revisions it keeps, removing it, and its usage.
+ *
+ * <p>Thread safe (state lives in the {@link Toolstack}).
+ */
+public final class PoolOps {
+    private final Toolstack toolstack;
+
+    /** @param toolstack the inventory and the storage */
+    public PoolOps(Toolstack toolstack) {
+        this.toolstack = toolstack;
+    }
+
+    /** @return each pool driver's parameters (besides {@code name}), drivers sorted by name */
+    public static Map<String, List<String>> poolDriverParameters() {
+        return Storage.driverParameters();
+    }
+
+    /**
+     * Adds a pool; its driver refuses what cannot hold volumes (no reflink, bad options) before it is stored.
+     *
+     * @param name   the pool's name
+     * @param driver one of {@link #poolDriverParameters()}
+     * @param config the driver's parameters
+     * @throws CompartException PERMISSION_DENIED (no such driver), PROTOCOL (a parameter the driver does not
+     *                          take), ALREADY_EXISTS (the name), STORAGE (the driver refuses it)
+     */
+    public void addPool(String name, String driver, Map<String, String> config) {
+        var allowed = Storage.driverParameters().get(driver);
+        if (allowed == null) {
+            throw new CompartException(ErrorKind.PERMISSION_DENIED, "Argument not in 'available drivers'");
+        }
+        if (!allowed.containsAll(config.keySet())) {
+            throw new CompartException(ErrorKind.PROTOCOL, "Unexpected driver options found");
+        }
+        var pool = new PoolDefinition(name, driver, config);
+        if (toolstack.inventory().pools().containsKey(name)) {
+            throw new CompartException(ErrorKind.ALREADY_EXISTS, "Storage pool is in use: '" + name + "'");
+        }
+        toolstack.storage().checkNewPool(pool);
+        toolstack.change(inv -> inv.withPool(pool));
+    }
+
+    /** Sets how many revisions a pool's volumes keep by default (a kernel pool keeps none). */
+    public void setPoolRevisionsToKeep(PoolDefinition p, long keep) {
+        if (keep < -1) {
+            throw new CompartException(ErrorKind.PROTOCOL, "Value can't be lower than -1");
+        }
+        toolstack.storage().poolWithRevisionsToKeep(p, keep)
+                .ifPresent(changed -> toolstack.change(inv -> inv.withPoolReplaced(changed)));
+    }
+
+    /** Removes a pool no volume uses. */
+    public void removePool(String name) {
+        toolstack.change(inv -> inv.withoutPool(name));
+        toolstack.storage().forget(name);
+    }
+
+    /** @return the pool's size and use; empty for a kernel pool or when the driver cannot tell (logged) */
+    public Optional<PoolUsage> poolUsage(PoolDefinition p) {
+        return toolstack.storage().poolUsage(p);
+    }
+}

@@ -1,0 +1,102 @@
+package compart.core.ops;
+
+import compart.core.model.Label;
+import compart.core.model.Names;
+import compart.core.model.Qube;
+import compart.core.model.QubeClass;
+import compart.core.model.VolumeDefinition;
+import compart.errors.CompartException;
+import compart.errors.ErrorKind;
+import java.security.SecureRandom;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Creating qubes as the Admin API asks ({@code admin.vm.Create.*}, {@code admin.vm.CreateDisposable}) and the
+ * firewall reload of {@code admin.vm.firewall.Reload}.
+ *
+ * <p>Thread safe (state lives in the {@link Toolstack}).
+ */
+public final class QubeOps {
+    private static final List<String> VOLUMES = List.of("root", "private", "volatile", "kernel");
+
+    private final Toolstack toolstack;
+    private final SecureRandom random = new SecureRandom();
+
+    /** @param toolstack the qubes */
+    public QubeOps(Toolstack toolstack) {
+        this.toolstack = toolstack;
+    }
+
+    /**
+     * Creates a qube with its volumes, tagged {@code created-by-CREATOR}; a DispVM takes its template's settings.
+     *
+     * @param klass    its class (creatable)
+     * @param name     its name, untrusted
+     * @param label    its label name, untrusted
+     * @param template its template, empty for the default
+     * @param pools    {@code pool} (every volume) or {@code pool:VOLUME} to their pool names
+     * @param creator  the qube that asked
+     * @throws CompartException ALREADY_EXISTS (the name, also a qube whose entry cannot be read), PROTOCOL (a
+     *                          template for a class without one, an unknown volume), STORAGE (no such pool), and
+     *                          the inventory's refusals
+     */
+    public void createQube(QubeClass klass, String name, String label, Optional<String> template,
+                           Map<String, String> pools, String creator) {
+        Label.validateName(label);
+        Names.qube(name);
+        if (toolstack.broken().contains(name)) {
+            throw new CompartException(ErrorKind.ALREADY_EXISTS, "Qube already exists: " + name + " (its stored "
+                    + "entry cannot be read: see compartd's log)");
+        }
+        if (template.isPresent() && !klass.hasTemplate()) {
+            throw new CompartException(ErrorKind.PROTOCOL, klass + " cannot be based on template");
+        }
+        var inv = toolstack.inventory();
+        for (var e : pools.entrySet()) {
+            if (e.getKey().startsWith("pool") && !inv.pools().containsKey(e.getValue())) {
+                throw new CompartException(ErrorKind.STORAGE, "No such storage pool: " + e.getValue());
+            }
+            if (e.getKey().startsWith("pool:") && !VOLUMES.contains(e.getKey().substring(5))) {
+                throw new CompartException(ErrorKind.PROTOCOL, "Volume must be one of: "
+                        + String.join(", ", VOLUMES));
+            }
+        }
+        toolstack.create(name, before -> {
+            var after = before.withNewQube(klass, name, label, template, random);
+            var q = after.qube(name);
+            for (var v : q.volumes().values()) {
+                String pool = pools.getOrDefault("pool:" + v.name(), pools.get("pool"));
+                if (pool != null && !v.name().equals("kernel")) {
+                    q = q.withVolume(new VolumeDefinition(v.name(), pool, v.vid(), v.size(), v.rw(), v.snapOnStart(),
+                            v.saveOnStop(), v.source(), v.revisionsToKeep(), v.ephemeral()));
+                }
+            }
+            q = q.withTag("created-by-" + creator, true);
+            after = after.withQube(q);
+            if (klass == QubeClass.DispVM) { // as Qubes' DispVM (the inventory checked template_for_dispvms)
+                // takes its template's settings, but not what the call set itself (the label)
+                after = Disposables.inheritFromTemplate(after, name, after.qube(template.get()))
+                        .withProperty(name, "label", label);
+            }
+            return after;
+        });
+    }
+
+    /**
+     * Creates a disposable (see {@link Disposables#create}).
+     *
+     * @param base    the disposable template; empty when the caller has no {@code default_dispvm}
+     * @param creator the qube that asked
+     * @return the new qube
+     */
+    public Qube createDisposable(String base, String creator) {
+        return toolstack.disposables().create(base, creator);
+    }
+
+    /** Tells {@code admin.Events} listeners that the qube's firewall is to be applied again. */
+    public void reloadFirewall(String qube) {
+        toolstack.events().publish(new QubeEvent(qube, "firewall-changed", Map.of()));
+    }
+}
