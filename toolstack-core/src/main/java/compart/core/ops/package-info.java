@@ -18,6 +18,15 @@
  *   <li>{@link compart.core.ops.PowerState}: the power states, and the one mapping from a domain's state.</li>
  *   <li>{@link compart.core.ops.Disposables}: unnamed disposables and the targets of qrexec calls.</li>
  *   <li>{@link compart.core.ops.EventBus} and {@link compart.core.ops.QubeEvent}: {@code admin.Events}.</li>
+ *   <li>{@link compart.core.ops.InventoryChanges}: the events of an inventory change (a pure diff of before and
+ *       after), which {@code Toolstack.change}/{@code create} publish, whichever path made the change.</li>
+ *   <li>The façades the Admin API calls, each named for what it does: {@link compart.core.ops.VolumeOps} (a
+ *       qube's volumes: info, revisions, revert, resize, import, export, clear, clone, flags, on the per-qube
+ *       storage view), {@link compart.core.ops.PoolOps} (pools: drivers and their parameters from the volumes
+ *       SPI, add, revisions, remove, usage), {@link compart.core.ops.QubeOps} (create, create a disposable,
+ *       firewall reload), {@link compart.core.ops.SystemInfoOps} (what the qrexec policy sees of each qube) and
+ *       {@link compart.core.ops.QrexecCommands} (dom0's {@code qvm-run}). Only this package reaches the
+ *       toolstack's storage.</li>
  * </ul>
  *
  * <p>To add a start step: add a record to {@link compart.core.ops.Step} (with its {@code describe()}); emit it
