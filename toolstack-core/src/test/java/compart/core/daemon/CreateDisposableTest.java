@@ -27,19 +27,15 @@ class CreateDisposableTest {
 
     @RegisterExtension
     final TestDaemon compartd = TestDaemon.onTestHypervisor().testMemoryMib(16384).policy(POLICY)
-            .withTemplate("fedora", "black")
-            .withAppVm("dvm-tpl", "fedora", "red")
-            .withAppVm("work", "fedora", "blue");
+            .withDisposableTemplate();
     final Wire admin = compartd.admin();
 
     @BeforeEach
     void configureTheDisposableTemplate() throws Exception {
-        admin.ok("admin.vm.property.Set", "template_for_dispvms", "dvm-tpl", "True");
         admin.ok("admin.vm.property.Set", "memory", "dvm-tpl", "600");
         admin.ok("admin.vm.tag.Set", "browsing", "dvm-tpl", "");
         admin.ok("admin.vm.feature.Set", "service.cups", "dvm-tpl", "1");
         admin.ok("admin.vm.feature.Set", "preload-dispvm-max", "dvm-tpl", "2");
-        admin.ok("admin.vm.property.Set", "default_dispvm", "work", "dvm-tpl");
     }
 
     List<String> disposables() throws Exception {
