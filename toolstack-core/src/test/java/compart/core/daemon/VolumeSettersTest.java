@@ -27,6 +27,12 @@ class VolumeSettersTest {
         return wire.ok("admin.vm.volume.Info", volume, "work", "");
     }
 
+    /** Sets a property of work's volume ({@code admin.vm.volume.Set.PROPERTY}). @return the volume's Info after it */
+    String set(String property, String volume, String value) throws Exception {
+        wire.ok("admin.vm.volume.Set." + property, volume, "work", value);
+        return info(volume);
+    }
+
     void importPrivate(byte[] data) throws Exception {
         var head = (data.length + "\n").getBytes(StandardCharsets.US_ASCII);
         var payload = new byte[head.length + data.length];
@@ -61,28 +67,22 @@ class VolumeSettersTest {
 
     @Test
     void setRw_acceptsQubesBooleans() throws Exception {
-        wire.ok("admin.vm.volume.Set.rw", "root", "work", "False");
-        assertThat(info("root")).contains("rw=False\n");
-        wire.ok("admin.vm.volume.Set.rw", "root", "work", "yes");
-        assertThat(info("root")).contains("rw=True\n");
-        wire.ok("admin.vm.volume.Set.rw", "root", "work", "0");
-        assertThat(info("root")).contains("rw=False\n");
+        assertThat(set("rw", "root", "False")).contains("rw=False\n");
+        assertThat(set("rw", "root", "yes")).contains("rw=True\n");
+        assertThat(set("rw", "root", "0")).contains("rw=False\n");
         assertServing();
     }
 
     @Test
     void setEphemeral_falseIsStored() throws Exception {
-        wire.ok("admin.vm.volume.Set.ephemeral", "volatile", "work", "False");
-        assertThat(info("volatile")).contains("ephemeral=False\n");
+        assertThat(set("ephemeral", "volatile", "False")).contains("ephemeral=False\n");
         assertServing();
     }
 
     @Test
     void setRevisionsToKeep_parsesNumbersAsQubes() throws Exception {
-        wire.ok("admin.vm.volume.Set.revisions_to_keep", "private", "work", "2");
-        assertThat(info("private")).contains("revisions_to_keep=2\n");
-        wire.ok("admin.vm.volume.Set.revisions_to_keep", "private", "work", "-1");
-        assertThat(info("private")).contains("revisions_to_keep=-1\n");
+        assertThat(set("revisions_to_keep", "private", "2")).contains("revisions_to_keep=2\n");
+        assertThat(set("revisions_to_keep", "private", "-1")).contains("revisions_to_keep=-1\n");
         wire.ok("admin.vm.volume.Set.revisions_to_keep", "kernel", "work", "0");
         assertThat(info("private")).contains("revisions_to_keep=-1\n");
         assertServing();
@@ -97,8 +97,7 @@ class VolumeSettersTest {
                 .isEqualTo("QubesVMNotHaltedError");
 
         wire.ok("admin.vm.Kill", "", "work", "");
-        wire.ok("admin.vm.volume.Set.revisions_to_keep", "private", "work", "-1");
-        assertThat(info("private")).contains("revisions_to_keep=-1\n");
+        assertThat(set("revisions_to_keep", "private", "-1")).contains("revisions_to_keep=-1\n");
     }
 
     @Test
