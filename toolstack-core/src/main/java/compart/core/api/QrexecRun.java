@@ -173,7 +173,7 @@ public final class QrexecRun {
     }
 
     /** The client's stdin frames as a stream: ends at an empty frame or when the client closes its side. */
-    private static final class StdinFrames extends InputStream {
+    private static final class StdinFrames extends BulkReadStream {
         private final DataInputStream in;
         private byte[] chunk = new byte[0];
         private int pos;
@@ -181,12 +181,6 @@ public final class QrexecRun {
 
         StdinFrames(DataInputStream in) {
             this.in = in;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
         }
 
         @Override

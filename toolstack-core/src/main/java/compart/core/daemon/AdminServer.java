@@ -3,6 +3,7 @@ package compart.core.daemon;
 import compart.core.api.AdminApi;
 import compart.core.api.AdminReply;
 import compart.core.api.AdminRequest;
+import compart.core.api.BulkReadStream;
 import compart.core.api.QrexecRun;
 import compart.core.ops.EventBus;
 import compart.core.ops.QubeEvent;
@@ -11,7 +12,6 @@ import compart.errors.ErrorKind;
 import java.io.ByteArrayInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.SequenceInputStream;
 import java.net.StandardProtocolFamily;
@@ -238,13 +238,7 @@ public final class AdminServer implements AutoCloseable {
         }
         // stdin is read on one thread while output is written on others: SocketChannel allows one reader and one
         // writer at once (Channels' streams would share the blocking lock)
-        var rest = new InputStream() {
-            @Override
-            public int read() throws IOException {
-                byte[] one = new byte[1];
-                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-            }
-
+        var rest = new BulkReadStream() {
             @Override
             public int read(byte[] b, int off, int len) throws IOException {
                 return len == 0 ? 0 : ch.read(ByteBuffer.wrap(b, off, len));

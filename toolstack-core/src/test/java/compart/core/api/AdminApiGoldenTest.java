@@ -82,7 +82,9 @@ class AdminApiGoldenTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("rows")
     void reply_isTheGoldenOne(Row row) throws IOException {
-        String reply = callAfterGiven(row);
+        given(admin, row);
+        String before = storedAndListed();
+        String reply = call(admin, row);
         String expected = row.cells().get(6);
         switch (row.cells().get(5)) {
             case "=" -> assertThat(reply).as(row.toString()).isEqualTo(expected);
@@ -90,6 +92,16 @@ class AdminApiGoldenTest {
             case "~" -> assertThat(reply).as(row.toString()).matches(Pattern.compile(expected, Pattern.DOTALL));
             default -> throw new IllegalStateException(row + ": match must be =, ^ or ~");
         }
+        if (reply.startsWith("2|")) {
+            assertThat(storedAndListed()).as(row + ": a refused call stores and creates nothing").isEqualTo(before);
+        }
+        assertThat(admin.call("admin.vm.List", "", "dom0", "")).as(row + ": the daemon still serves").startsWith("0|");
+    }
+
+    /** @return work's stored state (empty when work is gone) and the reply of {@code admin.vm.List} */
+    private String storedAndListed() throws IOException {
+        Path state = compartd.stateDir().resolve("qubes/work.json");
+        return (Files.exists(state) ? Files.readString(state) : "") + admin.call("admin.vm.List", "", "dom0", "");
     }
 
     @Test
@@ -145,11 +157,12 @@ class AdminApiGoldenTest {
         Files.writeString(Path.of(target), out);
     }
 
-    private String callAfterGiven(Row row) throws IOException {
-        return callAfterGiven(admin, row);
+    private static String callAfterGiven(Wire admin, Row row) throws IOException {
+        given(admin, row);
+        return call(admin, row);
     }
 
-    private static String callAfterGiven(Wire admin, Row row) throws IOException {
+    private static void given(Wire admin, Row row) throws IOException {
         admin.ok("admin.property.Set", "default_template", "dom0", "fedora");
         admin.ok("admin.vm.property.Set", "provides_network", "sys-net", "True");
         admin.ok("admin.vm.property.Set", "netvm", "work", "sys-net");
@@ -160,6 +173,9 @@ class AdminApiGoldenTest {
                 admin.ok(f[0], f[1], f[2], f[3]);
             }
         }
+    }
+
+    private static String call(Wire admin, Row row) throws IOException {
         var c = row.cells();
         return admin.call(c.get(0), c.get(1), c.get(2), c.get(3));
     }

@@ -80,44 +80,11 @@ class AdminSocketTest {
     }
 
     @Test
-    void badInput_getsTheRightException_nothingIsStored_andTheDaemonKeepsServing() throws Exception {
+    void badFraming_getsTheRightException_nothingIsStored_andTheDaemonKeepsServing() throws Exception {
         setUpQubes();
         var before = Files.readString(compartd.stateDir().resolve("qubes/work.json"));
-        assertThat(admin.call("admin.vm.property.Get", "memory", "nosuch", "")).isEqualTo(
-                "2|QubesVMNotFoundError||No such domain: 'nosuch'|");
-        assertThat(admin.call("admin.vm.property.Set", "memory", "work", "-1"))
-                .startsWith("2|QubesPropertyValueError||");
-        assertThat(admin.call("admin.vm.property.Set", "memory", "work", "lots"))
-                .startsWith("2|QubesPropertyValueError||");
-        assertThat(admin.call("admin.vm.property.Set", "netvm", "work", "fedora"))
-                .startsWith("2|QubesPropertyValueError||The fedora qube does not provide network");
-        assertThat(admin.call("admin.vm.property.Set", "nosuch", "work", "1"))
-                .startsWith("2|QubesNoSuchPropertyError||");
-        assertThat(admin.call("admin.vm.property.Set", "memory", "work", "\u00e9"))
-                .startsWith("2|QubesPropertyValueError||");
-        assertThat(admin.call("admin.vm.Create.AppVM", "", "dom0", "name=1bad label=red"))
-                .startsWith("2|QubesValueError||");
-        assertThat(admin.call("admin.vm.Create.AppVM", "", "dom0", "name=work label=red"))
-                .startsWith("2|QubesVMAlreadyExistsError||");
-        assertThat(admin.call("admin.vm.Create.AppVM", "", "dom0", "name=x label=pink"))
-                .startsWith("2|QubesLabelNotFoundError||");
-        assertThat(admin.call("admin.vm.Create.AppVM", "", "dom0", "name=x")).startsWith("2|ProtocolError||");
-        assertThat(admin.call("admin.vm.Create.AppVM", "", "dom0", "")).startsWith("2|ProtocolError||expected payload");
-        assertThat(admin.call("admin.vm.List", "", "dom0", "junk")).startsWith("2|ProtocolError||unexpected payload");
-        assertThat(admin.call("admin.vm.property.Get", "", "work", ""))
-                .startsWith("2|ProtocolError||expected an argument");
-        assertThat(admin.call("admin.label.List", "", "work", "")).startsWith("2|ProtocolError||expected destination");
-        assertThat(admin.call("admin.vm.Remove", "", "fedora", "")).startsWith("2|QubesVMInUseError||");
-        assertThat(admin.call("admin.vm.Remove", "", "dom0", "")).startsWith("2|QubesVMInUseError||");
-        assertThat(admin.call("admin.vm.feature.Get", "nosuch", "work", ""))
-                .startsWith("2|QubesFeatureNotFoundError||");
-        assertThat(admin.call("admin.vm.tag.Remove", "nosuch", "work", "")).startsWith("2|QubesTagNotFoundError||");
-        assertThat(admin.call("admin.vm.tag.Set", "bad tag", "work", "")).startsWith("2|");
-        assertThat(admin.call("admin.no.such.Method", "", "dom0", "")).startsWith("2|ProtocolError||no such method");
-        assertThat(admin.call("admin.backup.Execute", "x", "dom0", "")).startsWith("2|QubesNotImplementedError||");
-        assertThat(admin.call("admin.vm.firewall.Set", "", "work", "action=maybe"))
-                .startsWith("2|QubesValueError||");
-        // framing errors, a foreign source, an oversized request: still an exception reply
+        // framing errors, a foreign source, an oversized request: still an exception reply (bad values and arguments
+        // of well-framed calls are rows of admin-api-golden.tsv)
         assertThat(replyTo("garbage".getBytes())).startsWith("2\0ProtocolError\0");
         assertThat(replyTo("admin.vm.List+ dom0 uuid x\0".getBytes())).startsWith("2\0ProtocolError\0");
         assertThat(replyTo("admin.vm.List+ work name dom0\0".getBytes())).startsWith("2\0PermissionDenied\0");

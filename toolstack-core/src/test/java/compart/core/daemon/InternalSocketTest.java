@@ -24,16 +24,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class InternalSocketTest {
     @RegisterExtension
     final TestDaemon compartd = TestDaemon.onTestHypervisor().internalSocket("run/internal.sock")
-            .withTemplate("fedora", "black")
-            .withAppVm("dvm-tpl", "fedora", "red")
-            .withAppVm("work", "fedora", "blue");
+            .withDisposableTemplate();
     final Wire admin = compartd.admin();
     final Wire internal = compartd.internal();
 
     @BeforeEach
     void setPropertiesTagsAndFeatures() throws Exception {
-        admin.ok("admin.vm.property.Set", "template_for_dispvms", "dvm-tpl", "True");
-        admin.ok("admin.vm.property.Set", "default_dispvm", "work", "dvm-tpl");
         admin.ok("admin.vm.tag.Set", "trusted", "work", "");
         admin.ok("admin.vm.feature.Set", "internal", "fedora", "1");
     }

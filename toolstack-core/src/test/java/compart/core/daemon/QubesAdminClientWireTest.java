@@ -34,50 +34,53 @@ class QubesAdminClientWireTest {
                 .replace('\0', '|');
     }
 
+    /** Sets work's firewall to {@code rules} as qubesadmin does; then {@code firewall.Get} answers {@code answered}. */
+    void assertRulesAnsweredAs(String rules, String answered) throws Exception {
+        assertThat(replay("admin.vm.firewall.Set+ dom0 name work\0" + rules)).isEqualTo("0|");
+        assertThat(replay("admin.vm.firewall.Get+ dom0 name work\0")).isEqualTo("0|" + answered);
+    }
+
     @Test
     void firewallSet_fromQvmFirewallAdd_acceptsDst4AndGetAnswersQubesOrder() throws Exception {
         assertThat(replay("admin.vm.firewall.Get+ dom0 name work\0")).isEqualTo("0|action=accept\n");
 
-        assertThat(replay("admin.vm.firewall.Set+ dom0 name work\0"
-                + "action=accept\naction=accept proto=tcp dst4=1.2.3.4/32 dstports=443-443\n")).isEqualTo("0|");
-
-        assertThat(replay("admin.vm.firewall.Get+ dom0 name work\0"))
-                .isEqualTo("0|action=accept\naction=accept dst4=1.2.3.4/32 proto=tcp dstports=443-443\n");
+        assertRulesAnsweredAs("action=accept\naction=accept proto=tcp dst4=1.2.3.4/32 dstports=443-443\n",
+                "action=accept\naction=accept dst4=1.2.3.4/32 proto=tcp dstports=443-443\n");
     }
 
     @Test
     void firewallSet_bareAddressesAndSinglePorts_areAnsweredInCanonicalForm() throws Exception {
-        assertThat(replay("admin.vm.firewall.Set+ dom0 name work\0"
-                + "action=accept dsthost=10.1.2.3 proto=udp dstports=53\n"
-                + "action=accept dst6=2001:abcd:efab::3 proto=tcp dstports=22-22\n"
-                + "action=accept dst6=2001:abcd:efab::/64\n"
-                + "action=accept dstname=updates.example.org specialtarget=dns\n"
-                + "action=drop proto=icmp icmptype=008 comment=No ping; really\n"
-                + "action=drop\n")).isEqualTo("0|");
-
-        assertThat(replay("admin.vm.firewall.Get+ dom0 name work\0")).isEqualTo("0|"
-                + "action=accept dst4=10.1.2.3/32 proto=udp dstports=53-53\n"
-                + "action=accept dst6=2001:abcd:efab::3/128 proto=tcp dstports=22-22\n"
-                + "action=accept dst6=2001:abcd:efab::/64\n"
-                + "action=accept dsthost=updates.example.org specialtarget=dns\n"
-                + "action=drop proto=icmp icmptype=8 comment=No ping; really\n"
-                + "action=drop\n");
+        assertRulesAnsweredAs("""
+                action=accept dsthost=10.1.2.3 proto=udp dstports=53
+                action=accept dst6=2001:abcd:efab::3 proto=tcp dstports=22-22
+                action=accept dst6=2001:abcd:efab::/64
+                action=accept dstname=updates.example.org specialtarget=dns
+                action=drop proto=icmp icmptype=008 comment=No ping; really
+                action=drop
+                """, """
+                action=accept dst4=10.1.2.3/32 proto=udp dstports=53-53
+                action=accept dst6=2001:abcd:efab::3/128 proto=tcp dstports=22-22
+                action=accept dst6=2001:abcd:efab::/64
+                action=accept dsthost=updates.example.org specialtarget=dns
+                action=drop proto=icmp icmptype=8 comment=No ping; really
+                action=drop
+                """);
     }
 
     @Test
     void firewallGet_leavesOutExpiredRules_likeQubesd() throws Exception {
-        assertThat(replay("admin.vm.firewall.Set+ dom0 name work\0"
-                + "action=accept proto=tcp dstports=1-1024\n"
-                + "action=drop proto=icmp comment=No ICMP\n"
-                + "action=drop expire=1499450306 proto=udp\n"
-                + "action=drop proto=udp expire=2099450306\n"
-                + "action=accept\n")).isEqualTo("0|");
-
-        assertThat(replay("admin.vm.firewall.Get+ dom0 name work\0")).isEqualTo("0|"
-                + "action=accept proto=tcp dstports=1-1024\n"
-                + "action=drop proto=icmp comment=No ICMP\n"
-                + "action=drop expire=2099450306 proto=udp\n"
-                + "action=accept\n");
+        assertRulesAnsweredAs("""
+                action=accept proto=tcp dstports=1-1024
+                action=drop proto=icmp comment=No ICMP
+                action=drop expire=1499450306 proto=udp
+                action=drop proto=udp expire=2099450306
+                action=accept
+                """, """
+                action=accept proto=tcp dstports=1-1024
+                action=drop proto=icmp comment=No ICMP
+                action=drop expire=2099450306 proto=udp
+                action=accept
+                """);
     }
 
     @Test

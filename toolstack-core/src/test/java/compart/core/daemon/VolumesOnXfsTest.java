@@ -1,5 +1,7 @@
 package compart.core.daemon;
 
+import static compart.core.testing.ImageText.read;
+import static compart.core.testing.ImageText.write;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import compart.core.testing.LoopXfs;
@@ -7,8 +9,6 @@ import compart.core.testing.TestDaemon;
 import compart.core.testing.Wire;
 import compart.xl.linux.Extent;
 import compart.xl.linux.LinuxFile;
-import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,23 +51,6 @@ class VolumesOnXfsTest {
     void startOnXfs(TestInfo info) throws Exception {
         compartd.stateDir(xfs.root().resolve(info.getTestMethod().orElseThrow().getName())).start();
         pool = compartd.stateDir().resolve("pool");
-    }
-
-    static void write(Path file, long offset, String text) throws IOException {
-        try (var f = new RandomAccessFile(file.toFile(), "rw")) {
-            f.seek(offset);
-            f.write(text.getBytes(StandardCharsets.US_ASCII));
-            f.getFD().sync();
-        }
-    }
-
-    static String read(Path file, long offset, int length) throws IOException {
-        try (var f = new RandomAccessFile(file.toFile(), "r")) {
-            var b = new byte[length];
-            f.seek(offset);
-            f.readFully(b);
-            return new String(b, StandardCharsets.US_ASCII);
-        }
     }
 
     static boolean sharesExtents(Path file) {

@@ -1,5 +1,7 @@
 package compart.core.storage;
 
+import static compart.core.testing.ImageText.read;
+import static compart.core.testing.ImageText.write;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
@@ -10,8 +12,6 @@ import compart.volumes.Pool;
 import compart.volumes.VolumeConfig;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.RandomAccessFile;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -44,22 +44,6 @@ class DefaultPoolFallbackTest {
         var options = driver.equals("file") ? Map.of("dir_path", dir.toString(), "reserve_percent", "0")
                 : Map.of("dir_path", dir.toString(), "reserve_percent", "0", "setup_check", "no");
         return new Storage().pool(new PoolDefinition("varlibqubes", driver, options));
-    }
-
-    static void write(Path f, long off, String s) throws Exception {
-        try (var r = new RandomAccessFile(f.toFile(), "rw")) {
-            r.seek(off);
-            r.write(s.getBytes(StandardCharsets.US_ASCII));
-        }
-    }
-
-    static String read(Path f, long off, int n) throws Exception {
-        try (var r = new RandomAccessFile(f.toFile(), "r")) {
-            var b = new byte[n];
-            r.seek(off);
-            r.readFully(b);
-            return new String(b, StandardCharsets.US_ASCII);
-        }
     }
 
     @Test

@@ -43,6 +43,7 @@ public final class TestDaemon implements BeforeEachCallback, AfterEachCallback, 
     private Long testMemoryMib;
     private String policy;
     private final List<Create> qubes = new ArrayList<>();
+    private final List<List<String>> properties = new ArrayList<>();
     private boolean startsBeforeEachTest = true;
     private Compartd.Running running;
 
@@ -104,6 +105,17 @@ public final class TestDaemon implements BeforeEachCallback, AfterEachCallback, 
         return withTemplate("fedora", "black").withAppVm("work", "fedora", "blue");
     }
 
+    /**
+     * The qubes of the disposable tests: the TemplateVM {@code fedora} (black), the AppVM {@code dvm-tpl} (red) with
+     * {@code template_for_dispvms} set, and the AppVM {@code work} (blue) whose {@code default_dispvm} it is.
+     */
+    public TestDaemon withDisposableTemplate() {
+        withTemplate("fedora", "black").withAppVm("dvm-tpl", "fedora", "red").withAppVm("work", "fedora", "blue");
+        properties.add(List.of("template_for_dispvms", "dvm-tpl", "True"));
+        properties.add(List.of("default_dispvm", "work", "dvm-tpl"));
+        return this;
+    }
+
     /** The test calls {@link #start()} itself, after choosing its settings. */
     public TestDaemon startedByTheTest() {
         this.startsBeforeEachTest = false;
@@ -123,12 +135,15 @@ public final class TestDaemon implements BeforeEachCallback, AfterEachCallback, 
         return args;
     }
 
-    /** Starts the daemon (its policy file written first) and creates the qubes {@code with…} names. */
+    /** Starts the daemon (its policy file written first), creates the qubes {@code with…} names, sets properties. */
     public TestDaemon start() throws IOException {
         startDaemon();
         for (var q : qubes) {
             admin().ok("admin.vm.Create." + q.klass(), q.template(), "dom0",
                     "name=" + q.name() + " label=" + q.label());
+        }
+        for (var p : properties) {
+            admin().ok("admin.vm.property.Set", p.get(0), p.get(1), p.get(2));
         }
         return this;
     }
