@@ -44,7 +44,8 @@ installed_commands_work() {
     # the policy daemon as its service starts it (options from /etc/compart/compart.conf)
     (set -a; . /etc/compart/compart.conf; set +a; exec qrexec-policy-daemon $POLICY_DAEMON_OPTS) >/tmp/policy.log 2>&1 &
     pid=$!
-    for _ in $(seq 300); do [ -S /run/qubes/policy.sock ] && break; sleep 0.1; done
+    # it prints its rule count once it serves (after binding and chmod): wait for that line, not the socket file
+    for _ in $(seq 300); do grep -q 'serving' /tmp/policy.log 2>/dev/null && break; sleep 0.1; done
     expect "qrexec-policy-daemon (installed) serves /run/qubes/policy.sock, mode 0660" \
         sh -c '[ "$(stat -c %a /run/qubes/policy.sock)" = 660 ]'
     expect "it read the default policy" grep -q 'rules' /tmp/policy.log
