@@ -20,10 +20,12 @@ import java.util.Optional;
  * @param skipReason     why the run is skipped (-DskipTests, -DskipITs, -Dmaven.test.skip), if it is
  * @param ci             running in CI ({@code CI=true}): missing prerequisites fail the build instead of skipping
  * @param dist           where packaging's {@code -Pdist} build leaves the .deb ({@code packaging/target}), if given
+ * @param lanes          how many Xen hosts boot at once, each on its own core ({@link TestLane}; 1 or 2)
+ * @param firstLane      class-name pattern of lane 1's classes when there are two lanes, if given
  */
 public record RunSettings(Path target, Path jdk, Path cache, String mirror, Duration timeout,
                           String includePattern, String tagExpression, Optional<String> skipReason, boolean ci,
-                          Optional<Path> dist) {
+                          Optional<Path> dist, int lanes, Optional<String> firstLane) {
 
     /** The real-Xen tests: {@code *IT} in this module, {@code *XenTest} in other modules' test jars. */
     public static final String DEFAULT_INCLUDE = "^.+(IT|XenTest)$";
@@ -32,7 +34,8 @@ public record RunSettings(Path target, Path jdk, Path cache, String mirror, Dura
 
     /**
      * @param args     {@code key=value}: target, jdk, cache (blank = default), mirror, timeout.minutes,
-     *                 include, tags, skip (three booleans: skipTests,skipITs,maven.test.skip), dist
+     *                 include, tags, skip (three booleans: skipTests,skipITs,maven.test.skip), dist,
+     *                 lanes (default 2 on a machine with two cores, else 1), lane1 (default: {@link TestLane#DEFAULT_FIRST_LANE})
      * @param env      the environment (for XDG_CACHE_HOME)
      * @param userHome the user's home
      */
@@ -65,7 +68,16 @@ public record RunSettings(Path target, Path jdk, Path cache, String mirror, Dura
                 skip,
                 "true".equalsIgnoreCase(env.getOrDefault("CI", "")),
                 Optional.of(values.getOrDefault("dist", "")).filter(d -> !d.isBlank() && !d.startsWith("${"))
-                        .map(Path::of));
+                        .map(Path::of),
+                Integer.parseInt(given(values, "lanes",
+                        Runtime.getRuntime().availableProcessors() >= 2 ? "2" : "1")),
+                Optional.of(given(values, "lane1", "")).filter(p -> !p.isBlank()));
+    }
+
+    /** A value the pom passes, or the default when it is blank or an unset Maven property ({@code ${...}}). */
+    private static String given(Map<String, String> values, String key, String otherwise) {
+        String value = values.getOrDefault(key, "");
+        return value.isBlank() || value.startsWith("${") ? otherwise : value;
     }
 
     private static String required(Map<String, String> values, String key) {
@@ -81,7 +93,12 @@ public record RunSettings(Path target, Path jdk, Path cache, String mirror, Dura
         return target.resolve("xenhost");
     }
 
-    /** The 9p share: jars, test classes, guest, run.sh; dom0 writes {@code out/} into it. */
+    /** The lanes of this run ({@link TestLane#plan}). */
+    public List<TestLane> testLanes() {
+        return TestLane.plan(includePattern, lanes, firstLane);
+    }
+
+    /** Lane 1's 9p share: jars, test classes, guest, run.sh; dom0 writes {@code out/} into it. */
     public Path share() {
         return work().resolve("share");
     }
