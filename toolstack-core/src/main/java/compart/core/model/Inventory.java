@@ -66,7 +66,12 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         var dom0 = Qube.of(QubeClass.AdminVM, "dom0", 0, new UUID(0, 0)).withProperty(Prop.LABEL.name(), "black");
         var p = new TreeMap<String, PoolDefinition>();
         pools.forEach(pool -> p.put(pool.name(), pool));
-        return new Inventory(defaultLabels(), new TreeMap<>(), new TreeMap<>(Map.of("dom0", dom0)), p, hostMemoryMib);
+        var globals = new TreeMap<String, String>();
+        if (p.containsKey(PoolDefinition.KERNEL_POOL)) {
+            // As a fresh Qubes install does: the kernel pool is set, not a default.
+            globals.put("default_pool_kernel", PoolDefinition.KERNEL_POOL);
+        }
+        return new Inventory(defaultLabels(), globals, new TreeMap<>(Map.of("dom0", dom0)), p, hostMemoryMib);
     }
 
     /** @return a copy knowing the host's memory (not persisted) */
@@ -187,7 +192,9 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
     /** @return the property as the Admin API reports it */
     public PropertyValue property(Qube q, String property) {
         var d = def(q, property);
-        boolean isDefault = !q.properties().containsKey(property) || !d.writable();
+        // Qubes: a qube's name, qid and uuid are its own values, given at creation (dom0's are the defaults).
+        boolean isDefault = PropertyCatalog.WRITE_ONCE.contains(property) ? q.klass() == QubeClass.AdminVM
+                : !q.properties().containsKey(property) || !d.writable();
         return new PropertyValue(property, d.type(), isDefault, value(q, property));
     }
 
@@ -312,11 +319,11 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
     public Inventory withProperty(String qubeName, String property, String untrusted) {
         var q = qube(qubeName);
         var d = def(q, property);
-        if (!d.writable()) {
-            throw PropertyCatalog.invalid(q, property, untrusted, "property '" + property + "' on "
-                    + q.klass() + " instance cannot be set");
-        }
+        // Qubes checks the value's form first, then whether the property can be set at all.
         String canonical = PropertyCatalog.canonical(d, untrusted, this);
+        if (!d.writable()) {
+            throw CompartException.invalidValue("property '%s' on %s instance cannot be set", property, q.klass());
+        }
         if (property.equals(Prop.VIRT_MODE.name()) || property.equals(Prop.MAC.name())) {
             canonical = canonical.toLowerCase(Locale.ROOT);
         }
@@ -342,10 +349,14 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         var q = qube(qubeName);
         var d = def(q, property);
         if (!d.writable()) {
-            throw PropertyCatalog.invalid(q, property, "", "property '" + property + "' cannot be reset");
+            if (PropertyCatalog.WRITE_ONCE.contains(property)) {
+                throw PropertyCatalog.invalid(q, property, "", "property '" + property + "' cannot be reset");
+            }
+            // As in Qubes: a read-only property has no value of its own to forget, so a reset changes nothing.
+            return this;
         }
         if (property.equals(Prop.TEMPLATE.name())) {
-            throw PropertyCatalog.invalid(q, property, "", "cannot unset template; set it to another template");
+            throw Names.malformed("Cannot unset template");
         }
         return replacing(q.withProperty(property, null)).checked(q.name(), property);
     }
