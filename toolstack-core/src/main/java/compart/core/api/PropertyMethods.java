@@ -33,7 +33,11 @@ record PropertyMethods(Toolstack toolstack) {
     @Handles(value = "admin.vm.property.GetDefault", arg = Arg.REQUIRED, topic = Topic.PROPERTY)
     String vmPropertyGetDefault(Call c) {
         var def = definition(c);
-        // As Qubes: a property whose default is none answers its type and an empty value.
+        // As Qubes: a property whose default is none answers its type and an empty value; one without any
+        // default answers nothing.
+        if (!PropertyCatalog.hasDefault(c.dest().klass(), c.arg())) {
+            return null;
+        }
         return "type=" + def.type().wireName() + " " + c.inv().defaultValue(c.dest(), c.arg()).orElse("");
     }
 
@@ -79,6 +83,9 @@ record PropertyMethods(Toolstack toolstack) {
     @Handles(value = "admin.property.GetDefault", arg = Arg.REQUIRED, dest = Dest.ADMIN, topic = Topic.GLOBAL_PROPERTY)
     String propertyGetDefault(Call c) {
         var pv = c.inv().globalProperty(c.arg());
+        if (!PropertyCatalog.globalHasDefault(c.arg())) {
+            return null;
+        }
         return "type=" + pv.type().wireName() + " " + c.inv().globalDefaultValue(c.arg()).orElse("");
     }
 

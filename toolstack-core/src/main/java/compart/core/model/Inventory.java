@@ -336,7 +336,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
                     root.rw(), root.snapOnStart(), root.saveOnStop(), "vm-templates/" + canonical + "/root",
                     root.revisionsToKeep(), root.ephemeral()));
         }
-        return replacing(changed).checked(q.name(), property);
+        return replacing(serviceFeature(changed, property)).checked(q.name(), property);
     }
 
     /**
@@ -358,7 +358,15 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         if (property.equals(Prop.TEMPLATE.name())) {
             throw Names.malformed("Cannot unset template");
         }
-        return replacing(q.withProperty(property, null)).checked(q.name(), property);
+        return replacing(serviceFeature(q.withProperty(property, null), property)).checked(q.name(), property);
+    }
+
+    /** As Qubes: a change of provides_network sets the {@code servicevm} feature (its icon follows) or removes it. */
+    private Qube serviceFeature(Qube q, String property) {
+        if (!property.equals(Prop.PROVIDES_NETWORK.name())) {
+            return q;
+        }
+        return q.withFeature("servicevm", value(q, Prop.PROVIDES_NETWORK) ? "1" : null);
     }
 
     /** Sets a global property from an untrusted value (see {@link #withProperty}). */
@@ -723,11 +731,43 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
     Inventory checked(String qube, String property) {
         var v = violations();
         if (v.isEmpty()) {
-            return this;
+            return retagged();
         }
         var first = v.stream().filter(x -> Objects.equals(x.qube(), qube)
                 && (property == null || property.equals(x.property()))).findFirst().orElse(v.getFirst());
         throw CompartException.invalidValue("%s", first.message());
+    }
+
+    /**
+     * The tags Qubes gives a qube by itself and its policies match on: {@code guivm-NAME} and {@code audiovm-NAME}
+     * for the qube's effective GUI and audio qubes, kept in step with those properties.
+     *
+     * @return this inventory with every qube's automatic tags up to date
+     */
+    private Inventory retagged() {
+        var m = new TreeMap<>(qubes);
+        boolean changed = false;
+        for (var q : qubes.values()) {
+            var want = new TreeSet<String>();
+            if (q.klass() != QubeClass.AdminVM) {
+                value(q, Prop.GUIVM).ifPresent(g -> want.add("guivm-" + g));
+                value(q, Prop.AUDIOVM).ifPresent(a -> want.add("audiovm-" + a));
+            }
+            var t = q;
+            for (String tag : q.tags()) {
+                if ((tag.startsWith("guivm-") || tag.startsWith("audiovm-")) && !want.contains(tag)) {
+                    t = t.withTag(tag, false);
+                }
+            }
+            for (String tag : want) {
+                t = t.withTag(tag, true);
+            }
+            if (!t.tags().equals(q.tags())) {
+                m.put(q.name(), t);
+                changed = true;
+            }
+        }
+        return changed ? new Inventory(labels, globals, m, pools, hostMemoryMib) : this;
     }
 
     /**

@@ -2,6 +2,7 @@ package compart.core.model;
 
 import compart.errors.CompartException;
 import compart.volumes.PoolDrivers;
+import java.net.Inet6Address;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -196,6 +197,24 @@ public final class PropertyCatalog {
                 .sorted(Comparator.comparing((String n) -> LOADED_LATE.contains(n)).thenComparing(n -> n)).toList();
     }
 
+    /**
+     * @return whether Qubes knows a default for the qube property at all (a qube's name, qid, uuid, dispid, label
+     *         and template are only ever set; dom0's name, qid and uuid are defaults), where a default of none
+     *         still counts
+     */
+    public static boolean hasDefault(QubeClass klass, String name) {
+        return switch (name) {
+            case "label", "template", "dispid" -> false;
+            case "name", "qid", "uuid" -> klass == QubeClass.AdminVM;
+            default -> true;
+        };
+    }
+
+    /** @return whether Qubes knows a default for the global property at all */
+    public static boolean globalHasDefault(String name) {
+        return !name.equals("default_template") && !name.equals("default_kernel");
+    }
+
     /** @return the global properties, by name */
     public static Map<String, PropertyDef> global() {
         return GLOBAL;
@@ -228,8 +247,32 @@ public final class PropertyCatalog {
             };
             case VM -> untrusted.isEmpty() || untrusted.equals("None") ? "" : Names.qube(untrusted);
             case LABEL -> inv.label(printable(untrusted)).name();
-            case STR -> printable(untrusted);
+            case STR -> switch (def.name()) {
+                case "ip" -> address(untrusted, false);
+                case "ip6" -> address(untrusted, true);
+                default -> printable(untrusted);
+            };
         };
+    }
+
+    /** @return the address when it is one of the family ({@code ip}, {@code ip6} are typed in Qubes) */
+    private static String address(String untrusted, boolean v6) {
+        boolean ok = v6 ? untrusted.contains(":") && isInet6(untrusted) : IPV4.matcher(untrusted).matches();
+        if (!ok) {
+            throw Names.malformed("Failed to parse property value as %s", v6 ? "IPv6Address" : "IPv4Address");
+        }
+        return untrusted;
+    }
+
+    private static boolean isInet6(String s) {
+        if (!s.matches("[0-9a-fA-F:.]+")) {
+            return false;
+        }
+        try {
+            return Inet6Address.ofLiteral(s) != null;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     /** @return the value when it has only Python's {@code string.printable} characters */
@@ -423,8 +466,7 @@ public final class PropertyCatalog {
     }
 
     static CompartException invalid(Qube q, String name, String value, String why) {
-        return CompartException.invalidValue("invalid value '%s' for property '%s' of %s: %s",
-                QubeClass.printable(value), name, q.name(), why);
+        return CompartException.invalidValue("%s", why);
     }
 
     private static Optional<String> fromTemplate(Inventory inv, Qube q, String name, Optional<String> fallback) {
@@ -444,6 +486,10 @@ public final class PropertyCatalog {
 
     private static String icon(Inventory inv, Qube q) {
         String label = inv.value(q, Prop.LABEL).orElse("black");
+        if (q.klass() != QubeClass.TemplateVM && q.klass() != QubeClass.AdminVM
+                && q.features().containsKey("servicevm")) {
+            return "servicevm-" + label;
+        }
         return switch (q.klass()) {
             case AdminVM -> "adminvm-black";
             case TemplateVM -> "templatevm-" + label;

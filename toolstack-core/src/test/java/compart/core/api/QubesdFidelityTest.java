@@ -83,6 +83,9 @@ class QubesdFidelityTest {
         private final TestDaemon compartd;
         private final List<Outcome> outcomes = new ArrayList<>();
         private String topic = "";
+        /** Values each daemon drew at random (value → its name in the report). */
+        private final Map<String, String> qubesdDrawn = new LinkedHashMap<>();
+        private final Map<String, String> compartdDrawn = new LinkedHashMap<>();
 
         Stories(QubesdOffline qubesd, TestDaemon compartd) {
             this.qubesd = qubesd;
@@ -139,6 +142,15 @@ class QubesdFidelityTest {
             call("admin.vm.CreateInPool.AppVM", "fedora", "dom0", "name=inpool2 label=red pool:private=varlibqubes");
             call("admin.vm.CreateInPool.AppVM", "fedora", "dom0", "name=inpool3 label=red pool:nosuch=varlibqubes");
             call("admin.vm.List", "", "dom0", "");
+            // A disposable's dispid is drawn at random, and its IP address follows from it.
+            for (String p : List.of("dispid", "ip", "visible_ip")) {
+                String q = value(qubesd.admin().call("admin.vm.property.Get", p, "disp1", ""));
+                String o = value(compartd.admin().call("admin.vm.property.Get", p, "disp1", ""));
+                if (q != null && o != null && !q.isEmpty() && !o.isEmpty()) {
+                    qubesdDrawn.put(q, "<disp1 " + p + ">");
+                    compartdDrawn.put(o, "<disp1 " + p + ">");
+                }
+            }
         }
 
         private void system() throws IOException {
@@ -281,7 +293,9 @@ class QubesdFidelityTest {
                     call("admin.property.Set", v[0], "dom0", v[i]);
                     call("admin.property.Get", v[0], "dom0", "");
                 }
-                call("admin.property.Reset", v[0], "dom0", "");
+                if (call("admin.property.Reset", v[0], "dom0", "").equals(NO_ANSWER)) {
+                    call("admin.property.Set", v[0], "dom0", v[1]); // as in globalProperties()
+                }
             }
             call("admin.property.Set", "default_template", "dom0", "fedora");
         }
@@ -527,8 +541,8 @@ class QubesdFidelityTest {
         }
 
         private String send(Call c) throws IOException {
-            String q = normalised(answer(c, qubesd.admin()), qubesd.baseDir(), c);
-            String o = normalised(answer(c, compartd.admin()), compartd.stateDir(), c);
+            String q = drawn(normalised(answer(c, qubesd.admin()), qubesd.baseDir(), c), qubesdDrawn);
+            String o = drawn(normalised(answer(c, compartd.admin()), compartd.stateDir(), c), compartdDrawn);
             outcomes.add(new Outcome(c, q, o));
             return q;
         }
@@ -542,6 +556,14 @@ class QubesdFidelityTest {
                 // on permission denied and on an exception that is not a Qubes one.
                 return NO_ANSWER;
             }
+        }
+
+        private static String drawn(String reply, Map<String, String> values) {
+            String r = reply;
+            for (var e : values.entrySet()) {
+                r = r.replaceAll("(?<![0-9.])" + Pattern.quote(e.getKey()) + "(?![0-9.])", e.getValue());
+            }
+            return r;
         }
 
         /** @return the names both daemons list (a property only one has is compared too) */
