@@ -349,7 +349,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         var q = qube(qubeName);
         var d = def(q, property);
         if (!d.writable()) {
-            if (PropertyCatalog.WRITE_ONCE.contains(property)) {
+            if (PropertyCatalog.WRITE_ONCE.contains(property) && q.klass() != QubeClass.AdminVM) {
                 throw PropertyCatalog.invalid(q, property, "", "property '" + property + "' cannot be reset");
             }
             // As in Qubes: a read-only property has no value of its own to forget, so a reset changes nothing.
@@ -628,8 +628,13 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
      * @param qube     the qube, or null for a global property
      * @param property the property whose value breaks the rule
      * @param message  what is wrong
+     * @param valueError Qubes raises its parent class QubesValueError for this rule (the netvm checks)
      */
-    public record Violation(String qube, String property, String message) {
+    public record Violation(String qube, String property, String message, boolean valueError) {
+        /** A rule of the property's own (Qubes: QubesPropertyValueError). */
+        public Violation(String qube, String property, String message) {
+            this(qube, property, message, false);
+        }
     }
 
     /** @return every rule the inventory breaks (empty for a consistent one) */
@@ -653,10 +658,15 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
                     || !value(t, Prop.TEMPLATE_FOR_DISPVMS)).ifPresent(t -> out.add(new Violation(null, prop,
                     "global property " + prop + ": " + t.name() + " has template_for_dispvms set to False")));
         }
+        globalValue(Prop.Global.DEFAULT_NETVM).flatMap(this::find).flatMap(n -> qubes.values().stream()
+                .filter(q -> q.klass() != QubeClass.AdminVM && !q.properties().containsKey(Prop.NETVM.name()))
+                .filter(q -> q.name().equals(n.name()) || loops(q)).findFirst())
+                .ifPresent(q -> out.add(new Violation(null, Prop.Global.DEFAULT_NETVM.name(),
+                        "Network loop on '" + q.name() + "'")));
         globalValue(Prop.Global.DEFAULT_NETVM).flatMap(this::find).filter(n -> n.klass() == QubeClass.AdminVM
                 || !value(n, Prop.PROVIDES_NETWORK)).ifPresent(n -> out.add(new Violation(null,
                 Prop.Global.DEFAULT_NETVM.name(),
-                "The " + n.name() + " qube does not provide network")));
+                "The " + n.name() + " qube does not provide network", true)));
         for (var q : qubes.values()) {
             for (var e : q.properties().entrySet()) {
                 var d = PropertyCatalog.of(q.klass()).get(e.getKey());
@@ -688,10 +698,10 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
             if (netvm.isPresent()) {
                 var n = netvm.get();
                 if (n.klass() == QubeClass.AdminVM || !value(n, Prop.PROVIDES_NETWORK)) {
-                    out.add(new Violation(q.name(), "netvm", "The " + n.name() + " qube does not provide network"));
+                    out.add(new Violation(q.name(), "netvm", "The " + n.name() + " qube does not provide network",
+                            true));
                 } else if (loops(q)) {
-                    out.add(new Violation(q.name(), "netvm", "Loops in network are unsupported (" + q.name()
-                            + " reaches itself through its netvm)"));
+                    out.add(new Violation(q.name(), "netvm", "Loops in network are unsupported", true));
                 }
             }
             for (var key : List.of(Prop.DEFAULT_DISPVM, Prop.MANAGEMENT_DISPVM)) {
@@ -735,7 +745,8 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         }
         var first = v.stream().filter(x -> Objects.equals(x.qube(), qube)
                 && (property == null || property.equals(x.property()))).findFirst().orElse(v.getFirst());
-        throw CompartException.invalidValue("%s", first.message());
+        throw first.valueError() ? Names.malformed("%s", first.message())
+                : CompartException.invalidValue("%s", first.message());
     }
 
     /**

@@ -418,7 +418,7 @@ public final class PropertyCatalog {
             }
         }
         require(PropertyCatalog.of(q.klass()).get(name).type() != PropertyType.VM || canonical.isEmpty()
-                || inv.find(canonical).isPresent(), q, name, canonical, "can't set " + name
+                || inv.find(canonical).isPresent(), q, name, canonical, "Can't set " + name
                 + " to non-existing qube " + canonical);
     }
 
