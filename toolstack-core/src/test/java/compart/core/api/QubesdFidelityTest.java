@@ -83,6 +83,7 @@ class QubesdFidelityTest {
         private final TestDaemon compartd;
         private final List<Outcome> outcomes = new ArrayList<>();
         private String topic = "";
+        private final Map<Path, Map<String, String>> poolDirs = new LinkedHashMap<>();
         /** Values each daemon drew at random (value → its name in the report). */
         private final Map<String, String> qubesdDrawn = new LinkedHashMap<>();
         private final Map<String, String> compartdDrawn = new LinkedHashMap<>();
@@ -541,8 +542,10 @@ class QubesdFidelityTest {
         }
 
         private String send(Call c) throws IOException {
-            String q = drawn(normalised(answer(c, qubesd.admin()), qubesd.baseDir(), c), qubesdDrawn);
-            String o = drawn(normalised(answer(c, compartd.admin()), compartd.stateDir(), c), compartdDrawn);
+            String q = drawn(normalised(answer(c, qubesd.admin()), paths(qubesd.admin(), qubesd.baseDir()), c),
+                    qubesdDrawn);
+            String o = drawn(normalised(answer(c, compartd.admin()), paths(compartd.admin(), compartd.stateDir()),
+                    c), compartdDrawn);
             outcomes.add(new Outcome(c, q, o));
             return q;
         }
@@ -556,6 +559,26 @@ class QubesdFidelityTest {
                 // on permission denied and on an exception that is not a Qubes one.
                 return NO_ANSWER;
             }
+        }
+
+        /**
+         * @return a daemon's own folders, most specific first: its default pool's (Qubes keeps it in its
+         *         /var/lib/qubes, compartd in its state folder's {@code pool}) and its own
+         */
+        private Map<String, String> paths(Wire w, Path dir) throws IOException {
+            var m = poolDirs.get(dir);
+            if (m == null) {
+                m = new LinkedHashMap<>();
+                String info = w.call("admin.pool.Info", "varlibqubes", "dom0", "");
+                for (String l : info.split("[|\n]")) {
+                    if (l.startsWith("dir_path=")) {
+                        m.put(l.substring("dir_path=".length()), "<varlibqubes>");
+                    }
+                }
+                m.put(dir.toAbsolutePath().toString(), "<dir>");
+                poolDirs.put(dir, m);
+            }
+            return m;
         }
 
         private static String drawn(String reply, Map<String, String> values) {
@@ -598,15 +621,17 @@ class QubesdFidelityTest {
      * Replaces what two correct daemons answer differently, each for a stated reason.
      *
      * @param reply the answer as sent
-     * @param dir   the daemon's own folder (Qubes' /var/lib/qubes, compartd's state folder)
+     * @param paths the daemon's own folders (see {@link Stories#paths}) and their names in the report
      */
-    static String normalised(String reply, Path dir, Call c) {
+    static String normalised(String reply, Map<String, String> paths, Call c) {
         // NULs shown as | for the report.
         String r = reply.replace('\0', '|');
         // Each install draws its own uuids.
         r = UUID.matcher(r).replaceAll("<uuid>");
         // Each daemon keeps its files in the test's own temporary folder.
-        r = r.replace(dir.toAbsolutePath().toString(), "<dir>");
+        for (var e : paths.entrySet()) {
+            r = r.replace(e.getKey(), e.getValue());
+        }
         if (c.method().startsWith("admin.pool.") || c.method().equals("admin.vm.volume.Info")) {
             // Usage is how many blocks the host's filesystem gave the images; a pool's size is that filesystem's.
             r = r.replaceAll("(?m)^usage=\\d+", "usage=<n>");
