@@ -25,6 +25,8 @@ public enum Refusal {
      * property's own rule raises QubesPropertyValueError.
      */
     MALFORMED_VALUE(ErrorKind.INVALID_VALUE),
+    /** A {@code uuid:} destination that is not a well-formed UUID. */
+    INVALID_UUID(ErrorKind.INVALID_VALUE),
     /** A variant of a method Qubes has that Compart does not implement (e.g. preloaded disposables). */
     NOT_IMPLEMENTED(ErrorKind.INVALID_STATE);
 

@@ -30,6 +30,7 @@ public final class ExceptionTypes {
                 case NOT_DISPVM_TEMPLATE -> "QubesException";
                 case NOT_IMPLEMENTED -> NOT_IMPLEMENTED;
                 case MALFORMED_VALUE -> "QubesValueError";
+                case INVALID_UUID -> "QubesVMInvalidUUIDError";
             };
         }
         return switch (e.kind()) {

@@ -5,6 +5,7 @@ import compart.errors.ErrorKind;
 import compart.errors.Refusal;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -406,7 +407,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         }
         String name = Names.qube(untrustedName);
         if (qubes.containsKey(name)) {
-            throw new CompartException(ErrorKind.ALREADY_EXISTS, "Qube already exists: " + name);
+            throw Names.malformed("VM %s already exists", name); // Qubes' class and words
         }
         if (qubes.values().stream().anyMatch(q -> q.name().equalsIgnoreCase(name))) {
             throw new CompartException(ErrorKind.ALREADY_EXISTS, "Qube already exists (case differs): " + name);
@@ -552,7 +553,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
     public Inventory withLabel(String untrustedName, String untrustedColor) {
         Label.validateName(untrustedName);
         if (labels.values().stream().anyMatch(l -> l.name().equals(untrustedName))) {
-            throw new CompartException(ErrorKind.ALREADY_EXISTS, "Label is still in use: '" + untrustedName + "'");
+            throw Names.malformed("label already exists"); // Qubes' class and words
         }
         int index = Math.max(Label.MAX_DEFAULT_INDEX, labels.isEmpty() ? 0 : labels.lastKey()) + 1;
         var m = new TreeMap<>(labels);
@@ -659,7 +660,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
                     "global property " + prop + ": " + t.name() + " has template_for_dispvms set to False")));
         }
         globalValue(Prop.Global.DEFAULT_NETVM).flatMap(this::find).flatMap(n -> qubes.values().stream()
-                .filter(q -> q.klass() != QubeClass.AdminVM && !q.properties().containsKey(Prop.NETVM.name()))
+                .sorted(Comparator.comparingInt(Qube::qid)).filter(q -> q.klass() != QubeClass.AdminVM && !q.properties().containsKey(Prop.NETVM.name()))
                 .filter(q -> q.name().equals(n.name()) || loops(q)).findFirst())
                 .ifPresent(q -> out.add(new Violation(null, Prop.Global.DEFAULT_NETVM.name(),
                         "Network loop on '" + q.name() + "'")));

@@ -250,6 +250,12 @@ public final class PropertyCatalog {
             case STR -> switch (def.name()) {
                 case "ip" -> address(untrusted, false);
                 case "ip6" -> address(untrusted, true);
+                case "uuid" -> {
+                    if (!untrusted.matches("(urn:uuid:)?\\{?[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}}?")) {
+                        throw Names.malformed("Failed to parse property value as UUID");
+                    }
+                    yield untrusted;
+                }
                 default -> printable(untrusted);
             };
         };
@@ -400,7 +406,7 @@ public final class PropertyCatalog {
                     "maxmem must be positive or zero");
             case "virt_mode" -> require(canonical.equals("pvh") || canonical.equals("hvm") || canonical.equals("pv"),
                     q, name, canonical, "invalid virtualization mode, supported values: hvm, pv, pvh");
-            case "kernel" -> require(!canonical.contains("/"), q, name, canonical, "kernel name cannot contain '/'");
+            case "kernel" -> require(!canonical.contains("/"), q, name, canonical, "Kernel name cannot contain '/'");
             case "kernelopts" -> require(canonical.length() <= 512, q, name, canonical,
                     "kernelopts value too long (512 chars max)");
             case "default_user" -> require(USER.matcher(canonical).matches(), q, name, canonical,
@@ -440,8 +446,7 @@ public final class PropertyCatalog {
             }
             case "default_kernel" -> {
                 if (canonical.contains("/")) {
-                    throw CompartException.invalidValue("kernel name cannot contain '/': %s",
-                            QubeClass.printable(canonical));
+                    throw CompartException.invalidValue("Kernel name cannot contain '/'");
                 }
             }
             default -> {
