@@ -5,7 +5,6 @@ import compart.errors.ErrorKind;
 import compart.errors.Refusal;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -652,16 +651,17 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         }
         globalValue(Prop.Global.DEFAULT_TEMPLATE).flatMap(this::find).filter(t -> t.klass() != QubeClass.TemplateVM)
                 .ifPresent(t -> out.add(new Violation(null, Prop.Global.DEFAULT_TEMPLATE.name(),
-                        "default_template must be a TemplateVM, " + t.name() + " is a " + t.klass())));
+                        wrongClass(t, QubeClass.TemplateVM))));
         for (var key : List.of(Prop.Global.DEFAULT_DISPVM, Prop.Global.MANAGEMENT_DISPVM)) {
             String prop = key.name();
             globalValue(key).flatMap(this::find).filter(t -> !hasProperty(t, Prop.TEMPLATE_FOR_DISPVMS)
                     || !value(t, Prop.TEMPLATE_FOR_DISPVMS)).ifPresent(t -> out.add(new Violation(null, prop,
                     "global property " + prop + ": " + t.name() + " has template_for_dispvms set to False")));
         }
+        // Qubes' rule for default_netvm, in its order (by name): no qube using the default may be it or carry it.
         globalValue(Prop.Global.DEFAULT_NETVM).flatMap(this::find).flatMap(n -> qubes.values().stream()
-                .sorted(Comparator.comparingInt(Qube::qid)).filter(q -> q.klass() != QubeClass.AdminVM && !q.properties().containsKey(Prop.NETVM.name()))
-                .filter(q -> q.name().equals(n.name()) || loops(q)).findFirst())
+                .filter(q -> q.klass() != QubeClass.AdminVM && !q.properties().containsKey(Prop.NETVM.name()))
+                .filter(q -> q.name().equals(n.name()) || connectedTo(n, q)).findFirst())
                 .ifPresent(q -> out.add(new Violation(null, Prop.Global.DEFAULT_NETVM.name(),
                         "Network loop on '" + q.name() + "'")));
         globalValue(Prop.Global.DEFAULT_NETVM).flatMap(this::find).filter(n -> n.klass() == QubeClass.AdminVM
@@ -688,8 +688,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
                 if (t.isEmpty()) {
                     out.add(new Violation(q.name(), "template", q.klass() + " " + q.name() + " has no template"));
                 } else if (t.get().klass() != want) {
-                    out.add(new Violation(q.name(), "template", "template of " + q.name() + " must be a " + want
-                            + ", " + t.get().name() + " is a " + t.get().klass()));
+                    out.add(new Violation(q.name(), "template", wrongClass(t.get(), want)));
                 } else if (q.klass() == QubeClass.DispVM && !value(t.get(), Prop.TEMPLATE_FOR_DISPVMS)) {
                     out.add(new Violation(q.name(), "template", t.get().name()
                             + " has template_for_dispvms set to False but DispVM " + q.name() + " is based on it"));
@@ -717,6 +716,24 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
             }
         }
         return out;
+    }
+
+    /** @return Qubes' words for a qube of another class than a property wants */
+    private static String wrongClass(Qube q, QubeClass want) {
+        return "wrong VM class: domains['" + q.name() + "'] is of type " + q.klass() + " and not " + want;
+    }
+
+    /** @return whether {@code to}'s explicit netvm chain passes through {@code via} (Qubes' "connected to") */
+    private boolean connectedTo(Qube to, Qube via) {
+        var seen = new HashSet<String>();
+        var cur = to.explicit(Prop.NETVM.name()).filter(n -> !n.isEmpty()).flatMap(this::find);
+        while (cur.isPresent() && seen.add(cur.get().name())) {
+            if (cur.get().name().equals(via.name())) {
+                return true;
+            }
+            cur = cur.get().explicit(Prop.NETVM.name()).filter(n -> !n.isEmpty()).flatMap(this::find);
+        }
+        return false;
     }
 
     private boolean loops(Qube q) {

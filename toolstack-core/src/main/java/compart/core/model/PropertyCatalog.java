@@ -37,7 +37,6 @@ public final class PropertyCatalog {
     private static final Pattern IPV4 = Pattern.compile(
             "((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])");
     private static final Pattern USER = Pattern.compile("[A-Za-z0-9_+,.-]*");
-    private static final Pattern KBD = Pattern.compile("[A-Za-z]+\\+[a-zA-Z0-9_-]*\\+[a-zA-Z0-9_:,-]*");
 
     /** Properties set once at creation: Qubes refuses to reset them, where it ignores a reset of another read-only. */
     static final Set<String> WRITE_ONCE = Set.of("name", "qid", "uuid", "dispid");
@@ -405,14 +404,13 @@ public final class PropertyCatalog {
             case "maxmem" -> require(Long.parseLong(canonical) >= 0, q, name, canonical,
                     "maxmem must be positive or zero");
             case "virt_mode" -> require(canonical.equals("pvh") || canonical.equals("hvm") || canonical.equals("pv"),
-                    q, name, canonical, "invalid virtualization mode, supported values: hvm, pv, pvh");
+                    q, name, canonical, "Invalid virtualization mode, supported values: hvm, pv, pvh");
             case "kernel" -> require(!canonical.contains("/"), q, name, canonical, "Kernel name cannot contain '/'");
             case "kernelopts" -> require(canonical.length() <= 512, q, name, canonical,
                     "kernelopts value too long (512 chars max)");
             case "default_user" -> require(USER.matcher(canonical).matches(), q, name, canonical,
                     "username can contain only [A-Za-z0-9_+,.-]");
-            case "keyboard_layout" -> require(KBD.matcher(canonical).matches(), q, name, canonical,
-                    "keyboard layout must be LAYOUT+VARIANT+OPTIONS");
+            case "keyboard_layout" -> keyboardLayout(q, canonical);
             case "mac" -> require(MAC.matcher(canonical).matches(), q, name, canonical,
                     "invalid MAC address value (want 00:16:3e:xx:xx:xx form)");
             case "ip" -> require(IPV4.matcher(canonical).matches(), q, name, canonical, "not an IPv4 address");
@@ -434,8 +432,7 @@ public final class PropertyCatalog {
             case "default_pool", "default_pool_root", "default_pool_private", "default_pool_volatile",
                  "default_pool_kernel" -> {
                 if (!inv.pools().containsKey(canonical)) {
-                    throw CompartException.invalidValue("invalid value %s for global property %s: no such storage "
-                            + "pool (see admin.pool.List)", QubeClass.printable(canonical), name);
+                    throw CompartException.invalidValue("No such storage pool");
                 }
             }
             case "default_qrexec_timeout", "default_shutdown_timeout", "stats_interval" -> {
@@ -453,9 +450,17 @@ public final class PropertyCatalog {
             }
         }
         if (GLOBAL.get(name).type() == PropertyType.VM && !canonical.isEmpty() && inv.find(canonical).isEmpty()) {
-            throw CompartException.invalidValue("can't set global property %s to non-existing qube %s", name,
-                    canonical);
+            throw CompartException.invalidValue("Can't set %s to non-existing qube %s", name, canonical);
         }
+    }
+
+    /** Qubes' checks of {@code LAYOUT+VARIANT+OPTIONS}, in its order and words. */
+    private static void keyboardLayout(Qube q, String value) {
+        String[] f = value.split("\\+", -1);
+        require(f.length == 3, q, "keyboard_layout", value, "invalid number of keyboard layout parameters");
+        require(f[0].matches("[A-Za-z]+"), q, "keyboard_layout", value, "Invalid keyboard layout provided");
+        require(f[1].matches("[a-zA-Z0-9_-]*"), q, "keyboard_layout", value, "Invalid layout variant provided");
+        require(f[2].matches("[a-zA-Z0-9_:,-]*"), q, "keyboard_layout", value, "Invalid layout options provided");
     }
 
     private static void positive(Qube q, String name, String canonical) {

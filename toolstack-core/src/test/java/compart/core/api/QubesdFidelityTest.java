@@ -575,7 +575,7 @@ class QubesdFidelityTest {
                         m.put(l.substring("dir_path=".length()), "<varlibqubes>");
                     }
                 }
-                m.put(dir.toAbsolutePath().toString(), "<dir>");
+                m.putIfAbsent(dir.toAbsolutePath().toString(), "<dir>"); // Qubes' pool folder is its own
                 poolDirs.put(dir, m);
             }
             return m;
