@@ -110,7 +110,7 @@ public final class PropertyCatalog {
             ro gateway6          STR   IPv6 gateway this qube offers to the qubes using it as netvm.
             rw backup_timestamp  INT   When this qube was last backed up, in seconds since the Unix epoch.
             ro start_time        STR   When this qube was started (empty while it is halted).
-            ro stubdom_mem       INT   Memory of this qube's device-model stub domain, in MiB.
+            rw stubdom_mem       INT   Memory of this qube's device-model stub domain, in MiB.
             ro stubdom_uuid      STR   UUID of this qube's device-model stub domain.
             ro stubdom_xid       INT   Xen ID of this qube's device-model stub domain (-1 when there is none).
             rw bootmode          STR   Boot mode this qube starts in.
