@@ -668,8 +668,10 @@ class QubesdFidelityTest {
         var summary = new StringBuilder();
         perTopic.forEach((k, v) -> summary.append(String.format("  %-28s %4d / %4d  %5.1f%%%n", k, v[0], v[1],
                 100.0 * v[0] / v[1])));
+        int answered = outcomes.size() - noAnswer;
         summary.append(String.format("Admin API fidelity: %d / %d identical answers (%.1f%%); %d differences where "
-                + "Qubes' daemon gave no answer%n", same, outcomes.size(), 100.0 * same / outcomes.size(), noAnswer));
+                + "Qubes' daemon gave no answer; %d / %d (%.1f%%) of the answers it gave%n", same, outcomes.size(),
+                100.0 * same / outcomes.size(), noAnswer, same, answered, 100.0 * same / answered));
         System.out.print(summary);
         Path out = Path.of("target/qubesd-fidelity.txt");
         Files.createDirectories(out.getParent());
