@@ -178,7 +178,7 @@ class InventoryTest {
         assertThatThrownBy(() -> inv.withProperty("work", "label", "pink")).hasMessageContaining("Label");
         assertThatThrownBy(() -> inv.withProperty("work", "netvm", "nosuch")).hasMessageContaining("non-existing");
         assertThatThrownBy(() -> inv.withProperty("work", "template", "work"))
-                .hasMessageContaining("must be a TemplateVM");
+                .hasMessage("wrong VM class: domains['work'] is of type AppVM and not TemplateVM");
         assertThatThrownBy(() -> inv.withProperty("work", "qid", "7")).hasMessageContaining("cannot be set");
         assertThatThrownBy(() -> inv.withProperty("work", "nosuch", "1"))
                 .extracting(e -> ((CompartException) e).kind()).isEqualTo(ErrorKind.NOT_FOUND);
