@@ -4,6 +4,7 @@ import compart.core.hypervisor.Hypervisor;
 import compart.core.model.Inventory;
 import compart.core.model.Qube;
 import compart.core.qrexec.QrexecRouter;
+import compart.core.qubesdb.QubesDbDaemons;
 import compart.core.storage.QubeStorage;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
@@ -73,6 +74,7 @@ final class StartRun {
     private final QrexecRouter qrexec;
     private final ConcurrentMap<String, Toolstack.Live> live;
     private final Consumer<String> startNetvm;
+    private final QubesDbDaemons qubesdb;
     private final Context run;
 
     /**
@@ -80,14 +82,16 @@ final class StartRun {
      * @param qrexec     dom0's qrexec daemons, null when the domains have no agent
      * @param live       the toolstack's live state of each qube, updated as the domain is created and runs
      * @param startNetvm starts a netvm and waits until it runs
+     * @param qubesdb    dom0's QubesDB daemons
      * @param run        the start's context
      */
     StartRun(Hypervisor hypervisor, QrexecRouter qrexec, ConcurrentMap<String, Toolstack.Live> live,
-             Consumer<String> startNetvm, Context run) {
+             Consumer<String> startNetvm, QubesDbDaemons qubesdb, Context run) {
         this.hypervisor = hypervisor;
         this.qrexec = qrexec;
         this.live = live;
         this.startNetvm = startNetvm;
+        this.qubesdb = qubesdb;
         this.run = run;
     }
 
@@ -102,6 +106,7 @@ final class StartRun {
             case Step.CheckMemory s -> checkMemory(s);
             case Step.PrepareVolumes s -> prepareVolumes(s);
             case Step.CreatePaused s -> createPaused(s);
+            case Step.FillQubesDb s -> fillQubesDb(s);
             case Step.Unpause s -> unpause(s);
             case Step.ConnectQrexec s -> connectQrexec(s);
         };
@@ -155,6 +160,15 @@ final class StartRun {
         var started = run.devices().get(volume);
         return (started != null ? started : run.volumes.blockDevicePath(run.qube.volumes().get(volume)))
                 .toString();
+    }
+
+    /** Fills and serves the qube's QubesDB while the domain is paused; undone by ending it. */
+    private Runnable fillQubesDb(Step.FillQubesDb s) {
+        qubesdb.start(run.inventory, s.qube(), run.domid(), q -> {
+            var l = live.get(q);
+            return l != null && l.state() != PowerState.Dying;
+        });
+        return () -> qubesdb.stop(s.qube());
     }
 
     private Runnable unpause(Step.Unpause s) {

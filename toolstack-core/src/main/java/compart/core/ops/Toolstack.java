@@ -8,6 +8,7 @@ import compart.core.model.Prop;
 import compart.core.model.Qube;
 import compart.core.model.QubeClass;
 import compart.core.qrexec.QrexecRouter;
+import compart.core.qubesdb.QubesDbDaemons;
 import compart.core.storage.Storage;
 import compart.core.store.StateStore;
 import compart.errors.CompartException;
@@ -60,6 +61,7 @@ public final class Toolstack implements AutoCloseable {
     private final ConcurrentHashMap<String, CompletableFuture<Void>> deaths = new ConcurrentHashMap<>();
     private volatile Inventory inventory;
     private final QrexecRouter qrexec;
+    private final QubesDbDaemons qubesdb;
     private final AtomicReference<Disposables> disposables = new AtomicReference<>();
 
     /**
@@ -82,7 +84,19 @@ public final class Toolstack implements AutoCloseable {
      */
     public Toolstack(StateStore store, Hypervisor hypervisor, Storage storage, Inventory loaded, Set<String> broken,
                      QrexecRouter qrexec) {
+        this(store, hypervisor, storage, loaded, broken, qrexec, new QubesDbDaemons(null,
+                QubesDbDaemons::hostTimezone, InstantSource.system(), new SecureRandom()));
+    }
+
+    /**
+     * As the constructor above, with dom0's QubesDB daemons (filled at each start, updated by each change).
+     *
+     * @param qubesdb the QubesDB daemons; serving over vchan on real Xen, kept in dom0 only on {@code test}
+     */
+    public Toolstack(StateStore store, Hypervisor hypervisor, Storage storage, Inventory loaded, Set<String> broken,
+                     QrexecRouter qrexec, QubesDbDaemons qubesdb) {
         this.qrexec = qrexec;
+        this.qubesdb = qubesdb;
         this.store = store;
         this.hypervisor = hypervisor;
         this.storage = storage;
@@ -133,6 +147,11 @@ public final class Toolstack implements AutoCloseable {
         return Optional.ofNullable(qrexec);
     }
 
+    /** @return dom0's QubesDB daemons, one per running qube */
+    public QubesDbDaemons qubesdb() {
+        return qubesdb;
+    }
+
     /** @return how disposables are made, started for qrexec calls and removed (created on first use) */
     public Disposables disposables() {
         var d = disposables.get();
@@ -180,6 +199,7 @@ public final class Toolstack implements AutoCloseable {
                 store.save(before, after);
                 inventory = after;
                 publishChanges(before, after);
+                qubesdb.refresh(after);
             }
             return after;
         }
@@ -283,7 +303,7 @@ public final class Toolstack implements AutoCloseable {
         if (steps.isEmpty()) {
             return;
         }
-        var run = new StartRun(hypervisor, qrexec, live, netvm -> start(netvm).join(),
+        var run = new StartRun(hypervisor, qrexec, live, netvm -> start(netvm).join(), qubesdb,
                 new StartRun.Context(inv, storage.of(inv, inv.qube(name))));
         try {
             run.execute(steps);
@@ -466,6 +486,7 @@ public final class Toolstack implements AutoCloseable {
                 if (qrexec != null) {
                     qrexec.detach(d.name());
                 }
+                qubesdb.stop(d.name());
                 live.put(d.name(), new Live(d.domid(), PowerState.Dying));
                 var done = new CompletableFuture<Void>();
                 stops.put(d.name(), done);
@@ -506,6 +527,7 @@ public final class Toolstack implements AutoCloseable {
 
     @Override
     public void close() {
+        qubesdb.close();
         queues.close();
         stopper.shutdown();
     }
