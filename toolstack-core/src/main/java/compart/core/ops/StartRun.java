@@ -2,6 +2,7 @@ package compart.core.ops;
 
 import compart.core.hypervisor.Hypervisor;
 import compart.core.model.Inventory;
+import compart.core.model.Prop;
 import compart.core.model.Qube;
 import compart.core.qrexec.QrexecRouter;
 import compart.core.qubesdb.QubesDbDaemons;
@@ -162,8 +163,17 @@ final class StartRun {
                 .toString();
     }
 
-    /** Fills and serves the qube's QubesDB while the domain is paused; undone by ending it. */
+    /**
+     * Fills and serves the qube's QubesDB while the domain is paused, and (memory balancing on: maxmem above 0)
+     * gives the qube its {@code memory/meminfo} xenstore node; undone by ending the database (the node goes with
+     * the domain).
+     */
     private Runnable fillQubesDb(Step.FillQubesDb s) {
+        if (run.inventory.value(run.qube, Prop.MAXMEM) > 0) {
+            hypervisor.guestWritableNode(run.domid(), "memory/meminfo");
+            run.log.info("xenstore: memory/meminfo of {} (domain {}) created, writable by the qube's meminfo-writer",
+                    s.qube(), run.domid());
+        }
         qubesdb.start(run.inventory, s.qube(), run.domid(), q -> {
             var l = live.get(q);
             return l != null && l.state() != PowerState.Dying;

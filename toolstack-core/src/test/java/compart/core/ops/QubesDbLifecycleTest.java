@@ -62,6 +62,7 @@ class QubesDbLifecycleTest {
         ts.start("work").join();
 
         assertThat(atUnpause).containsEntry("sys-net", "sys-net").containsEntry("work", "work");
+        assertThat(hv.guestWritableNodes("work")).containsExactly("memory/meminfo");
         var work = ts.inventory().qube("work");
         String ip = ts.inventory().value(work, "ip").orElseThrow();
         assertThat(db(ts, "work")).contains(entry("/qubes-ip", ts.inventory().value(work, "visible_ip")
@@ -82,6 +83,16 @@ class QubesDbLifecycleTest {
         ts.change(i -> i.withFeature("work", "service.cups", null));
         assertThat(db(ts, "work")).doesNotContainKey("/qubes-service/cups");
         assertThat(ts.qubesdb().server("work")).containsSame(before);
+    }
+
+    @Test
+    void aQubeWithoutMemoryBalancing_getsNoMeminfoNode_andItsMeminfoWriterServiceIsOff() {
+        var hv = new TestHypervisor(4096, 2);
+        var ts = toolstack(hv);
+        ts.change(i -> i.withProperty("work", "maxmem", "0"));
+        ts.start("work").join();
+        assertThat(hv.guestWritableNodes("work")).isEmpty();
+        assertThat(db(ts, "work")).contains(entry("/qubes-service/meminfo-writer", "0"));
     }
 
     @Test
