@@ -36,7 +36,7 @@ class QubesDbLifecycleTest {
     }
 
     private static Map<String, String> db(Toolstack ts, String qube) {
-        return ts.qubesdb().server(qube).map(s -> s.db().snapshot()).orElse(Map.of());
+        return ts.qubesdb().server(qube).<Map<String, String>>map(s -> s.db().snapshot()).orElse(Map.of());
     }
 
     @Test
