@@ -81,17 +81,8 @@ public final class Toolstack implements AutoCloseable {
      * @param broken     names of qubes whose entries could not be loaded (reserved: cannot be created)
      * @param qrexec     dom0's qrexec daemons (real domains only), attached by each start and detached when the
      *                   domain dies; null when the hypervisor's domains have no agent ({@code test})
-     */
-    public Toolstack(StateStore store, Hypervisor hypervisor, Storage storage, Inventory loaded, Set<String> broken,
-                     QrexecRouter qrexec) {
-        this(store, hypervisor, storage, loaded, broken, qrexec, new QubesDbDaemons(null,
-                QubesDbDaemons::hostTimezone, InstantSource.system(), new SecureRandom()));
-    }
-
-    /**
-     * As the constructor above, with dom0's QubesDB daemons (filled at each start, updated by each change).
-     *
-     * @param qubesdb the QubesDB daemons; serving over vchan on real Xen, kept in dom0 only on {@code test}
+     * @param qubesdb    dom0's QubesDB daemons (filled at each start, updated by each change); serving over vchan
+     *                   on real Xen, kept in dom0 only on {@code test}
      */
     public Toolstack(StateStore store, Hypervisor hypervisor, Storage storage, Inventory loaded, Set<String> broken,
                      QrexecRouter qrexec, QubesDbDaemons qubesdb) {

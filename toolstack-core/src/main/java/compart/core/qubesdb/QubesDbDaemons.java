@@ -149,6 +149,13 @@ public final class QubesDbDaemons implements AutoCloseable {
         }
     }
 
+    /** Writes the firewall of {@code client} again into its running netvm's database ({@code admin.vm.firewall.Reload}). */
+    public void reloadFirewall(Inventory inv, String client) {
+        var q = inv.qube(client);
+        var ip = inv.value(q, Prop.IP);
+        inv.value(q, Prop.NETVM).flatMap(this::server).ifPresent(s -> ip.ifPresent(s::reloadFirewall));
+    }
+
     /** @return the database server of a running qube */
     public Optional<QubesDbServer> server(String qube) {
         return Optional.ofNullable(servers.get(qube));

@@ -135,6 +135,26 @@ public final class QubesDbServer implements AutoCloseable {
     }
 
     /**
+     * Writes a client's firewall again as qubesd's {@code reload_firewall_for_vm} does (its rules removed, written
+     * again, the complete signal last), so that the net qube applies it again even when nothing changed.
+     *
+     * @param clientIp the client's address
+     * @return how many messages were pushed (0 when the client has no firewall here or no connection is synced)
+     */
+    public int reloadFirewall(String clientIp) {
+        SortedMap<String, String> full;
+        synchronized (lock) {
+            String base = "/qubes-firewall/" + clientIp;
+            if (!planned.containsKey(base)) {
+                return 0;
+            }
+            full = new TreeMap<>(planned);
+            planned.keySet().removeIf(k -> k.equals(base) || k.startsWith(base + "/"));
+        }
+        return update(full);
+    }
+
+    /**
      * Starts serving: listens, serves a connection until it ends, listens again, until {@link #close()}.
      *
      * @param listener where the qube's daemon connects

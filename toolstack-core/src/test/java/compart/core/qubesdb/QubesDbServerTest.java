@@ -3,6 +3,7 @@ package compart.core.qubesdb;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.entry;
 
+import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -125,6 +126,21 @@ class QubesDbServerTest {
         assertThat(server.update(entries(Map.of("/name", "renamed")))).isZero();
         System.out.println("flooding qube: " + writes + " writes sent before dom0 dropped it; "
                 + QdbConnection.MAX_QUEUED_BYTES + " bytes of answers may wait");
+    }
+
+    @Test
+    void aFirewallReload_removesTheClientsRules_writesThemAgain_andTheCompleteSignalLast() {
+        var qube = serve(Map.of("/qubes-firewall/10.137.0.3", "", "/qubes-firewall/10.137.0.3/0000", "action=drop",
+                "/qubes-firewall/10.137.0.3/policy", "drop", "/qubes-firewall/10.137.0.30/policy", "drop"));
+        qube.multiread();
+        QdbPeer.await(server::synced);
+        assertThat(server.reloadFirewall("10.137.0.3")).isEqualTo(4);
+        assertThat(List.of(qube.receive(), qube.receive(), qube.receive(), qube.receive())).containsExactly(
+                QdbMessage.of(QdbType.RM, "/qubes-firewall/10.137.0.3/"),
+                QdbMessage.of(QdbType.WRITE, "/qubes-firewall/10.137.0.3/0000", "action=drop"),
+                QdbMessage.of(QdbType.WRITE, "/qubes-firewall/10.137.0.3/policy", "drop"),
+                QdbMessage.of(QdbType.WRITE, "/qubes-firewall/10.137.0.3", ""));
+        assertThat(server.reloadFirewall("10.137.0.99")).isZero();
     }
 
     @Test
