@@ -35,6 +35,16 @@ public final class FilePoolToolstack {
         return ts;
     }
 
+    /** @return the toolstack with fedora, sys-net (net qube) and work (netvm sys-net), volumes included */
+    public static Toolstack withNetwork(Path dir, Hypervisor hv, RandomGenerator random) {
+        var ts = withFedora(dir, hv, random);
+        ts.create("sys-net", i -> i.withNewQube(QubeClass.AppVM, "sys-net", "red", Optional.of("fedora"), random)
+                .withProperty("sys-net", "provides_network", "True"));
+        ts.create("work", i -> i.withNewQube(QubeClass.AppVM, "work", "blue", Optional.of("fedora"), random)
+                .withProperty("work", "netvm", "sys-net"));
+        return ts;
+    }
+
     /** Adds {@code dvm}, an AppVM of fedora that is a disposable template. */
     public static void addDisposableTemplate(Toolstack ts, RandomGenerator random) {
         ts.create("dvm", i -> i.withNewQube(QubeClass.AppVM, "dvm", "red", Optional.of("fedora"), random)

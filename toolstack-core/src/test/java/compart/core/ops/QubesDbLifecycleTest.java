@@ -5,12 +5,10 @@ import static org.assertj.core.api.Assertions.entry;
 
 import compart.core.hypervisor.HypervisorEvent;
 import compart.core.hypervisor.test.TestHypervisor;
-import compart.core.model.QubeClass;
 import compart.core.qubesdb.QubesDbServer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
@@ -26,13 +24,7 @@ class QubesDbLifecycleTest {
 
     /** fedora (TemplateVM), sys-net (net qube) and work (netvm sys-net). */
     private Toolstack toolstack(TestHypervisor hv) {
-        var r = new Random(7);
-        var ts = FilePoolToolstack.withFedora(dir, hv, r);
-        ts.create("sys-net", i -> i.withNewQube(QubeClass.AppVM, "sys-net", "red", Optional.of("fedora"), r)
-                .withProperty("sys-net", "provides_network", "True"));
-        ts.create("work", i -> i.withNewQube(QubeClass.AppVM, "work", "blue", Optional.of("fedora"), r)
-                .withProperty("work", "netvm", "sys-net"));
-        return ts;
+        return FilePoolToolstack.withNetwork(dir, hv, new Random(7));
     }
 
     private static Map<String, String> db(Toolstack ts, String qube) {

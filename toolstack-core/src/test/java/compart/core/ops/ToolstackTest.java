@@ -27,13 +27,7 @@ class ToolstackTest {
 
     /** fedora (TemplateVM), sys-net (net qube) and work (netvm sys-net), created with their volumes in a pool. */
     Toolstack toolstack(TestHypervisor hv) {
-        var r = new Random(7);
-        var ts = FilePoolToolstack.withFedora(dir, hv, r);
-        ts.create("sys-net", i -> i.withNewQube(QubeClass.AppVM, "sys-net", "red", Optional.of("fedora"), r)
-                .withProperty("sys-net", "provides_network", "True"));
-        ts.create("work", i -> i.withNewQube(QubeClass.AppVM, "work", "blue", Optional.of("fedora"), r)
-                .withProperty("work", "netvm", "sys-net"));
-        return ts;
+        return FilePoolToolstack.withNetwork(dir, hv, new Random(7));
     }
 
     @Test

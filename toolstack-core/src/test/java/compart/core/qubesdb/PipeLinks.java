@@ -4,7 +4,6 @@ import compart.core.qrexec.Link;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.Pipe;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -22,8 +21,8 @@ final class PipeLinks implements QubesDbServer.Listener {
         try {
             var toDom0 = Pipe.open();
             var toQube = Pipe.open();
-            pending.add(new End(toDom0.source(), toQube.sink()));
-            return new End(toQube.source(), toDom0.sink());
+            pending.add(new ChannelLink(toDom0.source(), toQube.sink()));
+            return new ChannelLink(toQube.source(), toDom0.sink());
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
@@ -36,40 +35,6 @@ final class PipeLinks implements QubesDbServer.Listener {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CompartException(ErrorKind.PROTOCOL, "listener interrupted");
-        }
-    }
-
-    /** One end: reads from one pipe, writes to the other. */
-    private record End(Pipe.SourceChannel in, Pipe.SinkChannel out) implements Link {
-        @Override
-        public int read(byte[] into, int offset, int length) {
-            try {
-                return in.read(ByteBuffer.wrap(into, offset, length));
-            } catch (IOException e) {
-                return -1;
-            }
-        }
-
-        @Override
-        public void write(byte[] bytes) {
-            try {
-                var b = ByteBuffer.wrap(bytes);
-                while (b.hasRemaining()) {
-                    out.write(b);
-                }
-            } catch (IOException e) {
-                throw new CompartException(ErrorKind.PROTOCOL, "pipe closed: " + e.getMessage());
-            }
-        }
-
-        @Override
-        public void close() {
-            try {
-                in.close();
-                out.close();
-            } catch (IOException e) {
-                // closing twice or after the peer: nothing left to release
-            }
         }
     }
 }

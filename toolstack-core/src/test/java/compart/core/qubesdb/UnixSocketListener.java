@@ -6,9 +6,7 @@ import compart.errors.ErrorKind;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -28,7 +26,8 @@ final class UnixSocketListener implements QubesDbServer.Listener, AutoCloseable 
     @Override
     public Link listen() {
         try {
-            return new SocketLink(server.accept());
+            var channel = server.accept();
+            return new ChannelLink(channel, channel);
         } catch (IOException e) {
             throw new CompartException(ErrorKind.PROTOCOL, "accept: " + e.getMessage());
         }
@@ -37,37 +36,5 @@ final class UnixSocketListener implements QubesDbServer.Listener, AutoCloseable 
     @Override
     public void close() throws IOException {
         server.close();
-    }
-
-    private record SocketLink(SocketChannel channel) implements Link {
-        @Override
-        public int read(byte[] into, int offset, int length) {
-            try {
-                return channel.read(ByteBuffer.wrap(into, offset, length));
-            } catch (IOException e) {
-                return -1;
-            }
-        }
-
-        @Override
-        public void write(byte[] bytes) {
-            try {
-                var b = ByteBuffer.wrap(bytes);
-                while (b.hasRemaining()) {
-                    channel.write(b);
-                }
-            } catch (IOException e) {
-                throw new CompartException(ErrorKind.PROTOCOL, "socket closed: " + e.getMessage());
-            }
-        }
-
-        @Override
-        public void close() {
-            try {
-                channel.close();
-            } catch (IOException e) {
-                // already closed
-            }
-        }
     }
 }
