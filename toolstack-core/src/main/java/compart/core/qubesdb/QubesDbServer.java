@@ -85,7 +85,7 @@ public final class QubesDbServer implements AutoCloseable {
         }
     }
 
-    /** @return how many connections the qube's daemon made */
+    /** @return how many channels were offered to the qube's daemon: one per connection, the waiting one included */
     public long connections() {
         return connections.get();
     }
@@ -155,30 +155,37 @@ public final class QubesDbServer implements AutoCloseable {
     }
 
     /**
-     * Starts serving: listens, serves a connection until it ends, listens again, until {@link #close()}.
+     * Starts serving: listens now (so that a failure to listen fails the caller, as a start step), then on a
+     * thread serves each connection until it ends and listens again, until {@link #close()}.
      *
      * @param listener where the qube's daemon connects
+     * @throws CompartException when the first listen fails
      */
     public void serve(Listener listener) {
         synchronized (lock) {
             if (serving != null) {
                 throw new IllegalStateException("qubesdb of " + qube + " is served already");
             }
-            serving = Thread.ofPlatform().daemon().name("qubesdb-" + qube).start(() -> serveLoop(listener));
+            Link first = listener.listen();
+            serving = Thread.ofPlatform().daemon().name("qubesdb-" + qube).start(() -> serveLoop(listener, first));
         }
     }
 
-    private void serveLoop(Listener listener) {
+    private void serveLoop(Listener listener, Link first) {
+        Link next = first;
         while (!closed) {
-            Link link;
-            try {
-                link = listener.listen();
-            } catch (RuntimeException e) {
-                if (!closed) {
-                    log.warn("qubesdb: cannot listen for {}: {}; its QubesDB is no longer served", qube,
-                            e.getMessage());
+            Link link = next;
+            next = null;
+            if (link == null) {
+                try {
+                    link = listener.listen();
+                } catch (RuntimeException e) {
+                    if (!closed) {
+                        log.warn("qubesdb: cannot listen for {}: {}; its QubesDB is no longer served", qube,
+                                e.getMessage());
+                    }
+                    return;
                 }
-                return;
             }
             var conn = new QdbConnection(link, qube, log);
             synchronized (lock) {

@@ -23,14 +23,49 @@ final class UnixSocketListener implements QubesDbServer.Listener, AutoCloseable 
         server.bind(UnixDomainSocketAddress.of(path));
     }
 
+    /** @return a link that accepts the daemon's next connection when first used (a vchan server waits alike) */
     @Override
     public Link listen() {
-        try {
-            var channel = server.accept();
-            return new ChannelLink(channel, channel);
-        } catch (IOException e) {
-            throw new CompartException(ErrorKind.PROTOCOL, "accept: " + e.getMessage());
-        }
+        return new Link() {
+            private final Object accepting = new Object();
+            private volatile ChannelLink accepted;
+
+            private ChannelLink accepted() {
+                synchronized (accepting) {
+                    if (accepted == null) {
+                        try {
+                            var channel = server.accept();
+                            accepted = new ChannelLink(channel, channel);
+                        } catch (IOException e) {
+                            throw new CompartException(ErrorKind.PROTOCOL, "accept: " + e.getMessage());
+                        }
+                    }
+                    return accepted;
+                }
+            }
+
+            @Override
+            public int read(byte[] into, int offset, int length) {
+                try {
+                    return accepted().read(into, offset, length);
+                } catch (CompartException e) {
+                    return -1;
+                }
+            }
+
+            @Override
+            public void write(byte[] bytes) {
+                accepted().write(bytes);
+            }
+
+            @Override
+            public void close() {
+                var a = accepted; // a server closing while accept() waits interrupts its thread instead
+                if (a != null) {
+                    a.close();
+                }
+            }
+        };
     }
 
     @Override
