@@ -59,7 +59,9 @@ final class QdbConnection implements AutoCloseable {
                 return;
             }
         }
-        fail(qube + " does not read its QubesDB: " + waiting + " bytes wait to be sent");
+        // closing a vchan may wait for its writer: never on the caller's thread (a push from the toolstack)
+        String reason = qube + " does not read its QubesDB: " + waiting + " bytes wait to be sent";
+        Thread.ofPlatform().daemon().name("qubesdb-drop-" + qube).start(() -> fail(reason));
     }
 
     private void writeLoop() {
