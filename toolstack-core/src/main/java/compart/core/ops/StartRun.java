@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,6 +77,7 @@ final class StartRun {
     private final ConcurrentMap<String, Toolstack.Live> live;
     private final Consumer<String> startNetvm;
     private final QubesDbDaemons qubesdb;
+    private final Supplier<Inventory> current;
     private final Context run;
 
     /**
@@ -84,15 +86,17 @@ final class StartRun {
      * @param live       the toolstack's live state of each qube, updated as the domain is created and runs
      * @param startNetvm starts a netvm and waits until it runs
      * @param qubesdb    dom0's QubesDB daemons
+     * @param current    the toolstack's current inventory (the QubesDB follows changes made during the start)
      * @param run        the start's context
      */
     StartRun(Hypervisor hypervisor, QrexecRouter qrexec, ConcurrentMap<String, Toolstack.Live> live,
-             Consumer<String> startNetvm, QubesDbDaemons qubesdb, Context run) {
+             Consumer<String> startNetvm, QubesDbDaemons qubesdb, Supplier<Inventory> current, Context run) {
         this.hypervisor = hypervisor;
         this.qrexec = qrexec;
         this.live = live;
         this.startNetvm = startNetvm;
         this.qubesdb = qubesdb;
+        this.current = current;
         this.run = run;
     }
 
@@ -174,7 +178,7 @@ final class StartRun {
             run.log.info("xenstore: memory/meminfo of {} (domain {}) created, writable by the qube's meminfo-writer",
                     s.qube(), run.domid());
         }
-        qubesdb.start(run.inventory, s.qube(), run.domid(), q -> {
+        qubesdb.start(current, s.qube(), run.domid(), q -> {
             var l = live.get(q);
             return l != null && l.state() != PowerState.Dying;
         });

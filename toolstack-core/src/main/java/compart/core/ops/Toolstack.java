@@ -295,7 +295,7 @@ public final class Toolstack implements AutoCloseable {
             return;
         }
         var run = new StartRun(hypervisor, qrexec, live, netvm -> start(netvm).join(), qubesdb,
-                new StartRun.Context(inv, storage.of(inv, inv.qube(name))));
+                this::inventory, new StartRun.Context(inv, storage.of(inv, inv.qube(name))));
         try {
             run.execute(steps);
         } catch (RuntimeException e) {

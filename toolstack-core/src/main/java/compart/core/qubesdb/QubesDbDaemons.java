@@ -2,14 +2,15 @@ package compart.core.qubesdb;
 
 import compart.core.model.Inventory;
 import compart.core.model.Prop;
+import compart.core.model.Qube;
 import compart.core.qrexec.VchanLink;
+import compart.errors.CompartException;
 import compart.xl.vchan.Vchan;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.Base64;
-import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -85,33 +86,38 @@ public final class QubesDbDaemons implements AutoCloseable {
     /**
      * Fills a starting qube's database and serves it (its daemon may connect once the domain runs). Before that,
      * its netvm learns of it (connected IPs, mapped IP, firewall), as qubesd does before a client's network
-     * interface appears.
+     * interface appears. Both are computed from the current inventory, in step with {@link #refresh}, so that a
+     * change made while the qube was starting is not lost.
      *
-     * @param inv     the inventory the start was planned from
+     * @param current the toolstack's current inventory
      * @param qube    the qube
      * @param domid   its (paused) domain
      * @param running whether a qube runs (its clients already up are written into a net qube's database)
      * @return the server
+     * @throws CompartException when the database cannot be served (no vchan server for the domain)
      */
-    public QubesDbServer start(Inventory inv, String qube, int domid, Predicate<String> running) {
+    public QubesDbServer start(Supplier<Inventory> current, String qube, int domid, Predicate<String> running) {
         stop(qube);
-        var q = inv.qube(qube);
-        var up = new HashSet<String>();
-        inv.connectedTo(qube).stream().map(c -> c.name()).filter(running).forEach(up::add);
-        clientsUp.put(qube, ConcurrentHashMap.newKeySet());
-        clientsUp.get(qube).addAll(up);
-        byte[] seed = new byte[64];
-        random.nextBytes(seed);
-        var server = QubesDbServer.create(qube, QubesDbEntries.of(inv, qube, facts(qube)),
-                Base64.getEncoder().encodeToString(seed));
-        servers.put(qube, server);
-        inv.value(q, Prop.NETVM).ifPresent(netvm -> {
-            var set = clientsUp.get(netvm);
-            if (set != null) {
-                set.add(qube);
-                refresh(inv, netvm);
-            }
-        });
+        QubesDbServer server;
+        synchronized (refreshing) {
+            var inv = current.get();
+            var q = inv.qube(qube);
+            Set<String> up = ConcurrentHashMap.newKeySet();
+            inv.connectedTo(qube).stream().map(Qube::name).filter(running).forEach(up::add);
+            clientsUp.put(qube, up);
+            byte[] seed = new byte[64];
+            random.nextBytes(seed);
+            server = QubesDbServer.create(qube, QubesDbEntries.of(inv, qube, facts(qube)),
+                    Base64.getEncoder().encodeToString(seed));
+            servers.put(qube, server);
+            inv.value(q, Prop.NETVM).ifPresent(netvm -> {
+                var set = clientsUp.get(netvm);
+                if (set != null) {
+                    set.add(qube);
+                    refresh(inv, netvm);
+                }
+            });
+        }
         if (listeners != null) {
             server.serve(listeners.forDomain(domid));
             LOG.info("qubesdb: serving {} (domain {}) on vchan port {}: {} entries", qube, domid,
