@@ -15,14 +15,17 @@ import java.util.Optional;
  * <p>Options: {@code dir_path} (required), {@code revisions_to_keep} (default 1), {@code reserve_percent}
  * (default 10: operations that would leave less free space are refused), {@code setup_check} ({@code yes}:
  * refuse a filesystem without reflink; {@code no}: accept it and make sparse copies where a reflink pool clones,
- * with a warning when the pool is opened — the same volumes and crash safety, at the cost of copying the data).
+ * with a warning when the pool is opened — the same volumes and crash safety, at the cost of copying the data),
+ * {@code dedup} ({@code off} by default; {@code on}: every commit of a volume — a qube's stop, a revert, an import,
+ * a clone — is deduplicated against the rest of the pool in the background by the pool's
+ * {@code DedupKeeper}, whose hash store lives in the pool's {@code .compart-dedup} directory).
  */
 public final class ReflinkPoolDriver extends NamedPoolDriver {
     /** The driver's name, as Qubes spells it. */
     public static final String NAME = "file-reflink";
 
     public ReflinkPoolDriver() {
-        super(NAME, "dir_path", "revisions_to_keep", "ephemeral_volatile", "setup_check");
+        super(NAME, "dir_path", "revisions_to_keep", "ephemeral_volatile", "setup_check", "dedup");
     }
 
     @Override
