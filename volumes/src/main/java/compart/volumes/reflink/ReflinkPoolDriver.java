@@ -5,6 +5,7 @@ import compart.volumes.Pool;
 import compart.volumes.PoolConfig;
 import compart.volumes.VolumeConfig;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -25,7 +26,13 @@ public final class ReflinkPoolDriver extends NamedPoolDriver {
     public static final String NAME = "file-reflink";
 
     public ReflinkPoolDriver() {
-        super(NAME, "dir_path", "revisions_to_keep", "ephemeral_volatile", "setup_check", "dedup");
+        super(NAME, "dir_path", "revisions_to_keep", "ephemeral_volatile", "setup_check");
+    }
+
+    /** @return {@code dedup}, which {@code qvm-pool set POOL -o dedup=on} turns on */
+    @Override
+    public List<String> settableOptions() {
+        return List.of("dedup");
     }
 
     @Override
