@@ -1,6 +1,7 @@
 package compart.volumes;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * A place where volumes live, run by one {@link PoolDriver}. Like Qubes' pools, a pool does not store volume
@@ -38,4 +39,16 @@ public interface Pool {
 
     /** @return the reserve, in percent of the pool's size, that operations must leave free */
     int reservePercent();
+
+    /**
+     * @return what the pool's driver adds to {@code qvm-pool info} beyond the options (a {@code file-reflink} pool
+     *         with {@code dedup=on}: the state and figures of its deduplication), by key
+     */
+    default Map<String, String> figures() {
+        return Map.of();
+    }
+
+    /** Ends what the pool runs in the background (its deduplication); its volumes stay as they are. */
+    default void close() {
+    }
 }

@@ -24,6 +24,14 @@ public interface PoolDriver {
     List<String> parameters();
 
     /**
+     * @return options of ours, beyond Qubes' {@link #parameters()}, that may be changed on a pool in use
+     *         ({@code admin.pool.Set.OPTION}); the pool is opened again with the new value
+     */
+    default List<String> settableOptions() {
+        return List.of();
+    }
+
+    /**
      * @return whether the driver's pools hold volumes the toolstack manages; false for a driver of read-only files
      *         provided by a package ({@code linux-kernel}): such a pool is never opened
      */

@@ -56,6 +56,11 @@ public final class PoolDrivers {
         return find(name).map(PoolDriver::holdsVolumes).orElse(true);
     }
 
+    /** @return the options of ours that may be changed on a pool of driver {@code name} in use; none when unknown */
+    public static List<String> settableOptions(String name) {
+        return find(name).map(PoolDriver::settableOptions).orElse(List.of());
+    }
+
     /** @return every installed driver's options by driver name, sorted by name */
     public static Map<String, List<String>> parameters() {
         var out = new TreeMap<String, List<String>>();

@@ -33,6 +33,9 @@ class VolumesLvmThinIT extends PoolContract {
     private static final Duration LONG = Duration.ofMinutes(5);
     private static Path work;
     private static String loop;
+    /** The driver's lvm: a script that logs each command's action, then runs lvm (counts before and after #24). */
+    private static Path countingLvm;
+    private static long startedNanos;
 
     private static Dom0Host.CommandResult sh(String... argv) {
         return Dom0Host.run(List.of(argv), LONG);
@@ -75,6 +78,10 @@ class VolumesLvmThinIT extends PoolContract {
         lvm("pvcreate", "-q", "-y", loop);
         lvm("vgcreate", "-q", "-s", "64k", VG, loop);
         lvm("lvcreate", "-q", "--type", "thin-pool", "-L", "128m", "--chunksize", "64k", "-n", THIN, VG);
+        countingLvm = work.resolve("counting-lvm");
+        Files.writeString(countingLvm, "#!/bin/sh\necho \"$1\" >> " + work.resolve("driver-lvm.log") + "\nexec lvm \"$@\"\n");
+        must("chmod", "+x", countingLvm.toString());
+        startedNanos = System.nanoTime();
     }
 
     @AfterAll
@@ -82,6 +89,11 @@ class VolumesLvmThinIT extends PoolContract {
         if (loop == null) {
             return;
         }
+        Path log = work.resolve("driver-lvm.log");
+        List<String> actions = Files.exists(log) ? Files.readAllLines(log) : List.of();
+        System.out.printf("COMPART-LVM: the lvm_thin driver ran %d lvm commands (%d lvs) in the contract suite,"
+                        + " which took %d s%n", actions.size(), actions.stream().filter("lvs"::equals).count(),
+                Duration.ofNanos(System.nanoTime() - startedNanos).toSeconds());
         sh("env", "DM_DISABLE_UDEV=1", "lvm", "vgremove", "-q", "-f", VG);
         sh("env", "DM_DISABLE_UDEV=1", "lvm", "pvremove", "-q", "-f", loop);
         sh("losetup", "-d", loop);
@@ -94,6 +106,7 @@ class VolumesLvmThinIT extends PoolContract {
         o.put("volume_group", VG);
         o.put("thin_pool", THIN);
         o.put("lock_dir", work.resolve("locks").toString());
+        o.put("lvm", countingLvm.toString());
         return PoolDriver.openPool(new PoolConfig(name, "lvm_thin", o));
     }
 

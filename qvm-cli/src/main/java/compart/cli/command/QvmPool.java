@@ -190,7 +190,7 @@ public final class QvmPool extends QvmCommand {
             requirePool(this, name);
             List<String> errors = new ArrayList<>();
             options.byName(this).forEach((opt, value) -> {
-                if (!opt.equals("revisions_to_keep") && !opt.equals("ephemeral_volatile")) {
+                if (!opt.equals("revisions_to_keep") && !opt.equals("ephemeral_volatile") && !opt.equals("dedup")) {
                     errors.add("Setting option " + opt + " is not supported for pool " + name);
                 } else if (client().call(AdminClient.DOM0, "admin.pool.Set." + opt, name, value)
                         instanceof Reply.Failure f) {

@@ -31,6 +31,7 @@ record PoolMethods(PoolOps pools) {
             info.put("size", Long.toString(u.size()));
             info.put("usage", Long.toString(u.used()));
         });
+        info.putAll(pools.poolFigures(p));
         return lines(info.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()));
     }
 
@@ -79,6 +80,13 @@ record PoolMethods(PoolOps pools) {
     void poolSetRevisionsToKeep(Call c) {
         var p = pool(c);
         pools.setPoolRevisionsToKeep(p, validateNumber(c.untrustedPayload(), "revisions to keep", true));
+    }
+
+    /** Compart's: {@code on} keeps a {@code file-reflink} pool deduplicated by the daemon, {@code off} stops it. */
+    @Handles(value = "admin.pool.Set.dedup", arg = Arg.REQUIRED, payload = Payload.REQUIRED, dest = Dest.ADMIN,
+            topic = Topic.STORAGE)
+    void poolSetDedup(Call c) {
+        pools.setPoolDedup(pool(c), c.payloadAscii());
     }
 
     @Handles(value = "admin.pool.Remove", arg = Arg.REQUIRED, dest = Dest.ADMIN, topic = Topic.STORAGE)

@@ -6,6 +6,7 @@ import compart.errors.CompartException;
 import compart.errors.ErrorKind;
 import compart.volumes.PoolUsage;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -60,6 +61,29 @@ public final class PoolOps {
         }
         toolstack.storage().poolWithRevisionsToKeep(p, keep)
                 .ifPresent(changed -> toolstack.change(inv -> inv.withPoolReplaced(changed)));
+    }
+
+    /**
+     * Turns a pool's deduplication on or off ({@code qvm-pool set POOL -o dedup=on}); on, the pool's driver runs a
+     * first full pass, then deduplicates each commit of a volume in the background.
+     *
+     * @param value {@code on} or {@code off} (Qubes' {@code True}/{@code False}, {@code yes}/{@code no},
+     *              {@code 1}/{@code 0} too), stored as {@code on} or {@code off}
+     * @throws CompartException INVALID_VALUE for another value or a driver without deduplication
+     */
+    public void setPoolDedup(PoolDefinition p, String value) {
+        String v = switch (value.strip().toLowerCase(Locale.ROOT)) {
+            case "on", "true", "yes", "1" -> "on";
+            case "off", "false", "no", "0" -> "off";
+            default -> throw CompartException.invalidValue("Invalid value for dedup: %s (on or off)", value);
+        };
+        var changed = toolstack.storage().poolWithOption(p, "dedup", v);
+        toolstack.change(inv -> inv.withPoolReplaced(changed));
+    }
+
+    /** @return what the pool's driver adds to its info: deduplication state and figures ({@code dedup_*}) */
+    public Map<String, String> poolFigures(PoolDefinition p) {
+        return toolstack.storage().poolFigures(p);
     }
 
     /** Removes a pool no volume uses. */

@@ -64,14 +64,20 @@ public final class Storage {
                 return cur.pool();
             }
             var opened = new Opened(p, PoolDrivers.open(new PoolConfig(p.name(), p.driver(), p.config())));
-            pools.put(p.name(), opened);
+            var replaced = pools.put(p.name(), opened);
+            if (replaced != null) {
+                replaced.pool().close(); // ends its background work; the new one takes over
+            }
             return opened.pool();
         }
     }
 
     /** Forgets a removed pool (its data stays where it is). */
     public void forget(String poolName) {
-        pools.remove(poolName);
+        var gone = pools.remove(poolName);
+        if (gone != null) {
+            gone.pool().close();
+        }
     }
 
     /** @return one qube's storage, bound to the inventory the caller read */
@@ -133,6 +139,39 @@ public final class Storage {
         var changed = new PoolDefinition(p.name(), p.driver(), config);
         pool(changed); // the driver refuses a value it cannot keep, before it is stored
         return Optional.of(changed);
+    }
+
+    /**
+     * A pool with another value of a driver option that can change while it is in use ({@code dedup} of a
+     * {@code file-reflink} pool: {@code on} deduplicates every commit in the background, after a first full pass),
+     * checked by its driver (opened with it) before it is stored.
+     *
+     * @return the changed pool
+     * @throws CompartException INVALID_VALUE for an option the pool's driver does not take, or a value it refuses
+     */
+    public PoolDefinition poolWithOption(PoolDefinition p, String option, String value) {
+        if (!PoolDrivers.settableOptions(p.driver()).contains(option)) {
+            throw CompartException.invalidValue("Setting option %s is not supported for pool %s (driver %s)", option,
+                    p.name(), p.driver());
+        }
+        var config = new TreeMap<>(p.config());
+        config.put(option, value);
+        var changed = new PoolDefinition(p.name(), p.driver(), config);
+        pool(changed);
+        return changed;
+    }
+
+    /** @return what the pool's driver adds to {@code qvm-pool info} (deduplication state and figures); logged */
+    public Map<String, String> poolFigures(PoolDefinition p) {
+        if (!holdsVolumes(p)) {
+            return Map.of();
+        }
+        try {
+            return pool(p).figures();
+        } catch (CompartException e) {
+            LOG.warn("pool {}: {}", p.name(), e.getMessage());
+            return Map.of();
+        }
     }
 
     /** @return the pool's space; empty for a pool that holds no volumes or cannot be opened (logged) */

@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,18 +20,25 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs {@code lvm} commands (as root, {@code LC_ALL=C}; with {@code DM_DISABLE_UDEV=1} when udev is not running)
- * and reads the volumes of one thin pool.
+ * and reads the volumes of one thin pool from the volume group's cached {@code lvs} report ({@link LvsCache}), which
+ * every command run here invalidates.
  */
 final class Lvm {
     private static final Logger LOG = LoggerFactory.getLogger(Lvm.class);
     private static final long TIMEOUT_SECONDS = 300;
     /** Without udev (a minimal dom0), LVM would wait for device nodes that nobody makes. */
     private static final boolean UDEV_RUNNING = Files.exists(Path.of("/run/udev/control"));
+    /** The {@code lvm} program, run as a process per command. */
+    static final LvmCommandRunner PROCESSES = Lvm::exec;
 
     private final LvmPlans plans;
+    private final LvmCommandRunner runner;
+    private final LvsCache report;
 
-    Lvm(LvmPlans plans) {
+    Lvm(LvmPlans plans, LvmCommandRunner runner, LvsCache report) {
         this.plans = plans;
+        this.runner = runner;
+        this.report = report;
     }
 
     LvmPlans plans() {
@@ -39,9 +47,13 @@ final class Lvm {
 
     /** @return the volumes of the volume group that live in the thin pool, and the pool itself, by name */
     Map<String, LogicalVolume> volumes() {
-        String json = run(LvmCommand.list(plans.lvm(), plans.vg()));
+        return volumes(LvsCache.ANY_AGE);
+    }
+
+    /** @return {@link #volumes()} from a report no older than {@code maxAge} */
+    Map<String, LogicalVolume> volumes(Duration maxAge) {
         Map<String, LogicalVolume> out = new LinkedHashMap<>();
-        for (LogicalVolume lv : LvsReport.parse(json)) {
+        for (LogicalVolume lv : report.report(maxAge)) {
             if (lv.pool().equals(plans.thinPool()) || lv.name().equals(plans.thinPool())) {
                 out.put(lv.name(), lv);
             }
@@ -49,12 +61,32 @@ final class Lvm {
         return out;
     }
 
+    /** Forgets the cached report: the next question runs {@code lvs}. */
+    void invalidate() {
+        report.invalidate();
+    }
+
+    /** @return how many times {@code lvs} ran for the volume group */
+    long reportReads() {
+        return report.reads();
+    }
+
     void runAll(List<LvmCommand> commands) {
         commands.forEach(this::run);
     }
 
-    /** @return what the command printed on stdout; STORAGE with its stderr when it fails */
+    /** Runs a command that changes the volume group; the cached report is forgotten before and after. */
     String run(LvmCommand command) {
+        report.invalidate();
+        try {
+            return runner.run(command);
+        } finally {
+            report.invalidate();
+        }
+    }
+
+    /** @return what the command printed on stdout; STORAGE with its stderr when it fails */
+    private static String exec(LvmCommand command) {
         LOG.debug("running {}", command);
         ProcessBuilder pb = new ProcessBuilder(command.argv());
         pb.environment().put("LC_ALL", "C");

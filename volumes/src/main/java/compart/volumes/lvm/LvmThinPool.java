@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
 
 /** A pool of thin volumes in one LVM thin pool (see {@link LvNames} for the names and {@link LvmPlans} for the rules). */
@@ -35,6 +36,14 @@ final class LvmThinPool implements Pool {
     }
 
     static LvmThinPool open(PoolConfig config) {
+        return open(config, Lvm.PROCESSES, System::nanoTime);
+    }
+
+    /**
+     * @param runner    runs the pool's lvm commands
+     * @param nanoClock the monotonic clock that ages the cached lvs report
+     */
+    static LvmThinPool open(PoolConfig config, LvmCommandRunner runner, LongSupplier nanoClock) {
         String vg = config.requiredOption("volume_group");
         String thin = config.requiredOption("thin_pool");
         for (String n : List.of(vg, thin)) {
@@ -42,7 +51,9 @@ final class LvmThinPool implements Pool {
                 throw CompartException.invalidValue("pool %s: %s is not a valid LVM name", config.name(), n);
             }
         }
-        Lvm lvm = new Lvm(new LvmPlans(config.option("lvm", "lvm"), vg, thin));
+        String command = config.option("lvm", "lvm");
+        Lvm lvm = new Lvm(new LvmPlans(command, vg, thin), runner, LvsCache.of(runner, command, vg,
+                Path.of(config.option("lvm_backup_dir", "/etc/lvm/backup")), nanoClock));
         LogicalVolume pool = lvm.volumes().get(thin);
         if (pool == null || !pool.isThinPool()) {
             throw new CompartException(ErrorKind.STORAGE, "pool " + config.name() + ": " + vg + "/" + thin
@@ -78,7 +89,7 @@ final class LvmThinPool implements Pool {
 
     @Override
     public PoolUsage usage() {
-        LogicalVolume pool = lvm.volumes().get(lvm.plans().thinPool());
+        LogicalVolume pool = lvm.volumes(LvsCache.USAGE_AGE).get(lvm.plans().thinPool());
         if (pool == null) {
             throw new CompartException(ErrorKind.STORAGE, "pool " + config.name() + ": its thin pool is gone");
         }
@@ -111,5 +122,10 @@ final class LvmThinPool implements Pool {
 
     Map<String, LogicalVolume> volumes() {
         return lvm.volumes();
+    }
+
+    /** @return the thin pool's volumes with allocation figures no older than Qubes lets them be */
+    Map<String, LogicalVolume> volumesWithUsage() {
+        return lvm.volumes(LvsCache.USAGE_AGE);
     }
 }

@@ -15,7 +15,9 @@ import java.util.Optional;
  * <p>Options, as Qubes names them: {@code volume_group} and {@code thin_pool} (required: an existing thin pool),
  * {@code revisions_to_keep} (default 1); ours: {@code reserve_percent} (default 10), {@code lvm} (the command,
  * default {@code lvm}), {@code lock_dir} (where the cross-process volume locks live, default
- * {@code /run/lock/compart/lvm/VG/POOL}).
+ * {@code /run/lock/compart/lvm/VG/POOL}), {@code lvm_backup_dir} (LVM's {@code backup_dir}, default
+ * {@code /etc/lvm/backup}: its file for the volume group tells the cached {@code lvs} report that another tool
+ * changed the group; see {@link LvsCache}).
  */
 public final class LvmThinPoolDriver extends NamedPoolDriver {
     /** The driver's name, as Qubes spells it. */

@@ -17,12 +17,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * A volume of an {@code lvm_thin} pool. Each changing operation takes the volume's lock, reads the thin pool's
- * volumes once, repairs what a crash left ({@link LvmPlans#repair}), and runs the commands its rule gives.
+ * A volume of an {@code lvm_thin} pool. Each changing operation takes the volume's lock, looks at the thin pool's
+ * volumes in the cached {@code lvs} report ({@link LvsCache}), repairs what a crash left ({@link LvmPlans#repair}),
+ * and runs the commands its rule gives. When it fails having looked only at a report read before it began, another
+ * tool may have changed LVM behind our back: it reads the report anew and runs once more.
  */
 final class LvmThinVolume implements Volume {
+    private static final Logger LOG = LoggerFactory.getLogger(LvmThinVolume.class);
     private final LvmThinPool pool;
     private final String vid;
     private final String name;
@@ -71,7 +76,7 @@ final class LvmThinVolume implements Volume {
 
     @Override
     public void create() {
-        locked(() -> {
+        changing(() -> {
             Map<String, LogicalVolume> lvs = repaired();
             if (config.saveOnStop()) {
                 if (lvs.containsKey(name)) {
@@ -87,7 +92,7 @@ final class LvmThinVolume implements Volume {
 
     @Override
     public void remove() {
-        locked(() -> {
+        changing(() -> {
             pool.lvm().runAll(plans().remove(name, pool.volumes()));
             return null;
         });
@@ -95,7 +100,7 @@ final class LvmThinVolume implements Volume {
 
     @Override
     public void start() {
-        locked(() -> {
+        changing(() -> {
             Map<String, LogicalVolume> lvs = repaired();
             String source = config.snapOnStart() ? LvNames.lvName(pool.config().name(), config.source()) : null;
             List<LvmCommand> steps = plans().start(vid, name, config, source, lvs);
@@ -109,7 +114,7 @@ final class LvmThinVolume implements Volume {
 
     @Override
     public void stop() {
-        locked(() -> {
+        changing(() -> {
             pool.lvm().runAll(plans().stop(name, config, repaired(), keep(), now()));
             return null;
         });
@@ -136,7 +141,7 @@ final class LvmThinVolume implements Volume {
 
     @Override
     public void revert(String id) {
-        locked(() -> {
+        changing(() -> {
             Map<String, LogicalVolume> lvs = repaired();
             requireStopped("revert", lvs);
             List<LvmCommand> steps = plans().revert(vid, name, id, lvs, keep(), now());
@@ -148,7 +153,7 @@ final class LvmThinVolume implements Volume {
 
     @Override
     public void resize(long newSize) {
-        locked(() -> {
+        changing(() -> {
             VolumeConfig c = config;
             VolumeConfig resized = DriverSteps.grown(vid, c, newSize);
             List<LvmCommand> steps = plans().resize(name, c, newSize, repaired());
@@ -166,9 +171,11 @@ final class LvmThinVolume implements Volume {
         locked(() -> {
             requireSaveOnStop("import data into");
             VolumeConfig resized = config.withSize(size);
-            Map<String, LogicalVolume> lvs = repaired();
-            requireStopped("import data into", lvs);
-            pool.requireSpace("import " + size + " bytes into " + vid, size);
+            retrying(() -> { // the stream can be read once: only the checks are run again
+                requireStopped("import data into", repaired());
+                pool.requireSpace("import " + size + " bytes into " + vid, size);
+                return null;
+            });
             String staged = name + LvNames.IMPORT;
             pool.lvm().run(LvmCommand.create(plans().lvm(), plans().vg(), plans().thinPool(), staged, size));
             try {
@@ -210,6 +217,10 @@ final class LvmThinVolume implements Volume {
         requireSaveOnStop("export");
         LogicalVolume committed = pool.volumes().get(name);
         if (committed == null) {
+            pool.lvm().invalidate(); // made behind our back?
+            committed = pool.volumes().get(name);
+        }
+        if (committed == null) {
             throw CompartException.notFound("volume %s has no committed image to export", vid);
         }
         pool.lvm().run(LvmCommand.activate(plans().lvm(), plans().vg(), name));
@@ -234,7 +245,7 @@ final class LvmThinVolume implements Volume {
     public void cloneFrom(Volume source) {
         requireSaveOnStop("clone into");
         if (source instanceof LvmThinVolume lv && lv.plans().equals(plans())) {
-            locked(() -> {
+            changing(() -> {
                 Map<String, LogicalVolume> lvs = repaired();
                 requireStopped("clone into", lvs);
                 LogicalVolume src = lvs.get(lv.name);
@@ -254,7 +265,7 @@ final class LvmThinVolume implements Volume {
 
     @Override
     public long usage() {
-        Map<String, LogicalVolume> lvs = pool.volumes();
+        Map<String, LogicalVolume> lvs = pool.volumesWithUsage();
         LogicalVolume v = lvs.getOrDefault(name + LvNames.SNAP, lvs.get(name));
         return v == null ? 0 : v.usedBytes();
     }
@@ -295,6 +306,30 @@ final class LvmThinVolume implements Volume {
 
     private <T> T locked(Supplier<T> body) {
         try (var held = pool.lock(vid)) {
+            return body.get();
+        }
+    }
+
+    /** {@link #retrying} under the volume's lock. */
+    private <T> T changing(Supplier<T> body) {
+        return locked(() -> retrying(body));
+    }
+
+    /**
+     * Runs {@code body}; when it fails without having read the report itself (it acted on a cached one), forgets
+     * the report and runs it once more, so a change made behind our back costs one {@code lvs}, not a failure.
+     * Running a body again is what the crash rules are for: it plans from the volumes as they now are.
+     */
+    private <T> T retrying(Supplier<T> body) {
+        long reads = pool.lvm().reportReads();
+        try {
+            return body.get();
+        } catch (CompartException e) {
+            if (pool.lvm().reportReads() != reads) {
+                throw e;
+            }
+            LOG.info("{}: {} (on a cached lvs report): reading it again and trying once more", this, e.getMessage());
+            pool.lvm().invalidate();
             return body.get();
         }
     }

@@ -84,6 +84,17 @@ public final class ImageNames {
         return m.matches() ? Optional.of(m.group(1)) : Optional.empty();
     }
 
+    /**
+     * @param relative a file's path relative to the pool directory, not a temporary
+     * @return whether it is a committed image or a revision (what stays: not a working copy, not a staged image)
+     */
+    static boolean isKept(String relative) {
+        if (relative.startsWith(".") || relative.contains("/.")) {
+            return false;
+        }
+        return relative.endsWith(IMAGE) && !relative.endsWith(DIRTY + IMAGE) || relative.contains(IMAGE + REVISION);
+    }
+
     /** @return whether a volume id's last part would make its files' names ambiguous */
     static boolean ambiguous(String lastPart) {
         return lastPart.endsWith(DIRTY) || lastPart.endsWith(IMAGE);

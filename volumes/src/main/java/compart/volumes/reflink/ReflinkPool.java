@@ -9,12 +9,17 @@ import compart.volumes.PoolUsage;
 import compart.volumes.Volume;
 import compart.volumes.VolumeConfig;
 import compart.volumes.VolumeLocks;
+import compart.volumes.dedup.DedupKeeper;
+import compart.volumes.dedup.DedupOptions;
 import compart.xl.linux.FileSystemStats;
 import compart.xl.linux.LinuxFile;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 import java.util.concurrent.ThreadLocalRandom;
@@ -34,6 +39,9 @@ import org.slf4j.LoggerFactory;
  */
 final class ReflinkPool implements Pool {
     private static final Logger LOG = LoggerFactory.getLogger(ReflinkPool.class);
+    /** Where the deduplication keeps its hash store, in the pool's directory (hidden: no volume's name). */
+    static final String DEDUP_DIR = ".compart-dedup";
+    private static final DedupKeeper.Busy NOT_BUSY = () -> {};
     private static final Pattern VID_SEGMENT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
 
     private final PoolConfig config;
@@ -43,6 +51,8 @@ final class ReflinkPool implements Pool {
     private final CrashPoints crash;
     private final DurableFiles files;
     private VolumeLocks locks;
+    /** null when the pool's option {@code dedup} is off */
+    private DedupKeeper dedup;
 
     private ReflinkPool(PoolConfig config, Path dir, CrashPoints crash, boolean reflinks) {
         this.config = config;
@@ -77,7 +87,33 @@ final class ReflinkPool implements Pool {
         }
         ReflinkPool pool = new ReflinkPool(config, dir, crash, noReflink == null);
         pool.locks = locks;
+        if (dedupOn(config)) {
+            pool.dedup = new DedupKeeper(config.name(), pool::keptImages, dir.resolve(DEDUP_DIR).resolve("hashes.mv"),
+                    DedupOptions.DEFAULT_BLOCK_SIZE);
+        }
         return pool;
+    }
+
+    /** @return the pool's option {@code dedup} ({@code on}/{@code off}, Qubes' {@code True}/{@code False} too) */
+    static boolean dedupOn(PoolConfig config) {
+        String v = config.option("dedup", "off").toLowerCase(Locale.ROOT);
+        return switch (v) {
+            case "on", "true", "yes", "1" -> true;
+            case "off", "false", "no", "0", "" -> false;
+            default -> throw CompartException.invalidValue("pool %s: option dedup=%s must be on or off",
+                    config.name(), config.option("dedup", ""));
+        };
+    }
+
+    /** @return the files a pass of deduplication shares blocks between: committed images and revisions */
+    private List<Path> keptImages() {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            return walk.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS))
+                    .filter(p -> !DurableFiles.isTemporary(p) && ImageNames.isKept(dir.relativize(p).toString()))
+                    .toList();
+        } catch (IOException e) {
+            throw DurableFiles.io("list the images of pool " + config.name(), e);
+        }
     }
 
     /** @return why {@code dir} cannot make reflink copies, or null when it can */
@@ -147,6 +183,35 @@ final class ReflinkPool implements Pool {
     @Override
     public int reservePercent() {
         return reservePercent;
+    }
+
+    @Override
+    public Map<String, String> figures() {
+        return dedup == null ? Map.of() : dedup.figures();
+    }
+
+    @Override
+    public void close() {
+        if (dedup != null) {
+            dedup.close();
+        }
+    }
+
+    /** @return the pool's deduplication, when on */
+    Optional<DedupKeeper> dedup() {
+        return Optional.ofNullable(dedup);
+    }
+
+    /** A volume was committed: its changes are deduplicated in the background when {@code dedup} is on. */
+    void committed() {
+        if (dedup != null) {
+            dedup.committed();
+        }
+    }
+
+    /** @return a lease that makes a running deduplication pass wait while a volume operation goes on */
+    DedupKeeper.Busy busy() {
+        return dedup == null ? NOT_BUSY : dedup.busy();
     }
 
     /**

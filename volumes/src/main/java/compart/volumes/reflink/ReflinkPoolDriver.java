@@ -5,6 +5,7 @@ import compart.volumes.Pool;
 import compart.volumes.PoolConfig;
 import compart.volumes.VolumeConfig;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -15,7 +16,10 @@ import java.util.Optional;
  * <p>Options: {@code dir_path} (required), {@code revisions_to_keep} (default 1), {@code reserve_percent}
  * (default 10: operations that would leave less free space are refused), {@code setup_check} ({@code yes}:
  * refuse a filesystem without reflink; {@code no}: accept it and make sparse copies where a reflink pool clones,
- * with a warning when the pool is opened — the same volumes and crash safety, at the cost of copying the data).
+ * with a warning when the pool is opened — the same volumes and crash safety, at the cost of copying the data),
+ * {@code dedup} ({@code off} by default; {@code on}: every commit of a volume — a qube's stop, a revert, an import,
+ * a clone — is deduplicated against the rest of the pool in the background by the pool's
+ * {@code DedupKeeper}, whose hash store lives in the pool's {@code .compart-dedup} directory).
  */
 public final class ReflinkPoolDriver extends NamedPoolDriver {
     /** The driver's name, as Qubes spells it. */
@@ -23,6 +27,12 @@ public final class ReflinkPoolDriver extends NamedPoolDriver {
 
     public ReflinkPoolDriver() {
         super(NAME, "dir_path", "revisions_to_keep", "ephemeral_volatile", "setup_check");
+    }
+
+    /** @return {@code dedup}, which {@code qvm-pool set POOL -o dedup=on} turns on */
+    @Override
+    public List<String> settableOptions() {
+        return List.of("dedup");
     }
 
     @Override

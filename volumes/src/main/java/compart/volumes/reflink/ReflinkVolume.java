@@ -354,6 +354,7 @@ final class ReflinkVolume implements Volume {
         for (int i = 0; i < revs.size() - keep; i++) {
             files.delete(revisionPath(revs.get(i).id()));
         }
+        pool.committed();
     }
 
     private static boolean allocated(Path p) {
@@ -418,7 +419,7 @@ final class ReflinkVolume implements Volume {
     }
 
     private <T> T locked(Supplier<T> body) {
-        try (var held = pool.lock(vid)) {
+        try (var busy = pool.busy(); var held = pool.lock(vid)) {
             return body.get();
         }
     }
