@@ -264,11 +264,7 @@ public final class AdminServer implements AutoCloseable {
         if (openCount.get() >= limits.maxConnections() && !evictOldestIdle()) {
             turnedAway.incrementAndGet();
             noteFull();
-            try {
-                ch.close();
-            } catch (IOException ignored) {
-                // refused anyway
-            }
+            refuse(ch);
             return;
         }
         if (openCount.get() >= limits.maxConnections() - 1) {
@@ -282,6 +278,25 @@ public final class AdminServer implements AutoCloseable {
         } catch (RejectedExecutionException e) {
             forget(c);
             c.closeQuietly();
+        }
+    }
+
+    /**
+     * Answers a connection the full socket cannot serve, without blocking the accept loop: an exception frame, then
+     * what the client has sent already is read (so closing does not reset its connection before it reads).
+     */
+    private void refuse(SocketChannel ch) {
+        try (ch) {
+            ch.configureBlocking(false);
+            ch.write(ByteBuffer.wrap(AdminReply.exception("QubesException", "compartd serves " + limits.maxConnections()
+                    + " connections on this socket, its limit, and none is idle: try again later")));
+            ch.shutdownOutput();
+            var sink = ByteBuffer.allocate(FIRST_BUFFER);
+            for (int i = 0; i < 128 && ch.read(sink) > 0; i++) {
+                sink.clear();
+            }
+        } catch (IOException ignored) {
+            // refused anyway
         }
     }
 
@@ -409,10 +424,13 @@ public final class AdminServer implements AutoCloseable {
             drain(c);
             return null;
         }
+        if (untrusted.length == 0) {
+            return null; // connected and closed without a word: nothing to answer or log
+        }
         try {
             return AdminRequest.parse(untrusted);
         } catch (CompartException e) {
-            LOG.warn("{}framing error: {}", where, e.getMessage());
+            LOG.warn("{}request refused: {}", where, e.getMessage());
             write(c, AdminReply.exception("ProtocolError", e.getMessage()));
             return null;
         }
@@ -428,7 +446,7 @@ public final class AdminServer implements AutoCloseable {
         try {
             request = AdminRequest.parse(head.header(nul));
         } catch (CompartException e) {
-            LOG.warn("framing error: {}", e.getMessage());
+            LOG.warn("request refused: {}", e.getMessage());
             write(c, AdminReply.exception("ProtocolError", e.getMessage()));
             return;
         }
