@@ -11,6 +11,7 @@ import compart.errors.CompartException;
 import compart.errors.ErrorKind;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.SequenceInputStream;
 import java.net.StandardProtocolFamily;
@@ -53,7 +54,8 @@ import org.slf4j.LoggerFactory;
  * and every reply or event write must progress within the request timeout. At most
  * {@link ConnectionLimits#maxConnections} connections are open per socket: at the limit the oldest connection that
  * has not sent its request yet is closed for the new one (an idle flood cannot lock dom0 out), and when all are
- * busy the new one is closed at once. A failing accept (no file descriptors left) backs off and frees the oldest
+ * busy the new one is answered with an exception at once; {@code admin.Events} streams, which never end, may take
+ * half of them. A failing accept (no file descriptors left) backs off and frees the oldest
  * idle connection. Each of these states is logged once when it begins and once when it ends, never per attempt.
  * Request bytes are read into a buffer that grows with what arrives (512 bytes first). An {@code admin.Events}
  * client more than {@link ConnectionLimits#eventsBacklog} events behind is sent an {@code connection-lagged} event
@@ -65,6 +67,10 @@ public final class AdminServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
     private static final int FIRST_BUFFER = 512;
     private static final long NEVER = Long.MAX_VALUE;
+    /** How long accepting must work again before the end of an episode of failures is logged. */
+    private static final Duration RECOVERED = Duration.ofSeconds(5);
+    /** File descriptors kept for everything but connections (images, state files, the policy, libraries). */
+    private static final int RESERVED_FILES = 256;
 
     /**
      * How much a socket serves at once and how long it waits for a client.
@@ -80,6 +86,20 @@ public final class AdminServer implements AutoCloseable {
         /** 1024 connections, 10 s for a request, 60 s of silence in a payload, 10,000 events behind. */
         public static final ConnectionLimits DEFAULT = new ConnectionLimits(1024, Duration.ofSeconds(10),
                 Duration.ofSeconds(60), 10_000);
+
+        /**
+         * @param sockets   how many sockets serve with these limits
+         * @param fileLimit the process's open file limit ({@code ulimit -n}), 0 when unknown
+         * @return these limits, with fewer connections when {@code sockets} times them would not leave
+         *         256 descriptors for the rest (accept would fail with "Too many open files")
+         */
+        public ConnectionLimits withinFileLimit(int sockets, long fileLimit) {
+            long most = (fileLimit - RESERVED_FILES) / sockets;
+            if (fileLimit <= 0 || maxConnections <= most) {
+                return this;
+            }
+            return new ConnectionLimits((int) Math.max(1, most), requestTimeout, payloadTimeout, eventsBacklog);
+        }
 
         /** @throws CompartException INVALID_VALUE when a limit is not positive */
         public ConnectionLimits {
@@ -122,6 +142,8 @@ public final class AdminServer implements AutoCloseable {
     private final ExecutorService connections = Executors.newVirtualThreadPerTaskExecutor();
     private final ConcurrentLinkedDeque<Connection> open = new ConcurrentLinkedDeque<>();
     private final AtomicInteger openCount = new AtomicInteger();
+    /** Open {@code admin.Events} streams: at most half the connections, so calls always find room. */
+    private final AtomicInteger streams = new AtomicInteger();
     private final AtomicBoolean full = new AtomicBoolean();
     private final AtomicLong turnedAway = new AtomicLong();
     private final AtomicLong timedOut = new AtomicLong();
@@ -222,7 +244,9 @@ public final class AdminServer implements AutoCloseable {
     }
 
     private void acceptLoop() {
-        int failures = 0;
+        int inARow = 0;
+        long failed = 0;
+        long lastFailure = 0;
         while (!closing) {
             SocketChannel ch;
             try {
@@ -233,18 +257,20 @@ public final class AdminServer implements AutoCloseable {
                 if (closing) {
                     return;
                 }
-                failures++;
-                if (failures == 1) {
+                if (failed++ == 0) {
                     LOG.warn("{}: accepting connections fails ({}): closing the oldest idle connection and retrying "
-                            + "with back-off; logged again when it works", socket, e.getMessage());
+                            + "with back-off; logged again once it has worked for {} s", socket, e.getMessage(),
+                            RECOVERED.toSeconds());
                 }
+                lastFailure = System.nanoTime();
                 evictOldestIdle();
-                backOff(failures);
+                backOff(++inARow);
                 continue;
             }
-            if (failures > 0) {
-                LOG.info("{}: accepting connections works again after {} failed attempts", socket, failures);
-                failures = 0;
+            inARow = 0;
+            if (failed > 0 && System.nanoTime() - lastFailure > RECOVERED.toNanos()) {
+                LOG.info("{}: accepting connections works again, after {} failed attempts", socket, failed);
+                failed = 0;
             }
             admit(ch);
         }
@@ -441,56 +467,63 @@ public final class AdminServer implements AutoCloseable {
      * {@link ConnectionLimits#payloadTimeout} (a stalled client fails its import and frees the qube's queue).
      */
     private void serveImport(Connection c, RequestBytes head, int nul) throws IOException {
-        var ch = c.ch;
-        AdminRequest request;
+        AdminRequest request = headerOf(c, head, nul);
+        if (request == null) {
+            return;
+        }
+        // the volume may close what it reads: that must not close the connection the reply goes to
+        write(c, api.handleStream(request, payload(c, head, nul, limits.payloadTimeout().toNanos())));
+        c.ch.shutdownOutput();
+        drain(c); // what a refused import did not read, so the client gets the reply, not a reset
+    }
+
+    /** @return the request of a header read alone, or null when it is badly framed and a ProtocolError answered */
+    private AdminRequest headerOf(Connection c, RequestBytes head, int nul) throws IOException {
         try {
-            request = AdminRequest.parse(head.header(nul));
+            return AdminRequest.parse(head.header(nul));
         } catch (CompartException e) {
             LOG.warn("request refused: {}", e.getMessage());
             write(c, AdminReply.exception("ProtocolError", e.getMessage()));
-            return;
+            return null;
         }
-        long pause = limits.payloadTimeout().toNanos();
-        // the volume may close what it reads: that must not close the connection the reply goes to
+    }
+
+    /**
+     * The payload after the header: what was read with it, then the channel, read in blocks (never closed by its
+     * reader). SocketChannel allows one reader and one writer at once, so output may be written meanwhile (Channels'
+     * streams would share the blocking lock).
+     *
+     * @param pause longest wait of one read, in nanoseconds, before the watchdog closes the connection; {@link #NEVER}
+     *              for none (an interactive command's stdin)
+     */
+    private static InputStream payload(Connection c, RequestBytes head, int nul, long pause) {
         var rest = new BulkReadStream() {
             @Override
             public int read(byte[] b, int off, int len) throws IOException {
                 if (len == 0) {
                     return 0;
                 }
+                if (pause == NEVER) {
+                    return c.ch.read(ByteBuffer.wrap(b, off, len));
+                }
                 c.deadline = System.nanoTime() + pause;
                 try {
-                    return ch.read(ByteBuffer.wrap(b, off, len));
+                    return c.ch.read(ByteBuffer.wrap(b, off, len));
                 } finally {
                     c.deadline = NEVER;
                 }
             }
         };
-        var data = new SequenceInputStream(head.after(nul), rest);
-        write(c, api.handleStream(request, data));
-        ch.shutdownOutput();
-        drain(c); // what a refused import did not read, so the client gets the reply, not a reset
+        return new SequenceInputStream(head.after(nul), rest);
     }
 
     /** {@code internal.vm.Run}: frames both ways until the remote command ends (see {@link compart.core.api.QrexecRun}). */
     private void serveRun(Connection c, RequestBytes head, int nul) throws IOException {
-        var ch = c.ch;
-        AdminRequest request;
-        try {
-            request = AdminRequest.parse(head.header(nul));
-        } catch (CompartException e) {
-            write(c, AdminReply.exception("ProtocolError", e.getMessage()));
+        AdminRequest request = headerOf(c, head, nul);
+        if (request == null) {
             return;
         }
-        // stdin is read on one thread while output is written on others: SocketChannel allows one reader and one
-        // writer at once (Channels' streams would share the blocking lock)
-        var rest = new BulkReadStream() {
-            @Override
-            public int read(byte[] b, int off, int len) throws IOException {
-                return len == 0 ? 0 : ch.read(ByteBuffer.wrap(b, off, len));
-            }
-        };
-        var in = new SequenceInputStream(head.after(nul), rest);
+        var in = payload(c, head, nul, NEVER);
         var out = new OutputStream() {
             @Override
             public void write(int b) throws IOException {
@@ -503,7 +536,7 @@ public final class AdminServer implements AutoCloseable {
             }
         };
         api.serveRun(request, in, out);
-        ch.shutdownOutput();
+        c.ch.shutdownOutput();
     }
 
     /**
@@ -607,6 +640,21 @@ public final class AdminServer implements AutoCloseable {
             write(c, check);
             return;
         }
+        int most = Math.max(1, limits.maxConnections() / 2);
+        if (streams.incrementAndGet() > most) {
+            streams.decrementAndGet();
+            write(c, AdminReply.exception("QubesException", "compartd streams events to " + most + " clients, its "
+                    + "limit (half its connections, so calls always have room): close one first"));
+            return;
+        }
+        try {
+            stream(c, request);
+        } finally {
+            streams.decrementAndGet();
+        }
+    }
+
+    private void stream(Connection c, AdminRequest request) throws IOException {
         String only = request.dest().equals("dom0") ? null : request.dest();
         var queue = new ArrayBlockingQueue<byte[]>(limits.eventsBacklog());
         var lagged = new AtomicBoolean();

@@ -163,8 +163,14 @@ public final class Compartd implements Callable<Integer> {
                     policyDirs, policy.current().diagnostics().getFirst());
         }
         api.set(new AdminApi(toolstack, policy::current));
-        var limits = new AdminServer.ConnectionLimits(maxConnections, seconds(requestTimeoutSeconds),
+        var asked = new AdminServer.ConnectionLimits(maxConnections, seconds(requestTimeoutSeconds),
                 seconds(payloadTimeoutSeconds), eventsBacklog);
+        var limits = asked.withinFileLimit(2, openFileLimit());
+        if (limits.maxConnections() < asked.maxConnections()) {
+            LOG.warn("--max-connections {} is more than the open file limit ({}) allows for two sockets: {} per "
+                    + "socket (raise LimitNOFILE to serve more)", asked.maxConnections(), openFileLimit(),
+                    limits.maxConnections());
+        }
         var server = new AdminServer(socket, api.get(), toolstack.events(), limits);
         AdminServer internal;
         try {
@@ -176,6 +182,21 @@ public final class Compartd implements Callable<Integer> {
         LOG.info("compartd: {} qubes, hypervisor {}{}, state in {}", loaded.inventory().qubes().size(), hv.name(),
                 hv.name().equals("test") ? " (SIMULATED: no real domains are created)" : "", stateDir);
         return new Running(hv, toolstack, server, internal, policy);
+    }
+
+    /** @return the soft limit of open files of this process ({@code ulimit -n}), 0 when it cannot be read */
+    private static long openFileLimit() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+                if (line.startsWith("Max open files")) {
+                    String soft = line.substring("Max open files".length()).trim().split("\\s+")[0];
+                    return soft.equals("unlimited") ? 0 : Long.parseLong(soft);
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            LOG.debug("open file limit unknown: {}", e.getMessage());
+        }
+        return 0;
     }
 
     private static Duration seconds(double s) {

@@ -93,6 +93,15 @@ class IdleConnectionsTest {
     }
 
     @Test
+    void connectionLimit_leavesFileDescriptorsForTheRest_soAcceptNeverRunsOutOfThem() {
+        var limits = AdminServer.ConnectionLimits.DEFAULT;
+        assertThat(limits.withinFileLimit(2, 4096).maxConnections()).isEqualTo((4096 - 256) / 2);
+        assertThat(limits.withinFileLimit(2, 1024).maxConnections()).isEqualTo((1024 - 256) / 2);
+        assertThat(limits.withinFileLimit(2, 524288)).isSameAs(limits);
+        assertThat(limits.withinFileLimit(2, 0)).as("unknown limit").isSameAs(limits);
+    }
+
+    @Test
     void idleConnection_isClosedAfterTheRequestTimeout_andFreed() throws Exception {
         var ch = connectIdle();
         ch.write(ByteBuffer.wrap("admin.vm.List+ dom0 na".getBytes(StandardCharsets.US_ASCII))); // and then nothing
@@ -127,10 +136,11 @@ class IdleConnectionsTest {
 
     @Test
     void socketFullOfBusyConnections_refusesNewOnes_andServesAgainOnceTheyEnd() throws Exception {
-        // admin.Events connections have sent their request: they are not idle, so they are never evicted
+        // admin.Events streams and slow calls have sent their request: they are not idle, so never evicted; streams
+        // take at most half the connections
         var streams = new ArrayList<SocketChannel>();
         try {
-            for (int i = 0; i < LIMIT; i++) {
+            for (int i = 0; i < LIMIT / 2; i++) {
                 var ch = SocketChannel.open(StandardProtocolFamily.UNIX);
                 ch.connect(UnixDomainSocketAddress.of(compartd.socket()));
                 ch.write(ByteBuffer.wrap("admin.Events+ dom0 name dom0\0".getBytes(StandardCharsets.US_ASCII)));
@@ -138,6 +148,20 @@ class IdleConnectionsTest {
                 ch.read(ByteBuffer.allocate(64)); // connection-established
                 streams.add(ch);
             }
+            var one = SocketChannel.open(UnixDomainSocketAddress.of(compartd.socket()));
+            streams.add(one);
+            assertThat(new Wire(compartd.socket()).call("admin.Events", "", "dom0", ""))
+                    .startsWith("2|QubesException||compartd streams events to " + LIMIT / 2 + " clients, its limit");
+            // the other half: calls that hold their connection (an import that sends its data slowly)
+            for (int i = 0; i < LIMIT / 2; i++) {
+                var ch = SocketChannel.open(UnixDomainSocketAddress.of(compartd.socket()));
+                ch.write(ByteBuffer.wrap("admin.vm.volume.Import+private dom0 name dom0\0".getBytes(
+                        StandardCharsets.US_ASCII)));
+                streams.add(ch);
+            }
+            streams.remove(one);
+            one.close();
+            Thread.sleep(100);
             assertThat(admin.call("admin.vm.List", "", "dom0", "")).isEqualTo("2|QubesException||compartd serves "
                     + LIMIT + " connections on this socket, its limit, and none is idle: try again later|");
         } finally {
