@@ -193,14 +193,13 @@ public final class Toolstack implements AutoCloseable {
      *
      * <p>The volumes are made in the new qube's queue, outside the write lock: creates of different qubes run in
      * parallel and never wait for each other's file I/O, while a create and a remove of one name run in order. The
-     * change is applied again under the lock, to the inventory of that moment; if the qube's volumes would differ
+     * change is applied again under the lock when another change came in between; if the qube's volumes would differ
      * from the ones made (its pool was changed meanwhile), the create fails and removes them.
      *
      * @return the new inventory
      * @throws CompartException what {@code change} throws (ALREADY_EXISTS for a name taken meanwhile), STORAGE
      */
     public Inventory create(String name, UnaryOperator<Inventory> change) {
-        change.apply(inventory).qube(name); // refuse at once what the current inventory refuses
         try {
             return queues.submit(name, () -> createInQueue(name, change)).join();
         } catch (CompletionException e) {
@@ -209,14 +208,16 @@ public final class Toolstack implements AutoCloseable {
     }
 
     private Inventory createInQueue(String name, UnaryOperator<Inventory> change) {
-        var planned = change.apply(inventory);
+        var base = inventory;
+        var planned = change.apply(base);
         var q = planned.qube(name);
         var volumes = storage.of(planned, q);
         volumes.create();
         try {
             synchronized (writeLock) {
                 var before = inventory;
-                var after = change.apply(before);
+                // checking a whole inventory costs in its size: applied again only when another change came between
+                var after = before == base ? planned : change.apply(before);
                 if (!after.qube(name).volumes().equals(q.volumes())) {
                     throw CompartException.invalidState("creating %s: its volumes changed while they were made "
                             + "(a pool or its template was changed meanwhile); create it again", name);
