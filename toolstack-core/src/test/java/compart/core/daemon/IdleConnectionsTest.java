@@ -49,7 +49,9 @@ class IdleConnectionsTest {
 
     @AfterEach
     void closeClients() throws IOException {
-        ((Logger) LoggerFactory.getLogger(AdminServer.class)).detachAppender(log);
+        var logger = (Logger) LoggerFactory.getLogger(AdminServer.class);
+        logger.detachAppender(log);
+        logger.setLevel(null);
         for (var ch : idle) {
             ch.close();
         }

@@ -44,7 +44,9 @@ class NoInternalsInRepliesTest {
 
     @AfterEach
     void stopCapturing() {
-        ((Logger) LoggerFactory.getLogger("compart.core.api.Dispatcher")).detachAppender(unexpected);
+        var logger = (Logger) LoggerFactory.getLogger("compart.core.api.Dispatcher");
+        logger.detachAppender(unexpected);
+        logger.setLevel(null);
     }
 
     /** @return the reply, NULs as {@code |}, checked to be a Qubes exception without Java internals */
