@@ -102,7 +102,12 @@ final class AdminText {
         if (s.startsWith("0") && !s.equals("0")) {
             throw new CompartException(ErrorKind.PROTOCOL, "Spurious leading zeros not allowed");
         }
-        long size = Long.parseLong(s);
+        long size;
+        try {
+            size = Long.parseLong(s);
+        } catch (NumberFormatException e) { // 19 digits over 2^63 - 1
+            throw CompartException.invalidValue("Invalid size: %s is too big (at most %d bytes)", s, Long.MAX_VALUE);
+        }
         if (size % 512 != 0) {
             throw CompartException.invalidValue("Invalid size: %d is not a multiple of 512 bytes", size);
         }

@@ -75,8 +75,11 @@ final class Dispatcher {
         Topic topic = before;
         try {
             var inv = inventory.get();
-            var dest = resolve(inv, request.dest());
-            if (!request.source().equals("dom0")) {
+            Qube dest;
+            if (request.source().equals("dom0")) {
+                dest = resolve(inv, request.dest());
+            } else {
+                dest = resolveForQube(inv, request);
                 gate.authorize(inv, request, dest);
             }
             topic = method.topic();
@@ -122,13 +125,26 @@ final class Dispatcher {
         if (f.unexpected() == null) {
             LOG.debug("{} failed: {}", request, f.message());
         } else {
-            LOG.error("{} failed unexpectedly", request, f.unexpected());
+            LOG.error("{} failed unexpectedly ({})", request, f.message(), f.unexpected());
         }
         return AdminReply.exception(f.type(), f.message());
     }
 
     private static final Pattern UUID_DEST =
             Pattern.compile("uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+
+    /**
+     * Resolves the destination of a call from a qube: one that does not exist is refused as the policy refuses
+     * (PermissionDenied), as qrexec refuses a call to an unknown target, so a qube cannot learn which qubes exist.
+     */
+    private static Qube resolveForQube(Inventory inv, AdminRequest request) {
+        try {
+            return resolve(inv, request.dest());
+        } catch (CompartException e) {
+            LOG.info("{}: denied: no such destination", request);
+            throw new CompartException(ErrorKind.PERMISSION_DENIED, "Request refused");
+        }
+    }
 
     /** @return the destination qube: a name, {@code dom0} or {@code uuid:UUID} */
     static Qube resolve(Inventory inv, String untrustedDest) {

@@ -3,6 +3,7 @@ package compart.core.api;
 import compart.errors.CompartException;
 import compart.errors.Refusal;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The one place where a failure becomes a Qubes exception class name, so Qubes' client ({@code qubesadmin})
@@ -83,7 +84,8 @@ public final class ExceptionTypes {
     /**
      * The one mapping from a thrown failure to a reply: a {@link CompartException}, also as the cause of a
      * {@link CompletionException}, becomes the Qubes exception of its kind and the topic; anything else an internal
-     * error.
+     * error whose message names an incident number, never a Java class or its message (they may carry untrusted
+     * bytes and internals).
      *
      * @param e     what the call threw
      * @param topic what the method was about
@@ -94,8 +96,12 @@ public final class ExceptionTypes {
         if (t instanceof CompartException ce) {
             return new Failure(of(ce, topic), ce.getMessage(), null);
         }
-        return new Failure(INTERNAL, "internal error in compartd: " + t, t);
+        return new Failure(INTERNAL, "compartd failed unexpectedly while serving this call (incident "
+                + INCIDENTS.incrementAndGet() + " in its log); please report it", t);
     }
+
+    /** Numbers the unexpected failures, so a reply names the log entry with the details (never the details). */
+    private static final AtomicLong INCIDENTS = new AtomicLong();
 
     /** The class name for a method Qubes has but Compart does not implement. */
     public static final String NOT_IMPLEMENTED = "QubesNotImplementedError";

@@ -10,14 +10,13 @@ import compart.core.ops.QubeEvent;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
 import java.io.ByteArrayInputStream;
-import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.SequenceInputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -27,13 +26,18 @@ import java.nio.file.Path;
 import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,23 +47,115 @@ import org.slf4j.LoggerFactory;
  * streams event frames). Requests over 64 KiB are refused, except volume imports, whose payload (the volume's
  * data) is streamed into the volume. The accept loop only accepts: each connection is served
  * on its own virtual thread, and lifecycle work runs in the toolstack's queues.
+ *
+ * <p>Design (abuse). Every connection is registered with a deadline that a watchdog thread enforces by closing the
+ * channel: the whole request must arrive within {@link ConnectionLimits#requestTimeout} of the accept (Qubes'
+ * clients send it at once), a streamed payload must not pause longer than {@link ConnectionLimits#payloadTimeout},
+ * and every reply or event write must progress within the request timeout. At most
+ * {@link ConnectionLimits#maxConnections} connections are open per socket: at the limit the oldest connection that
+ * has not sent its request yet is closed for the new one (an idle flood cannot lock dom0 out), and when all are
+ * busy the new one is answered with an exception at once; {@code admin.Events} streams, which never end, may take
+ * half of them. A failing accept (no file descriptors left) backs off and frees the oldest
+ * idle connection. Each of these states is logged once when it begins and once when it ends, never per attempt.
+ * Request bytes are read into a buffer that grows with what arrives (512 bytes first). An {@code admin.Events}
+ * client more than {@link ConnectionLimits#eventsBacklog} events behind is sent an {@code connection-lagged} event
+ * and disconnected, so Qubes' client reconnects and rereads what it caches.
+ *
+ * <p>Thread safe.
  */
 public final class AdminServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
+    private static final int FIRST_BUFFER = 512;
+    private static final long NEVER = Long.MAX_VALUE;
+    /** How long accepting must work again before the end of an episode of failures is logged. */
+    private static final Duration RECOVERED = Duration.ofSeconds(5);
+    /** File descriptors kept for everything but connections (images, state files, the policy, libraries). */
+    private static final int RESERVED_FILES = 256;
+
+    /**
+     * How much a socket serves at once and how long it waits for a client.
+     *
+     * @param maxConnections most connections open at once on one socket (at least 1)
+     * @param requestTimeout time for the whole request to arrive after the accept, and for each reply write to
+     *                       progress
+     * @param payloadTimeout longest pause in a streamed payload (a volume import)
+     * @param eventsBacklog  most events queued for one {@code admin.Events} client before it is disconnected
+     */
+    public record ConnectionLimits(int maxConnections, Duration requestTimeout, Duration payloadTimeout,
+                                   int eventsBacklog) {
+        /** 1024 connections, 10 s for a request, 60 s of silence in a payload, 10,000 events behind. */
+        public static final ConnectionLimits DEFAULT = new ConnectionLimits(1024, Duration.ofSeconds(10),
+                Duration.ofSeconds(60), 10_000);
+
+        /**
+         * @param sockets   how many sockets serve with these limits
+         * @param fileLimit the process's open file limit ({@code ulimit -n}), 0 when unknown
+         * @return these limits, with fewer connections when {@code sockets} times them would not leave
+         *         256 descriptors for the rest (accept would fail with "Too many open files")
+         */
+        public ConnectionLimits withinFileLimit(int sockets, long fileLimit) {
+            long most = (fileLimit - RESERVED_FILES) / sockets;
+            if (fileLimit <= 0 || maxConnections <= most) {
+                return this;
+            }
+            return new ConnectionLimits((int) Math.max(1, most), requestTimeout, payloadTimeout, eventsBacklog);
+        }
+
+        /** @throws CompartException INVALID_VALUE when a limit is not positive */
+        public ConnectionLimits {
+            if (maxConnections < 1 || eventsBacklog < 1 || requestTimeout.isNegative() || requestTimeout.isZero()
+                    || payloadTimeout.isNegative() || payloadTimeout.isZero()) {
+                throw CompartException.invalidValue("connection limits must be positive: %d connections, request "
+                        + "timeout %s, payload timeout %s, events backlog %d", maxConnections, requestTimeout,
+                        payloadTimeout, eventsBacklog);
+            }
+        }
+    }
+
+    /** One open connection: the channel and when the watchdog closes it. */
+    private static final class Connection {
+        final SocketChannel ch;
+        /** {@link System#nanoTime} after which the watchdog closes it; {@link #NEVER} while the daemon works. */
+        volatile long deadline;
+        /** Still reading its request: the first to go when the socket is full. */
+        volatile boolean waitingForRequest = true;
+
+        Connection(SocketChannel ch, long deadline) {
+            this.ch = ch;
+            this.deadline = deadline;
+        }
+
+        void closeQuietly() {
+            try {
+                ch.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+        }
+    }
 
     private final Path socket;
     private final AdminApi api;
     private final EventBus events;
+    private final ConnectionLimits limits;
     private final ServerSocketChannel server;
     private final ExecutorService connections = Executors.newVirtualThreadPerTaskExecutor();
+    private final ConcurrentLinkedDeque<Connection> open = new ConcurrentLinkedDeque<>();
+    private final AtomicInteger openCount = new AtomicInteger();
+    /** Open {@code admin.Events} streams: at most half the connections, so calls always find room. */
+    private final AtomicInteger streams = new AtomicInteger();
+    private final AtomicBoolean full = new AtomicBoolean();
+    private final AtomicLong turnedAway = new AtomicLong();
+    private final AtomicLong timedOut = new AtomicLong();
     private final Thread acceptor;
+    private final Thread watchdog;
     private volatile boolean closing;
     /** Serving the internal socket: only {@link AdminApi#handleInternal}. */
     private final boolean internal;
 
     /**
      * Binds the socket (removing a stale one), sets mode 0660 and group {@code qubes} when that group exists, and
-     * starts accepting.
+     * starts accepting, with the {@link ConnectionLimits#DEFAULT default limits}.
      *
      * @param socket where to listen
      * @param api    the methods
@@ -67,7 +163,16 @@ public final class AdminServer implements AutoCloseable {
      * @throws CompartException ALREADY_EXISTS when another daemon listens there, STORAGE when binding fails
      */
     public AdminServer(Path socket, AdminApi api, EventBus events) {
-        this(socket, api, events, false);
+        this(socket, api, events, ConnectionLimits.DEFAULT, false);
+    }
+
+    /**
+     * As {@link #AdminServer(Path, AdminApi, EventBus)}, with the given limits.
+     *
+     * @param limits connections, timeouts and events backlog of this socket
+     */
+    public AdminServer(Path socket, AdminApi api, EventBus events, ConnectionLimits limits) {
+        this(socket, api, events, limits, false);
     }
 
     /**
@@ -78,17 +183,19 @@ public final class AdminServer implements AutoCloseable {
      *
      * @param socket where to listen
      * @param api    the methods
+     * @param limits connections and timeouts of this socket
      * @return the running server
      * @throws CompartException as {@link #AdminServer(Path, AdminApi, EventBus)}
      */
-    public static AdminServer internal(Path socket, AdminApi api) {
-        return new AdminServer(socket, api, null, true);
+    public static AdminServer internal(Path socket, AdminApi api, ConnectionLimits limits) {
+        return new AdminServer(socket, api, null, limits, true);
     }
 
-    private AdminServer(Path socket, AdminApi api, EventBus events, boolean internal) {
+    private AdminServer(Path socket, AdminApi api, EventBus events, ConnectionLimits limits, boolean internal) {
         this.socket = socket;
         this.api = api;
         this.events = events;
+        this.limits = limits;
         this.internal = internal;
         try {
             Files.createDirectories(socket.toAbsolutePath().getParent());
@@ -102,7 +209,7 @@ public final class AdminServer implements AutoCloseable {
                 }
             }
             server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-            server.bind(UnixDomainSocketAddress.of(socket));
+            server.bind(UnixDomainSocketAddress.of(socket), 256);
             Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw----"));
             try {
                 GroupPrincipal qubes = socket.getFileSystem().getUserPrincipalLookupService()
@@ -114,9 +221,11 @@ public final class AdminServer implements AutoCloseable {
         } catch (IOException e) {
             throw new CompartException(ErrorKind.STORAGE, "cannot listen on " + socket + ": " + e.getMessage(), e);
         }
-        acceptor = Thread.ofPlatform().name(internal ? "compartd-accept-internal" : "compartd-accept")
-                .start(this::acceptLoop);
-        LOG.info("{} listening on {}", internal ? "internal API" : "Admin API", socket);
+        String name = internal ? "internal" : "admin";
+        watchdog = Thread.ofPlatform().daemon().name("compartd-deadlines-" + name).start(this::enforceDeadlines);
+        acceptor = Thread.ofPlatform().name("compartd-accept-" + name).start(this::acceptLoop);
+        LOG.info("{} listening on {} (at most {} connections, {} ms for a request)", internal ? "internal API"
+                : "Admin API", socket, limits.maxConnections(), limits.requestTimeout().toMillis());
     }
 
     /** @return the socket path */
@@ -124,128 +233,297 @@ public final class AdminServer implements AutoCloseable {
         return socket;
     }
 
+    /** @return connections open now (for the daemon's figures and tests) */
+    public int openConnections() {
+        return openCount.get();
+    }
+
+    /** @return connections closed because the socket was full or their client was too slow, since the start */
+    public long closedForAbuse() {
+        return turnedAway.get() + timedOut.get();
+    }
+
     private void acceptLoop() {
+        int inARow = 0;
+        long failed = 0;
+        long lastFailure = 0;
         while (!closing) {
+            SocketChannel ch;
             try {
-                SocketChannel ch = server.accept();
-                connections.submit(() -> serve(ch));
+                ch = server.accept();
             } catch (ClosedChannelException e) {
                 return;
             } catch (IOException e) {
-                if (!closing) {
-                    LOG.error("accept failed: {}", e.getMessage());
+                if (closing) {
+                    return;
                 }
-            } catch (RejectedExecutionException e) {
+                if (failed++ == 0) {
+                    LOG.warn("{}: accepting connections fails ({}): closing the oldest idle connection and retrying "
+                            + "with back-off; logged again once it has worked for {} s", socket, e.getMessage(),
+                            RECOVERED.toSeconds());
+                }
+                lastFailure = System.nanoTime();
+                evictOldestIdle();
+                backOff(++inARow);
+                continue;
+            }
+            inARow = 0;
+            if (failed > 0 && System.nanoTime() - lastFailure > RECOVERED.toNanos()) {
+                LOG.info("{}: accepting connections works again, after {} failed attempts", socket, failed);
+                failed = 0;
+            }
+            admit(ch);
+        }
+    }
+
+    /** Sleeps 10 ms after the first failure, doubling up to 1 s. */
+    private static void backOff(int failures) {
+        try {
+            Thread.sleep(Math.min(1000L, 10L << Math.min(failures - 1, 7)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Registers an accepted connection and serves it, making room (or refusing it) at the limit. */
+    private void admit(SocketChannel ch) {
+        if (openCount.get() >= limits.maxConnections() && !evictOldestIdle()) {
+            turnedAway.incrementAndGet();
+            noteFull();
+            refuse(ch);
+            return;
+        }
+        if (openCount.get() >= limits.maxConnections() - 1) {
+            noteFull();
+        }
+        var c = new Connection(ch, System.nanoTime() + limits.requestTimeout().toNanos());
+        open.add(c);
+        openCount.incrementAndGet();
+        try {
+            connections.submit(() -> serve(c));
+        } catch (RejectedExecutionException e) {
+            forget(c);
+            c.closeQuietly();
+        }
+    }
+
+    /**
+     * Answers a connection the full socket cannot serve, without blocking the accept loop: an exception frame, then
+     * what the client has sent already is read (so closing does not reset its connection before it reads).
+     */
+    private void refuse(SocketChannel ch) {
+        try (ch) {
+            ch.configureBlocking(false);
+            ch.write(ByteBuffer.wrap(AdminReply.exception("QubesException", "compartd serves " + limits.maxConnections()
+                    + " connections on this socket, its limit, and none is idle: try again later")));
+            ch.shutdownOutput();
+            var sink = ByteBuffer.allocate(FIRST_BUFFER);
+            for (int i = 0; i < 128 && ch.read(sink) > 0; i++) {
+                sink.clear();
+            }
+        } catch (IOException ignored) {
+            // refused anyway
+        }
+    }
+
+    private void noteFull() {
+        if (full.compareAndSet(false, true)) {
+            LOG.warn("{}: {} connections open, the limit: closing the oldest that has not sent its request for each "
+                    + "new one (refusing new ones when none is idle); logged again when it drains", socket,
+                    limits.maxConnections());
+        }
+    }
+
+    /** Closes the oldest connection still waiting for its request. @return whether there was one */
+    private boolean evictOldestIdle() {
+        for (var c : open) {
+            if (c.waitingForRequest && open.remove(c)) {
+                openCount.decrementAndGet();
+                turnedAway.incrementAndGet();
+                c.closeQuietly();
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void forget(Connection c) {
+        if (open.remove(c)) {
+            openCount.decrementAndGet();
+        }
+        if (openCount.get() < limits.maxConnections() * 3 / 4 && full.compareAndSet(true, false)) {
+            LOG.info("{}: back to {} open connections; {} were closed or refused while it was full", socket,
+                    openCount.get(), turnedAway.get());
+        }
+    }
+
+    /** The watchdog: closes connections past their deadline, a few times per request timeout. */
+    private void enforceDeadlines() {
+        long tick = Math.max(10, Math.min(250, limits.requestTimeout().toMillis() / 4));
+        while (!closing) {
+            try {
+                Thread.sleep(tick);
+            } catch (InterruptedException e) {
                 return;
+            }
+            long now = System.nanoTime();
+            int closed = 0;
+            for (var c : open) {
+                long d = c.deadline;
+                if (d != NEVER && now - d > 0) {
+                    c.closeQuietly();
+                    closed++;
+                }
+            }
+            if (closed > 0) {
+                timedOut.addAndGet(closed);
+                LOG.debug("{}: closed {} connections past their deadline", socket, closed);
             }
         }
     }
 
-    private void serve(SocketChannel ch) {
+    private void serve(Connection c) {
+        var ch = c.ch;
         try (ch) {
-            var head = ByteBuffer.allocate(AdminRequest.MAX_SIZE + 1);
-            int nul = readHeader(ch, head);
+            var head = new RequestBytes();
+            int nul = head.readHeader(ch);
             if (internal) {
-                serveInternal(ch, head);
+                serveInternal(c, head);
                 return;
             }
-            if (nul >= 0 && headerMethod(head, nul).equals(QrexecRun.METHOD)) {
-                serveRun(ch, head, nul);
+            if (nul >= 0 && head.method(nul).equals(QrexecRun.METHOD)) {
+                c.waitingForRequest = false;
+                c.deadline = NEVER;
+                serveRun(c, head, nul);
                 return;
             }
-            if (nul >= 0 && AdminApi.streamsPayload(headerMethod(head, nul))) {
-                AdminRequest request;
-                try {
-                    request = AdminRequest.parse(Arrays.copyOf(head.array(), nul + 1));
-                } catch (CompartException e) {
-                    LOG.warn("framing error: {}", e.getMessage());
-                    write(ch, AdminReply.exception("ProtocolError", e.getMessage()));
-                    return;
-                }
-                // the volume may close what it reads: that must not close the connection the reply goes to
-                var rest = new FilterInputStream(Channels.newInputStream(ch)) {
-                    @Override
-                    public void close() {
-                    }
-                };
-                var data = new SequenceInputStream(new ByteArrayInputStream(head.array(), nul + 1,
-                        head.position() - nul - 1), rest);
-                write(ch, api.handleStream(request, data));
-                ch.shutdownOutput();
-                drain(ch); // what a refused import did not read, so the client gets the reply, not a reset
+            if (nul >= 0 && AdminApi.streamsPayload(head.method(nul))) {
+                c.waitingForRequest = false;
+                serveImport(c, head, nul);
                 return;
             }
-            AdminRequest request = readRequest(ch, head, "");
+            AdminRequest request = readRequest(c, head, "");
             if (request == null) {
                 return;
             }
             if (request.method().equals("admin.Events")) {
-                streamEvents(ch, request);
+                streamEvents(c, request);
                 return;
             }
-            write(ch, api.handle(request));
+            write(c, api.handle(request));
             ch.shutdownOutput();
         } catch (IOException e) {
             LOG.debug("connection ended: {}", e.getMessage());
         } catch (RuntimeException e) {
             LOG.error("serving a connection failed", e);
+        } finally {
+            forget(c);
         }
     }
 
     /** One request of the internal socket: read whole (at most 64 KiB), answered by {@link AdminApi#handleInternal}. */
-    private void serveInternal(SocketChannel ch, ByteBuffer head) throws IOException {
-        AdminRequest request = readRequest(ch, head, "internal socket: ");
+    private void serveInternal(Connection c, RequestBytes head) throws IOException {
+        AdminRequest request = readRequest(c, head, "internal socket: ");
         if (request == null) {
             return;
         }
-        write(ch, api.handleInternal(request));
-        ch.shutdownOutput();
+        write(c, api.handleInternal(request));
+        c.ch.shutdownOutput();
     }
 
     /**
-     * Reads the rest of a request (at most {@link AdminRequest#MAX_SIZE} bytes) and parses its framing.
+     * Reads the rest of a request (at most {@link AdminRequest#MAX_SIZE} bytes), ends its deadline and parses its
+     * framing.
      *
      * @param where prefix of the log lines ({@code ""} or {@code "internal socket: "})
      * @return the request, or null when it was too long or badly framed and a ProtocolError has been answered
      */
-    private AdminRequest readRequest(SocketChannel ch, ByteBuffer head, String where) throws IOException {
-        byte[] untrusted = readRest(ch, head);
+    private AdminRequest readRequest(Connection c, RequestBytes head, String where) throws IOException {
+        byte[] untrusted = head.readRest(c.ch);
+        c.waitingForRequest = false;
+        c.deadline = NEVER;
         if (untrusted == null) {
             LOG.warn("{}request too long (over {} bytes): refused", where, AdminRequest.MAX_SIZE);
-            write(ch, AdminReply.exception("ProtocolError", "request too long: at most "
+            write(c, AdminReply.exception("ProtocolError", "request too long: at most "
                     + AdminRequest.MAX_SIZE + " bytes"));
-            ch.shutdownOutput();
-            drain(ch);
+            c.ch.shutdownOutput();
+            drain(c);
             return null;
+        }
+        if (untrusted.length == 0) {
+            return null; // connected and closed without a word: nothing to answer or log
         }
         try {
             return AdminRequest.parse(untrusted);
         } catch (CompartException e) {
-            LOG.warn("{}framing error: {}", where, e.getMessage());
-            write(ch, AdminReply.exception("ProtocolError", e.getMessage()));
+            LOG.warn("{}request refused: {}", where, e.getMessage());
+            write(c, AdminReply.exception("ProtocolError", e.getMessage()));
             return null;
         }
     }
 
-    /** {@code internal.vm.Run}: frames both ways until the remote command ends (see {@link compart.core.api.QrexecRun}). */
-    private void serveRun(SocketChannel ch, ByteBuffer head, int nul) throws IOException {
-        AdminRequest request;
-        try {
-            request = AdminRequest.parse(Arrays.copyOf(head.array(), nul + 1));
-        } catch (CompartException e) {
-            write(ch, AdminReply.exception("ProtocolError", e.getMessage()));
+    /**
+     * A volume import: the payload after the header is streamed into the volume, each read allowed to wait at most
+     * {@link ConnectionLimits#payloadTimeout} (a stalled client fails its import and frees the qube's queue).
+     */
+    private void serveImport(Connection c, RequestBytes head, int nul) throws IOException {
+        AdminRequest request = headerOf(c, head, nul);
+        if (request == null) {
             return;
         }
-        // stdin is read on one thread while output is written on others: SocketChannel allows one reader and one
-        // writer at once (Channels' streams would share the blocking lock)
+        // the volume may close what it reads: that must not close the connection the reply goes to
+        write(c, api.handleStream(request, payload(c, head, nul, limits.payloadTimeout().toNanos())));
+        c.ch.shutdownOutput();
+        drain(c); // what a refused import did not read, so the client gets the reply, not a reset
+    }
+
+    /** @return the request of a header read alone, or null when it is badly framed and a ProtocolError answered */
+    private AdminRequest headerOf(Connection c, RequestBytes head, int nul) throws IOException {
+        try {
+            return AdminRequest.parse(head.header(nul));
+        } catch (CompartException e) {
+            LOG.warn("request refused: {}", e.getMessage());
+            write(c, AdminReply.exception("ProtocolError", e.getMessage()));
+            return null;
+        }
+    }
+
+    /**
+     * The payload after the header: what was read with it, then the channel, read in blocks (never closed by its
+     * reader). SocketChannel allows one reader and one writer at once, so output may be written meanwhile (Channels'
+     * streams would share the blocking lock).
+     *
+     * @param pause longest wait of one read, in nanoseconds, before the watchdog closes the connection; {@link #NEVER}
+     *              for none (an interactive command's stdin)
+     */
+    private static InputStream payload(Connection c, RequestBytes head, int nul, long pause) {
         var rest = new BulkReadStream() {
             @Override
             public int read(byte[] b, int off, int len) throws IOException {
-                return len == 0 ? 0 : ch.read(ByteBuffer.wrap(b, off, len));
+                if (len == 0) {
+                    return 0;
+                }
+                if (pause == NEVER) {
+                    return c.ch.read(ByteBuffer.wrap(b, off, len));
+                }
+                c.deadline = System.nanoTime() + pause;
+                try {
+                    return c.ch.read(ByteBuffer.wrap(b, off, len));
+                } finally {
+                    c.deadline = NEVER;
+                }
             }
         };
-        var in = new SequenceInputStream(new ByteArrayInputStream(head.array(), nul + 1,
-                head.position() - nul - 1), rest);
+        return new SequenceInputStream(head.after(nul), rest);
+    }
+
+    /** {@code internal.vm.Run}: frames both ways until the remote command ends (see {@link compart.core.api.QrexecRun}). */
+    private void serveRun(Connection c, RequestBytes head, int nul) throws IOException {
+        AdminRequest request = headerOf(c, head, nul);
+        if (request == null) {
+            return;
+        }
+        var in = payload(c, head, nul, NEVER);
         var out = new OutputStream() {
             @Override
             public void write(int b) throws IOException {
@@ -254,56 +532,87 @@ public final class AdminServer implements AutoCloseable {
 
             @Override
             public void write(byte[] b, int off, int len) throws IOException {
-                AdminServer.write(ch, Arrays.copyOfRange(b, off, off + len));
+                AdminServer.this.write(c, Arrays.copyOfRange(b, off, off + len));
             }
         };
         api.serveRun(request, in, out);
-        ch.shutdownOutput();
+        c.ch.shutdownOutput();
     }
 
-    /** Reads until the header's NUL, the end of the request or the size limit. @return the NUL's index, or -1 */
-    private static int readHeader(SocketChannel ch, ByteBuffer buf) throws IOException {
-        int scanned = 0;
-        while (true) {
-            for (; scanned < buf.position(); scanned++) {
-                if (buf.get(scanned) == 0) {
-                    return scanned;
+    /**
+     * The bytes of one request as they arrive: a buffer of 512 bytes that doubles when full, up to
+     * {@link AdminRequest#MAX_SIZE} + 1 (one byte more tells a request that is too long). Not thread safe.
+     */
+    private static final class RequestBytes {
+        private ByteBuffer buf = ByteBuffer.allocate(FIRST_BUFFER);
+
+        /** Reads more, growing the buffer when full. @return false at the end of the request or the size limit */
+        boolean readMore(SocketChannel ch) throws IOException {
+            if (!buf.hasRemaining()) {
+                if (buf.capacity() > AdminRequest.MAX_SIZE) {
+                    return false;
+                }
+                var bigger = ByteBuffer.allocate(Math.min(buf.capacity() * 2, AdminRequest.MAX_SIZE + 1));
+                buf.flip();
+                bigger.put(buf);
+                buf = bigger;
+            }
+            return ch.read(buf) >= 0;
+        }
+
+        /** Reads until the header's NUL, the end of the request or the size limit. @return the NUL's index, or -1 */
+        int readHeader(SocketChannel ch) throws IOException {
+            int scanned = 0;
+            while (true) {
+                for (; scanned < buf.position(); scanned++) {
+                    if (buf.get(scanned) == 0) {
+                        return scanned;
+                    }
+                }
+                if (!readMore(ch)) {
+                    return -1;
                 }
             }
-            if (!buf.hasRemaining() || ch.read(buf) < 0) {
-                return -1;
+        }
+
+        /** @return the whole request (what was read plus the rest), or null when it is longer than allowed */
+        byte[] readRest(SocketChannel ch) throws IOException {
+            while (readMore(ch)) {
+                // until the client closes its side
             }
-        }
-    }
-
-    private static String headerMethod(ByteBuffer buf, int nul) {
-        int end = 0;
-        while (end < nul && buf.get(end) != ' ' && buf.get(end) != '+') {
-            end++;
-        }
-        return new String(buf.array(), 0, end, StandardCharsets.US_ASCII);
-    }
-
-    /** @return the whole request (what was read plus the rest), or null when it is longer than allowed */
-    private static byte[] readRest(SocketChannel ch, ByteBuffer buf) throws IOException {
-        while (buf.hasRemaining()) {
-            if (ch.read(buf) < 0) {
-                break;
+            if (buf.position() > AdminRequest.MAX_SIZE) {
+                return null;
             }
+            return Arrays.copyOf(buf.array(), buf.position());
         }
-        if (!buf.hasRemaining()) {
-            return null;
+
+        String method(int nul) {
+            int end = 0;
+            while (end < nul && buf.get(end) != ' ' && buf.get(end) != '+') {
+                end++;
+            }
+            return new String(buf.array(), 0, end, StandardCharsets.US_ASCII);
         }
-        return Arrays.copyOf(buf.array(), buf.position());
+
+        byte[] header(int nul) {
+            return Arrays.copyOf(buf.array(), nul + 1);
+        }
+
+        /** @return what was read after the header's NUL */
+        ByteArrayInputStream after(int nul) {
+            return new ByteArrayInputStream(buf.array(), nul + 1, buf.position() - nul - 1);
+        }
     }
 
-    /** Reads and drops what the client still sends (up to 16 MiB), so it gets the reply instead of a reset. */
-    private static void drain(SocketChannel ch) throws IOException {
-        var buf = ByteBuffer.allocate(65536);
+    /** Reads and drops what the client still sends (up to 16 MiB, within the payload timeout per read). */
+    private void drain(Connection c) throws IOException {
+        var buf = ByteBuffer.allocate(8192);
         long total = 0;
         while (total < 16L << 20) {
             buf.clear();
-            int n = ch.read(buf);
+            c.deadline = System.nanoTime() + limits.payloadTimeout().toNanos();
+            int n = c.ch.read(buf);
+            c.deadline = NEVER;
             if (n < 0) {
                 return;
             }
@@ -311,35 +620,68 @@ public final class AdminServer implements AutoCloseable {
         }
     }
 
-    private static void write(SocketChannel ch, byte[] frame) throws IOException {
+    /** Writes a whole frame; each write must progress within the request timeout, or the watchdog closes it. */
+    private void write(Connection c, byte[] frame) throws IOException {
         var b = ByteBuffer.wrap(frame);
-        while (b.hasRemaining()) {
-            ch.write(b);
+        try {
+            while (b.hasRemaining()) {
+                c.deadline = System.nanoTime() + limits.requestTimeout().toNanos();
+                c.ch.write(b);
+            }
+        } finally {
+            c.deadline = NEVER;
         }
     }
 
-    private void streamEvents(SocketChannel ch, AdminRequest request) throws IOException {
+    private void streamEvents(Connection c, AdminRequest request) throws IOException {
         // the same checks as every method (source, destination, no arg or payload)
         var check = api.handle(request);
         if (check[0] != '0') {
-            write(ch, check);
+            write(c, check);
             return;
         }
+        int most = Math.max(1, limits.maxConnections() / 2);
+        if (streams.incrementAndGet() > most) {
+            streams.decrementAndGet();
+            write(c, AdminReply.exception("QubesException", "compartd streams events to " + most + " clients, its "
+                    + "limit (half its connections, so calls always have room): close one first"));
+            return;
+        }
+        try {
+            stream(c, request);
+        } finally {
+            streams.decrementAndGet();
+        }
+    }
+
+    private void stream(Connection c, AdminRequest request) throws IOException {
         String only = request.dest().equals("dom0") ? null : request.dest();
-        var queue = new LinkedBlockingQueue<byte[]>(10000);
+        var queue = new ArrayBlockingQueue<byte[]>(limits.eventsBacklog());
+        var lagged = new AtomicBoolean();
         try (var sub = events.subscribe(e -> {
             if (only == null || only.equals(e.subject())) {
                 if (!queue.offer(AdminReply.event(e.subject(), e.name(), e.kwargs()))) {
-                    throw new IllegalStateException("events client too slow");
+                    lagged.set(true);
+                    throw new IllegalStateException("events client too slow"); // unsubscribes it
                 }
             }
         })) {
-            write(ch, AdminReply.event("", "connection-established", Map.of()));
-            while (!closing && ch.isOpen()) {
+            write(c, AdminReply.event("", "connection-established", Map.of()));
+            while (!closing && c.ch.isOpen()) {
                 byte[] frame = queue.poll(1, TimeUnit.SECONDS);
                 if (frame != null) {
-                    write(ch, frame);
+                    write(c, frame);
                 }
+                if (lagged.get() && queue.isEmpty()) {
+                    break;
+                }
+            }
+            if (lagged.get()) {
+                LOG.warn("{}: admin.Events client of {} fell {} events behind: told it and disconnected it (Qubes' "
+                        + "client reconnects)", socket, request.source(), limits.eventsBacklog());
+                write(c, AdminReply.event("", "connection-lagged", Map.of("reason", "more than "
+                        + limits.eventsBacklog() + " events behind; events after that are lost: reconnect")));
+                c.ch.shutdownOutput();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -362,6 +704,10 @@ public final class AdminServer implements AutoCloseable {
             // closing anyway
         }
         connections.shutdownNow();
+        for (var c : open) {
+            c.closeQuietly();
+        }
+        watchdog.interrupt();
         try {
             acceptor.join(2000);
             Files.deleteIfExists(socket);

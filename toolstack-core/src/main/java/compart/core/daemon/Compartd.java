@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
@@ -70,6 +71,22 @@ public final class Compartd implements Callable<Integer> {
     @Option(names = "--import-qubes-xml", paramLabel = "FILE", description = "On a state directory without state, "
             + "import this Qubes qubes.xml first.")
     Path importXml;
+
+    @Option(names = "--max-connections", paramLabel = "N", description = "Most connections open at once on each "
+            + "socket; at the limit the oldest one that has not sent its request is closed (default: ${DEFAULT-VALUE}).")
+    int maxConnections = AdminServer.ConnectionLimits.DEFAULT.maxConnections();
+
+    @Option(names = "--request-timeout", paramLabel = "SECONDS", description = "Time a client has to send its whole "
+            + "request, and each reply write to progress (default: ${DEFAULT-VALUE}).")
+    double requestTimeoutSeconds = AdminServer.ConnectionLimits.DEFAULT.requestTimeout().toMillis() / 1000.0;
+
+    @Option(names = "--payload-timeout", paramLabel = "SECONDS", description = "Longest pause in a streamed volume "
+            + "import before it fails (default: ${DEFAULT-VALUE}).")
+    double payloadTimeoutSeconds = AdminServer.ConnectionLimits.DEFAULT.payloadTimeout().toMillis() / 1000.0;
+
+    @Option(names = "--events-backlog", paramLabel = "N", description = "Events queued for one admin.Events client "
+            + "before it is told and disconnected (default: ${DEFAULT-VALUE}).")
+    int eventsBacklog = AdminServer.ConnectionLimits.DEFAULT.eventsBacklog();
 
     /** Runs the daemon. */
     public static void main(String[] args) {
@@ -157,10 +174,18 @@ public final class Compartd implements Callable<Integer> {
                     policyDirs, policy.current().diagnostics().getFirst());
         }
         api.set(new AdminApi(toolstack, policy::current));
-        var server = new AdminServer(socket, api.get(), toolstack.events());
+        var asked = new AdminServer.ConnectionLimits(maxConnections, seconds(requestTimeoutSeconds),
+                seconds(payloadTimeoutSeconds), eventsBacklog);
+        var limits = asked.withinFileLimit(2, openFileLimit());
+        if (limits.maxConnections() < asked.maxConnections()) {
+            LOG.warn("--max-connections {} is more than the open file limit ({}) allows for two sockets: {} per "
+                    + "socket (raise LimitNOFILE to serve more)", asked.maxConnections(), openFileLimit(),
+                    limits.maxConnections());
+        }
+        var server = new AdminServer(socket, api.get(), toolstack.events(), limits);
         AdminServer internal;
         try {
-            internal = AdminServer.internal(internalSocket(), api.get());
+            internal = AdminServer.internal(internalSocket(), api.get(), limits);
         } catch (RuntimeException e) {
             server.close();
             throw e;
@@ -168,6 +193,25 @@ public final class Compartd implements Callable<Integer> {
         LOG.info("compartd: {} qubes, hypervisor {}{}, state in {}", loaded.inventory().qubes().size(), hv.name(),
                 hv.name().equals("test") ? " (SIMULATED: no real domains are created)" : "", stateDir);
         return new Running(hv, toolstack, server, internal, policy);
+    }
+
+    /** @return the soft limit of open files of this process ({@code ulimit -n}), 0 when it cannot be read */
+    private static long openFileLimit() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+                if (line.startsWith("Max open files")) {
+                    String soft = line.substring("Max open files".length()).trim().split("\\s+")[0];
+                    return soft.equals("unlimited") ? 0 : Long.parseLong(soft);
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            LOG.debug("open file limit unknown: {}", e.getMessage());
+        }
+        return 0;
+    }
+
+    private static Duration seconds(double s) {
+        return Duration.ofMillis(Math.round(s * 1000));
     }
 
     /** @return the internal socket: {@code --internal-socket}, or qubesd.internal.sock beside the Admin API socket */

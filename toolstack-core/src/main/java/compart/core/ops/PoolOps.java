@@ -5,10 +5,18 @@ import compart.core.storage.Storage;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
 import compart.volumes.PoolUsage;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The storage pools as the Admin API manages them ({@code admin.pool.*}): the drivers and their parameters, adding
@@ -17,6 +25,7 @@ import java.util.Optional;
  * <p>Thread safe (state lives in the {@link Toolstack}).
  */
 public final class PoolOps {
+    private static final Logger LOG = LoggerFactory.getLogger(PoolOps.class);
     private final Toolstack toolstack;
 
     /** @param toolstack the inventory and the storage */
@@ -50,8 +59,54 @@ public final class PoolOps {
         if (toolstack.inventory().pools().containsKey(name)) {
             throw new CompartException(ErrorKind.ALREADY_EXISTS, "Storage pool is in use: '" + name + "'");
         }
-        toolstack.storage().checkNewPool(pool);
-        toolstack.change(inv -> inv.withPool(pool));
+        Optional<Path> made = Optional.empty();
+        if (config.containsKey("dir_path")) {
+            Path dir = checkedDirectory(name, config.get("dir_path"));
+            made = firstMissing(dir);
+        }
+        try {
+            toolstack.storage().checkNewPool(pool);
+            toolstack.change(inv -> inv.withPool(pool));
+        } catch (RuntimeException e) {
+            toolstack.storage().forget(name);
+            made.ifPresent(PoolOps::removeTree);
+            throw e;
+        }
+    }
+
+    /**
+     * @return a pool's {@code dir_path} as a path: absolute, normalised, without control characters
+     * @throws CompartException STORAGE (StoragePoolException) for anything else: a relative path would be resolved
+     *                          against the daemon's working directory
+     */
+    private static Path checkedDirectory(String pool, String untrustedDir) {
+        boolean printable = untrustedDir.chars().allMatch(c -> c >= 0x20 && c != 0x7f);
+        Path dir = printable ? Path.of(untrustedDir) : null;
+        if (dir == null || !dir.isAbsolute() || !dir.normalize().equals(dir)) {
+            throw new CompartException(ErrorKind.STORAGE, "pool " + pool + ": dir_path must be an absolute path of "
+                    + "printable characters without '.' or '..', such as /var/lib/qubes/pool-" + pool);
+        }
+        return dir;
+    }
+
+    /** @return the outermost directory of {@code dir} that does not exist yet (what an Add would create) */
+    private static Optional<Path> firstMissing(Path dir) {
+        Path missing = null;
+        for (Path d = dir; d != null && !Files.exists(d); d = d.getParent()) {
+            missing = d;
+        }
+        return Optional.ofNullable(missing);
+    }
+
+    /** Removes what a refused Add created (a directory that did not exist before it, and its lock file). */
+    private static void removeTree(Path made) {
+        try (Stream<Path> all = Files.walk(made)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException | UncheckedIOException e) {
+            LOG.warn("a refused pool left {} behind: {}", made, e.getMessage());
+        }
     }
 
     /** Sets how many revisions a pool's volumes keep by default (a kernel pool keeps none). */

@@ -7,6 +7,7 @@ import compart.core.model.QubeClass;
 import compart.core.model.VolumeDefinition;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
+import compart.errors.Refusal;
 import java.security.SecureRandom;
 import java.util.List;
 import java.util.Map;
@@ -77,8 +78,10 @@ public final class QubeOps {
             after = after.withQube(q);
             if (klass == QubeClass.DispVM) { // as Qubes' DispVM (the inventory checked template_for_dispvms)
                 // takes its template's settings, but not what the call set itself (the label)
-                after = Disposables.inheritFromTemplate(after, name, after.qube(template.get()))
-                        .withProperty(name, "label", label);
+                // its template: the one asked, else the global default_dispvm the inventory gave it
+                var base = after.templateOf(q).orElseThrow(() -> Refusal.NOT_DISPVM_TEMPLATE.exception(
+                        "Refusing to create DispVM %s: no template given and no default_dispvm set", name));
+                after = Disposables.inheritFromTemplate(after, name, base).withProperty(name, "label", label);
             }
             return after;
         });

@@ -32,8 +32,8 @@ public final class QubeQueues implements AutoCloseable {
      */
     public <T> CompletableFuture<T> submit(String qube, Supplier<T> work) {
         var result = new CompletableFuture<T>();
-        tails.compute(qube, (k, tail) -> {
-            var start = tail == null ? CompletableFuture.completedFuture(null) : tail;
+        var tail = tails.compute(qube, (k, previous) -> {
+            var start = previous == null ? CompletableFuture.completedFuture(null) : previous;
             return start.handleAsync((ignored, error) -> {
                 try {
                     result.complete(work.get());
@@ -43,6 +43,8 @@ public final class QubeQueues implements AutoCloseable {
                 return null;
             }, executor);
         });
+        // the last operation of a queue removes it, so names that come and go (disposables) leave nothing behind
+        tail.whenComplete((ignored, error) -> tails.remove(qube, tail));
         return result;
     }
 

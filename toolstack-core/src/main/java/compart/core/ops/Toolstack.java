@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -201,23 +202,45 @@ public final class Toolstack implements AutoCloseable {
      * then publishes {@code domain-add} (and the events of whatever else changed). A crash in between leaves only
      * volume files no qube owns, removed at the next start; a failure removes the volumes again.
      *
+     * <p>The volumes are made in the new qube's queue, outside the write lock: creates of different qubes run in
+     * parallel and never wait for each other's file I/O, while a create and a remove of one name run in order. The
+     * change is applied again under the lock when another change came in between; if the qube's volumes would differ
+     * from the ones made (its pool was changed meanwhile), the create fails and removes them.
+     *
      * @return the new inventory
+     * @throws CompartException what {@code change} throws (ALREADY_EXISTS for a name taken meanwhile), STORAGE
      */
     public Inventory create(String name, UnaryOperator<Inventory> change) {
-        synchronized (writeLock) {
-            var before = inventory;
-            var after = change.apply(before);
-            var q = after.qube(name);
-            storage.of(after, q).create();
-            try {
+        try {
+            return queues.submit(name, () -> createInQueue(name, change)).join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+    }
+
+    private Inventory createInQueue(String name, UnaryOperator<Inventory> change) {
+        var base = inventory;
+        var planned = change.apply(base);
+        var q = planned.qube(name);
+        var volumes = storage.of(planned, q);
+        volumes.create();
+        try {
+            synchronized (writeLock) {
+                var before = inventory;
+                // checking a whole inventory costs in its size: applied again only when another change came between
+                var after = before == base ? planned : change.apply(before);
+                if (!after.qube(name).volumes().equals(q.volumes())) {
+                    throw CompartException.invalidState("creating %s: its volumes changed while they were made "
+                            + "(a pool or its template was changed meanwhile); create it again", name);
+                }
                 store.save(before, after);
-            } catch (RuntimeException e) {
-                storage.of(after, q).remove();
-                throw e;
+                inventory = after;
+                publishChanges(before, after);
+                return after;
             }
-            inventory = after;
-            publishChanges(before, after);
-            return after;
+        } catch (RuntimeException e) {
+            volumes.remove();
+            throw e;
         }
     }
 

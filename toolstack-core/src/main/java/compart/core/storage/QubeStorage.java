@@ -247,7 +247,8 @@ public final class QubeStorage {
 
     /**
      * Creates the storage of a new qube: images for its persistent volumes. Leftover files at the same volume ids
-     * (from a crash between creating volumes and storing the qube) are removed first. All or nothing.
+     * (from a crash between creating volumes and storing the qube) are removed first, found per volume (the pool is
+     * never scanned, so creates do not slow down with its size nor race removes of other qubes). All or nothing.
      */
     public void create() {
         var created = new ArrayDeque<Volume>();
@@ -257,12 +258,18 @@ public final class QubeStorage {
                     continue;
                 }
                 var vol = volume(v);
-                if (vol.isRunning() || (v.saveOnStop() && !vol.revisions().isEmpty()) || exists(v)) {
-                    LOG.warn("volume {}:{} ({}) has leftover data from an earlier qube of that name: removed",
-                            q.name(), v.name(), v.vid());
-                    vol.remove();
+                if (vol.isRunning() || (v.saveOnStop() && !vol.revisions().isEmpty())) {
+                    removeLeftover(v, vol);
                 }
-                vol.create();
+                try {
+                    vol.create();
+                } catch (CompartException e) {
+                    if (e.kind() != ErrorKind.ALREADY_EXISTS) {
+                        throw e;
+                    }
+                    removeLeftover(v, vol); // its image only: found by the create itself, not a scan of the pool
+                    vol.create();
+                }
                 created.push(vol);
             }
         } catch (RuntimeException e) {
@@ -270,8 +277,10 @@ public final class QubeStorage {
         }
     }
 
-    private boolean exists(VolumeDefinition v) {
-        return storage.pool(inv.pools().get(v.pool())).volumeIds().contains(v.vid());
+    private void removeLeftover(VolumeDefinition v, Volume vol) {
+        LOG.warn("volume {}:{} ({}) has leftover data from an earlier qube of that name: removed", q.name(), v.name(),
+                v.vid());
+        vol.remove();
     }
 
     /** Removes the qube's volumes (best effort: what cannot be removed is logged and the rest still removed). */

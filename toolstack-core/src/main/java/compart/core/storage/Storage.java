@@ -12,6 +12,8 @@ import compart.volumes.PoolDrivers;
 import compart.volumes.PoolUsage;
 import compart.volumes.Volume;
 import compart.volumes.VolumeConfig;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -22,6 +24,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -235,7 +238,38 @@ public final class Storage {
         }
         removed.forEach(r -> LOG.warn("removed volume {}: no qube owns it (left by an interrupted create or "
                 + "remove)", r));
+        inv.pools().values().stream().filter(p -> p.driver().equals(FILE_REFLINK))
+                .forEach(Storage::removeEmptyQubeDirectories);
         return removed;
+    }
+
+    /**
+     * Removes the empty per-qube directories ({@code appvms/NAME}, {@code vm-templates/NAME}) of a file-reflink
+     * pool: a remove or create killed between its files and its directory leaves them. An empty directory holds no
+     * volume, so this needs no inventory.
+     */
+    private static void removeEmptyQubeDirectories(PoolDefinition p) {
+        String dir = p.config().get("dir_path");
+        if (dir == null) {
+            return;
+        }
+        for (String kind : List.of("appvms", "vm-templates")) {
+            try (Stream<Path> qubes = Files.list(Path.of(dir, kind))) {
+                for (Path q : qubes.filter(Files::isDirectory).toList()) {
+                    try (Stream<Path> inside = Files.list(q)) {
+                        if (inside.findAny().isEmpty()) {
+                            Files.delete(q);
+                            LOG.info("pool {}: removed the empty directory {} (left by an interrupted create or "
+                                    + "remove)", p.name(), q);
+                        }
+                    } catch (IOException e) {
+                        LOG.debug("pool {}: {} not removed: {}", p.name(), q, e.getMessage());
+                    }
+                }
+            } catch (IOException e) {
+                LOG.debug("pool {}: no {} to clean: {}", p.name(), kind, e.getMessage());
+            }
+        }
     }
 
     // The (inventory, qube, volume) methods of before QubeStorage that the Admin API (core.api) still calls; to be

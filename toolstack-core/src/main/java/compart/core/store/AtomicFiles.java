@@ -10,6 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -34,11 +37,18 @@ final class AtomicFiles {
     private AtomicFiles() {
     }
 
+    /** Mode of state files, as the unit's umask gives them: owner and group (qubes) read and write. */
+    static final Set<PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-rw----");
+    /** Mode of state directories: owner and group only. */
+    static final Set<PosixFilePermission> DIRECTORY_MODE = PosixFilePermissions.fromString("rwxrwx---");
+
     static void write(Path file, byte[] content) {
         Path dir = file.getParent();
         Path tmp = dir.resolve(TEMP + file.getFileName() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
         try {
-            try (var ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            try (var ch = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                    PosixFilePermissions.asFileAttribute(FILE_MODE))) {
+                Files.setPosixFilePermissions(tmp, FILE_MODE); // the umask took bits from the mode asked at create
                 var buf = ByteBuffer.wrap(content);
                 crashPoint.reached("temp-created");
                 while (buf.hasRemaining()) {

@@ -74,6 +74,10 @@ public final class StateStore {
         this.qubesDir = dir.resolve("qubes");
         try {
             Files.createDirectories(qubesDir);
+            // whatever the umask: the qubes' configuration and the default pool below are for dom0's admins only
+            for (Path d : List.of(dir, qubesDir)) {
+                Files.setPosixFilePermissions(d, AtomicFiles.DIRECTORY_MODE);
+            }
         } catch (IOException e) {
             throw new CompartException(ErrorKind.STORAGE, "cannot create state directory " + qubesDir + ": " + e, e);
         }

@@ -45,6 +45,7 @@ public final class TestDaemon implements BeforeEachCallback, AfterEachCallback, 
     private final List<Create> qubes = new ArrayList<>();
     private final List<List<String>> properties = new ArrayList<>();
     private boolean startsBeforeEachTest = true;
+    private final List<String> options = new ArrayList<>();
     private Compartd.Running running;
 
     private record Create(String klass, String template, String name, String label) {
@@ -73,6 +74,13 @@ public final class TestDaemon implements BeforeEachCallback, AfterEachCallback, 
     /** Qrexec policy text, written to {@code policy.d/30-admin.policy} when the daemon starts. */
     public TestDaemon policy(String text) {
         this.policy = text;
+        return this;
+    }
+
+    /** More options of compartd's command line, such as {@code --request-timeout 0.5}. */
+    public TestDaemon option(String name, String value) {
+        options.add(name);
+        options.add(value);
         return this;
     }
 
@@ -132,6 +140,7 @@ public final class TestDaemon implements BeforeEachCallback, AfterEachCallback, 
         if (internalSocket != null) {
             args.addAll(List.of("--internal-socket", internalSocket.toString()));
         }
+        args.addAll(options);
         return args;
     }
 

@@ -14,7 +14,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -28,6 +31,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * check what such a copy allocates.
  */
 final class DurableFiles {
+    /** Mode of every image and temporary installed by {@link #rename}: as the unit's umask (0007) gives it. */
+    private static final Set<PosixFilePermission> IMAGE_MODE = PosixFilePermissions.fromString("rw-rw----");
+
     /** Temporary files carry this mark in their name. */
     static final char TMP_MARK = '~';
 
@@ -188,6 +194,7 @@ final class DurableFiles {
     /** Atomically renames {@code from} to {@code to} (replacing it) and fsyncs the directory. */
     void rename(Path from, Path to) {
         try {
+            Files.setPosixFilePermissions(from, IMAGE_MODE); // whatever the umask: owner and group only
             Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             throw io("rename " + from + " to " + to, e);

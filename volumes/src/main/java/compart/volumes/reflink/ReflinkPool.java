@@ -14,17 +14,22 @@ import compart.volumes.dedup.DedupOptions;
 import compart.xl.linux.FileSystemStats;
 import compart.xl.linux.LinuxFile;
 import java.io.IOException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -151,9 +156,8 @@ final class ReflinkPool implements Pool {
 
     @Override
     public List<String> volumeIds() {
-        try (Stream<Path> walk = Files.walk(dir)) {
-            return walk.filter(Files::isRegularFile)
-                    .filter(p -> !DurableFiles.isTemporary(p))
+        try {
+            return filesBelow(p -> !DurableFiles.isTemporary(p)).stream()
                     .map(p -> ImageNames.vidOfImage(dir.relativize(p).toString()))
                     .flatMap(Optional::stream)
                     .distinct().sorted().toList();
@@ -165,13 +169,39 @@ final class ReflinkPool implements Pool {
     @Override
     public List<String> volumeIdsWithLeftovers() {
         var out = new TreeSet<>(volumeIds());
-        try (Stream<Path> walk = Files.walk(dir)) {
-            walk.filter(Files::isRegularFile).map(p -> ImageNames.vidOfAnyFile(dir.relativize(p).toString()))
+        try {
+            filesBelow(p -> true).stream().map(p -> ImageNames.vidOfAnyFile(dir.relativize(p).toString()))
                     .flatMap(Optional::stream).forEach(out::add);
         } catch (IOException e) {
             LOG.warn("pool {}: cannot list {}: {}", config.name(), dir, e.getMessage());
         }
         return List.copyOf(out);
+    }
+
+    /**
+     * @return the regular files below the pool's directory that {@code keep} accepts; files and directories removed
+     *         while it walks (a concurrent remove) are skipped, not failures
+     */
+    private List<Path> filesBelow(Predicate<Path> keep) throws IOException {
+        var found = new ArrayList<Path>();
+        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                if (attrs.isRegularFile() && keep.test(file)) {
+                    found.add(file);
+                }
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                if (e instanceof NoSuchFileException) {
+                    return FileVisitResult.CONTINUE;
+                }
+                throw e;
+            }
+        });
+        return found;
     }
 
     @Override

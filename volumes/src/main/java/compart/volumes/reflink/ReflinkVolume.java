@@ -381,6 +381,10 @@ final class ReflinkVolume implements Volume {
     }
 
     private Path revisionPath(String id) {
+        if (id.chars().anyMatch(c -> c < 0x20 || c >= 0x7f)) { // not a file name: NUL, control or non-ASCII
+            throw CompartException.notFound("volume %s has no revision of that id (it has %s)", vid,
+                    revisions().stream().map(Revision::id).toList());
+        }
         if (id.isEmpty() || id.contains("/") || id.indexOf(DurableFiles.TMP_MARK) >= 0) {
             throw CompartException.invalidValue("bad revision id %s for volume %s", id, vid);
         }
