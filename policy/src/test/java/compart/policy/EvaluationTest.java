@@ -46,6 +46,15 @@ class EvaluationTest {
         }
 
         @Test
+        void aSourceTheSystemDoesNotKnow_isDenied_evenByAnAskOrAllowForAnySource() {
+            String p = "qubes.Gpg * @anyvm @anyvm ask\nqubes.Filecopy * @anyvm vault allow\n";
+            assertThat(denied(decide(p, "ghost", "vault", "qubes.Gpg")).reason())
+                    .isEqualTo("source qube 'ghost' is not known to the system");
+            assertThat(denied(decide(p, "ghost", "vault", "qubes.Filecopy")).rule()).isNull();
+            assertThat(asked(decide(p, "work", "vault", "qubes.Gpg")).rule()).isEqualTo("test.policy:1");
+        }
+
+        @Test
         void argument_mustMatchExactly_starMatchesAny() {
             String p = "qubes.Gpg +key work vault allow\nqubes.Gpg * work vault deny\n";
             assertThat(allowed(decide(p, "work", "vault", "qubes.Gpg+key")).rule()).isEqualTo("test.policy:1");

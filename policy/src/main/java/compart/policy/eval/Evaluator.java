@@ -63,6 +63,9 @@ public final class Evaluator {
             }
             source = rs;
         }
+        if (sys.find(source) == null) { // fail closed: Qubes' evaluation fails on a source it does not know
+            return deny(request, null, "source qube '" + source + "' is not known to the system", true);
+        }
         String targetText = request.target().isEmpty() ? "@default" : request.target();
         QubeToken target;
         if (targetText.startsWith("@") || targetText.equals("*")) {

@@ -19,7 +19,7 @@ import java.util.Arrays;
 public record Wire(Path socket) {
     /**
      * Sends one request's bytes as they are given (also malformed or oversized ones) in one write, closes the write
-     * side and reads the whole reply.
+     * side and reads the whole reply (also when the daemon answered and closed before taking the whole request).
      *
      * @return the reply's bytes
      */
@@ -27,10 +27,14 @@ public record Wire(Path socket) {
         try (var ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             ch.connect(UnixDomainSocketAddress.of(socket));
             var b = ByteBuffer.wrap(request);
-            while (b.hasRemaining()) {
-                ch.write(b);
+            try {
+                while (b.hasRemaining()) {
+                    ch.write(b);
+                }
+                ch.shutdownOutput();
+            } catch (IOException refusedBeforeReading) {
+                // a daemon that refuses the connection answers at once and closes: its reply is still there to read
             }
-            ch.shutdownOutput();
             var out = new ByteArrayOutputStream();
             var buf = ByteBuffer.allocate(65536);
             while (ch.read(buf) >= 0) {
