@@ -20,10 +20,13 @@ import java.util.Optional;
  * @param skipReason     why the run is skipped (-DskipTests, -DskipITs, -Dmaven.test.skip), if it is
  * @param ci             running in CI ({@code CI=true}): missing prerequisites fail the build instead of skipping
  * @param dist           where packaging's {@code -Pdist} build leaves the .deb ({@code packaging/target}), if given
+ * @param qubesGuestSrc  the pinned upstream tarballs of Qubes' guest software the Debian guest template is built
+ *                       from: argument {@code qubesGuestSrc}, else {@code ../shared/qubes-guest-src} beside the
+ *                       project root (the directory above {@code target}'s module)
  */
 public record RunSettings(Path target, Path jdk, Path cache, String mirror, Duration timeout,
                           String includePattern, String tagExpression, Optional<String> skipReason, boolean ci,
-                          Optional<Path> dist) {
+                          Optional<Path> dist, Path qubesGuestSrc) {
 
     /** The real-Xen tests: {@code *IT} in this module, {@code *XenTest} in other modules' test jars. */
     public static final String DEFAULT_INCLUDE = "^.+(IT|XenTest)$";
@@ -32,7 +35,8 @@ public record RunSettings(Path target, Path jdk, Path cache, String mirror, Dura
 
     /**
      * @param args     {@code key=value}: target, jdk, cache (blank = default), mirror, timeout.minutes,
-     *                 include, tags, skip (three booleans: skipTests,skipITs,maven.test.skip), dist
+     *                 include, tags, skip (three booleans: skipTests,skipITs,maven.test.skip), dist,
+     *                 qubesGuestSrc (blank = {@link #defaultQubesGuestSrc})
      * @param env      the environment (for XDG_CACHE_HOME)
      * @param userHome the user's home
      */
@@ -54,8 +58,10 @@ public record RunSettings(Path target, Path jdk, Path cache, String mirror, Dura
                 break;
             }
         }
+        Path target = Path.of(required(values, "target"));
+        String guestSrc = values.getOrDefault("qubesGuestSrc", "");
         return new RunSettings(
-                Path.of(required(values, "target")),
+                target,
                 Path.of(values.getOrDefault("jdk", System.getProperty("java.home"))),
                 cache.isBlank() || cache.startsWith("${") ? ImageBuilder.defaultCache(env, userHome) : Path.of(cache),
                 values.getOrDefault("mirror", "http://deb.debian.org/debian"),
@@ -65,7 +71,17 @@ public record RunSettings(Path target, Path jdk, Path cache, String mirror, Dura
                 skip,
                 "true".equalsIgnoreCase(env.getOrDefault("CI", "")),
                 Optional.of(values.getOrDefault("dist", "")).filter(d -> !d.isBlank() && !d.startsWith("${"))
-                        .map(Path::of));
+                        .map(Path::of),
+                guestSrc.isBlank() || guestSrc.startsWith("${") ? defaultQubesGuestSrc(target) : Path.of(guestSrc));
+    }
+
+    /**
+     * Where CI keeps Qubes' guest sources: the clone is at some path P, the sources at P/../shared/qubes-guest-src;
+     * P is the parent of this module's directory, whose {@code target} the harness is given.
+     */
+    static Path defaultQubesGuestSrc(Path target) {
+        Path projectRoot = target.toAbsolutePath().normalize().getParent().getParent();
+        return projectRoot.resolveSibling("shared").resolve("qubes-guest-src");
     }
 
     private static String required(Map<String, String> values, String key) {
