@@ -20,13 +20,15 @@ import java.util.Optional;
  * @param skipReason     why the run is skipped (-DskipTests, -DskipITs, -Dmaven.test.skip), if it is
  * @param ci             running in CI ({@code CI=true}): missing prerequisites fail the build instead of skipping
  * @param dist           where packaging's {@code -Pdist} build leaves the .deb ({@code packaging/target}), if given
+ * @param lanes          how many Xen hosts boot at once, each on its own core ({@link TestLane}; 1 or 2)
+ * @param firstLane      class-name pattern of lane 1's classes when there are two lanes, if given
  * @param qubesGuestSrc  the pinned upstream tarballs of Qubes' guest software the Debian guest template is built
  *                       from: argument {@code qubesGuestSrc}, else {@code ../shared/qubes-guest-src} beside the
  *                       project root (the directory above {@code target}'s module)
  */
 public record RunSettings(Path target, Path jdk, Path cache, String mirror, Duration timeout,
                           String includePattern, String tagExpression, Optional<String> skipReason, boolean ci,
-                          Optional<Path> dist, Path qubesGuestSrc) {
+                          Optional<Path> dist, int lanes, Optional<String> firstLane, Path qubesGuestSrc) {
 
     /** The real-Xen tests: {@code *IT} in this module, {@code *XenTest} in other modules' test jars. */
     public static final String DEFAULT_INCLUDE = "^.+(IT|XenTest)$";
@@ -36,6 +38,7 @@ public record RunSettings(Path target, Path jdk, Path cache, String mirror, Dura
     /**
      * @param args     {@code key=value}: target, jdk, cache (blank = default), mirror, timeout.minutes,
      *                 include, tags, skip (three booleans: skipTests,skipITs,maven.test.skip), dist,
+     *                 lanes (default 2 on a machine with two cores, else 1), lane1 (default: {@link TestLane#DEFAULT_FIRST_LANE}),
      *                 qubesGuestSrc (blank = {@link #defaultQubesGuestSrc})
      * @param env      the environment (for XDG_CACHE_HOME)
      * @param userHome the user's home
@@ -72,6 +75,9 @@ public record RunSettings(Path target, Path jdk, Path cache, String mirror, Dura
                 "true".equalsIgnoreCase(env.getOrDefault("CI", "")),
                 Optional.of(values.getOrDefault("dist", "")).filter(d -> !d.isBlank() && !d.startsWith("${"))
                         .map(Path::of),
+                Integer.parseInt(given(values, "lanes",
+                        Runtime.getRuntime().availableProcessors() >= 2 ? "2" : "1")),
+                Optional.of(given(values, "lane1", "")).filter(p -> !p.isBlank()),
                 guestSrc.isBlank() || guestSrc.startsWith("${") ? defaultQubesGuestSrc(target) : Path.of(guestSrc));
     }
 
@@ -80,8 +86,17 @@ public record RunSettings(Path target, Path jdk, Path cache, String mirror, Dura
      * P is the parent of this module's directory, whose {@code target} the harness is given.
      */
     static Path defaultQubesGuestSrc(Path target) {
-        Path projectRoot = target.toAbsolutePath().normalize().getParent().getParent();
-        return projectRoot.resolveSibling("shared").resolve("qubes-guest-src");
+        Path dir = target.toAbsolutePath().normalize();
+        for (int up = 0; up < 3; up++) { // target -> the module -> the project root P -> P/..
+            dir = dir.getParent() == null ? dir : dir.getParent();
+        }
+        return dir.resolve("shared").resolve("qubes-guest-src");
+    }
+
+    /** A value the pom passes, or the default when it is blank or an unset Maven property ({@code ${...}}). */
+    private static String given(Map<String, String> values, String key, String otherwise) {
+        String value = values.getOrDefault(key, "");
+        return value.isBlank() || value.startsWith("${") ? otherwise : value;
     }
 
     private static String required(Map<String, String> values, String key) {
@@ -97,7 +112,12 @@ public record RunSettings(Path target, Path jdk, Path cache, String mirror, Dura
         return target.resolve("xenhost");
     }
 
-    /** The 9p share: jars, test classes, guest, run.sh; dom0 writes {@code out/} into it. */
+    /** The lanes of this run ({@link TestLane#plan}). */
+    public List<TestLane> testLanes() {
+        return TestLane.plan(includePattern, lanes, firstLane);
+    }
+
+    /** Lane 1's 9p share: jars, test classes, guest, run.sh; dom0 writes {@code out/} into it. */
     public Path share() {
         return work().resolve("share");
     }

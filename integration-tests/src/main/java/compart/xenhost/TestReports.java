@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 import javax.xml.parsers.DocumentBuilderFactory;
 import javax.xml.parsers.ParserConfigurationException;
@@ -76,20 +77,28 @@ public final class TestReports {
      */
     public static Collected collect(Path junitReports, Path failsafeReports, int launcherExitCode)
             throws IOException {
+        return collect(Map.of(junitReports, launcherExitCode), failsafeReports);
+    }
+
+    /**
+     * Reads the reports of every lane of a run (its {@code TEST-*.xml} directory and its launcher's exit code),
+     * writes the per-class reports and one summary into {@code failsafeReports}.
+     */
+    public static Collected collect(Map<Path, Integer> lanes, Path failsafeReports) throws IOException {
         Files.createDirectories(failsafeReports);
         Map<String, List<Element>> byClass = new LinkedHashMap<>();
         Document target = newDocument();
-        if (Files.isDirectory(junitReports)) {
-            try (Stream<Path> files = Files.list(junitReports)) {
-                for (Path report : files.filter(p -> p.getFileName().toString().matches("TEST-.*\\.xml")).sorted()
-                        .toList()) {
-                    NodeList cases = parse(report).getElementsByTagName("testcase");
-                    for (int i = 0; i < cases.getLength(); i++) {
-                        Element testCase = (Element) target.importNode(cases.item(i), true);
-                        byClass.computeIfAbsent(testCase.getAttribute("classname"), c -> new ArrayList<>())
-                                .add(testCase);
-                    }
-                }
+        var unexplained = new LinkedHashMap<Path, String>();
+        for (var lane : new TreeMap<>(lanes).entrySet()) {
+            boolean failed = false;
+            List<Element> cases = testCases(lane.getKey(), target);
+            for (Element testCase : cases) {
+                byClass.computeIfAbsent(testCase.getAttribute("classname"), c -> new ArrayList<>()).add(testCase);
+                failed |= firstChild(testCase, "failure", "error") != null;
+            }
+            if (lane.getValue() != 0 && !failed) {
+                unexplained.put(lane.getKey(), "the JUnit console launcher in dom0 exited with " + lane.getValue()
+                        + (cases.isEmpty() ? " and reported no tests" : " without a failed test"));
             }
         }
         var perClass = new LinkedHashMap<String, Counts>();
@@ -97,12 +106,10 @@ public final class TestReports {
         for (var entry : byClass.entrySet()) {
             perClass.put(entry.getKey(), writeClassReport(failsafeReports, entry.getKey(), entry.getValue(), failures));
         }
-        var collected = new Collected(perClass, failures);
-        if (launcherExitCode != 0 && collected.total().green()) {
-            String name = "dom0 test run";
-            String message = "the JUnit console launcher in dom0 exited with " + launcherExitCode
-                    + (collected.total().tests() == 0 ? " and reported no tests" : " without a failed test")
-                    + "; see target/xenhost/share/out/dom0-run.log and target/xenhost/serial.log";
+        for (var lane : unexplained.entrySet()) {
+            String name = "dom0 test run" + (lanes.size() == 1 ? "" : " " + lane.getKey());
+            String message = lane.getValue() + " (reports: " + lane.getKey() + "); see out/dom0-run.log in that "
+                    + "share and the lane's serial log in target/xenhost";
             Element error = target.createElement("testcase");
             error.setAttribute("name", "launcher exit code");
             error.setAttribute("classname", name);
@@ -112,10 +119,26 @@ public final class TestReports {
             detail.setAttribute("type", "LauncherFailed");
             error.appendChild(detail);
             perClass.put(name, writeClassReport(failsafeReports, name, List.of(error), failures));
-            collected = new Collected(perClass, failures);
         }
+        var collected = new Collected(perClass, failures);
         writeSummary(failsafeReports.resolve("failsafe-summary.xml"), collected.total());
         return collected;
+    }
+
+    private static List<Element> testCases(Path junitReports, Document target) throws IOException {
+        var cases = new ArrayList<Element>();
+        if (Files.isDirectory(junitReports)) {
+            try (Stream<Path> files = Files.list(junitReports)) {
+                for (Path report : files.filter(p -> p.getFileName().toString().matches("TEST-.*\\.xml")).sorted()
+                        .toList()) {
+                    NodeList found = parse(report).getElementsByTagName("testcase");
+                    for (int i = 0; i < found.getLength(); i++) {
+                        cases.add((Element) target.importNode(found.item(i), true));
+                    }
+                }
+            }
+        }
+        return cases;
     }
 
     private static Counts writeClassReport(Path dir, String className, List<Element> cases, List<Failure> failures)

@@ -12,10 +12,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Stream;
 
 /**
@@ -26,7 +30,9 @@ import java.util.stream.Stream;
  *       or when the image must be built and root/debootstrap are missing;</li>
  *   <li>obtain the image ({@link ImageBuilder}, cached);</li>
  *   <li>stage the share: jars, test classes, guest kernel + initramfs, {@link PayloadScript run.sh};</li>
- *   <li>boot ({@link QemuBoot}); dom0 runs every {@code *IT} class with the JUnit console launcher;</li>
+ *   <li>boot ({@link QemuBoot}) one Xen host per {@link TestLane} (two at once on a two-core machine, each
+ *       with its share of the classes and its own share directory and console log); dom0 runs the lane's
+ *       classes with the JUnit console launcher;</li>
  *   <li>{@link TestReports collect} the reports into {@code failsafe-reports}; {@code failsafe:verify} then
  *       fails the build if a test failed.</li>
  * </ol>
@@ -96,28 +102,39 @@ public final class XenHostRun {
         say("image: " + image.dir() + " (" + seconds(t) + " s)");
         Optional<GuestTemplate> guest = obtainGuestTemplate(builder);
 
-        stageShare(image);
-        stageGuestTemplate(guest);
-        var qemu = QemuCommand.forTests(image, settings.share());
-        Files.writeString(settings.work().resolve("qemu-command.txt"), String.join(" ", qemu.argv()) + "\n");
-        say("booting Xen under QEMU (TCG, 1 vCPU), deadline " + settings.timeout().toMinutes() + " min; console: "
-                + settings.work().resolve("serial.log"));
-        QemuBoot.Outcome outcome = QemuBoot.run(qemu.argv(), settings.work().resolve("serial.log"),
-                settings.timeout(), System.out::println);
-        say("QEMU ended after " + outcome.elapsed().toSeconds() + " s (dom0 ready after "
-                + (outcome.dom0Ready() == null ? "-" : outcome.dom0Ready().toSeconds() + " s") + ", QEMU exit "
-                + outcome.qemuExit() + (outcome.timedOut() ? ", TIMED OUT" : "") + ")");
-
-        if (outcome.result().isEmpty() || outcome.result().getAsInt() >= 90) {
-            say("FAILED: the Xen host did not run the tests (" + (outcome.timedOut() ? "timeout"
-                    : outcome.result().isEmpty() ? "no RESULT line from dom0" : "dom0 set-up failed with rc="
-                    + outcome.result().getAsInt() + ", see dom0-init.sh") + "). Last console lines (without "
-                    + "HVM guests' debug port; all in " + settings.work().resolve("serial.log") + "):");
-            tail(settings.work().resolve("serial.log"), 40).forEach(line -> System.out.println("  | " + line));
+        List<TestLane> lanes = settings.testLanes();
+        for (TestLane lane : lanes) {
+            stageShare(image, lane);
+            stageGuestTemplate(guest, lane.share(settings.work()));
+        }
+        say("booting " + lanes.size() + " Xen host(s) under QEMU (TCG, 1 vCPU each), deadline "
+                + settings.timeout().toMinutes() + " min; consoles: " + lanes.stream()
+                .map(lane -> lane.serialLog(settings.work()).toString()).toList());
+        Map<TestLane, QemuBoot.Outcome> outcomes = boot(image, lanes);
+        var reportDirs = new LinkedHashMap<Path, Integer>();
+        boolean allRan = true;
+        for (var entry : outcomes.entrySet()) {
+            TestLane lane = entry.getKey();
+            QemuBoot.Outcome outcome = entry.getValue();
+            String who = lanes.size() == 1 ? "" : "lane " + lane.number() + ": ";
+            say(who + "QEMU ended after " + outcome.elapsed().toSeconds() + " s (dom0 ready after "
+                    + (outcome.dom0Ready() == null ? "-" : outcome.dom0Ready().toSeconds() + " s") + ", QEMU exit "
+                    + outcome.qemuExit() + (outcome.timedOut() ? ", TIMED OUT" : "") + ")");
+            if (outcome.result().isEmpty() || outcome.result().getAsInt() >= 90) {
+                say(who + "FAILED: the Xen host did not run the tests (" + (outcome.timedOut() ? "timeout"
+                        : outcome.result().isEmpty() ? "no RESULT line from dom0" : "dom0 set-up failed with rc="
+                        + outcome.result().getAsInt() + ", see dom0-init.sh") + "). Last console lines (without "
+                        + "HVM guests' debug port; all in " + lane.serialLog(settings.work()) + "):");
+                tail(lane.serialLog(settings.work()), 40).forEach(line -> System.out.println("  | " + line));
+                allRan = false;
+            } else {
+                reportDirs.put(lane.share(settings.work()).resolve(PayloadScript.REPORTS), outcome.result().getAsInt());
+            }
+        }
+        if (!allRan) {
             return 1;
         }
-        TestReports.Collected reports = TestReports.collect(settings.share().resolve(PayloadScript.REPORTS),
-                settings.failsafeReports(), outcome.result().getAsInt());
+        TestReports.Collected reports = TestReports.collect(reportDirs, settings.failsafeReports());
         printReports(reports);
         say("whole run: " + seconds(start) + " s");
         return 0;
@@ -145,8 +162,8 @@ public final class XenHostRun {
      * Links (or copies) the guest template's files into the share's {@code guest/debian/}, or writes the reason
      * there is none into {@code guest/debian/SKIPPED}.
      */
-    private void stageGuestTemplate(Optional<GuestTemplate> guest) throws IOException {
-        Path dir = Files.createDirectories(settings.share().resolve(PayloadScript.GUEST_DIR).resolve("debian"));
+    private void stageGuestTemplate(Optional<GuestTemplate> guest, Path share) throws IOException {
+        Path dir = Files.createDirectories(share.resolve(PayloadScript.GUEST_DIR).resolve("debian"));
         if (guest.isEmpty()) {
             Files.writeString(dir.resolve("SKIPPED"), guestSkipReason + "\n");
             return;
@@ -162,6 +179,35 @@ public final class XenHostRun {
         say("staged the Debian guest template " + guest.get().key() + " in " + dir);
     }
 
+    /** Boots one Xen host per lane, all at once, each echoing its console lines with the lane's prefix. */
+    private Map<TestLane, QemuBoot.Outcome> boot(XenHostImage image, List<TestLane> lanes)
+            throws IOException, InterruptedException {
+        var outcomes = new LinkedHashMap<TestLane, QemuBoot.Outcome>();
+        try (var pool = Executors.newFixedThreadPool(lanes.size())) {
+            var running = new LinkedHashMap<TestLane, Future<QemuBoot.Outcome>>();
+            for (TestLane lane : lanes) {
+                var qemu = QemuCommand.forTests(image, lane.share(settings.work()));
+                String suffix = lane.number() == 1 ? "" : "-" + lane.number();
+                Files.writeString(settings.work().resolve("qemu-command" + suffix + ".txt"),
+                        String.join(" ", qemu.argv()) + "\n");
+                String prefix = lane.prefix(lanes.size());
+                running.put(lane, pool.submit(() -> QemuBoot.run(qemu.argv(), lane.serialLog(settings.work()),
+                        settings.timeout(), line -> System.out.println(prefix + line))));
+            }
+            for (var entry : running.entrySet()) {
+                try {
+                    outcomes.put(entry.getKey(), entry.getValue().get());
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof IOException io) {
+                        throw io;
+                    }
+                    throw new IOException("lane " + entry.getKey().number() + ": " + e.getCause(), e.getCause());
+                }
+            }
+        }
+        return outcomes;
+    }
+
     /** Reports of an earlier run must not be judged by failsafe:verify if this run produces none. */
     private void deleteStaleReports() throws IOException {
         if (Files.isDirectory(settings.failsafeReports())) {
@@ -174,8 +220,8 @@ public final class XenHostRun {
         }
     }
 
-    private void stageShare(XenHostImage image) throws IOException {
-        Path share = settings.share();
+    private void stageShare(XenHostImage image, TestLane lane) throws IOException {
+        Path share = lane.share(settings.work());
         if (Files.exists(share)) {
             try (Stream<Path> old = Files.walk(share)) {
                 for (Path p : old.sorted(Comparator.reverseOrder()).toList()) {
@@ -200,10 +246,11 @@ public final class XenHostRun {
         Files.copy(image.guestInitrd(), share.resolve(PayloadScript.GUEST_DIR).resolve("initrd.gz"));
         GuestAgent.stage(share.resolve(PayloadScript.GUEST_DIR).resolve(GuestAgent.DIR));
         stageDeb(share.resolve(PayloadScript.DIST));
-        var payload = new PayloadScript("/mnt/host", jars, "test-classes", settings.includePattern(),
+        var payload = new PayloadScript("/mnt/host", jars, "test-classes", lane.includePattern(),
                 settings.tagExpression(), "15m");
         Files.writeString(share.resolve("run.sh"), payload.text());
-        say("staged " + jars.size() + " jars, the test classes and the guest in " + share);
+        say("staged " + jars.size() + " jars, the test classes and the guest in " + share + " (classes "
+                + lane.includePattern() + ")");
     }
 
     /**

@@ -7,6 +7,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
@@ -82,5 +83,26 @@ class TestReportsTest {
     void countsPrint_likeSurefire() {
         assertThat(new TestReports.Counts(11, 1, 2, 3))
                 .hasToString("Tests run: 11, Failures: 1, Errors: 2, Skipped: 3");
+    }
+
+    @Test
+    void twoLanes_giveOneSummary_andALaneWhoseLauncherFailedSilently_isAnError(@TempDir Path dir) throws Exception {
+        Path laneOne = dir.resolve("share/out/junit");
+        Files.createDirectories(laneOne);
+        Files.writeString(laneOne.resolve("TEST-junit-jupiter.xml"), """
+                <?xml version="1.0" encoding="UTF-8"?>
+                <testsuite name="JUnit Jupiter" tests="1" skipped="0" failures="0" errors="0" time="1.0">
+                <testcase name="a()" classname="x.ScenarioIT" time="1.0"/>
+                </testsuite>
+                """);
+
+        var collected = TestReports.collect(Map.of(laneOne, 0, dir.resolve("share-2/out/junit"), 1),
+                dir.resolve("out"));
+
+        assertThat(collected.perClass()).containsKey("x.ScenarioIT");
+        assertThat(collected.total()).isEqualTo(new TestReports.Counts(2, 0, 1, 0));
+        assertThat(collected.failures()).singleElement()
+                .satisfies(f -> assertThat(f.message()).contains("exited with 1", "share-2"));
+        assertThat(Files.readString(dir.resolve("out/failsafe-summary.xml"))).contains("<completed>2</completed>");
     }
 }
