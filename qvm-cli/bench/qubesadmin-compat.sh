@@ -46,7 +46,7 @@ step 2 "no such label: 'nosuchlabel'" qvm_create --label nosuchlabel other
 step 0 '^work$' qvm_ls --raw-list
 step 0 '^browser\|Halted\|AppVM\|blue\|fedora\|sys-net$' qvm_ls --raw-data --fields NAME,STATE,CLASS,LABEL,TEMPLATE,NETVM
 step 0 '^└─browser +Halted +AppVM +blue +fedora +sys-net$' qvm_ls --no-spinner --tree
-step 0 '^work +Halted +[0-9]+ +[0-9]+ +2048 +[0-9]+% +[0-9]+ +20480 ' qvm_ls --no-spinner --format disk
+step 0 '^work +Halted +[0-9]+ +[0-9]+ +2048 +[0-9]+% +[0-9]+ +10240 ' qvm_ls --no-spinner --format disk
 step 0 '^label +- +red$' qvm_prefs work
 step 0 '' qvm_prefs work memory 600
 step 0 '^600$' qvm_prefs work memory
@@ -65,7 +65,7 @@ step 0 '^t2$' qvm_tags work list
 step 0 '' qvm_tags work del t1
 step 1 '' qvm_tags work list t1
 step 0 '^varlibqubes:appvms/work/private +work +private +No$' qvm_volume list
-step 0 '^size +21474836480$' qvm_volume info work:root
+step 0 '^size +10737418240$' qvm_volume info work:root
 step 0 '' qvm_volume resize work:private 3GiB
 step 0 '^3221225472$' qvm_volume info work:private size
 step 0 '' qvm_volume config work:private revisions_to_keep 2

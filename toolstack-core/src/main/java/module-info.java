@@ -16,8 +16,9 @@
  *   <li>{@code compart.core.storage}: the qubes' volumes through {@code compart.volumes}; a new pool driver is a
  *       {@code PoolDriver} in the volumes module, found by {@code ServiceLoader}: nothing here changes.</li>
  *   <li>{@code compart.core.hypervisor} (+ {@code .libxl}, {@code .test}): the hypervisor seam;
- *       {@code compart.core.qrexec}: dom0's qrexec daemons; {@code compart.core.daemon}: compartd's command line and
- *       sockets.</li>
+ *       {@code compart.core.qrexec}: dom0's qrexec daemons; {@code compart.core.qubesdb}: dom0's QubesDB (one
+ *       server per running qube, filled by the start step {@code FillQubesDb}); {@code compart.core.daemon}:
+ *       compartd's command line and sockets.</li>
  * </ul>
  *
  * <p>Exports only what other modules use: the daemon (its command line, started in-process by the commands' tests)

@@ -19,6 +19,14 @@ public enum Refusal {
     NO_SUCH_LABEL(ErrorKind.NOT_FOUND),
     /** A disposable was asked of a qube that is not a disposable template, or of none. */
     NOT_DISPVM_TEMPLATE(ErrorKind.INVALID_STATE),
+    /**
+     * A value refused by the coarse, type-level check before any rule saw it (a malformed name, number or boolean,
+     * characters outside the allowed set): Qubes raises the parent class (QubesValueError) for these, where a
+     * property's own rule raises QubesPropertyValueError.
+     */
+    MALFORMED_VALUE(ErrorKind.INVALID_VALUE),
+    /** A {@code uuid:} destination that is not a well-formed UUID. */
+    INVALID_UUID(ErrorKind.INVALID_VALUE),
     /** A variant of a method Qubes has that Compart does not implement (e.g. preloaded disposables). */
     NOT_IMPLEMENTED(ErrorKind.INVALID_STATE);
 

@@ -91,10 +91,16 @@ final class AdminText {
 
     /** Parses a volume size: decimal bytes, a multiple of 512. */
     static long parseSize(String untrusted) {
+        // Qubes' size rules (its words; it refuses them as protocol errors).
         String s = untrusted.strip();
-        if (!s.matches("[0-9]{1,19}")) {
-            throw CompartException.invalidValue("Invalid size: %s (bytes, a decimal number)",
-                    printable(s));
+        if (!s.matches("[0-9]+")) {
+            throw new CompartException(ErrorKind.PROTOCOL, "Size must be ASCII digits (only)");
+        }
+        if (s.length() >= 20) {
+            throw new CompartException(ErrorKind.PROTOCOL, "Sizes limited to 19 decimal digits");
+        }
+        if (s.startsWith("0") && !s.equals("0")) {
+            throw new CompartException(ErrorKind.PROTOCOL, "Spurious leading zeros not allowed");
         }
         long size = Long.parseLong(s);
         if (size % 512 != 0) {

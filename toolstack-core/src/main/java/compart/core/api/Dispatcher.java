@@ -6,10 +6,12 @@ import compart.core.model.Qube;
 import compart.core.model.QubeClass;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
+import compart.errors.Refusal;
 import java.io.InputStream;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -125,17 +127,20 @@ final class Dispatcher {
         return AdminReply.exception(f.type(), f.message());
     }
 
+    private static final Pattern UUID_DEST =
+            Pattern.compile("uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+
     /** @return the destination qube: a name, {@code dom0} or {@code uuid:UUID} */
     static Qube resolve(Inventory inv, String untrustedDest) {
         if (untrustedDest.startsWith("uuid:")) {
-            try {
-                var uuid = UUID.fromString(untrustedDest.substring(5));
-                return inv.byUuid(uuid).orElseThrow(() -> CompartException.notFound("No such domain: '%s'",
-                        untrustedDest.substring(5)));
-            } catch (IllegalArgumentException e) {
-                throw CompartException.invalidValue("VM UUID is not valid: '%s'",
+            // Qubes' form exactly: UUID.fromString alone also takes short groups.
+            if (!UUID_DEST.matcher(untrustedDest).matches()) {
+                throw Refusal.INVALID_UUID.exception("VM UUID is not valid: '%s'",
                         AdminText.printable(untrustedDest.substring(5)));
             }
+            var uuid = UUID.fromString(untrustedDest.substring(5));
+            return inv.byUuid(uuid).orElseThrow(() -> CompartException.notFound("No such domain: '%s'",
+                    untrustedDest));
         }
         if (untrustedDest.equals("dom0")) {
             return inv.qube("dom0");

@@ -29,6 +29,8 @@ public final class ExceptionTypes {
                 case NO_SUCH_LABEL -> "QubesLabelNotFoundError";
                 case NOT_DISPVM_TEMPLATE -> "QubesException";
                 case NOT_IMPLEMENTED -> NOT_IMPLEMENTED;
+                case MALFORMED_VALUE -> "QubesValueError";
+                case INVALID_UUID -> "QubesVMInvalidUUIDError";
             };
         }
         return switch (e.kind()) {

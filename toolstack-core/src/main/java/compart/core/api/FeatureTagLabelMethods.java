@@ -7,7 +7,9 @@ import compart.core.model.Names;
 import compart.core.ops.Toolstack;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
+import compart.errors.Refusal;
 import java.util.Optional;
+import java.util.Set;
 
 /** A qube's features ({@code admin.vm.feature.*}) and tags ({@code admin.vm.tag.*}), and the labels. */
 record FeatureTagLabelMethods(Toolstack toolstack) {
@@ -35,18 +37,36 @@ record FeatureTagLabelMethods(Toolstack toolstack) {
                 where.equals("Netvm"), where.endsWith("AdminVM")));
     }
 
-    @Handles(value = "admin.vm.feature.Set", arg = Arg.REQUIRED, payload = Payload.OPTIONAL, topic = Topic.FEATURE)
+    @Handles(value = "admin.vm.feature.Set", arg = Arg.OPTIONAL, payload = Payload.OPTIONAL, topic = Topic.FEATURE)
     void vmFeatureSet(Call c) {
+        // Qubes' checks, in its order and words: the name, the value, then the features it keeps for itself.
         String value = c.payloadAscii();
         if (!c.arg().matches("[a-zA-Z0-9_.-]+")) {
-            throw new CompartException(ErrorKind.PROTOCOL, "feature name contains illegal characters");
+            throw Refusal.MALFORMED_VALUE.exception("feature name contains illegal characters");
         }
+        if (!value.matches("[\\x20-\\x7E]*")) {
+            throw Refusal.MALFORMED_VALUE.exception("%s value contains illegal characters", c.arg());
+        }
+        reserved(c.arg());
         toolstack.change(inv -> inv.withFeature(c.destName(), c.arg(), value));
     }
 
     @Handles(value = "admin.vm.feature.Remove", arg = Arg.REQUIRED, topic = Topic.FEATURE)
     void vmFeatureRemove(Call c) {
+        reserved(c.arg());
         toolstack.change(inv -> inv.withFeature(c.destName(), c.arg(), null));
+    }
+
+    /** Features Qubes sets and clears by itself (preloaded disposables, a netvm kept while paused). */
+    private static final Set<String> RESERVED = Set.of("deferred-netvm-original", "preload-dispvm",
+            "preload-dispvm-completed", "preload-dispvm-in-progress");
+
+    /** @throws CompartException PERMISSION_DENIED for a feature Qubes keeps for itself */
+    private static void reserved(String feature) {
+        if (RESERVED.contains(feature)) {
+            throw new CompartException(ErrorKind.PERMISSION_DENIED, "changing the feature " + feature
+                    + " is prohibited: Qubes sets it by itself");
+        }
     }
 
     @Handles(value = "admin.vm.tag.List", topic = Topic.TAG)

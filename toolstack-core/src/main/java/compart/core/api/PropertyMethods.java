@@ -16,7 +16,7 @@ import java.util.Optional;
 record PropertyMethods(Toolstack toolstack) {
     @Handles(value = "admin.vm.property.List", topic = Topic.PROPERTY)
     String vmPropertyList(Call c) {
-        return lines(c.inv().propertyDefs(c.dest()).keySet().stream().sorted());
+        return lines(PropertyCatalog.listed(c.dest().klass()).stream());
     }
 
     @Handles(value = "admin.vm.property.Get", arg = Arg.REQUIRED, topic = Topic.PROPERTY)
@@ -26,15 +26,19 @@ record PropertyMethods(Toolstack toolstack) {
 
     @Handles(value = "admin.vm.property.GetAll", topic = Topic.PROPERTY)
     String vmPropertyGetAll(Call c) {
-        return lines(c.inv().propertyDefs(c.dest()).keySet().stream().sorted()
+        return lines(PropertyCatalog.listed(c.dest().klass()).stream()
                 .map(p -> p + " " + escape(serialize(property(c, p)))));
     }
 
     @Handles(value = "admin.vm.property.GetDefault", arg = Arg.REQUIRED, topic = Topic.PROPERTY)
     String vmPropertyGetDefault(Call c) {
         var def = definition(c);
-        return c.inv().defaultValue(c.dest(), c.arg()).map(x -> "type=" + def.type().wireName() + " " + x)
-                .orElse(null);
+        // As Qubes: a property whose default is none answers its type and an empty value; one without any
+        // default answers nothing.
+        if (!PropertyCatalog.hasDefault(c.dest().klass(), c.arg())) {
+            return null;
+        }
+        return "type=" + def.type().wireName() + " " + c.inv().defaultValue(c.dest(), c.arg()).orElse("");
     }
 
     @Handles(value = "admin.vm.property.Set", arg = Arg.REQUIRED, payload = Payload.OPTIONAL, topic = Topic.PROPERTY)
@@ -79,7 +83,10 @@ record PropertyMethods(Toolstack toolstack) {
     @Handles(value = "admin.property.GetDefault", arg = Arg.REQUIRED, dest = Dest.ADMIN, topic = Topic.GLOBAL_PROPERTY)
     String propertyGetDefault(Call c) {
         var pv = c.inv().globalProperty(c.arg());
-        return c.inv().globalDefaultValue(c.arg()).map(x -> "type=" + pv.type().wireName() + " " + x).orElse(null);
+        if (!PropertyCatalog.globalHasDefault(c.arg())) {
+            return null;
+        }
+        return "type=" + pv.type().wireName() + " " + c.inv().globalDefaultValue(c.arg()).orElse("");
     }
 
     @Handles(value = "admin.property.Set", arg = Arg.REQUIRED, payload = Payload.OPTIONAL, dest = Dest.ADMIN,

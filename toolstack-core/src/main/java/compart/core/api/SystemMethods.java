@@ -40,7 +40,7 @@ record SystemMethods(Toolstack toolstack, QubeOps qubes) {
         return lines(c.dest().firewall().stream().filter(r -> !FirewallRules.expired(r, now)));
     }
 
-    @Handles(value = "admin.vm.firewall.Set", payload = Payload.REQUIRED, dest = Dest.NOT_ADMIN)
+    @Handles(value = "admin.vm.firewall.Set", payload = Payload.OPTIONAL, dest = Dest.NOT_ADMIN)
     void vmFirewallSet(Call c) {
         var rules = FirewallRules.parse(c.payloadAscii());
         toolstack.change(inv -> inv.withQube(inv.qube(c.destName()).withFirewall(rules)));

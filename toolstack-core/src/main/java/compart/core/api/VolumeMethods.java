@@ -6,10 +6,12 @@ import static compart.core.api.AdminText.payloadBool;
 import static compart.core.api.AdminText.py;
 import static compart.core.api.AdminText.validateNumber;
 
+import compart.core.model.VolumeDefinition;
 import compart.core.ops.VolumeOps;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
 import java.security.SecureRandom;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -34,7 +36,9 @@ final class VolumeMethods {
 
     @Handles(value = "admin.vm.volume.List", topic = Topic.STORAGE)
     String vmVolumeList(Call c) {
-        return lines(c.dest().volumes().keySet().stream());
+        return lines(c.dest().volumes().keySet().stream().sorted(Comparator.comparing((String v) ->
+                VolumeDefinition.ORDER.contains(v) ? VolumeDefinition.ORDER.indexOf(v) : VolumeDefinition.ORDER.size())
+                .thenComparing(v -> v)));
     }
 
     @Handles(value = "admin.vm.volume.Info", arg = Arg.REQUIRED, topic = Topic.STORAGE)

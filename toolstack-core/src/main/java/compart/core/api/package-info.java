@@ -33,6 +33,13 @@
  * Events are not published here: {@link compart.core.ops.Toolstack} publishes the events of every inventory change
  * ({@link compart.core.ops.InventoryChanges}), whichever path made it.
  *
+ * <h2>Fidelity to Qubes' daemon</h2>
+ * Qubes' answers are the specification: property names, types, defaults and listing order, exception classes and
+ * messages. The tests' {@code QubesdFidelityTest} sends the same request stories to Qubes' own daemon code (run
+ * offline) and to compartd and compares the answers; where compartd knowingly answers otherwise (Qubes closes the
+ * connection without an answer, accepts a value that breaks its state, or words a message with a Python object),
+ * {@code fidelity/qubesd-fidelity-known.tsv} in the test resources says why, one line per kind.
+ *
  * <h2>To add an Admin API method</h2>
  * 1. Write its handler in the topic class, named after it ({@code admin.vm.volume.Foo} → {@code vmVolumeFoo}).
  * 2. Annotate it {@code @Handles(value = "admin.vm.volume.Foo", arg = …, payload = …, dest = …, topic = …)}.

@@ -8,6 +8,7 @@ import compart.core.model.Inventory;
 import compart.core.model.PoolDefinition;
 import compart.core.ops.Toolstack;
 import compart.core.qrexec.QrexecRouter;
+import compart.core.qubesdb.QubesDbDaemons;
 import compart.core.storage.Storage;
 import compart.core.store.QubesXmlImport;
 import compart.core.store.StateStore;
@@ -17,6 +18,8 @@ import compart.policy.LivePolicy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -136,8 +139,16 @@ public final class Compartd implements Callable<Integer> {
             LOG.info("hypervisor {}: simulated domains have no qrexec agent: no qrexec daemons are started and "
                     + "qvm-run is refused", hv.name());
         }
+        // QubesDB is served over vchan to real domains; on the simulated hypervisor it is kept in compartd only
+        var qubesdb = new QubesDbDaemons(hv.name().equals("test") ? null : QubesDbDaemons.vchan(),
+                QubesDbDaemons::hostTimezone, InstantSource.system(), new SecureRandom());
+        if (!qubesdb.serving()) {
+            LOG.info("hypervisor {}: simulated domains have no vchan: each qube's QubesDB is filled and updated in "
+                    + "compartd but not served", hv.name());
+        }
         var toolstack = new Toolstack(store, hv, new Storage(), loaded.inventory(),
-                loaded.broken().stream().map(StateStore.BrokenEntry::name).collect(Collectors.toSet()), qrexec);
+                loaded.broken().stream().map(StateStore.BrokenEntry::name).collect(Collectors.toSet()), qrexec,
+                qubesdb);
         if (qrexec != null) {
             qrexec.targets(toolstack.disposables()); // @dispvm and autostart of qrexec targets
         }

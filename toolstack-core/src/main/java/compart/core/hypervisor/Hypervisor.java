@@ -25,6 +25,12 @@ public interface Hypervisor extends AutoCloseable {
      */
     int createPaused(DomainSpec spec);
 
+    /**
+     * Creates the empty xenstore node {@code /local/domain/<domid>/<relativePath>}, owned by the domain so that
+     * it may write it (qubesd makes {@code memory/meminfo} this way for the qube's meminfo-writer).
+     */
+    void guestWritableNode(int domid, String relativePath);
+
     /** Lets a paused domain run. */
     void unpause(int domid);
 

@@ -66,7 +66,12 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         var dom0 = Qube.of(QubeClass.AdminVM, "dom0", 0, new UUID(0, 0)).withProperty(Prop.LABEL.name(), "black");
         var p = new TreeMap<String, PoolDefinition>();
         pools.forEach(pool -> p.put(pool.name(), pool));
-        return new Inventory(defaultLabels(), new TreeMap<>(), new TreeMap<>(Map.of("dom0", dom0)), p, hostMemoryMib);
+        var globals = new TreeMap<String, String>();
+        if (p.containsKey(PoolDefinition.KERNEL_POOL)) {
+            // As a fresh Qubes install does: the kernel pool is set, not a default.
+            globals.put("default_pool_kernel", PoolDefinition.KERNEL_POOL);
+        }
+        return new Inventory(defaultLabels(), globals, new TreeMap<>(Map.of("dom0", dom0)), p, hostMemoryMib);
     }
 
     /** @return a copy knowing the host's memory (not persisted) */
@@ -187,7 +192,9 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
     /** @return the property as the Admin API reports it */
     public PropertyValue property(Qube q, String property) {
         var d = def(q, property);
-        boolean isDefault = !q.properties().containsKey(property) || !d.writable();
+        // Qubes: a qube's name, qid and uuid are its own values, given at creation (dom0's are the defaults).
+        boolean isDefault = PropertyCatalog.WRITE_ONCE.contains(property) ? q.klass() == QubeClass.AdminVM
+                : !q.properties().containsKey(property) || !d.writable();
         return new PropertyValue(property, d.type(), isDefault, value(q, property));
     }
 
@@ -312,11 +319,11 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
     public Inventory withProperty(String qubeName, String property, String untrusted) {
         var q = qube(qubeName);
         var d = def(q, property);
-        if (!d.writable()) {
-            throw PropertyCatalog.invalid(q, property, untrusted, "property '" + property + "' on "
-                    + q.klass() + " instance cannot be set");
-        }
+        // Qubes checks the value's form first, then whether the property can be set at all.
         String canonical = PropertyCatalog.canonical(d, untrusted, this);
+        if (!d.writable()) {
+            throw CompartException.invalidValue("property '%s' on %s instance cannot be set", property, q.klass());
+        }
         if (property.equals(Prop.VIRT_MODE.name()) || property.equals(Prop.MAC.name())) {
             canonical = canonical.toLowerCase(Locale.ROOT);
         }
@@ -329,7 +336,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
                     root.rw(), root.snapOnStart(), root.saveOnStop(), "vm-templates/" + canonical + "/root",
                     root.revisionsToKeep(), root.ephemeral()));
         }
-        return replacing(changed).checked(q.name(), property);
+        return replacing(serviceFeature(changed, property)).checked(q.name(), property);
     }
 
     /**
@@ -342,12 +349,24 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         var q = qube(qubeName);
         var d = def(q, property);
         if (!d.writable()) {
-            throw PropertyCatalog.invalid(q, property, "", "property '" + property + "' cannot be reset");
+            if (PropertyCatalog.WRITE_ONCE.contains(property) && q.klass() != QubeClass.AdminVM) {
+                throw PropertyCatalog.invalid(q, property, "", "property '" + property + "' cannot be reset");
+            }
+            // As in Qubes: a read-only property has no value of its own to forget, so a reset changes nothing.
+            return this;
         }
         if (property.equals(Prop.TEMPLATE.name())) {
-            throw PropertyCatalog.invalid(q, property, "", "cannot unset template; set it to another template");
+            throw Names.malformed("Cannot unset template");
         }
-        return replacing(q.withProperty(property, null)).checked(q.name(), property);
+        return replacing(serviceFeature(q.withProperty(property, null), property)).checked(q.name(), property);
+    }
+
+    /** As Qubes: a change of provides_network sets the {@code servicevm} feature (its icon follows) or removes it. */
+    private Qube serviceFeature(Qube q, String property) {
+        if (!property.equals(Prop.PROVIDES_NETWORK.name())) {
+            return q;
+        }
+        return q.withFeature("servicevm", value(q, Prop.PROVIDES_NETWORK) ? "1" : null);
     }
 
     /** Sets a global property from an untrusted value (see {@link #withProperty}). */
@@ -387,7 +406,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         }
         String name = Names.qube(untrustedName);
         if (qubes.containsKey(name)) {
-            throw new CompartException(ErrorKind.ALREADY_EXISTS, "Qube already exists: " + name);
+            throw Names.malformed("VM %s already exists", name); // Qubes' class and words
         }
         if (qubes.values().stream().anyMatch(q -> q.name().equalsIgnoreCase(name))) {
             throw new CompartException(ErrorKind.ALREADY_EXISTS, "Qube already exists (case differs): " + name);
@@ -533,7 +552,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
     public Inventory withLabel(String untrustedName, String untrustedColor) {
         Label.validateName(untrustedName);
         if (labels.values().stream().anyMatch(l -> l.name().equals(untrustedName))) {
-            throw new CompartException(ErrorKind.ALREADY_EXISTS, "Label is still in use: '" + untrustedName + "'");
+            throw Names.malformed("label already exists"); // Qubes' class and words
         }
         int index = Math.max(Label.MAX_DEFAULT_INDEX, labels.isEmpty() ? 0 : labels.lastKey()) + 1;
         var m = new TreeMap<>(labels);
@@ -609,8 +628,13 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
      * @param qube     the qube, or null for a global property
      * @param property the property whose value breaks the rule
      * @param message  what is wrong
+     * @param valueError Qubes raises its parent class QubesValueError for this rule (the netvm checks)
      */
-    public record Violation(String qube, String property, String message) {
+    public record Violation(String qube, String property, String message, boolean valueError) {
+        /** A rule of the property's own (Qubes: QubesPropertyValueError). */
+        public Violation(String qube, String property, String message) {
+            this(qube, property, message, false);
+        }
     }
 
     /** @return every rule the inventory breaks (empty for a consistent one) */
@@ -627,17 +651,23 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
         }
         globalValue(Prop.Global.DEFAULT_TEMPLATE).flatMap(this::find).filter(t -> t.klass() != QubeClass.TemplateVM)
                 .ifPresent(t -> out.add(new Violation(null, Prop.Global.DEFAULT_TEMPLATE.name(),
-                        "default_template must be a TemplateVM, " + t.name() + " is a " + t.klass())));
+                        wrongClass(t, QubeClass.TemplateVM))));
         for (var key : List.of(Prop.Global.DEFAULT_DISPVM, Prop.Global.MANAGEMENT_DISPVM)) {
             String prop = key.name();
             globalValue(key).flatMap(this::find).filter(t -> !hasProperty(t, Prop.TEMPLATE_FOR_DISPVMS)
                     || !value(t, Prop.TEMPLATE_FOR_DISPVMS)).ifPresent(t -> out.add(new Violation(null, prop,
                     "global property " + prop + ": " + t.name() + " has template_for_dispvms set to False")));
         }
+        // Qubes' rule for default_netvm, in its order (by name): no qube using the default may be it or carry it.
+        globalValue(Prop.Global.DEFAULT_NETVM).flatMap(this::find).flatMap(n -> qubes.values().stream()
+                .filter(q -> q.klass() != QubeClass.AdminVM && !q.properties().containsKey(Prop.NETVM.name()))
+                .filter(q -> q.name().equals(n.name()) || connectedTo(n, q)).findFirst())
+                .ifPresent(q -> out.add(new Violation(null, Prop.Global.DEFAULT_NETVM.name(),
+                        "Network loop on '" + q.name() + "'")));
         globalValue(Prop.Global.DEFAULT_NETVM).flatMap(this::find).filter(n -> n.klass() == QubeClass.AdminVM
                 || !value(n, Prop.PROVIDES_NETWORK)).ifPresent(n -> out.add(new Violation(null,
                 Prop.Global.DEFAULT_NETVM.name(),
-                "The " + n.name() + " qube does not provide network")));
+                "The " + n.name() + " qube does not provide network", true)));
         for (var q : qubes.values()) {
             for (var e : q.properties().entrySet()) {
                 var d = PropertyCatalog.of(q.klass()).get(e.getKey());
@@ -658,8 +688,7 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
                 if (t.isEmpty()) {
                     out.add(new Violation(q.name(), "template", q.klass() + " " + q.name() + " has no template"));
                 } else if (t.get().klass() != want) {
-                    out.add(new Violation(q.name(), "template", "template of " + q.name() + " must be a " + want
-                            + ", " + t.get().name() + " is a " + t.get().klass()));
+                    out.add(new Violation(q.name(), "template", wrongClass(t.get(), want)));
                 } else if (q.klass() == QubeClass.DispVM && !value(t.get(), Prop.TEMPLATE_FOR_DISPVMS)) {
                     out.add(new Violation(q.name(), "template", t.get().name()
                             + " has template_for_dispvms set to False but DispVM " + q.name() + " is based on it"));
@@ -669,10 +698,10 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
             if (netvm.isPresent()) {
                 var n = netvm.get();
                 if (n.klass() == QubeClass.AdminVM || !value(n, Prop.PROVIDES_NETWORK)) {
-                    out.add(new Violation(q.name(), "netvm", "The " + n.name() + " qube does not provide network"));
+                    out.add(new Violation(q.name(), "netvm", "The " + n.name() + " qube does not provide network",
+                            true));
                 } else if (loops(q)) {
-                    out.add(new Violation(q.name(), "netvm", "Loops in network are unsupported (" + q.name()
-                            + " reaches itself through its netvm)"));
+                    out.add(new Violation(q.name(), "netvm", "Loops in network are unsupported", true));
                 }
             }
             for (var key : List.of(Prop.DEFAULT_DISPVM, Prop.MANAGEMENT_DISPVM)) {
@@ -687,6 +716,24 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
             }
         }
         return out;
+    }
+
+    /** @return Qubes' words for a qube of another class than a property wants */
+    private static String wrongClass(Qube q, QubeClass want) {
+        return "wrong VM class: domains['" + q.name() + "'] is of type " + q.klass() + " and not " + want;
+    }
+
+    /** @return whether {@code to}'s explicit netvm chain passes through {@code via} (Qubes' "connected to") */
+    private boolean connectedTo(Qube to, Qube via) {
+        var seen = new HashSet<String>();
+        var cur = to.explicit(Prop.NETVM.name()).filter(n -> !n.isEmpty()).flatMap(this::find);
+        while (cur.isPresent() && seen.add(cur.get().name())) {
+            if (cur.get().name().equals(via.name())) {
+                return true;
+            }
+            cur = cur.get().explicit(Prop.NETVM.name()).filter(n -> !n.isEmpty()).flatMap(this::find);
+        }
+        return false;
     }
 
     private boolean loops(Qube q) {
@@ -712,11 +759,44 @@ public record Inventory(SortedMap<Integer, Label> labels, SortedMap<String, Stri
     Inventory checked(String qube, String property) {
         var v = violations();
         if (v.isEmpty()) {
-            return this;
+            return retagged();
         }
         var first = v.stream().filter(x -> Objects.equals(x.qube(), qube)
                 && (property == null || property.equals(x.property()))).findFirst().orElse(v.getFirst());
-        throw CompartException.invalidValue("%s", first.message());
+        throw first.valueError() ? Names.malformed("%s", first.message())
+                : CompartException.invalidValue("%s", first.message());
+    }
+
+    /**
+     * The tags Qubes gives a qube by itself and its policies match on: {@code guivm-NAME} and {@code audiovm-NAME}
+     * for the qube's effective GUI and audio qubes, kept in step with those properties.
+     *
+     * @return this inventory with every qube's automatic tags up to date
+     */
+    private Inventory retagged() {
+        var m = new TreeMap<>(qubes);
+        boolean changed = false;
+        for (var q : qubes.values()) {
+            var want = new TreeSet<String>();
+            if (q.klass() != QubeClass.AdminVM) {
+                value(q, Prop.GUIVM).ifPresent(g -> want.add("guivm-" + g));
+                value(q, Prop.AUDIOVM).ifPresent(a -> want.add("audiovm-" + a));
+            }
+            var t = q;
+            for (String tag : q.tags()) {
+                if ((tag.startsWith("guivm-") || tag.startsWith("audiovm-")) && !want.contains(tag)) {
+                    t = t.withTag(tag, false);
+                }
+            }
+            for (String tag : want) {
+                t = t.withTag(tag, true);
+            }
+            if (!t.tags().equals(q.tags())) {
+                m.put(q.name(), t);
+                changed = true;
+            }
+        }
+        return changed ? new Inventory(labels, globals, m, pools, hostMemoryMib) : this;
     }
 
     /**

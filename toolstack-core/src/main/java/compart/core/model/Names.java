@@ -1,6 +1,7 @@
 package compart.core.model;
 
 import compart.errors.CompartException;
+import compart.errors.Refusal;
 import java.util.regex.Pattern;
 
 /** Validation of the untrusted names the Admin API receives: qube names, tags, feature names. */
@@ -21,33 +22,65 @@ public final class Names {
      * @throws CompartException INVALID_VALUE saying which rule the name breaks
      */
     public static String qube(String untrustedName) {
+        // Qubes' words, and its class: a malformed name is a QubesValueError wherever it is given.
         if (untrustedName == null || untrustedName.isEmpty()) {
-            throw CompartException.invalidValue("qube name must not be empty");
+            throw malformed("VM name contains illegal characters");
         }
         if (untrustedName.length() > 31) {
-            throw CompartException.invalidValue("qube name must be shorter than 32 characters: %s",
-                    QubeClass.printable(untrustedName));
+            throw malformed("VM name must be shorter than 32 characters");
         }
         if (!QUBE.matcher(untrustedName).matches()) {
             char first = untrustedName.charAt(0);
             if (Character.isDigit(first) || first == '_' || first == '.' || first == '-') {
-                throw CompartException.invalidValue(
-                        "qube name cannot start with hyphen, underscore, dot or numbers: %s",
-                        QubeClass.printable(untrustedName));
+                throw malformed("VM name cannot start with hyphen, underscore, dot or numbers");
             }
-            throw CompartException.invalidValue("qube name contains illegal characters: %s",
-                    QubeClass.printable(untrustedName));
+            throw malformed("VM name contains illegal characters");
         }
         if (untrustedName.equals("Domain-0")) {
-            throw CompartException.invalidValue("qube name cannot be 'Domain-0'");
+            throw malformed("VM name cannot be 'Domain-0'");
         }
         if (untrustedName.equals("none") || untrustedName.equals("default")) {
-            throw CompartException.invalidValue("qube name cannot be 'none' nor 'default'");
+            throw malformed("VM name cannot be 'none' nor 'default'");
         }
         if (untrustedName.endsWith("-dm")) {
-            throw CompartException.invalidValue("qube name cannot end with -dm: %s", untrustedName);
+            throw malformed("VM name cannot end with -dm");
         }
         return untrustedName;
+    }
+
+    /**
+     * A string as Python's {@code repr} writes it (Qubes' messages quote values so): single quotes unless the text
+     * has one and no double quote, backslash escapes for quotes, backslashes and control characters.
+     *
+     * @param s ASCII text
+     * @return the quoted text
+     */
+    public static String repr(String s) {
+        char q = s.indexOf('\'') >= 0 && s.indexOf('"') < 0 ? '"' : '\'';
+        var b = new StringBuilder().append(q);
+        for (char c : s.toCharArray()) {
+            switch (c) {
+                case '\\' -> b.append("\\\\");
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                default -> {
+                    if (c == q) {
+                        b.append('\\').append(c);
+                    } else if (c < 0x20 || c == 0x7f) {
+                        b.append(String.format("\\x%02x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        return b.append(q).toString();
+    }
+
+    /** @return a QubesValueError-class refusal of a malformed value */
+    static CompartException malformed(String format, Object... args) {
+        return Refusal.MALFORMED_VALUE.exception(format, args);
     }
 
     /**

@@ -41,6 +41,10 @@ public final class Prop {
     public static final Key<Optional<String>> DEFAULT_DISPVM = vm("default_dispvm");
     /** Disposable template for managing the qube. */
     public static final Key<Optional<String>> MANAGEMENT_DISPVM = vm("management_dispvm");
+    /** The qube's GUI qube. */
+    public static final Key<Optional<String>> GUIVM = vm("guivm");
+    /** The qube's audio qube. */
+    public static final Key<Optional<String>> AUDIOVM = vm("audiovm");
     /** The template a TemplateBasedVM is based on (an AppVM for a DispVM). */
     public static final Key<Optional<String>> TEMPLATE = vm("template");
     /** Whether an AppVM may be the template of disposables. */

@@ -2,14 +2,17 @@ package compart.core.model;
 
 import compart.errors.CompartException;
 import compart.volumes.PoolDrivers;
+import java.net.Inet6Address;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -28,11 +31,18 @@ public final class PropertyCatalog {
     /** Qubes' default kernel options when a kernel is set. */
     public static final String DEFAULT_KERNELOPTS = "swiotlb=2048";
 
+    /** What Python's {@code int()} reads, up to 18 digits. */
+    private static final Pattern INT = Pattern.compile("\\s*[+-]?[0-9](_?[0-9]){0,17}\\s*");
     private static final Pattern MAC = Pattern.compile("([0-9a-f]{2}:){5}[0-9a-f]{2}");
     private static final Pattern IPV4 = Pattern.compile(
             "((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])");
     private static final Pattern USER = Pattern.compile("[A-Za-z0-9_+,.-]*");
-    private static final Pattern KBD = Pattern.compile("[A-Za-z]+\\+[a-zA-Z0-9_-]*\\+[a-zA-Z0-9_:,-]*");
+
+    /** Properties set once at creation: Qubes refuses to reset them, where it ignores a reset of another read-only. */
+    static final Set<String> WRITE_ONCE = Set.of("name", "qid", "uuid", "dispid");
+    /** Properties Qubes loads after the others (they name other qubes or depend on them), and lists after them. */
+    private static final Set<String> LOADED_LATE = Set.of("appvm_default_bootmode", "audiovm", "bootmode",
+            "default_dispvm", "guivm", "kernelopts", "management_dispvm", "netvm", "template");
 
     private static final Map<QubeClass, Map<String, PropertyDef>> QUBE = new EnumMap<>(QubeClass.class);
     private static final Map<String, PropertyDef> GLOBAL;
@@ -52,11 +62,12 @@ public final class PropertyCatalog {
             rw include_in_backups BOOL  If this domain is to be included in default backup.
             ro updateable         BOOL  True if this machine may be updated on its own.
             rw keyboard_layout    STR   Keyboard layout for this VM.
-            ro xid                INT   Xen ID.
-            """); // xid is stateless, as in Qubes: the live domain's id (dom0: 0; -1 while halted), from the daemon
+            rw devices_denied     STR   Device interface codes this qube may not be given.
+            """);
         QUBE.put(QubeClass.AdminVM, Collections.unmodifiableMap(new LinkedHashMap<>(common)));
 
         var vm = declare(new LinkedHashMap<>(common), """
+            ro xid               INT   Xen ID.
             rw virt_mode         STR   Virtualisation mode: full virtualisation ("HVM"), or paravirtualisation \
                 ("PV"), or hybrid ("PVH"). TemplateBasedVMs use its template's value by default.
             rw memory            INT   Memory currently available for this VM (MiB). TemplateBasedVMs use its \
@@ -93,8 +104,21 @@ public final class PropertyCatalog {
             ro visible_netmask   STR   Netmask as seen by the domain.
             ro gateway           STR   Gateway for other domains that use this domain as netvm.
             ro dns               STR   DNS servers set up for this domain.
+            rw ip6               STR   IPv6 address of this qube.
+            ro visible_ip6       STR   IPv6 address of this qube, as the qube sees it.
+            ro visible_gateway6  STR   IPv6 default gateway of this qube, as the qube sees it.
+            ro gateway6          STR   IPv6 gateway this qube offers to the qubes using it as netvm.
+            rw backup_timestamp  INT   When this qube was last backed up, in seconds since the Unix epoch.
+            ro start_time        STR   When this qube was started (empty while it is halted).
+            rw stubdom_mem       INT   Memory of this qube's device-model stub domain, in MiB.
+            ro stubdom_uuid      STR   UUID of this qube's device-model stub domain.
+            ro stubdom_xid       INT   Xen ID of this qube's device-model stub domain (-1 when there is none).
+            rw bootmode          STR   Boot mode this qube starts in.
+            """); // xid is stateless, as in Qubes: the live domain's id (-1 while halted), from the daemon
+        var template = declare(new LinkedHashMap<>(vm), """
+            rw appvm_default_bootmode STR Boot mode for the AppVMs based on this template when they set none.
             """);
-        QUBE.put(QubeClass.TemplateVM, Collections.unmodifiableMap(new LinkedHashMap<>(vm)));
+        QUBE.put(QubeClass.TemplateVM, Collections.unmodifiableMap(template));
 
         var standalone = declare(new LinkedHashMap<>(vm), """
             rw template_for_dispvms BOOL  Should this VM be allowed to start as Disposable VM.
@@ -110,6 +134,7 @@ public final class PropertyCatalog {
             rw template     VM    AppVM, on which this disposable is based.
             ro dispid       INT   Internal, persistent identifier of particular disposable.
             rw auto_cleanup BOOL  automatically remove this qube upon shutdown
+            ro is_preload   BOOL  Whether this disposable is a preloaded one.
             """);
         QUBE.put(QubeClass.DispVM, Collections.unmodifiableMap(disp));
 
@@ -162,6 +187,33 @@ public final class PropertyCatalog {
         return QUBE.get(klass);
     }
 
+    /**
+     * @param klass the qube class
+     * @return its property names in the order Qubes lists them: by name, those Qubes loads late after the others
+     */
+    public static List<String> listed(QubeClass klass) {
+        return QUBE.get(klass).keySet().stream()
+                .sorted(Comparator.comparing((String n) -> LOADED_LATE.contains(n)).thenComparing(n -> n)).toList();
+    }
+
+    /**
+     * @return whether Qubes knows a default for the qube property at all (a qube's name, qid, uuid, dispid, label
+     *         and template are only ever set; dom0's name, qid and uuid are defaults), where a default of none
+     *         still counts
+     */
+    public static boolean hasDefault(QubeClass klass, String name) {
+        return switch (name) {
+            case "label", "template", "dispid" -> false;
+            case "name", "qid", "uuid" -> klass == QubeClass.AdminVM;
+            default -> true;
+        };
+    }
+
+    /** @return whether Qubes knows a default for the global property at all */
+    public static boolean globalHasDefault(String name) {
+        return !name.equals("default_template") && !name.equals("default_kernel");
+    }
+
     /** @return the global properties, by name */
     public static Map<String, PropertyDef> global() {
         return GLOBAL;
@@ -178,33 +230,65 @@ public final class PropertyCatalog {
      * @throws CompartException INVALID_VALUE
      */
     static String canonical(PropertyDef def, String untrusted, Inventory inv) {
+        // Qubes' coarse check (its property's sanitize): its words, and QubesValueError rather than the
+        // QubesPropertyValueError of a property's own rules.
         return switch (def.type()) {
             case INT -> {
-                if (!untrusted.matches("-?[0-9]{1,18}")) {
-                    throw CompartException.invalidValue("failed to parse property value as int for %s: %s",
-                            def.name(), QubeClass.printable(untrusted));
+                if (!INT.matcher(untrusted).matches()) {
+                    throw Names.malformed("Failed to parse property value as int");
                 }
-                yield Long.toString(Long.parseLong(untrusted));
+                yield Long.toString(Long.parseLong(untrusted.strip().replace("_", "").replaceFirst("^\\+", "")));
             }
             case BOOL -> switch (untrusted.toLowerCase(Locale.ROOT)) {
                 case "0", "no", "false", "off" -> "False";
                 case "1", "yes", "true", "on" -> "True";
-                default -> throw CompartException.invalidValue("invalid literal for boolean property %s: %s",
-                        def.name(), QubeClass.printable(untrusted));
+                default -> throw Names.malformed("Invalid literal for boolean property: %s", Names.repr(untrusted));
             };
             case VM -> untrusted.isEmpty() || untrusted.equals("None") ? "" : Names.qube(untrusted);
-            case LABEL -> inv.label(untrusted).name();
-            case STR -> {
-                for (int i = 0; i < untrusted.length(); i++) {
-                    char c = untrusted.charAt(i);
-                    if ((c < 0x20 || c > 0x7e) && c != '\t' && c != '\n') {
-                        throw CompartException.invalidValue("invalid characters in value of property %s",
-                                def.name());
+            case LABEL -> inv.label(printable(untrusted)).name();
+            case STR -> switch (def.name()) {
+                case "ip" -> address(untrusted, false);
+                case "ip6" -> address(untrusted, true);
+                case "uuid" -> {
+                    if (!untrusted.matches("(urn:uuid:)?\\{?[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}}?")) {
+                        throw Names.malformed("Failed to parse property value as UUID");
                     }
+                    yield untrusted;
                 }
-                yield untrusted;
-            }
+                default -> printable(untrusted);
+            };
         };
+    }
+
+    /** @return the address when it is one of the family ({@code ip}, {@code ip6} are typed in Qubes) */
+    private static String address(String untrusted, boolean v6) {
+        boolean ok = v6 ? untrusted.contains(":") && isInet6(untrusted) : IPV4.matcher(untrusted).matches();
+        if (!ok) {
+            throw Names.malformed("Failed to parse property value as %s", v6 ? "IPv6Address" : "IPv4Address");
+        }
+        return untrusted;
+    }
+
+    private static boolean isInet6(String s) {
+        if (!s.matches("[0-9a-fA-F:.]+")) {
+            return false;
+        }
+        try {
+            return Inet6Address.ofLiteral(s) != null;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /** @return the value when it has only Python's {@code string.printable} characters */
+    private static String printable(String untrusted) {
+        for (int i = 0; i < untrusted.length(); i++) {
+            char c = untrusted.charAt(i);
+            if ((c < 0x20 || c > 0x7e) && (c < '\t' || c > '\r')) {
+                throw Names.malformed("Invalid characters in property value");
+            }
+        }
+        return untrusted;
     }
 
     /**
@@ -268,7 +352,12 @@ public final class PropertyCatalog {
                     .or(() -> inv.value(q, Prop.NETVM).isPresent() ? Optional.of(Addresses.NETMASK) : Optional.empty());
             case "gateway" -> inv.value(q, Prop.PROVIDES_NETWORK) ? inv.value(q, Prop.VISIBLE_IP) : Optional.empty();
             case "dns" -> inv.isNetworked(q) ? Optional.of(Addresses.DNS) : Optional.empty();
-            case "xid" -> Optional.of(q.klass() == QubeClass.AdminVM ? "0" : "-1");
+            case "xid", "stubdom_xid" -> Optional.of("-1");
+            case "devices_denied" -> Optional.of("");
+            case "bootmode", "appvm_default_bootmode" -> Optional.of("default");
+            case "is_preload" -> Optional.of("False");
+            case "ip6", "visible_ip6", "visible_gateway6", "gateway6", "backup_timestamp", "start_time", "stubdom_mem",
+                 "stubdom_uuid" -> Optional.empty();
             case "dispid" -> Optional.of(Integer.toString(q.dispid()));
             case "template" -> Optional.empty();
             default -> throw new IllegalStateException("no default rule for property " + name);
@@ -315,14 +404,13 @@ public final class PropertyCatalog {
             case "maxmem" -> require(Long.parseLong(canonical) >= 0, q, name, canonical,
                     "maxmem must be positive or zero");
             case "virt_mode" -> require(canonical.equals("pvh") || canonical.equals("hvm") || canonical.equals("pv"),
-                    q, name, canonical, "invalid virtualization mode, supported values: hvm, pv, pvh");
-            case "kernel" -> require(!canonical.contains("/"), q, name, canonical, "kernel name cannot contain '/'");
+                    q, name, canonical, "Invalid virtualization mode, supported values: hvm, pv, pvh");
+            case "kernel" -> require(!canonical.contains("/"), q, name, canonical, "Kernel name cannot contain '/'");
             case "kernelopts" -> require(canonical.length() <= 512, q, name, canonical,
                     "kernelopts value too long (512 chars max)");
             case "default_user" -> require(USER.matcher(canonical).matches(), q, name, canonical,
                     "username can contain only [A-Za-z0-9_+,.-]");
-            case "keyboard_layout" -> require(KBD.matcher(canonical).matches(), q, name, canonical,
-                    "keyboard layout must be LAYOUT+VARIANT+OPTIONS");
+            case "keyboard_layout" -> keyboardLayout(q, canonical);
             case "mac" -> require(MAC.matcher(canonical).matches(), q, name, canonical,
                     "invalid MAC address value (want 00:16:3e:xx:xx:xx form)");
             case "ip" -> require(IPV4.matcher(canonical).matches(), q, name, canonical, "not an IPv4 address");
@@ -334,7 +422,7 @@ public final class PropertyCatalog {
             }
         }
         require(PropertyCatalog.of(q.klass()).get(name).type() != PropertyType.VM || canonical.isEmpty()
-                || inv.find(canonical).isPresent(), q, name, canonical, "can't set " + name
+                || inv.find(canonical).isPresent(), q, name, canonical, "Can't set " + name
                 + " to non-existing qube " + canonical);
     }
 
@@ -344,8 +432,7 @@ public final class PropertyCatalog {
             case "default_pool", "default_pool_root", "default_pool_private", "default_pool_volatile",
                  "default_pool_kernel" -> {
                 if (!inv.pools().containsKey(canonical)) {
-                    throw CompartException.invalidValue("invalid value %s for global property %s: no such storage "
-                            + "pool (see admin.pool.List)", QubeClass.printable(canonical), name);
+                    throw CompartException.invalidValue("No such storage pool");
                 }
             }
             case "default_qrexec_timeout", "default_shutdown_timeout", "stats_interval" -> {
@@ -356,17 +443,24 @@ public final class PropertyCatalog {
             }
             case "default_kernel" -> {
                 if (canonical.contains("/")) {
-                    throw CompartException.invalidValue("kernel name cannot contain '/': %s",
-                            QubeClass.printable(canonical));
+                    throw CompartException.invalidValue("Kernel name cannot contain '/'");
                 }
             }
             default -> {
             }
         }
         if (GLOBAL.get(name).type() == PropertyType.VM && !canonical.isEmpty() && inv.find(canonical).isEmpty()) {
-            throw CompartException.invalidValue("can't set global property %s to non-existing qube %s", name,
-                    canonical);
+            throw CompartException.invalidValue("Can't set %s to non-existing qube %s", name, canonical);
         }
+    }
+
+    /** Qubes' checks of {@code LAYOUT+VARIANT+OPTIONS}, in its order and words. */
+    private static void keyboardLayout(Qube q, String value) {
+        String[] f = value.split("\\+", -1);
+        require(f.length == 3, q, "keyboard_layout", value, "invalid number of keyboard layout parameters");
+        require(f[0].matches("[A-Za-z]+"), q, "keyboard_layout", value, "Invalid keyboard layout provided");
+        require(f[1].matches("[a-zA-Z0-9_-]*"), q, "keyboard_layout", value, "Invalid layout variant provided");
+        require(f[2].matches("[a-zA-Z0-9_:,-]*"), q, "keyboard_layout", value, "Invalid layout options provided");
     }
 
     private static void positive(Qube q, String name, String canonical) {
@@ -382,8 +476,7 @@ public final class PropertyCatalog {
     }
 
     static CompartException invalid(Qube q, String name, String value, String why) {
-        return CompartException.invalidValue("invalid value '%s' for property '%s' of %s: %s",
-                QubeClass.printable(value), name, q.name(), why);
+        return CompartException.invalidValue("%s", why);
     }
 
     private static Optional<String> fromTemplate(Inventory inv, Qube q, String name, Optional<String> fallback) {
@@ -403,6 +496,10 @@ public final class PropertyCatalog {
 
     private static String icon(Inventory inv, Qube q) {
         String label = inv.value(q, Prop.LABEL).orElse("black");
+        if (q.klass() != QubeClass.TemplateVM && q.klass() != QubeClass.AdminVM
+                && q.features().containsKey("servicevm")) {
+            return "servicevm-" + label;
+        }
         return switch (q.klass()) {
             case AdminVM -> "adminvm-black";
             case TemplateVM -> "templatevm-" + label;

@@ -32,6 +32,9 @@ public record VolumeDefinition(String name, String pool, String vid, long size, 
         }
     }
 
+    /** The order Qubes lists a qube's volumes in: as it defines them. */
+    public static final List<String> ORDER = List.of("root", "private", "volatile", "kernel");
+
     /**
      * The four volumes Qubes gives a qube of {@code klass}, in {@code pool}.
      *
@@ -46,14 +49,16 @@ public record VolumeDefinition(String name, String pool, String vid, long size, 
         String dir = klass == QubeClass.TemplateVM ? "vm-templates/" : "appvms/";
         var ownPrivate = new VolumeDefinition("private", pool, dir + name + "/private", 2 * gib, true, false, true, "",
                 1, false);
-        var volatileVolume = new VolumeDefinition("volatile", pool, dir + name + "/volatile", 20 * gib, true, false,
-                false, "", 0, false);
+        // Qubes R4.3's sizes: root 10 GiB, private 2 GiB, volatile as large as root (a disposable's: root + private).
+        long root = 10 * gib;
+        var volatileVolume = new VolumeDefinition("volatile", pool, dir + name + "/volatile",
+                klass == QubeClass.DispVM ? root + 2 * gib : root, true, false, false, "", 0, false);
         var kernel = new VolumeDefinition("kernel", PoolDefinition.KERNEL_POOL, "", 0, false, false, false, "", 0,
                 false);
         return switch (klass) {
             case AdminVM -> List.of();
             case TemplateVM, StandaloneVM -> List.of(
-                    new VolumeDefinition("root", pool, dir + name + "/root", 20 * gib, true, false, true, "", 1, false),
+                    new VolumeDefinition("root", pool, dir + name + "/root", root, true, false, true, "", 1, false),
                     ownPrivate, volatileVolume, kernel);
             case AppVM -> List.of(
                     new VolumeDefinition("root", pool, dir + name + "/root", 0, true, true, false,

@@ -95,8 +95,9 @@ public final class QubeOps {
         return toolstack.disposables().create(base, creator);
     }
 
-    /** Tells {@code admin.Events} listeners that the qube's firewall is to be applied again. */
+    /** Writes the qube's firewall again into its netvm's QubesDB, and tells {@code admin.Events} listeners. */
     public void reloadFirewall(String qube) {
+        toolstack.qubesdb().reloadFirewall(toolstack.inventory(), qube);
         toolstack.events().publish(new QubeEvent(qube, "firewall-changed", Map.of()));
     }
 }

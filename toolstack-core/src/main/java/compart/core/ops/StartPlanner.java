@@ -13,7 +13,7 @@ import java.util.function.Function;
 /**
  * Computes the plan to start a qube: a pure function of the inventory and the power states, which touches
  * neither storage nor the hypervisor. The netvm chain comes first (farthest first), then the memory check, the
- * volumes, the paused domain, unpause and the qrexec connection. {@link StartRun} carries it out.
+ * volumes, the paused domain, its QubesDB, unpause and the qrexec connection. {@link StartRun} carries it out.
  */
 public final class StartPlanner {
     private StartPlanner() {
@@ -49,6 +49,7 @@ public final class StartPlanner {
         steps.add(new Step.CheckMemory(name, DomainSpecs.memoryNeeded(inv, q)));
         steps.add(new Step.PrepareVolumes(name, List.copyOf(q.volumes().values())));
         steps.add(new Step.CreatePaused(DomainSpecs.withoutDisks(inv, q), DomainSpecs.disks(inv, q)));
+        steps.add(new Step.FillQubesDb(name));
         steps.add(new Step.Unpause(name));
         if (qrexec) {
             boolean required = inv.checkFeature(q, "qrexec", true, false, false)

@@ -2,8 +2,10 @@ package compart.core.ops;
 
 import compart.core.hypervisor.Hypervisor;
 import compart.core.model.Inventory;
+import compart.core.model.Prop;
 import compart.core.model.Qube;
 import compart.core.qrexec.QrexecRouter;
+import compart.core.qubesdb.QubesDbDaemons;
 import compart.core.storage.QubeStorage;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
@@ -13,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,6 +76,8 @@ final class StartRun {
     private final QrexecRouter qrexec;
     private final ConcurrentMap<String, Toolstack.Live> live;
     private final Consumer<String> startNetvm;
+    private final QubesDbDaemons qubesdb;
+    private final Supplier<Inventory> current;
     private final Context run;
 
     /**
@@ -80,14 +85,18 @@ final class StartRun {
      * @param qrexec     dom0's qrexec daemons, null when the domains have no agent
      * @param live       the toolstack's live state of each qube, updated as the domain is created and runs
      * @param startNetvm starts a netvm and waits until it runs
+     * @param qubesdb    dom0's QubesDB daemons
+     * @param current    the toolstack's current inventory (the QubesDB follows changes made during the start)
      * @param run        the start's context
      */
     StartRun(Hypervisor hypervisor, QrexecRouter qrexec, ConcurrentMap<String, Toolstack.Live> live,
-             Consumer<String> startNetvm, Context run) {
+             Consumer<String> startNetvm, QubesDbDaemons qubesdb, Supplier<Inventory> current, Context run) {
         this.hypervisor = hypervisor;
         this.qrexec = qrexec;
         this.live = live;
         this.startNetvm = startNetvm;
+        this.qubesdb = qubesdb;
+        this.current = current;
         this.run = run;
     }
 
@@ -102,6 +111,7 @@ final class StartRun {
             case Step.CheckMemory s -> checkMemory(s);
             case Step.PrepareVolumes s -> prepareVolumes(s);
             case Step.CreatePaused s -> createPaused(s);
+            case Step.FillQubesDb s -> fillQubesDb(s);
             case Step.Unpause s -> unpause(s);
             case Step.ConnectQrexec s -> connectQrexec(s);
         };
@@ -155,6 +165,24 @@ final class StartRun {
         var started = run.devices().get(volume);
         return (started != null ? started : run.volumes.blockDevicePath(run.qube.volumes().get(volume)))
                 .toString();
+    }
+
+    /**
+     * Fills and serves the qube's QubesDB while the domain is paused, and (memory balancing on: maxmem above 0)
+     * gives the qube its {@code memory/meminfo} xenstore node; undone by ending the database (the node goes with
+     * the domain).
+     */
+    private Runnable fillQubesDb(Step.FillQubesDb s) {
+        if (run.inventory.value(run.qube, Prop.MAXMEM) > 0) {
+            hypervisor.guestWritableNode(run.domid(), "memory/meminfo");
+            run.log.info("xenstore: memory/meminfo of {} (domain {}) created, writable by the qube's meminfo-writer",
+                    s.qube(), run.domid());
+        }
+        qubesdb.start(current, s.qube(), run.domid(), q -> {
+            var l = live.get(q);
+            return l != null && l.state() != PowerState.Dying;
+        });
+        return () -> qubesdb.stop(s.qube());
     }
 
     private Runnable unpause(Step.Unpause s) {

@@ -76,6 +76,17 @@ public sealed interface Step {
         }
     }
 
+    /**
+     * Fill the qube's QubesDB and serve it (on real Xen: a vchan server on port 111), before unpause, as qubesd
+     * does; its netvm's database learns of it first.
+     */
+    record FillQubesDb(String qube) implements Step {
+        @Override
+        public String describe() {
+            return "fill the QubesDB of " + qube;
+        }
+    }
+
     /** Let it run. */
     record Unpause(String qube) implements Step {
         @Override

@@ -8,6 +8,7 @@ import compart.core.model.Prop;
 import compart.core.model.Qube;
 import compart.core.model.QubeClass;
 import compart.core.qrexec.QrexecRouter;
+import compart.core.qubesdb.QubesDbDaemons;
 import compart.core.storage.Storage;
 import compart.core.store.StateStore;
 import compart.errors.CompartException;
@@ -60,6 +61,7 @@ public final class Toolstack implements AutoCloseable {
     private final ConcurrentHashMap<String, CompletableFuture<Void>> deaths = new ConcurrentHashMap<>();
     private volatile Inventory inventory;
     private final QrexecRouter qrexec;
+    private final QubesDbDaemons qubesdb;
     private final AtomicReference<Disposables> disposables = new AtomicReference<>();
 
     /**
@@ -79,10 +81,13 @@ public final class Toolstack implements AutoCloseable {
      * @param broken     names of qubes whose entries could not be loaded (reserved: cannot be created)
      * @param qrexec     dom0's qrexec daemons (real domains only), attached by each start and detached when the
      *                   domain dies; null when the hypervisor's domains have no agent ({@code test})
+     * @param qubesdb    dom0's QubesDB daemons (filled at each start, updated by each change); serving over vchan
+     *                   on real Xen, kept in dom0 only on {@code test}
      */
     public Toolstack(StateStore store, Hypervisor hypervisor, Storage storage, Inventory loaded, Set<String> broken,
-                     QrexecRouter qrexec) {
+                     QrexecRouter qrexec, QubesDbDaemons qubesdb) {
         this.qrexec = qrexec;
+        this.qubesdb = qubesdb;
         this.store = store;
         this.hypervisor = hypervisor;
         this.storage = storage;
@@ -133,6 +138,11 @@ public final class Toolstack implements AutoCloseable {
         return Optional.ofNullable(qrexec);
     }
 
+    /** @return dom0's QubesDB daemons, one per running qube */
+    public QubesDbDaemons qubesdb() {
+        return qubesdb;
+    }
+
     /** @return how disposables are made, started for qrexec calls and removed (created on first use) */
     public Disposables disposables() {
         var d = disposables.get();
@@ -180,6 +190,7 @@ public final class Toolstack implements AutoCloseable {
                 store.save(before, after);
                 inventory = after;
                 publishChanges(before, after);
+                qubesdb.refresh(after);
             }
             return after;
         }
@@ -283,8 +294,8 @@ public final class Toolstack implements AutoCloseable {
         if (steps.isEmpty()) {
             return;
         }
-        var run = new StartRun(hypervisor, qrexec, live, netvm -> start(netvm).join(),
-                new StartRun.Context(inv, storage.of(inv, inv.qube(name))));
+        var run = new StartRun(hypervisor, qrexec, live, netvm -> start(netvm).join(), qubesdb,
+                this::inventory, new StartRun.Context(inv, storage.of(inv, inv.qube(name))));
         try {
             run.execute(steps);
         } catch (RuntimeException e) {
@@ -466,6 +477,7 @@ public final class Toolstack implements AutoCloseable {
                 if (qrexec != null) {
                     qrexec.detach(d.name());
                 }
+                qubesdb.stop(d.name());
                 live.put(d.name(), new Live(d.domid(), PowerState.Dying));
                 var done = new CompletableFuture<Void>();
                 stops.put(d.name(), done);
@@ -506,6 +518,7 @@ public final class Toolstack implements AutoCloseable {
 
     @Override
     public void close() {
+        qubesdb.close();
         queues.close();
         stopper.shutdown();
     }

@@ -121,9 +121,9 @@ public final class VolumeOps {
     public void resizeVolume(Inventory inv, Qube q, String volume, long size) {
         var v = managedVolume(inv, q, volume);
         if (size < v.size()) {
-            throw CompartException.invalidValue("For your own safety, shrinking of %s is disabled (%d < %d). If "
-                    + "you really know what you are doing, resize the filesystem first and use the pool's tools",
-                    v.name(), size, v.size());
+            throw new CompartException(ErrorKind.STORAGE, String.format("For your own safety, shrinking of %s is "
+                    + "disabled (%d < %d). If you really know what you are doing, resize the filesystem first and use "
+                    + "the pool's tools", v.name(), size, v.size())); // Qubes' drivers: StoragePoolException
         }
         inQueue(q.name(), v.name(), "resize", false, vol -> {
             vol.resize(size);

@@ -112,7 +112,7 @@ class AdminSocketTest {
         assertThat(admin.ok("admin.vm.notes.Get", "", "work", "")).isEqualTo("hello\nworld");
         assertThat(admin.ok("admin.vm.property.Get", "label", "work", "")).isEqualTo("default=False type=label pink");
         assertThat(admin.ok("admin.vm.property.Get", "memory", "work", "")).isEqualTo("default=False type=int 800");
-        assertThat(admin.ok("admin.vm.tag.List", "", "work", "")).isEqualTo("audited\ncreated-by-dom0\n");
+        assertThat(admin.ok("admin.vm.tag.List", "", "work", "")).isEqualTo("audiovm-dom0\naudited\ncreated-by-dom0\nguivm-dom0\n");
         assertThat(admin.ok("admin.label.Index", "pink", "dom0", "")).isEqualTo("9");
     }
 

@@ -114,8 +114,8 @@ class QubesAdminClientWireTest {
         String template = replay("admin.vm.volume.Info+root dom0 name fedora\0");
         String app = replay("admin.vm.volume.Info+root dom0 name work\0");
 
-        assertThat(template).contains("\nsize=21474836480\n");
-        assertThat(app).startsWith("0|pool=varlibqubes\nvid=appvms/work/root\nsize=21474836480\n")
+        assertThat(template).contains("\nsize=10737418240\n");
+        assertThat(app).startsWith("0|pool=varlibqubes\nvid=appvms/work/root\nsize=10737418240\n")
                 .contains("\nsource=vm-templates/fedora/root\n", "\nsnap_on_start=True\n");
     }
 

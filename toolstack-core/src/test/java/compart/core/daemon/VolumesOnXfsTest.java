@@ -139,9 +139,9 @@ class VolumesOnXfsTest {
         wire.ok("admin.vm.volume.Resize", "private", "work", Long.toString(3L << 30));
         assertThat(Files.size(pool.resolve("appvms/work/private.img"))).isEqualTo(3L << 30);
         assertThat(wire.ok("admin.vm.volume.Info", "private", "work", "")).contains("size=3221225472\n");
-        assertThat(wire.error("admin.vm.volume.Resize", "private", "work", "1024")).isEqualTo("QubesValueError");
+        assertThat(wire.error("admin.vm.volume.Resize", "private", "work", "1024")).isEqualTo("StoragePoolException");
         assertThat(wire.error("admin.vm.volume.Resize", "private", "work", "3221225473")).isEqualTo("QubesValueError");
-        assertThat(wire.error("admin.vm.volume.Resize", "private", "work", "lots")).isEqualTo("QubesValueError");
+        assertThat(wire.error("admin.vm.volume.Resize", "private", "work", "lots")).isEqualTo("ProtocolError");
         assertThat(wire.error("admin.vm.volume.Resize", "kernel", "work", "4096")).isEqualTo("QubesValueError");
         wire.ok("admin.vm.Start", "", "work", "");
         wire.ok("admin.vm.volume.Resize", "private", "work", Long.toString(4L << 30));

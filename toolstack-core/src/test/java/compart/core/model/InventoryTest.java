@@ -79,7 +79,7 @@ class InventoryTest {
         assertThat(PropertyCatalog.global().get("default_pool_kernel").help())
                 .isEqualTo("Default storage pool for kernel volumes");
         assertThat(List.of(QubeClass.AdminVM, QubeClass.TemplateVM, QubeClass.AppVM, QubeClass.StandaloneVM,
-                QubeClass.DispVM)).extracting(k -> PropertyCatalog.of(k).size()).containsExactly(11, 35, 37, 36, 38);
+                QubeClass.DispVM)).extracting(k -> PropertyCatalog.of(k).size()).containsExactly(11, 47, 48, 47, 50);
         assertThat(PropertyCatalog.global()).hasSize(18);
         assertThat(PropertyCatalog.of(QubeClass.AppVM).keySet()).startsWith("name", "qid", "uuid", "klass", "label");
     }
@@ -178,7 +178,7 @@ class InventoryTest {
         assertThatThrownBy(() -> inv.withProperty("work", "label", "pink")).hasMessageContaining("Label");
         assertThatThrownBy(() -> inv.withProperty("work", "netvm", "nosuch")).hasMessageContaining("non-existing");
         assertThatThrownBy(() -> inv.withProperty("work", "template", "work"))
-                .hasMessageContaining("must be a TemplateVM");
+                .hasMessage("wrong VM class: domains['work'] is of type AppVM and not TemplateVM");
         assertThatThrownBy(() -> inv.withProperty("work", "qid", "7")).hasMessageContaining("cannot be set");
         assertThatThrownBy(() -> inv.withProperty("work", "nosuch", "1"))
                 .extracting(e -> ((CompartException) e).kind()).isEqualTo(ErrorKind.NOT_FOUND);
@@ -217,7 +217,8 @@ class InventoryTest {
     void create_refusesDuplicatesBadNamesAndUnknownLabels() {
         var inv = typical();
         assertThatThrownBy(() -> inv.withNewQube(QubeClass.AppVM, "work", "red", Optional.empty(), RANDOM))
-                .extracting(e -> ((CompartException) e).kind()).isEqualTo(ErrorKind.ALREADY_EXISTS);
+                .hasMessage("VM work already exists") // Qubes' words and class (QubesValueError)
+                .extracting(e -> ((CompartException) e).kind()).isEqualTo(ErrorKind.INVALID_VALUE);
         for (var bad : List.of("", "1abc", "-x", "a b", "none", "default", "x-dm", "Domain-0", "a".repeat(32),
                 "ä")) {
             assertThatThrownBy(() -> inv.withNewQube(QubeClass.AppVM, bad, "red", Optional.empty(), RANDOM))

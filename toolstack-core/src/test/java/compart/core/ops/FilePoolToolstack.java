@@ -4,9 +4,11 @@ import compart.core.hypervisor.Hypervisor;
 import compart.core.model.Inventory;
 import compart.core.model.PoolDefinition;
 import compart.core.model.QubeClass;
+import compart.core.qubesdb.QubesDbDaemons;
 import compart.core.storage.Storage;
 import compart.core.store.StateStore;
 import java.nio.file.Path;
+import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -27,8 +29,19 @@ public final class FilePoolToolstack {
         var inv = Inventory.initial(List.of(new PoolDefinition("varlibqubes", "file-reflink", Map.of("dir_path",
                 dir.resolve("pool").toString(), "setup_check", "no"))), 0);
         var store = new StateStore(dir.resolve("state"));
-        var ts = new Toolstack(store, hv, new Storage(), store.load(inv).inventory(), Set.of(), null);
+        var qubesdb = new QubesDbDaemons(null, () -> Optional.of("UTC"), InstantSource.system(), random);
+        var ts = new Toolstack(store, hv, new Storage(), store.load(inv).inventory(), Set.of(), null, qubesdb);
         ts.create("fedora", i -> i.withNewQube(QubeClass.TemplateVM, "fedora", "black", Optional.empty(), random));
+        return ts;
+    }
+
+    /** @return the toolstack with fedora, sys-net (net qube) and work (netvm sys-net), volumes included */
+    public static Toolstack withNetwork(Path dir, Hypervisor hv, RandomGenerator random) {
+        var ts = withFedora(dir, hv, random);
+        ts.create("sys-net", i -> i.withNewQube(QubeClass.AppVM, "sys-net", "red", Optional.of("fedora"), random)
+                .withProperty("sys-net", "provides_network", "True"));
+        ts.create("work", i -> i.withNewQube(QubeClass.AppVM, "work", "blue", Optional.of("fedora"), random)
+                .withProperty("work", "netvm", "sys-net"));
         return ts;
     }
 

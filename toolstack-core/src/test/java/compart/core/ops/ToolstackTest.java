@@ -27,13 +27,7 @@ class ToolstackTest {
 
     /** fedora (TemplateVM), sys-net (net qube) and work (netvm sys-net), created with their volumes in a pool. */
     Toolstack toolstack(TestHypervisor hv) {
-        var r = new Random(7);
-        var ts = FilePoolToolstack.withFedora(dir, hv, r);
-        ts.create("sys-net", i -> i.withNewQube(QubeClass.AppVM, "sys-net", "red", Optional.of("fedora"), r)
-                .withProperty("sys-net", "provides_network", "True"));
-        ts.create("work", i -> i.withNewQube(QubeClass.AppVM, "work", "blue", Optional.of("fedora"), r)
-                .withProperty("work", "netvm", "sys-net"));
-        return ts;
+        return FilePoolToolstack.withNetwork(dir, hv, new Random(7));
     }
 
     @Test
@@ -41,7 +35,8 @@ class ToolstackTest {
         var tpl = toolstack(new TestHypervisor(4096, 2));
         var steps = StartPlanner.plan(tpl.inventory(), "work", tpl::powerState, false);
         assertThat(steps).extracting(s -> s.getClass().getSimpleName())
-                .containsExactly("StartNetvm", "CheckMemory", "PrepareVolumes", "CreatePaused", "Unpause");
+                .containsExactly("StartNetvm", "CheckMemory", "PrepareVolumes", "CreatePaused", "FillQubesDb",
+                        "Unpause");
         var create = (Step.CreatePaused) steps.get(3);
         assertThat(create.spec().type().name()).isEqualTo("PVH");
         assertThat(create.spec().nics()).singleElement().extracting(n -> n.backend()).isEqualTo("sys-net");
@@ -110,8 +105,9 @@ class ToolstackTest {
         hv.failNext("unpause");
         assertThatThrownBy(() -> ts.start("work").join()).isInstanceOf(CompletionException.class)
                 .hasMessageContaining("failed at step 'unpause work'")
-                .hasMessageContaining("rolled back: create domain work");
+                .hasMessageContaining("rolled back: fill the QubesDB of work, create domain work");
         assertThat(ts.powerState("work")).isEqualTo(PowerState.Halted);
+        assertThat(ts.qubesdb().server("work")).isEmpty();
         assertThat(hv.list()).extracting(d -> d.name()).containsExactly("sys-net");
         assertThat(hv.calls()).containsSubsequence("createPaused work", "unpause work", "destroy work");
         ts.start("work").join(); // and it can start afterwards

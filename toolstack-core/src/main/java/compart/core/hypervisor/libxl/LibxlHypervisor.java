@@ -12,6 +12,8 @@ import compart.xl.libxl.DomainInfo;
 import compart.xl.libxl.DomainWatch;
 import compart.xl.libxl.LibxlContext;
 import compart.xl.libxl.ShutdownReason;
+import compart.xl.xenstore.XenStore;
+import compart.xl.xenstore.XenStorePermission;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -173,6 +175,18 @@ public final class LibxlHypervisor implements Hypervisor {
         var w = known(domid);
         onPlatformRun(() -> ctx.unpause(domid));
         emit(new HypervisorEvent.Unpaused(domid, w.name));
+    }
+
+    @Override
+    public void guestWritableNode(int domid, String relativePath) {
+        known(domid);
+        onPlatformRun(() -> {
+            try (var xs = XenStore.open()) {
+                String path = xs.domainPath(domid) + "/" + relativePath;
+                xs.write(path, "");
+                xs.setPermissions(path, List.of(new XenStorePermission(domid, XenStorePermission.Access.NONE)));
+            }
+        });
     }
 
     @Override

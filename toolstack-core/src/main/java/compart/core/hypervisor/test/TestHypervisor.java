@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
@@ -40,6 +41,7 @@ public final class TestHypervisor implements Hypervisor {
         final DomainSpec spec;
         DomainStatus.State state = DomainStatus.State.PAUSED;
         long cpuTimeNs;
+        final Set<String> guestWritable = new TreeSet<>();
 
         Domain(int domid, DomainSpec spec) {
             this.domid = domid;
@@ -138,6 +140,22 @@ public final class TestHypervisor implements Hypervisor {
     public void unpause(int domid) {
         transition(domid, "unpause", DomainStatus.State.PAUSED, DomainStatus.State.RUNNING,
                 HypervisorEvent.Unpaused::new);
+    }
+
+    /** Records the node (there is no xenstore here); {@link #guestWritableNodes} lists them. */
+    @Override
+    public synchronized void guestWritableNode(int domid, String relativePath) {
+        var d = domains.get(domid);
+        if (d == null) {
+            throw CompartException.notFound("test hypervisor: no domain %d", domid);
+        }
+        d.guestWritable.add(relativePath);
+    }
+
+    /** @return the xenstore nodes made writable by the running domain named {@code name} */
+    public synchronized Set<String> guestWritableNodes(String name) {
+        return domains.values().stream().filter(d -> d.spec.name().equals(name)).findFirst()
+                .map(d -> Set.copyOf(d.guestWritable)).orElse(Set.of());
     }
 
     @Override
