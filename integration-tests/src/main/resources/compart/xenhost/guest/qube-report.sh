@@ -8,7 +8,7 @@
 say() { echo "COMPART-QUBE: $*"; }
 uptime() { cut -d' ' -f1 /proc/uptime; }
 
-state=$(timeout 600 systemctl is-system-running --wait)
+state=$(timeout 180 systemctl is-system-running --wait)
 say "up systemd=$state uptime=$(uptime)"
 for unit in qubes-db qubes-sysinit qubes-early-vm-config qubes-mount-dirs qubes-network-uplink \
             qubes-network-uplink@eth0 qubes-qrexec-agent qubes-meminfo-writer xendriverdomain; do
@@ -26,7 +26,10 @@ if [ -n "$gateway" ]; then
 fi
 say "rw $(findmnt -n -o SOURCE,FSTYPE /rw 2>/dev/null)"
 say "modules $(lsmod | awk 'NR > 1 {print $1}' | grep -E '^xen_' | sort | tr '\n' ' ')"
+say "boot: $(systemd-analyze time 2>/dev/null | head -n 1)"
+systemd-analyze blame 2>/dev/null | head -n 12 | while read -r line; do say "blame $line"; done
 say "journal of the Qubes units:"
+dmesg | grep -iE 'privcmd|xen:|evtchn' | tail -n 5 | while read -r line; do say "  dmesg $line"; done
 journalctl -b -o cat --no-pager -u qubes-db -u qubes-sysinit -u qubes-network-uplink@eth0 -u qubes-mount-dirs \
     2>/dev/null | tail -n 30 | while read -r line; do say "  | $line"; done
 

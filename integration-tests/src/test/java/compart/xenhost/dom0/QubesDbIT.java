@@ -11,7 +11,9 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -35,7 +37,8 @@ class QubesDbIT {
     static final Duration BOOT = Duration.ofMinutes(12);
     static final Duration CHANGE = Duration.ofMinutes(2);
 
-    private AdminSocket admin;
+    private boolean failed;
+    private AdminApiSocket admin;
     private Compartd.Running daemon;
     private String workIp;
     private String gateway;
@@ -45,10 +48,10 @@ class QubesDbIT {
         Path dir = DebianTemplateFiles.require();
         Files.createDirectories(KERNEL);
         for (String name : List.of("vmlinuz", "initramfs", "modules.img")) {
-            Files.copy(dir.resolve(name), KERNEL.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+            DebianTemplateFiles.copy(dir, name, KERNEL.resolve(name));
         }
         Path state = Files.createDirectories(BASE.resolve("state-" + ProcessHandle.current().pid()));
-        admin = new AdminSocket(BASE.resolve("qubesd.sock"));
+        admin = new AdminApiSocket(BASE.resolve("qubesd.sock"));
         var compartd = new Compartd();
         new CommandLine(compartd).parseArgs("--hypervisor", "libxl", "--socket", admin.socket().toString(),
                 "--state-dir", state.toString());
@@ -74,87 +77,117 @@ class QubesDbIT {
                 .replaceFirst("^default=\\w+ type=\\w+ ", "");
     }
 
+    @BeforeEach
+    void earlierStepsPassed() {
+        Assumptions.assumeFalse(failed, "an earlier QubesDbIT step failed");
+    }
+
+    /** Runs one step; a step that throws makes the later ones skip (they build on it). */
+    void step(String title, ScenarioIT.ThrowingRunnable body) throws Exception {
+        say("step: %s", title);
+        long t0 = System.nanoTime();
+        try {
+            body.run();
+        } catch (Throwable e) {
+            failed = true;
+            say("FAILED after %.1f s: %s", seconds(t0), title);
+            throw e;
+        }
+        say("done %.1f s: %s", seconds(t0), title);
+    }
+
     @Test
     @Order(1)
     void sysNetAndWork_start_andSystemdRunsTheUpstreamQubesUnits() throws Exception {
-        for (String qube : List.of("sys-net", "work")) {
-            long t0 = System.nanoTime();
-            admin.ok("admin.vm.Start", "", qube, "");
-            say("admin.vm.Start %s: %.1f s", qube, seconds(t0));
-            String console = awaitConsole(qube, Pattern.compile("COMPART-QUBE: qdb-end"), BOOT);
-            say("%s: systemd up and first QubesDB dump after %.1f s", qube, seconds(t0));
-            console.lines().filter(l -> l.startsWith("COMPART-QUBE")).forEach(l -> say("  %s | %s", qube, l));
-            assertThat(console).contains("COMPART-QUBE: unit qubes-db active")
-                    .contains("COMPART-QUBE: unit qubes-sysinit active");
-        }
+        step("admin.vm.Start sys-net, then work: systemd runs the upstream Qubes units", () -> {
+            for (String qube : List.of("sys-net", "work")) {
+                long t0 = System.nanoTime();
+                admin.ok("admin.vm.Start", "", qube, "");
+                say("admin.vm.Start %s: %.1f s", qube, seconds(t0));
+                String console = awaitConsole(qube, Pattern.compile("COMPART-QUBE: qdb-end"), BOOT);
+                say("%s: systemd up and its first QubesDB dump after %.1f s", qube, seconds(t0));
+                console.lines().filter(l -> l.startsWith("COMPART-QUBE") && !l.contains(" qdb "))
+                        .forEach(l -> say("  %s | %s", qube, l));
+                assertThat(console).contains("COMPART-QUBE: unit qubes-db active")
+                        .contains("COMPART-QUBE: unit qubes-sysinit active");
+            }
+        });
     }
 
     @Test
     @Order(2)
-    void upstreamQubesdbRead_inWork_readsItsNameTypeIpAndGateway() {
-        String console = console("work");
-        assertThat(console).contains("COMPART-QUBE: qubesdb-read /name = work")
-                .contains("COMPART-QUBE: qubesdb-read /qubes-vm-type = AppVM")
-                .contains("COMPART-QUBE: qubesdb-read /qubes-ip = " + workIp)
-                .contains("COMPART-QUBE: qubesdb-read /qubes-gateway = " + gateway);
+    void upstreamQubesdbRead_inWork_readsItsNameTypeIpAndGateway() throws Exception {
+        step("upstream qubesdb-read in work: /name /qubes-vm-type /qubes-ip /qubes-gateway", () ->
+                assertThat(console("work")).contains("COMPART-QUBE: qubesdb-read /name = work")
+                        .contains("COMPART-QUBE: qubesdb-read /qubes-vm-type = AppVM")
+                        .contains("COMPART-QUBE: qubesdb-read /qubes-ip = " + workIp)
+                        .contains("COMPART-QUBE: qubesdb-read /qubes-gateway = " + gateway));
     }
 
     @Test
     @Order(3)
-    void upstreamSetupIp_configuredEth0FromQubesDb_andWorkReachesItsGateway() {
-        String console = console("work");
-        assertThat(console).contains("COMPART-QUBE: unit qubes-network-uplink@eth0 active")
-                .contains("COMPART-QUBE: eth0 " + workIp + "/32")
-                .contains("COMPART-QUBE: route default via " + gateway + " dev eth0")
-                .contains("COMPART-QUBE: ping gateway " + gateway + " ok");
+    void upstreamSetupIp_configuredEth0FromQubesDb_andWorkReachesItsGateway() throws Exception {
+        step("upstream setup-ip configured work's eth0 from QubesDB; work pings its gateway", () ->
+                assertThat(console("work")).contains("COMPART-QUBE: unit qubes-network-uplink@eth0 active")
+                        .contains("COMPART-QUBE: eth0 " + workIp + "/32")
+                        .contains("COMPART-QUBE: route default via " + gateway + " dev eth0")
+                        .contains("COMPART-QUBE: ping gateway " + gateway + " ok"));
     }
 
     @Test
     @Order(4)
     void sysNet_seesItsClientUnderConnectedIps_andTheClientsFirewallEntries() throws Exception {
-        String dump = awaitConsole("sys-net", Pattern.compile("COMPART-QUBE: qdb connected-ips = [^\\n]*"
-                + Pattern.quote(workIp)), CHANGE);
-        assertThat(lastDump(dump)).anyMatch(l -> l.startsWith("qubes-firewall/" + workIp + "/"));
+        step("sys-net sees work under /connected-ips, and work's /qubes-firewall/ entries", () -> {
+            String console = awaitConsole("sys-net", Pattern.compile("COMPART-QUBE: qdb connected-ips = [^\\n]*"
+                    + Pattern.quote(workIp)), CHANGE);
+            assertThat(lastDump(console)).anyMatch(l -> l.startsWith("qubes-firewall/" + workIp + "/"));
+        });
     }
 
     @Test
     @Order(5)
     void aServiceFeatureSetAtRuntime_appearsInTheQube() throws Exception {
-        admin.ok("admin.vm.feature.Set", "service.compart-probe", "work", "1");
-        awaitConsole("work", Pattern.compile("COMPART-QUBE: qdb qubes-service/compart-probe = 1"), CHANGE);
+        step("feature service.compart-probe=1 set at runtime appears in work's QubesDB", () -> {
+            admin.ok("admin.vm.feature.Set", "service.compart-probe", "work", "1");
+            awaitConsole("work", Pattern.compile("COMPART-QUBE: qdb qubes-service/compart-probe = 1"), CHANGE);
+        });
     }
 
     @Test
     @Order(6)
     void restartingTheGuestsQubesdbDaemon_resyncs() throws Exception {
-        String before = console("work");
-        String domid = Dom0Host.run(List.of("xl", "domid", "work"), Duration.ofMinutes(1)).output().strip();
-        Dom0Host.run(List.of("xenstore-write", "/local/domain/" + domid + "/data/compart-probe", "restart-qubesdb"),
-                Duration.ofMinutes(1)).requireSuccess(List.of("xenstore-write"));
-        String after = awaitConsole("work", Pattern.compile("qubes-db.service restarted: active"), CHANGE);
-        admin.ok("admin.vm.feature.Set", "service.compart-after-restart", "work", "1");
-        String resynced = awaitConsole("work",
-                Pattern.compile("COMPART-QUBE: qdb qubes-service/compart-after-restart = 1"), CHANGE);
-        assertThat(pids(after)).as("qubesdb-daemon pids seen").hasSizeGreaterThan(pids(before).size());
-        assertThat(lastDump(resynced)).contains("name = work", "qubes-ip = " + workIp,
-                "qubes-service/compart-probe = 1");
+        step("restarting work's qubesdb-daemon (systemctl restart qubes-db) resyncs", () -> {
+            int pidsBefore = pids(console("work")).size();
+            String domid = Dom0Host.run(List.of("xl", "domid", "work"), Duration.ofMinutes(1)).output().strip();
+            Dom0Host.run(List.of("xenstore-write", "/local/domain/" + domid + "/data/compart-probe",
+                    "restart-qubesdb"), Duration.ofMinutes(1)).requireSuccess(List.of("xenstore-write"));
+            String after = awaitConsole("work", Pattern.compile("qubes-db.service restarted: active"), CHANGE);
+            admin.ok("admin.vm.feature.Set", "service.compart-after-restart", "work", "1");
+            String resynced = awaitConsole("work",
+                    Pattern.compile("COMPART-QUBE: qdb qubes-service/compart-after-restart = 1"), CHANGE);
+            assertThat(pids(after)).as("qubesdb-daemon pids seen").hasSizeGreaterThan(pidsBefore);
+            assertThat(lastDump(resynced)).contains("name = work", "qubes-ip = " + workIp,
+                    "qubes-service/compart-probe = 1");
+        });
     }
 
     @Test
     @Order(7)
     void cleanShutdown_ofBothQubes() throws Exception {
-        for (String qube : List.of("work", "sys-net")) {
-            long t0 = System.nanoTime();
-            admin.ok("admin.vm.Shutdown", "", qube, "");
-            long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
-            while (Dom0Host.domainExists(qube)) {
-                assertThat(System.nanoTime()).as("%s still running 5 min after its shutdown", qube)
-                        .isLessThan(deadline);
-                Thread.sleep(500);
+        step("admin.vm.Shutdown work, then sys-net: systemd powers them off", () -> {
+            for (String qube : List.of("work", "sys-net")) {
+                long t0 = System.nanoTime();
+                admin.ok("admin.vm.Shutdown", "", qube, "");
+                long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+                while (Dom0Host.domainExists(qube)) {
+                    assertThat(System.nanoTime()).as("%s still running 5 min after its shutdown", qube)
+                            .isLessThan(deadline);
+                    Thread.sleep(500);
+                }
+                say("admin.vm.Shutdown %s -> domain gone: %.1f s", qube, seconds(t0));
+                assertThat(console(qube)).contains("reboot: Power down");
             }
-            say("admin.vm.Shutdown %s -> domain gone: %.1f s", qube, seconds(t0));
-            assertThat(console(qube)).contains("reboot: Power down");
-        }
+        });
     }
 
     @AfterAll

@@ -18,7 +18,7 @@ import java.nio.file.Path;
  *
  * @param socket compartd's socket
  */
-record AdminSocket(Path socket) {
+record AdminApiSocket(Path socket) {
 
     /** The answer with its NULs shown as {@code |}. */
     String call(String method, String arg, String dest, String payload) throws IOException {
