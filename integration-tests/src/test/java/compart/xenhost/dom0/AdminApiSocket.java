@@ -51,10 +51,17 @@ record AdminApiSocket(Path socket) {
     }
 
     private byte[] exchange(byte[] request) throws IOException {
+        return exchange(request, true);
+    }
+
+    /** Sends {@code request} (then ends the sending side, if asked) and returns all compartd answered. */
+    byte[] exchange(byte[] request, boolean shutdownOutput) throws IOException {
         try (var ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             ch.connect(UnixDomainSocketAddress.of(socket));
             writeAll(ch, request);
-            ch.shutdownOutput();
+            if (shutdownOutput) {
+                ch.shutdownOutput();
+            }
             return readAll(ch);
         }
     }

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Assumptions;
 final class DebianTemplateFiles {
     /** Kernel arguments as compart gives a Linux qube (toolstack-core's DomainSpecs), plus systemd's status. */
     static final String KERNEL_ARGUMENTS = "root=/dev/mapper/dmroot ro nomodeset console=hvc0 rd_NO_PLYMOUTH "
-            + "rd.plymouth.enable=0 plymouth.enable=0 systemd.show_status=1";
+            + "rd.plymouth.enable=0 plymouth.enable=0 xen_privcmd.unrestricted systemd.show_status=1";
     /** What the template's report unit (compart-qube-report.service) prints once systemd has started. */
     static final String UP = "COMPART-QUBE: up systemd=";
 
