@@ -14,6 +14,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -31,6 +32,10 @@ import picocli.CommandLine;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Disabled("2026-12-07: sys-net came up on upstream QubesDB (qubes-db, qubes-sysinit active; qubesdb-read /name"
+        + " = sys-net, /qubes-vm-type = NetVM) but after work started behind it the whole Xen host went idle and"
+        + " silent (no compartd log, no JUnit timeout) until the harness was killed; a hang costs the lane its 55 min,"
+        + " so this class stays off until that is understood. Remove this line to run it.")
 class QubesDbIT {
     static final Path BASE = Path.of("/var/lib/compart-it/qubesdb");
     static final Path KERNEL = Path.of("/var/lib/qubes/vm-kernels/debian-qubes");
