@@ -64,6 +64,45 @@ public final class ImageBuilder {
 
     /** The image of {@link ImageSpec#imageKey()}, built first if the cache does not hold it. */
     public XenHostImage obtain() throws IOException {
+        return locked(() -> {
+            CacheKey key = spec.imageKey();
+            var image = new XenHostImage(cache.resolve("image-" + key), key);
+            if (image.isComplete()) {
+                progress.accept("image " + key + " is up to date in " + image.dir());
+                return image;
+            }
+            Prerequisites.check(Prerequisites.IMAGE_BUILD_TOOLS).requireMet("build the Xen host image");
+            Path base = obtainBase();
+            buildImage(base, image);
+            prune(image, base);
+            return image;
+        });
+    }
+
+    /**
+     * The Debian guest template of {@code guest} for this image's dom0 kernel, built first if the cache does not
+     * hold it (see {@link GuestTemplateBuilder}).
+     */
+    public GuestTemplate obtainGuestTemplate(GuestTemplateSpec guest) throws IOException {
+        return locked(() -> {
+            Path base = cache.resolve("base-" + spec.baseKey() + ".tar.zst");
+            var builder = new GuestTemplateBuilder(guest, cache, progress);
+            var template = new GuestTemplate(cache.resolve("guest-template-" + guest.templateKey(spec.baseKey())),
+                    guest.templateKey(spec.baseKey()));
+            if (!template.isComplete()) {
+                Prerequisites.check(Prerequisites.IMAGE_BUILD_TOOLS).requireMet("build the Debian guest template");
+                base = obtainBase();
+            }
+            return builder.obtain(base, spec.baseKey());
+        });
+    }
+
+    /** Work done while holding the cache's file lock. */
+    private interface LockedWork<T> {
+        T run() throws IOException;
+    }
+
+    private <T> T locked(LockedWork<T> work) throws IOException {
         Files.createDirectories(cache);
         try (FileChannel lockFile = FileChannel.open(cache.resolve("lock"), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE)) {
@@ -73,17 +112,7 @@ public final class ImageBuilder {
                 held = lockFile.lock();
             }
             try (FileLock lock = held) {
-                CacheKey key = spec.imageKey();
-                var image = new XenHostImage(cache.resolve("image-" + key), key);
-                if (image.isComplete()) {
-                    progress.accept("image " + key + " is up to date in " + image.dir());
-                    return image;
-                }
-                Prerequisites.check(Prerequisites.IMAGE_BUILD_TOOLS).requireMet("build the Xen host image");
-                Path base = obtainBase();
-                buildImage(base, image);
-                prune(image, base);
-                return image;
+                return work.run();
             }
         }
     }
@@ -95,7 +124,8 @@ public final class ImageBuilder {
             progress.accept("base root filesystem " + key + " is cached: " + base);
             return base;
         }
-        Path work = freshDirectory(cache.resolve("work-base"));
+        long t = System.nanoTime();
+        Path work = freshDirectory(cache.resolve("work-base"), cache, progress);
         Path rootfs = work.resolve("rootfs");
         Path log = cache.resolve("logs/base-" + key + ".log");
         Files.deleteIfExists(log);
@@ -117,11 +147,13 @@ public final class ImageBuilder {
                 partial.toString(), ".").run();
         Files.move(partial, base, StandardCopyOption.ATOMIC_MOVE);
         ChrootMounts.deleteTree(work, log);
+        progress.accept("base stage: " + secondsSince(t) + " s");
         return base;
     }
 
     private void buildImage(Path base, XenHostImage image) throws IOException {
-        Path work = freshDirectory(cache.resolve("work-image"));
+        long t = System.nanoTime();
+        Path work = freshDirectory(cache.resolve("work-image"), cache, progress);
         Path rootfs = work.resolve("rootfs");
         Path out = work.resolve("image");
         Path log = cache.resolve("logs/image-" + image.key() + ".log");
@@ -160,10 +192,7 @@ public final class ImageBuilder {
         long megabytes = treeSize(rootfs) * 13 / 10 / (1 << 20) + 2560; // room for the scenario: package, XFS pool
         progress.accept("ext4 dom0 disk of " + megabytes + " MiB (sparse)");
         Path disk = out.resolve("dom0.img");
-        try (var file = FileChannel.open(disk, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            file.truncate(0);
-            file.position(megabytes * (1 << 20) - 1).write(ByteBuffer.wrap(new byte[1]));
-        }
+        sparseFile(disk, megabytes);
         HostCommand.of(log, "mkfs.ext4", "-q", "-F", "-L", "compart-dom0", "-d", rootfs.toString(),
                 disk.toString()).run();
 
@@ -171,7 +200,7 @@ public final class ImageBuilder {
         Files.move(out, image.dir(), StandardCopyOption.ATOMIC_MOVE);
         Files.writeString(image.dir().resolve(XenHostImage.COMPLETE), image.key() + "\n");
         ChrootMounts.deleteTree(work, log);
-        progress.accept("image " + image.key() + " ready in " + image.dir());
+        progress.accept("image stage: " + secondsSince(t) + " s; image " + image.key() + " ready in " + image.dir());
     }
 
     /** Units that would get in the way of the test run: Debian's Xen init scripts (dom0-init.sh starts the
@@ -232,7 +261,20 @@ public final class ImageBuilder {
         }
     }
 
-    private static long treeSize(Path root) throws IOException {
+    /** A new sparse file of {@code megabytes} MiB. */
+    static void sparseFile(Path file, long megabytes) throws IOException {
+        try (var channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            channel.position(megabytes * (1 << 20) - 1).write(ByteBuffer.wrap(new byte[1]));
+        }
+    }
+
+    /** Whole seconds since {@code nanoTime}, for the stage times printed while building. */
+    static long secondsSince(long nanoTime) {
+        return Duration.ofNanos(System.nanoTime() - nanoTime).toSeconds();
+    }
+
+    /** Bytes of a tree, each entry rounded up as ext4 would store it (for sizing an image of it). */
+    static long treeSize(Path root) throws IOException {
         try (Stream<Path> all = Files.walk(root)) {
             return all.mapToLong(p -> {
                 try {
@@ -244,7 +286,8 @@ public final class ImageBuilder {
         }
     }
 
-    private Path freshDirectory(Path dir) throws IOException {
+    /** An empty scratch directory {@code dir}, after deleting what an interrupted build left there. */
+    static Path freshDirectory(Path dir, Path cache, Consumer<String> progress) throws IOException {
         if (Files.exists(dir)) {
             progress.accept("removing the leftovers of an interrupted build: " + dir);
             ChrootMounts.deleteTree(dir, cache.resolve("logs/cleanup.log"));

@@ -22,10 +22,13 @@ import java.util.Optional;
  * @param dist           where packaging's {@code -Pdist} build leaves the .deb ({@code packaging/target}), if given
  * @param lanes          how many Xen hosts boot at once, each on its own core ({@link TestLane}; 1 or 2)
  * @param firstLane      class-name pattern of lane 1's classes when there are two lanes, if given
+ * @param qubesGuestSrc  the pinned upstream tarballs of Qubes' guest software the Debian guest template is built
+ *                       from: argument {@code qubesGuestSrc}, else {@code ../shared/qubes-guest-src} beside the
+ *                       project root (the directory above {@code target}'s module)
  */
 public record RunSettings(Path target, Path jdk, Path cache, String mirror, Duration timeout,
                           String includePattern, String tagExpression, Optional<String> skipReason, boolean ci,
-                          Optional<Path> dist, int lanes, Optional<String> firstLane) {
+                          Optional<Path> dist, int lanes, Optional<String> firstLane, Path qubesGuestSrc) {
 
     /** The real-Xen tests: {@code *IT} in this module, {@code *XenTest} in other modules' test jars. */
     public static final String DEFAULT_INCLUDE = "^.+(IT|XenTest)$";
@@ -35,7 +38,8 @@ public record RunSettings(Path target, Path jdk, Path cache, String mirror, Dura
     /**
      * @param args     {@code key=value}: target, jdk, cache (blank = default), mirror, timeout.minutes,
      *                 include, tags, skip (three booleans: skipTests,skipITs,maven.test.skip), dist,
-     *                 lanes (default 2 on a machine with two cores, else 1), lane1 (default: {@link TestLane#DEFAULT_FIRST_LANE})
+     *                 lanes (default 2 on a machine with two cores, else 1), lane1 (default: {@link TestLane#DEFAULT_FIRST_LANE}),
+     *                 qubesGuestSrc (blank = {@link #defaultQubesGuestSrc})
      * @param env      the environment (for XDG_CACHE_HOME)
      * @param userHome the user's home
      */
@@ -57,8 +61,10 @@ public record RunSettings(Path target, Path jdk, Path cache, String mirror, Dura
                 break;
             }
         }
+        Path target = Path.of(required(values, "target"));
+        String guestSrc = values.getOrDefault("qubesGuestSrc", "");
         return new RunSettings(
-                Path.of(required(values, "target")),
+                target,
                 Path.of(values.getOrDefault("jdk", System.getProperty("java.home"))),
                 cache.isBlank() || cache.startsWith("${") ? ImageBuilder.defaultCache(env, userHome) : Path.of(cache),
                 values.getOrDefault("mirror", "http://deb.debian.org/debian"),
@@ -71,7 +77,20 @@ public record RunSettings(Path target, Path jdk, Path cache, String mirror, Dura
                         .map(Path::of),
                 Integer.parseInt(given(values, "lanes",
                         Runtime.getRuntime().availableProcessors() >= 2 ? "2" : "1")),
-                Optional.of(given(values, "lane1", "")).filter(p -> !p.isBlank()));
+                Optional.of(given(values, "lane1", "")).filter(p -> !p.isBlank()),
+                guestSrc.isBlank() || guestSrc.startsWith("${") ? defaultQubesGuestSrc(target) : Path.of(guestSrc));
+    }
+
+    /**
+     * Where CI keeps Qubes' guest sources: the clone is at some path P, the sources at P/../shared/qubes-guest-src;
+     * P is the parent of this module's directory, whose {@code target} the harness is given.
+     */
+    static Path defaultQubesGuestSrc(Path target) {
+        Path dir = target.toAbsolutePath().normalize();
+        for (int up = 0; up < 3; up++) { // target -> the module -> the project root P -> P/..
+            dir = dir.getParent() == null ? dir : dir.getParent();
+        }
+        return dir.resolve("shared").resolve("qubes-guest-src");
     }
 
     /** A value the pom passes, or the default when it is blank or an unset Maven property ({@code ${...}}). */

@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -41,6 +42,7 @@ import java.util.stream.Stream;
 public final class XenHostRun {
     private final RunSettings settings;
     private final long start = System.nanoTime();
+    private String guestSkipReason = "";
 
     private XenHostRun(RunSettings settings) {
         this.settings = settings;
@@ -95,12 +97,15 @@ public final class XenHostRun {
         }
 
         long t = System.nanoTime();
-        XenHostImage image = new ImageBuilder(spec, settings.cache(), this::say).obtain();
+        var builder = new ImageBuilder(spec, settings.cache(), this::say);
+        XenHostImage image = builder.obtain();
         say("image: " + image.dir() + " (" + seconds(t) + " s)");
+        Optional<GuestTemplate> guest = obtainGuestTemplate(builder);
 
         List<TestLane> lanes = settings.testLanes();
         for (TestLane lane : lanes) {
             stageShare(image, lane);
+            stageGuestTemplate(guest, lane.share(settings.work()));
         }
         say("booting " + lanes.size() + " Xen host(s) under QEMU (TCG, 1 vCPU each), deadline "
                 + settings.timeout().toMinutes() + " min; consoles: " + lanes.stream()
@@ -133,6 +138,45 @@ public final class XenHostRun {
         printReports(reports);
         say("whole run: " + seconds(start) + " s");
         return 0;
+    }
+
+    /**
+     * The Debian guest template with Qubes' guest software, when its sources are there (and it is cached, or can be
+     * built); otherwise empty, and the reason is said here and left for the tests in the share.
+     */
+    private Optional<GuestTemplate> obtainGuestTemplate(ImageBuilder builder) throws IOException {
+        var guest = GuestTemplateSpec.bookworm(settings.mirror(), settings.qubesGuestSrc());
+        if (!guest.sourcesPresent()) {
+            guestSkipReason = "no Qubes guest sources (SOURCES.tsv and the tarballs) at " + settings.qubesGuestSrc()
+                    + " (-Dcompart.xenhost.qubesGuestSrc=DIR)";
+            say("*** Debian guest template SKIPPED: " + guestSkipReason + "; its tests will skip");
+            return Optional.empty();
+        }
+        long t = System.nanoTime();
+        GuestTemplate template = builder.obtainGuestTemplate(guest);
+        say("guest template: " + template.dir() + " (" + seconds(t) + " s)");
+        return Optional.of(template);
+    }
+
+    /**
+     * Links (or copies) the guest template's files into the share's {@code guest/debian/}, or writes the reason
+     * there is none into {@code guest/debian/SKIPPED}.
+     */
+    private void stageGuestTemplate(Optional<GuestTemplate> guest, Path share) throws IOException {
+        Path dir = Files.createDirectories(share.resolve(PayloadScript.GUEST_DIR).resolve("debian"));
+        if (guest.isEmpty()) {
+            Files.writeString(dir.resolve("SKIPPED"), guestSkipReason + "\n");
+            return;
+        }
+        for (String name : GuestTemplate.FILES) {
+            Path from = guest.get().dir().resolve(name);
+            try {
+                Files.createLink(dir.resolve(name), from);
+            } catch (IOException | UnsupportedOperationException e) {
+                Files.copy(from, dir.resolve(name)); // another filesystem: the root image is copied, not sparse
+            }
+        }
+        say("staged the Debian guest template " + guest.get().key() + " in " + dir);
     }
 
     /** Boots one Xen host per lane, all at once, each echoing its console lines with the lane's prefix. */

@@ -40,6 +40,14 @@ class RunSettingsTest {
     }
 
     @Test
+    void qubesGuestSources_areBesideTheClone_unlessGiven() {
+        assertThat(RunSettings.parse(List.of("target=/ci/clone/integration-tests/target", "qubesGuestSrc="), Map.of(),
+                "/root").qubesGuestSrc()).isEqualTo(Path.of("/ci/shared/qubes-guest-src"));
+        assertThat(RunSettings.parse(List.of("target=/t/m/target", "qubesGuestSrc=/src/qubes"), Map.of(), "/root")
+                .qubesGuestSrc()).isEqualTo(Path.of("/src/qubes"));
+    }
+
+    @Test
     void blankCache_meansXdgCacheHome_orHomeDotCache() {
         assertThat(RunSettings.parse(POM_ARGS, Map.of(), "/root").cache())
                 .isEqualTo(Path.of("/root/.cache/compart-xenhost"));

@@ -5,10 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import compart.core.daemon.Compartd;
 import java.io.ByteArrayOutputStream;
 import java.io.RandomAccessFile;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,35 +30,15 @@ class QvmRunIT {
     Path socket;
 
     String call(String method, String arg, String dest, String payload) throws Exception {
-        byte[] answer = exchange((method + "+" + arg + " dom0 name " + dest + "\0" + payload)
-                .getBytes(StandardCharsets.UTF_8), true);
-        return new String(answer, StandardCharsets.UTF_8).replace('\0', '|');
+        return new AdminApiSocket(socket).call(method, arg, dest, payload);
     }
 
     String ok(String method, String arg, String dest, String payload) throws Exception {
-        String r = call(method, arg, dest, payload);
-        assertThat(r).as("%s+%s %s", method, arg, dest).startsWith("0|");
-        return r.substring(2);
+        return new AdminApiSocket(socket).ok(method, arg, dest, payload);
     }
 
     byte[] exchange(byte[] request, boolean shutdown) throws Exception {
-        try (var ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            ch.connect(UnixDomainSocketAddress.of(socket));
-            var b = ByteBuffer.wrap(request);
-            while (b.hasRemaining()) {
-                ch.write(b);
-            }
-            if (shutdown) {
-                ch.shutdownOutput();
-            }
-            var out = new ByteArrayOutputStream();
-            var buf = ByteBuffer.allocate(65536);
-            while (ch.read(buf) >= 0) {
-                out.write(buf.array(), 0, buf.position());
-                buf.clear();
-            }
-            return out.toByteArray();
-        }
+        return new AdminApiSocket(socket).exchange(request, shutdown);
     }
 
     static byte[] frame(char type, byte[] data) {

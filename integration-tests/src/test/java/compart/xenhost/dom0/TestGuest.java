@@ -48,6 +48,14 @@ final class TestGuest implements AutoCloseable {
                 Path.of("/var/log/xen/console/guest-" + name + ".log"));
     }
 
+    /** A PVH guest booting {@code kernel} and {@code ramdisk} with these arguments and config lines (disks, vifs). */
+    static TestGuest pvh(String name, Path kernel, Path ramdisk, String kernelArguments, List<String> extraConfig)
+            throws IOException {
+        var lines = new ArrayList<>(List.of("type = \"pvh\"", "extra = \"" + kernelArguments + "\""));
+        lines.addAll(extraConfig);
+        return write(name, kernel, ramdisk, lines, Path.of("/var/log/xen/console/guest-" + name + ".log"));
+    }
+
     /** An HVM guest: qemu-xen device model, SeaBIOS, direct kernel boot; its serial port goes to a file. */
     static TestGuest hvm(String name) throws IOException {
         Path serial = Path.of("/var/log/xen/console/" + name + "-serial.log");
@@ -61,9 +69,14 @@ final class TestGuest implements AutoCloseable {
 
     private static TestGuest write(String name, Path ramdisk, List<String> typeLines, Path console)
             throws IOException {
+        return write(name, Dom0Host.guestKernel(), ramdisk, typeLines, console);
+    }
+
+    private static TestGuest write(String name, Path kernel, Path ramdisk, List<String> typeLines, Path console)
+            throws IOException {
         var lines = new ArrayList<>(List.of(
                 "name = \"" + name + "\"",
-                "kernel = \"" + Dom0Host.guestKernel() + "\"",
+                "kernel = \"" + kernel + "\"",
                 "ramdisk = \"" + ramdisk + "\"",
                 "memory = 256",
                 "vcpus = 1",

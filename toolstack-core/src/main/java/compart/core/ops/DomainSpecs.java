@@ -19,9 +19,13 @@ import java.util.function.Function;
  * with its netvm as backend when networked.
  */
 public final class DomainSpecs {
-    /** Options Qubes passes to every Linux qube kernel besides {@code kernelopts}. */
+    /**
+     * Options Qubes passes to every Linux qube kernel besides {@code kernelopts} (R4.3's kernelopts_common).
+     * {@code xen_privcmd.unrestricted}: since the privcmd lockdown of 2024 a domU's kernel blocks every hypercall
+     * of /dev/xen/privcmd without it, and libvchan-xen (QubesDB, qrexec in the qube) needs one.
+     */
     static final String COMMON_KERNELOPTS = "root=/dev/mapper/dmroot ro nomodeset console=hvc0 rd_NO_PLYMOUTH "
-            + "rd.plymouth.enable=0 plymouth.enable=0";
+            + "rd.plymouth.enable=0 plymouth.enable=0 xen_privcmd.unrestricted";
     private static final List<String> ORDER = List.of("root", "private", "volatile", "kernel");
 
     private DomainSpecs() {
