@@ -221,11 +221,19 @@ class QubesDbIT {
 
     /** Waits until the qube's console matches {@code pattern}; fails with the console's end if it does not. */
     static String awaitConsole(String qube, Pattern pattern, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long start = System.nanoTime();
+        long deadline = start + timeout.toNanos();
+        long heartbeat = start;
         while (System.nanoTime() < deadline) {
             String console = console(qube);
             if (pattern.matcher(console).find()) {
                 return console;
+            }
+            if (System.nanoTime() - heartbeat > 60_000_000_000L) { // shows that dom0 lives, and what the qubes do
+                heartbeat = System.nanoTime();
+                say("waiting %.0f s for %s's /%s/; its last console line: %s; xl list: %s", seconds(start), qube,
+                        pattern, console.lines().reduce((a, b) -> b).orElse("(none)"),
+                        Dom0Host.run(List.of("xl", "list"), Duration.ofSeconds(30)).output().replaceAll("\\s+", " "));
             }
             Thread.sleep(1000);
         }
