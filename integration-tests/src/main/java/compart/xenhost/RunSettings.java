@@ -75,8 +75,7 @@ public record RunSettings(Path target, Path jdk, Path cache, String mirror, Dura
                 "true".equalsIgnoreCase(env.getOrDefault("CI", "")),
                 Optional.of(values.getOrDefault("dist", "")).filter(d -> !d.isBlank() && !d.startsWith("${"))
                         .map(Path::of),
-                Integer.parseInt(given(values, "lanes",
-                        Runtime.getRuntime().availableProcessors() >= 2 ? "2" : "1")),
+                lanes(given(values, "lanes", Runtime.getRuntime().availableProcessors() >= 2 ? "2" : "1")),
                 Optional.of(given(values, "lane1", "")).filter(p -> !p.isBlank()),
                 guestSrc.isBlank() || guestSrc.startsWith("${") ? defaultQubesGuestSrc(target) : Path.of(guestSrc));
     }
@@ -91,6 +90,13 @@ public record RunSettings(Path target, Path jdk, Path cache, String mirror, Dura
             dir = dir.getParent() == null ? dir : dir.getParent();
         }
         return dir.resolve("shared").resolve("qubes-guest-src");
+    }
+
+    private static int lanes(String value) {
+        if (!value.matches("[12]")) {
+            throw new IllegalArgumentException("compart.xenhost.lanes is 1 or 2, not '" + value + "'");
+        }
+        return Integer.parseInt(value);
     }
 
     /** A value the pom passes, or the default when it is blank or an unset Maven property ({@code ${...}}). */

@@ -80,4 +80,12 @@ class RunSettingsTest {
         args.add("skip=" + flags);
         return RunSettings.parse(args, Map.of(), "/root");
     }
+
+    @Test
+    void lanesOtherThanOneOrTwo_areRefused_namingTheProperty() {
+        assertThatThrownBy(() -> RunSettings.parse(List.of("target=/t", "lanes=many"), Map.of(), "/root"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("compart.xenhost.lanes is 1 or 2, not 'many'");
+        assertThat(RunSettings.parse(List.of("target=/t", "lanes=1"), Map.of(), "/root").testLanes()).hasSize(1);
+    }
 }
