@@ -35,6 +35,9 @@ public record PayloadScript(String mount, List<String> jars, String testClasses,
     /** Scratch disk images made by run.sh for tests that attach a PV disk (raw, 64 MiB and 16 MiB). */
     public static final String DISK = "/var/lib/compart-it/disk.img";
     public static final String HOTPLUG_DISK = "/var/lib/compart-it/hotplug.img";
+    /** The word of dom0's pulse line, printed every {@link #PULSE_SECONDS} while the tests run. */
+    public static final String PULSE = "alive:";
+    public static final int PULSE_SECONDS = 120;
 
     public PayloadScript {
         Objects.requireNonNull(mount, "mount");
@@ -100,12 +103,19 @@ public record PayloadScript(String mount, List<String> jars, String testClasses,
                 truncate -s 64M %s
                 truncate -s 16M %s
                 echo "COMPART-XENHOST: tests start (uptime $(cut -d' ' -f1 /proc/uptime)s)"
-                """.formatted(quote(mount), quote(mount + "/" + REPORTS), DISK, HOTPLUG_DISK));
-        script.append("exec");
-        for (String arg : javaCommand()) {
+                # dom0's pulse: the harness on the host calls a Xen host that prints no line for minutes stalled
+                # (QemuBoot). sleep gets no stdout, so killing the loop closes the console pipe at once.
+                ( while sleep %d </dev/null >/dev/null 2>&1; do
+                    echo "COMPART-XENHOST: %s uptime $(cut -d' ' -f1 /proc/uptime)s, load $(cut -d' ' -f1-3 /proc/loadavg), $(grep MemAvailable /proc/meminfo | tr -s ' ')"
+                  done ) &
+                pulse=$!
+                """.formatted(quote(mount), quote(mount + "/" + REPORTS), DISK, HOTPLUG_DISK, PULSE_SECONDS, PULSE));
+        List<String> java = javaCommand();
+        script.append(quote(java.getFirst()));
+        for (String arg : java.subList(1, java.size())) {
             script.append(" \\\n    ").append(quote(arg));
         }
-        return script.append('\n').toString();
+        return script.append("\nrc=$?\nkill $pulse\nexit $rc\n").toString();
     }
 
     /** Single-quotes {@code s} for sh unless it is made only of safe characters. */

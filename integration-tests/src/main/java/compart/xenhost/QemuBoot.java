@@ -1,7 +1,6 @@
 package compart.xenhost;
 
 import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.Writer;
@@ -10,7 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
@@ -22,6 +23,12 @@ import java.util.regex.Pattern;
  *
  * <p>The run is over when QEMU exits (dom0's init powers the machine off after {@code run.sh}) or at the
  * deadline, when QEMU is killed. A {@code RESULT} line with no exit of QEMU within a minute also ends it.
+ *
+ * <p>A stall ends it too: once dom0 is ready, it prints a line at least every {@link PayloadScript#PULSE_SECONDS}
+ * (the tests' progress, or run.sh's pulse). When no dom0 line came for {@code stallAfter}, the machine is
+ * asked what it does -- Xen's debug key {@code d} (each CPU's registers and stack) through the serial port, after
+ * the three Ctrl-A that hand the serial input to Xen -- the answer goes to the build output, and QEMU is killed.
+ * Whether Xen answered tells a dead emulated machine from a dom0 that Xen no longer runs.
  */
 public final class QemuBoot {
     private static final String MARK = "COMPART-XENHOST: ";
@@ -35,8 +42,21 @@ public final class QemuBoot {
      * @param qemuExit    QEMU's exit code (-1 if killed)
      * @param dom0Ready   time from QEMU's start to DOM0-READY, null if never seen
      * @param elapsed     time from QEMU's start to its exit
+     * @param stall       what was seen when dom0 stalled (its last line, Xen's answer), empty if it did not
      */
-    public record Outcome(OptionalInt result, boolean timedOut, int qemuExit, Duration dom0Ready, Duration elapsed) {}
+    public record Outcome(OptionalInt result, boolean timedOut, int qemuExit, Duration dom0Ready, Duration elapsed,
+                          Optional<String> stall) {
+        /** True when the host stopped printing and was killed for it (not at the deadline). */
+        public boolean stalled() {
+            return stall.isPresent();
+        }
+    }
+
+    /** Xen's console: three Ctrl-A move the serial input from dom0 to Xen; {@code d} dumps each CPU. */
+    static final String XEN_DEBUG_KEYS = "\u0001\u0001\u0001d";
+    /** How long Xen's answer to the debug keys is awaited, and how many of its lines are shown. */
+    private static final Duration ANSWER_WAIT = Duration.ofSeconds(20);
+    private static final int ANSWER_LINES = 40;
 
     private QemuBoot() {}
 
@@ -44,19 +64,28 @@ public final class QemuBoot {
      * @param argv      the QEMU command line
      * @param serialLog file receiving the whole console
      * @param timeout   deadline for the whole run
+     * @param stallAfter silence of dom0 (after DOM0-READY) that counts as a stall
      * @param echo      receives the lines worth showing in the build output
      */
-    public static Outcome run(List<String> argv, Path serialLog, Duration timeout, Consumer<String> echo)
-            throws IOException, InterruptedException {
+    public static Outcome run(List<String> argv, Path serialLog, Duration timeout, Duration stallAfter,
+                              Consumer<String> echo) throws IOException, InterruptedException {
+        return run(argv, serialLog, timeout, stallAfter, ANSWER_WAIT, echo);
+    }
+
+    static Outcome run(List<String> argv, Path serialLog, Duration timeout, Duration stallAfter, Duration answerWait,
+                       Consumer<String> echo) throws IOException, InterruptedException {
         long start = System.nanoTime();
-        Process qemu = new ProcessBuilder(argv).redirectErrorStream(true)
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+        Process qemu = new ProcessBuilder(argv).redirectErrorStream(true).start(); // stdin: the serial port's input
         Thread killer = new Thread(qemu::destroyForcibly, "qemu-killer");
         Runtime.getRuntime().addShutdownHook(killer); // Ctrl-C on Maven must not leave QEMU running
         var state = new Object() {
             volatile Integer result;
             volatile Duration ready;
             volatile long resultAt;
+            volatile long lastDom0Line = System.nanoTime();
+            volatile String lastDom0Text = "";
+            final List<String> answer = new CopyOnWriteArrayList<>();
+            volatile boolean asking;
         };
         Thread reader = Thread.ofPlatform().name("qemu-serial").start(() -> {
             try (var in = new BufferedReader(new InputStreamReader(qemu.getInputStream(), StandardCharsets.UTF_8));
@@ -67,7 +96,15 @@ public final class QemuBoot {
                     log.write(line);
                     log.write('\n');
                     log.flush();
+                    if (state.asking && state.answer.size() < ANSWER_LINES) {
+                        state.answer.add(line);
+                    }
                     if (line.contains(MARK)) {
+                        state.lastDom0Line = System.nanoTime();
+                        state.lastDom0Text = line.substring(line.indexOf(MARK));
+                        if (line.contains(MARK + PayloadScript.PULSE)) {
+                            continue; // in serial.log only: a pulse says nothing the build output needs
+                        }
                         echo.accept(line.substring(line.indexOf(MARK)));
                         if (line.contains("DOM0-READY") && state.ready == null) {
                             state.ready = Duration.ofNanos(System.nanoTime() - start);
@@ -88,6 +125,7 @@ public final class QemuBoot {
         });
         long deadline = start + timeout.toNanos();
         boolean timedOut = false;
+        String stall = null;
         while (!qemu.waitFor(1, TimeUnit.SECONDS)) {
             long now = System.nanoTime();
             if (now > deadline) {
@@ -99,6 +137,13 @@ public final class QemuBoot {
                 echo.accept("[xenhost] dom0 reported its result but QEMU did not exit within a minute; killing it");
                 break;
             }
+            long silent = now - state.lastDom0Line;
+            if (state.ready != null && state.result == null && silent > stallAfter.toNanos()) {
+                stall = askTheStalledMachine(qemu, state.answer, () -> state.asking = true, answerWait,
+                        Duration.ofNanos(silent), state.lastDom0Text);
+                echo.accept("[xenhost] STALLED: " + stall.replace("\n", "\n[xenhost]   "));
+                break;
+            }
         }
         if (qemu.isAlive()) {
             qemu.destroyForcibly();
@@ -108,7 +153,40 @@ public final class QemuBoot {
         Runtime.getRuntime().removeShutdownHook(killer);
         int exit = timedOut ? -1 : qemu.exitValue();
         return new Outcome(state.result == null ? OptionalInt.empty() : OptionalInt.of(state.result), timedOut, exit,
-                state.ready, Duration.ofNanos(System.nanoTime() - start));
+                state.ready, Duration.ofNanos(System.nanoTime() - start), Optional.ofNullable(stall));
+    }
+
+    /**
+     * Sends Xen's debug keys to the stalled machine and collects what its console says within {@link #ANSWER_WAIT}.
+     *
+     * @return a report: how long dom0 was silent, its last line, and Xen's answer (or that none came)
+     */
+    private static String askTheStalledMachine(Process qemu, List<String> answer, Runnable startListening,
+                                               Duration answerWait, Duration silent, String lastDom0Line)
+            throws InterruptedException {
+        startListening.run();
+        try {
+            var keys = qemu.getOutputStream();
+            keys.write(XEN_DEBUG_KEYS.getBytes(StandardCharsets.US_ASCII));
+            keys.flush();
+        } catch (IOException e) {
+            return "no line from dom0 for " + silent.toSeconds() + " s; its last: " + lastDom0Line
+                    + "\nthe debug keys could not be sent to the serial port (" + e.getMessage() + ")";
+        }
+        Thread.sleep(answerWait.toMillis());
+        return stallReport(silent, lastDom0Line, answerWait, List.copyOf(answer));
+    }
+
+    static String stallReport(Duration silent, String lastDom0Line, Duration answerWait, List<String> answer) {
+        var report = new StringBuilder("no line from dom0 for " + silent.toSeconds() + " s; its last: " + lastDom0Line
+                + "\nXen's answer to debug key 'd' within " + answerWait.toSeconds() + " s: ");
+        if (answer.isEmpty()) {
+            return report.append("none: the emulated machine itself no longer runs (or Xen's console is stuck)")
+                    .toString();
+        }
+        report.append(answer.size()).append(" lines (Xen lives; dom0 or the tests do not)");
+        answer.forEach(line -> report.append("\n  ").append(line));
+        return report.toString();
     }
 
     /**

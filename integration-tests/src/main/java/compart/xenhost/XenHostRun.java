@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
@@ -40,6 +41,11 @@ import java.util.stream.Stream;
  * could not be built or booted, or the run produced nothing to judge; the message says what to look at.
  */
 public final class XenHostRun {
+    /** dom0 silence that counts as a stall: five of run.sh's pulses missed. */
+    static final Duration STALL_AFTER = Duration.ofSeconds(5L * PayloadScript.PULSE_SECONDS);
+    /** The least time left for a second boot after a stall (the longest lane takes about 20 min). */
+    static final Duration SECOND_BOOT_MIN = Duration.ofMinutes(25);
+
     private final RunSettings settings;
     private final long start = System.nanoTime();
     private String guestSkipReason = "";
@@ -110,7 +116,7 @@ public final class XenHostRun {
         say("booting " + lanes.size() + " Xen host(s) under QEMU (TCG, 1 vCPU each), deadline "
                 + settings.timeout().toMinutes() + " min; consoles: " + lanes.stream()
                 .map(lane -> lane.serialLog(settings.work()).toString()).toList());
-        Map<TestLane, QemuBoot.Outcome> outcomes = boot(image, lanes);
+        Map<TestLane, QemuBoot.Outcome> outcomes = boot(image, guest, lanes);
         var reportDirs = new LinkedHashMap<Path, Integer>();
         boolean allRan = true;
         for (var entry : outcomes.entrySet()) {
@@ -119,9 +125,11 @@ public final class XenHostRun {
             String who = lanes.size() == 1 ? "" : "lane " + lane.number() + ": ";
             say(who + "QEMU ended after " + outcome.elapsed().toSeconds() + " s (dom0 ready after "
                     + (outcome.dom0Ready() == null ? "-" : outcome.dom0Ready().toSeconds() + " s") + ", QEMU exit "
-                    + outcome.qemuExit() + (outcome.timedOut() ? ", TIMED OUT" : "") + ")");
+                    + outcome.qemuExit() + (outcome.timedOut() ? ", TIMED OUT" : "")
+                    + (outcome.stalled() ? ", STALLED" : "") + ")");
             if (outcome.result().isEmpty() || outcome.result().getAsInt() >= 90) {
                 say(who + "FAILED: the Xen host did not run the tests (" + (outcome.timedOut() ? "timeout"
+                        : outcome.stalled() ? "it stalled: " + outcome.stall().get().lines().findFirst().orElse("")
                         : outcome.result().isEmpty() ? "no RESULT line from dom0" : "dom0 set-up failed with rc="
                         + outcome.result().getAsInt() + ", see dom0-init.sh") + "). Last console lines (without "
                         + "HVM guests' debug port; all in " + lane.serialLog(settings.work()) + "):");
@@ -180,8 +188,8 @@ public final class XenHostRun {
     }
 
     /** Boots one Xen host per lane, all at once, each echoing its console lines with the lane's prefix. */
-    private Map<TestLane, QemuBoot.Outcome> boot(XenHostImage image, List<TestLane> lanes)
-            throws IOException, InterruptedException {
+    private Map<TestLane, QemuBoot.Outcome> boot(XenHostImage image, Optional<GuestTemplate> guest,
+                                                 List<TestLane> lanes) throws IOException, InterruptedException {
         var outcomes = new LinkedHashMap<TestLane, QemuBoot.Outcome>();
         try (var pool = Executors.newFixedThreadPool(lanes.size())) {
             var running = new LinkedHashMap<TestLane, Future<QemuBoot.Outcome>>();
@@ -191,8 +199,8 @@ public final class XenHostRun {
                 Files.writeString(settings.work().resolve("qemu-command" + suffix + ".txt"),
                         String.join(" ", qemu.argv()) + "\n");
                 String prefix = lane.prefix(lanes.size());
-                running.put(lane, pool.submit(() -> QemuBoot.run(qemu.argv(), lane.serialLog(settings.work()),
-                        settings.timeout(), line -> System.out.println(prefix + line))));
+                running.put(lane, pool.submit(() -> bootLane(image, guest, lane, qemu,
+                        line -> System.out.println(prefix + line))));
             }
             for (var entry : running.entrySet()) {
                 try {
@@ -206,6 +214,31 @@ public final class XenHostRun {
             }
         }
         return outcomes;
+    }
+
+    /**
+     * One lane's boot, and a second one if the first stalled (see {@link QemuBoot}) with {@link #SECOND_BOOT_MIN} or
+     * more of the deadline left. A stall is the emulated machine stopping (seen under QEMU's emulated SVM, where
+     * no test's deadline fires any more), not a test failing: a failed test never gets a second boot. The second
+     * boot reruns the whole lane on a freshly staged share; the first boot's console is kept as
+     * {@code serial[-N]-stalled.log}, and the stall stays in the build output.
+     */
+    private QemuBoot.Outcome bootLane(XenHostImage image, Optional<GuestTemplate> guest, TestLane lane,
+                                      QemuCommand qemu, Consumer<String> echo)
+            throws IOException, InterruptedException {
+        Path serial = lane.serialLog(settings.work());
+        QemuBoot.Outcome first = QemuBoot.run(qemu.argv(), serial, settings.timeout(), STALL_AFTER, echo);
+        Duration left = settings.timeout().minus(first.elapsed());
+        if (!first.stalled() || left.compareTo(SECOND_BOOT_MIN) < 0) {
+            return first;
+        }
+        Path kept = serial.resolveSibling(serial.getFileName().toString().replace(".log", "-stalled.log"));
+        Files.move(serial, kept, StandardCopyOption.REPLACE_EXISTING);
+        echo.accept("[xenhost] the Xen host STALLED after " + first.elapsed().toSeconds() + " s (console kept in "
+                + kept + "); booting it once more for the whole lane, " + left.toMinutes() + " min left");
+        stageShare(image, lane);
+        stageGuestTemplate(guest, lane.share(settings.work()));
+        return QemuBoot.run(qemu.argv(), serial, left, STALL_AFTER, echo);
     }
 
     /** Reports of an earlier run must not be judged by failsafe:verify if this run produces none. */

@@ -151,7 +151,11 @@ static int relay(struct libxenvchan *v, int in_fd, int out_fd, int err_fd, pid_t
             send_msg(v, MSG_DATA_EXIT_CODE, &code, 4);
             return code;
         }
-        if (!libxenvchan_is_open(v)) return service ? 0 : 125;
+        if (!libxenvchan_is_open(v)) {
+            /* the peer may write its last messages and close between data_ready and this check: read them */
+            if (libxenvchan_data_ready(v) > 0) continue;
+            return service ? 0 : 125;
+        }
         struct pollfd fds[3] = { { libxenvchan_fd_for_select(v), POLLIN, 0 },
                                  { out_open ? out_fd : -1, POLLIN, 0 }, { err_open ? err_fd : -1, POLLIN, 0 } };
         if (poll(fds, 3, -1) < 0 && errno != EINTR) die("poll");

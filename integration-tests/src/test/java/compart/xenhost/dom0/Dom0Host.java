@@ -63,7 +63,8 @@ final class Dom0Host {
                 process.destroyForcibly().waitFor();
                 throw new AssertionError(argv + " did not finish within " + timeout);
             }
-            reader.join();
+            // a child the command left behind may hold the pipe open: what was read by then is the output
+            reader.join(TimeUnit.SECONDS.toMillis(30));
             return new CommandResult(process.exitValue(), output.toString(StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new AssertionError("cannot run " + argv + ": " + e.getMessage(), e);
