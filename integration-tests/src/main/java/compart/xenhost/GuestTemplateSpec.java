@@ -40,6 +40,8 @@ public record GuestTemplateSpec(String suite, String mirror, String security, Li
     public static final List<String> GUEST_PACKAGES = List.of(
             "systemd", "systemd-sysv", "udev", "dbus", "libpam-runtime", "iproute2", "iputils-ping", "procps", "kmod",
             "libxenmisc4.17", "libxenstore4", "xen-utils-4.17", "xenstore-utils", "lsb-release",
+            // a net qube's firewall tables and vif-route-qubes's tools
+            "nftables", "conntrack",
             // the initramfs's userland (copied out of the guest's root)
             "busybox-static",
             // build dependencies of libvchan-xen, QubesDB, qrexec, meminfo-writer

@@ -70,14 +70,14 @@ meminfo_writer() {
 }
 
 # qubes-core-agent-linux: upstream's own install targets for the init scripts and units (install-systemd pulls
-# install-init), the networking units and the network scripts (setup-ip, the udev rule); the net qube's
-# vif-route-qubes and the qrexec services as install-netvm and qubes-rpc/Makefile would install them (those
-# targets also want NetworkManager, nftables rules and compiled file-copy tools that this image does not need).
+# install-init), the networking units and the network scripts (setup-ip, the udev rule), and the net qube's part
+# (install-netvm: vif-route-qubes, the nftables rules, qubes-antispoof/qubes-iptables units; it also drops
+# NetworkManager's configuration, unused here); the qrexec services as qubes-rpc/Makefile would install them (its
+# target also builds file-copy tools this image does not need yet).
 core_agent() {
     local dir=qubes-core-agent-linux-4.3.46
-    make -C $dir install-systemd install-networking
+    make -C $dir install-systemd install-networking install-netvm
     make -C $dir/network install
-    install -D -m 0755 $dir/network/vif-route-qubes /etc/xen/scripts/vif-route-qubes
     install -D -m 0644 $dir/vm-systemd/qubes-core-agent-linux.tmpfiles /usr/lib/tmpfiles.d/qubes-core-agent-linux.conf
     install -D -m 0644 $dir/network/80-qubes.conf /etc/sysctl.d/80-qubes.conf
     install -d /etc/qubes-rpc
@@ -105,7 +105,8 @@ id user > /dev/null 2>&1 || useradd --create-home --shell /bin/bash --groups qub
 
 systemctl enable qubes-db.service qubes-sysinit.service qubes-early-vm-config.service qubes-mount-dirs.service \
     qubes-network-uplink.service qubes-qrexec-agent.service qubes-meminfo-writer.service \
-    xendriverdomain.service compart-qube-report.service
+    xendriverdomain.service qubes-antispoof.service qubes-iptables.service qubes-network.service \
+    compart-qube-report.service
 # The build dependencies go: the template carries what a qube runs, not what built it.
 apt-get purge -y -q --auto-remove gcc make libc6-dev pkg-config libxen-dev libsystemd-dev libpam0g-dev
 # A template's root is a throw-away snapshot in every qube: nothing to fsck, no machine-id to keep.

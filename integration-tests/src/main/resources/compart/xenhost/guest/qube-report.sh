@@ -11,7 +11,8 @@ uptime() { cut -d' ' -f1 /proc/uptime; }
 state=$(timeout 180 systemctl is-system-running --wait)
 say "up systemd=$state uptime=$(uptime)"
 for unit in qubes-db qubes-sysinit qubes-early-vm-config qubes-mount-dirs qubes-network-uplink \
-            qubes-network-uplink@eth0 qubes-qrexec-agent qubes-meminfo-writer xendriverdomain; do
+            qubes-network-uplink@eth0 qubes-qrexec-agent qubes-meminfo-writer xendriverdomain qubes-antispoof \
+            qubes-iptables qubes-network; do
     say "unit $unit $(systemctl is-active "$unit.service")"
 done
 say "failed units: $(systemctl list-units --failed --plain --no-legend | awk '{print $1}' | tr '\n' ' ')"
@@ -35,7 +36,15 @@ journalctl -b -o cat --no-pager -u qubes-db -u qubes-sysinit -u qubes-network-up
 
 last=""
 last_pid=""
+last_vifs=""
 while true; do
+    # a net qube's side of its clients' NICs (set up by upstream vif-route-qubes, run by xl devd)
+    vifs=$(ip -o -4 addr show 2>/dev/null | awk '$2 ~ /^vif/ {print $2, $4}' | tr '\n' ' ')
+    vifs="$vifs$(ip -o link show 2>/dev/null | awk -F': ' '$2 ~ /^vif/ {print $2}' | tr '\n' ' ')"
+    if [ "$vifs" != "$last_vifs" ]; then
+        say "vifs $vifs ip_forward=$(cat /proc/sys/net/ipv4/ip_forward)"
+        last_vifs=$vifs
+    fi
     pid=$(systemctl show -p MainPID --value qubes-db.service)
     if [ "$pid" != "$last_pid" ]; then
         say "qubesdb-daemon pid=$pid uptime=$(uptime)"

@@ -134,11 +134,22 @@ class QubesDbIT {
     @Test
     @Order(3)
     void upstreamSetupIp_configuredEth0FromQubesDb_andWorkReachesItsGateway() throws Exception {
-        step("upstream setup-ip configured work's eth0 from QubesDB; work pings its gateway", () ->
-                assertThat(console("work")).contains("COMPART-QUBE: unit qubes-network-uplink@eth0 active")
+        step("upstream setup-ip configured work's eth0 from QubesDB; work pings its gateway", () -> {
+            // the net qube's side: what libxl wrote for work's NIC and what sys-net's hotplug (xl devd running
+            // upstream vif-route-qubes) answered, and the vifs sys-net's report unit sees
+            String sysNet = Dom0Host.run(List.of("xl", "domid", "sys-net"), Duration.ofMinutes(1)).output().strip();
+            Dom0Host.run(List.of("xenstore-ls", "-f", "/local/domain/" + sysNet + "/backend/vif"),
+                    Duration.ofMinutes(1)).output().lines()
+                    .filter(l -> l.matches(".*/(state|script|ip|hotplug-status|hotplug-error|online) = .*"))
+                    .forEach(l -> say("  sys-net backend: %s", l));
+            console("sys-net").lines().filter(l -> l.startsWith("COMPART-QUBE: vifs")
+                            || l.matches("COMPART-QUBE: unit (xendriverdomain|qubes-antispoof|qubes-iptables|qubes-network) .*"))
+                    .forEach(l -> say("  sys-net | %s", l));
+            assertThat(console("work")).contains("COMPART-QUBE: unit qubes-network-uplink@eth0 active")
                         .contains("COMPART-QUBE: eth0 " + workIp + "/32")
                         .contains("COMPART-QUBE: route default via " + gateway + " dev eth0")
-                        .contains("COMPART-QUBE: ping gateway " + gateway + " ok"));
+                        .contains("COMPART-QUBE: ping gateway " + gateway + " ok");
+        });
     }
 
     @Test
