@@ -111,4 +111,7 @@ systemctl enable qubes-db.service qubes-sysinit.service qubes-early-vm-config.se
 apt-get purge -y -q --auto-remove gcc make libc6-dev pkg-config libxen-dev libsystemd-dev libpam0g-dev
 # A template's root is a throw-away snapshot in every qube: nothing to fsck, no machine-id to keep.
 systemctl mask systemd-fsck-root.service
+# A qube runs no Xen daemons (upstream's preset disables xenstored and xenconsoled; Debian starts both from the one
+# LSB script "xen", which in a domU waits minutes for nothing): xl devd in a net qube is xendriverdomain's job.
+systemctl mask xen.service xendomains.service
 rm -rf "$SRC"

@@ -32,7 +32,7 @@ systemd-analyze blame 2>/dev/null | head -n 12 | while read -r line; do say "bla
 say "journal of the Qubes units:"
 dmesg | grep -iE 'privcmd|xen:|evtchn' | tail -n 5 | while read -r line; do say "  dmesg $line"; done
 journalctl -b -o cat --no-pager -u qubes-db -u qubes-sysinit -u qubes-network-uplink@eth0 -u qubes-mount-dirs \
-    2>/dev/null | tail -n 30 | while read -r line; do say "  | $line"; done
+    -u qubes-iptables -u qubes-antispoof -u qubes-network -u xendriverdomain 2>/dev/null | tail -n 40 | while read -r line; do say "  | $line"; done
 
 last=""
 last_pid=""
