@@ -78,12 +78,17 @@ final class ReflinkVolume implements Volume {
                     throw new CompartException(ErrorKind.ALREADY_EXISTS,
                             "volume " + vid + " exists already in pool " + pool.config().name());
                 }
-                pool.requireSpace("create " + vid, 0);
-                files.mkdirs(clean.getParent());
-                files.createSparse(clean, config.size());
+                newEmptyImage("create", clean, config.size());
             }
             return null;
         });
+    }
+
+    /** Makes {@code image} as a sparse file of {@code size} bytes, for {@code operation} (named if the pool is full). */
+    private void newEmptyImage(String operation, Path image, long size) {
+        pool.requireSpace(operation + " " + vid, 0);
+        files.mkdirs(image.getParent());
+        files.createSparse(image, size);
     }
 
     @Override
@@ -138,9 +143,7 @@ final class ReflinkVolume implements Volume {
                 pool.requireSpace("start " + vid, files.bytesToCopy(clean));
                 files.cloneTo(clean, dirty, c.size());
             } else {
-                pool.requireSpace("start " + vid, 0);
-                files.mkdirs(dirty.getParent());
-                files.createSparse(dirty, c.size());
+                newEmptyImage("start", dirty, c.size());
             }
             return null;
         });
