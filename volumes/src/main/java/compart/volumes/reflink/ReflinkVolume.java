@@ -71,8 +71,7 @@ final class ReflinkVolume implements Volume {
 
     @Override
     public void create() {
-        locked(() -> {
-            repair();
+        lockedAndRepaired(() -> {
             if (config.saveOnStop()) {
                 if (Files.exists(clean)) {
                     throw new CompartException(ErrorKind.ALREADY_EXISTS,
@@ -119,8 +118,7 @@ final class ReflinkVolume implements Volume {
 
     @Override
     public void start() {
-        locked(() -> {
-            repair();
+        lockedAndRepaired(() -> {
             VolumeConfig c = config;
             if (c.snapOnStart()) {
                 Path source = ImageNames.committed(pool.dir(), c.source());
@@ -151,8 +149,7 @@ final class ReflinkVolume implements Volume {
 
     @Override
     public void stop() {
-        locked(() -> {
-            repair();
+        lockedAndRepaired(() -> {
             if (config.saveOnStop()) {
                 if (Files.exists(dirty)) {
                     files.fsync(dirty);
@@ -212,8 +209,7 @@ final class ReflinkVolume implements Volume {
 
     @Override
     public void revert(String id) {
-        locked(() -> {
-            repair();
+        lockedAndRepaired(() -> {
             requireStopped("revert");
             Path rev = revisionPath(id);
             if (!Files.exists(rev) || DurableFiles.isTemporary(rev)) {
@@ -276,8 +272,7 @@ final class ReflinkVolume implements Volume {
     public void cloneFrom(Volume source) {
         requireSaveOnStop("clone into");
         if (source instanceof ReflinkVolume rv && sameFileSystem(rv)) {
-            locked(() -> {
-                repair();
+            lockedAndRepaired(() -> {
                 requireStopped("clone into");
                 if (!Files.exists(rv.clean)) {
                     throw CompartException.notFound("cannot clone %s into %s: the source has no committed image", rv.vid, vid);
@@ -429,5 +424,13 @@ final class ReflinkVolume implements Volume {
         try (var busy = pool.busy(); var held = pool.lock(vid)) {
             return body.get();
         }
+    }
+
+    /** {@link #locked}, after {@link #repair}: what an interrupted operation left is cleaned up or finished first. */
+    private <T> T lockedAndRepaired(Supplier<T> body) {
+        return locked(() -> {
+            repair();
+            return body.get();
+        });
     }
 }
