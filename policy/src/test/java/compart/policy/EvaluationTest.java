@@ -7,6 +7,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** Deciding calls with Qubes' semantics, one group per rule of the semantics. */
 class EvaluationTest {
@@ -154,13 +156,6 @@ class EvaluationTest {
         }
 
         @Test
-        void default_withoutTarget_isDenied() {
-            var d = denied(decide("qubes.X * work @anyvm allow\n", "work", "@default", "qubes.X"));
-            assertThat(d.reason()).isEqualTo("policy define 'allow' action at test.policy:1 but no target is "
-                    + "specified by caller or policy");
-        }
-
-        @Test
         void unknownQube_isTreatedAsDefault() {
             var a = allowed(decide("qubes.X * work @default allow target=vault\n", "work", "no-such-qube",
                     "qubes.X"));
@@ -175,18 +170,6 @@ class EvaluationTest {
         }
 
         @Test
-        void dispvm_withoutDefaultDispvm_isDenied() {
-            assertThat(denied(decide("qubes.X * @anyvm @dispvm allow\n", "vault", "@dispvm", "qubes.X")).reason())
-                    .contains("no DispVM base is set for this VM");
-        }
-
-        @Test
-        void dispvmOfAQubeThatIsNoTemplate_isDenied() {
-            assertThat(denied(decide("qubes.X * @anyvm * allow\n", "work", "@dispvm:vault", "qubes.X")).reason())
-                    .isEqualTo("not a template for dispvm: vault");
-        }
-
-        @Test
         void autostartNo_deniesAHaltedTarget_allowsARunningOne() {
             String p = "qubes.X * @anyvm @anyvm allow autostart=no\n";
             assertThat(denied(decide(p, "work", "vault", "qubes.X")).reason())
@@ -195,10 +178,17 @@ class EvaluationTest {
             assertThat(a.wire()).contains("autostart=False");
         }
 
-        @Test
-        void aCallToItself_isDenied() {
-            assertThat(denied(decide("qubes.X * @anyvm @anyvm allow\n", "work", "work", "qubes.X")).reason())
-                    .isEqualTo("loopback qrexec connection not supported");
+        /** Each row: the one rule; the caller; the target it asks for; why the call is denied. */
+        @ParameterizedTest(name = "{1} -> {2}: {3}")
+        @CsvSource(delimiter = ';', quoteCharacter = '"', textBlock = """
+                qubes.X * work @anyvm allow; work; @default; policy define 'allow' action at test.policy:1 but no target is specified by caller or policy
+                qubes.X * @anyvm @dispvm allow; vault; @dispvm; policy define 'allow' action to @dispvm at test.policy:1 but no DispVM base is set for this VM
+                qubes.X * @anyvm * allow; work; @dispvm:vault; not a template for dispvm: vault
+                qubes.X * @anyvm @anyvm allow; work; work; loopback qrexec connection not supported
+                """)
+        void defaultWithoutTarget_dispvmWithoutBaseOrOfANonTemplate_andACallToItself_areDenied(
+                String rule, String source, String target, String reason) {
+            assertThat(denied(decide(rule + "\n", source, target, "qubes.X")).reason()).isEqualTo(reason);
         }
 
         @Test

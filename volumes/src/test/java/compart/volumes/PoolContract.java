@@ -90,6 +90,13 @@ public abstract class PoolContract {
         }
     }
 
+    /** One run of the qube: starts {@code v}, writes {@code data} at {@code offset} as the qube would, stops it. */
+    protected static void runWriting(Volume v, long offset, byte[] data) throws IOException {
+        v.start();
+        qubeWrites(v, offset, data);
+        v.stop();
+    }
+
     protected static byte[] qubeReads(Volume v, long offset, int length) throws IOException {
         try (FileChannel ch = FileChannel.open(v.blockDevicePath(), StandardOpenOption.READ)) {
             ByteBuffer b = ByteBuffer.allocate(length);
@@ -123,9 +130,7 @@ public abstract class PoolContract {
     @Test
     public void persistentVolume_stop_commitsWhatTheQubeWrote() throws IOException {
         Volume root = template();
-        root.start();
-        qubeWrites(root, MIB, pattern(65536, 1));
-        root.stop();
+        runWriting(root, MIB, pattern(65536, 1));
         assertThat(root.isRunning()).isFalse();
         assertThat(slice(committed(root), MIB, 65536)).isEqualTo(pattern(65536, 1));
         assertThat(committed(root)).hasSize((int) SIZE);
@@ -134,12 +139,8 @@ public abstract class PoolContract {
     @Test
     public void persistentVolume_commit_keepsThePreviousStateAsRevision() throws IOException {
         Volume root = template();
-        root.start();
-        qubeWrites(root, 0, pattern(4096, 1));
-        root.stop();
-        root.start();
-        qubeWrites(root, 0, pattern(4096, 2));
-        root.stop();
+        runWriting(root, 0, pattern(4096, 1));
+        runWriting(root, 0, pattern(4096, 2));
         assertThat(root.revisions()).hasSize(1);
         assertThat(slice(committed(root), 0, 4096)).isEqualTo(pattern(4096, 2));
     }
@@ -173,9 +174,7 @@ public abstract class PoolContract {
     @Test
     public void appVmRoot_start_snapshotsTheTemplatesCommittedRoot_andStopDiscardsChanges() throws IOException {
         Volume tpl = template();
-        tpl.start();
-        qubeWrites(tpl, 0, pattern(4096, 5));
-        tpl.stop();
+        runWriting(tpl, 0, pattern(4096, 5));
 
         Volume root = appRoot();
         root.start();
@@ -197,9 +196,7 @@ public abstract class PoolContract {
         root.start();
         assertThat(root.isOutdated()).isFalse();
         Thread.sleep(20); // mtimes must differ: the only sleep, for the filesystem's clock granularity
-        tpl.start();
-        qubeWrites(tpl, 0, pattern(4096, 7));
-        tpl.stop();
+        runWriting(tpl, 0, pattern(4096, 7));
         assertThat(root.isOutdated()).isTrue();
         root.stop();
         assertThat(root.isOutdated()).isFalse();
@@ -237,9 +234,7 @@ public abstract class PoolContract {
     public void dispVmPrivate_snapshotsTheAppVmsPrivate_andLeavesItUntouched() throws IOException {
         Volume appPriv = pool.volume("appvms/dvm-template/private", VolumeConfig.persistent("private", SIZE));
         appPriv.create();
-        appPriv.start();
-        qubeWrites(appPriv, 0, pattern(4096, 9));
-        appPriv.stop();
+        runWriting(appPriv, 0, pattern(4096, 9));
 
         Volume disp = pool.volume("appvms/disp42/private",
                 VolumeConfig.snapshot("private", SIZE, "appvms/dvm-template/private"));
@@ -257,17 +252,13 @@ public abstract class PoolContract {
     @Test
     public void clone_copiesTheCommittedImage_andTheCopyIsIndependent() throws IOException {
         Volume tpl = template();
-        tpl.start();
-        qubeWrites(tpl, 2 * MIB, pattern(65536, 11));
-        tpl.stop();
+        runWriting(tpl, 2 * MIB, pattern(65536, 11));
 
         Volume standalone = pool.volume("appvms/standalone/root", VolumeConfig.persistent("root", SIZE));
         standalone.cloneFrom(tpl);
         assertThat(committed(standalone)).isEqualTo(committed(tpl));
 
-        standalone.start();
-        qubeWrites(standalone, 2 * MIB, pattern(65536, 12));
-        standalone.stop();
+        runWriting(standalone, 2 * MIB, pattern(65536, 12));
         assertThat(slice(committed(tpl), 2 * MIB, 65536)).isEqualTo(pattern(65536, 11));
         assertThat(slice(committed(standalone), 2 * MIB, 65536)).isEqualTo(pattern(65536, 12));
     }
@@ -290,9 +281,7 @@ public abstract class PoolContract {
         Volume priv = pool.volume("appvms/work/private", VolumeConfig.persistent("private", SIZE).withRevisionsToKeep(2));
         priv.create();
         for (int i = 1; i <= 4; i++) {
-            priv.start();
-            qubeWrites(priv, 0, pattern(4096, 100 + i));
-            priv.stop();
+            runWriting(priv, 0, pattern(4096, 100 + i));
         }
         assertThat(priv.revisions()).hasSize(2);
         priv.revert(priv.revisions().getFirst().id());
@@ -303,12 +292,8 @@ public abstract class PoolContract {
     public void revert_restoresTheRevision_andKeepsTheReplacedStateAsNewestRevision() throws IOException {
         Volume priv = pool.volume("appvms/work/private", VolumeConfig.persistent("private", SIZE).withRevisionsToKeep(3));
         priv.create();
-        priv.start();
-        qubeWrites(priv, 0, pattern(4096, 21));
-        priv.stop();
-        priv.start();
-        qubeWrites(priv, 0, pattern(4096, 22));
-        priv.stop();
+        runWriting(priv, 0, pattern(4096, 21));
+        runWriting(priv, 0, pattern(4096, 22));
         Revision first = priv.revisions().getLast();
         assertThat(priv.revisions()).hasSize(1);
 
@@ -385,9 +370,7 @@ public abstract class PoolContract {
     @Test
     public void remove_deletesImagesRevisionsAndEmptyDirectories() throws IOException {
         Volume priv = template();
-        priv.start();
-        qubeWrites(priv, 0, pattern(4096, 51));
-        priv.stop();
+        runWriting(priv, 0, pattern(4096, 51));
         priv.start();
         assertThat(pool.volumeIds()).containsExactly("vm-templates/fedora/root");
         assertThat(priv.usage()).isGreaterThanOrEqualTo(4096);

@@ -21,32 +21,20 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Cross-process volume locks, with a second JVM holding a lock. */
 class VolumeLocksTest {
     private static final String PRIVATE = "appvms/work/private";
-    private static LoopFileSystem xfs;
+    @RegisterExtension
+    static final LoopFileSystem.PerClass xfs = LoopFileSystem.perClass("xfs", 320L << 20);
     private Process child;
 
     @TempDir
     Path tmp;
-
-    @BeforeAll
-    static void mount() throws Exception {
-        xfs = LoopFileSystem.mount("xfs", 320L << 20);
-    }
-
-    @AfterAll
-    static void unmount() throws Exception {
-        if (xfs != null) {
-            xfs.close();
-        }
-    }
 
     @AfterEach
     void stopChild() {

@@ -37,36 +37,25 @@ class RuleParserTest {
         }
 
         @Test
-        void fewerThanFiveFields_isWrongNumberOfFields() {
-            assertThat(error("qubes.Gpg * work vault").message()).isEqualTo("wrong number of fields");
-        }
-
-        @Test
         void starServiceAndArgument_meanAny() {
             Rule r = ok("* * @anyvm @anyvm deny");
             assertThat(r.service()).isNull();
             assertThat(r.argument()).isNull();
         }
 
-        @Test
-        void starService_withAnArgument_isRejected() {
-            assertThat(error("* +x @anyvm @anyvm deny").message()).isEqualTo("only * argument allowed for * service");
-        }
-
-        @Test
-        void argumentWithoutPlus_isRejected() {
-            assertThat(error("qubes.X arg @anyvm @anyvm deny").message())
-                    .isEqualTo("argument 'arg' does not start with +");
-        }
-
-        @Test
-        void invalidCharacters_inServiceOrArgument_areListed() {
-            assertThat(error("qubes/X * @anyvm @anyvm deny").message())
-                    .isEqualTo("service 'qubes/X' contains invalid characters: ('/',)");
-            assertThat(error("qubes.X+a * @anyvm @anyvm deny").message())
-                    .isEqualTo("service 'qubes.X+a' contains invalid characters: ('+',)");
-            assertThat(error("qubes.X +a/b! @anyvm @anyvm deny").message())
-                    .isEqualTo("argument '+a/b!' contains invalid characters: ('!', '/')");
+        /** Each row: a line; Qubes' message for it. */
+        @ParameterizedTest(name = "{0}")
+        @CsvSource(delimiter = ';', quoteCharacter = '"', textBlock = """
+                qubes.Gpg * work vault; wrong number of fields
+                * +x @anyvm @anyvm deny; only * argument allowed for * service
+                qubes.X arg @anyvm @anyvm deny; argument 'arg' does not start with +
+                qubes/X * @anyvm @anyvm deny; service 'qubes/X' contains invalid characters: ('/',)
+                qubes.X+a * @anyvm @anyvm deny; service 'qubes.X+a' contains invalid characters: ('+',)
+                qubes.X +a/b! @anyvm @anyvm deny; argument '+a/b!' contains invalid characters: ('!', '/')
+                """)
+        void tooFewFields_aStarServiceWithArgument_anArgumentWithoutPlus_orInvalidCharacters_areRejected(
+                String line, String message) {
+            assertThat(error(line).message()).isEqualTo(message);
         }
     }
 
@@ -114,11 +103,6 @@ class RuleParserTest {
     @Nested
     class Actions {
         @Test
-        void unknownAction_isRejected() {
-            assertThat(error("qubes.X * work vault permit").message()).isEqualTo("invalid action: permit");
-        }
-
-        @Test
         void allow_parameters() {
             var a = (Action.Allow) ok("qubes.X * work @anyvm allow target=vault user=root notify=yes autostart=no")
                     .action();
@@ -137,34 +121,19 @@ class RuleParserTest {
             assertThat(ok("qubes.X * work @anyvm deny notify=no").action()).isEqualTo(new Action.Deny(false));
         }
 
-        @Test
-        void defaultTarget_onAllow_isRejected() {
-            assertThat(error("qubes.X * work @anyvm allow default_target=vault").message())
-                    .isEqualTo("invalid parameters for action Allow: ['default_target=vault']");
-        }
-
-        @Test
-        void target_onDeny_isRejected() {
-            assertThat(error("qubes.X * work @anyvm deny target=vault").message())
-                    .isEqualTo("invalid parameters for action Deny: ['target=vault']");
-        }
-
-        @Test
-        void parameterWithoutValue_isRejected() {
-            assertThat(error("qubes.X * work @anyvm allow user").message())
-                    .isEqualTo("invalid action parameter syntax: 'user'");
-        }
-
-        @Test
-        void duplicateParameter_isRejected() {
-            assertThat(error("qubes.X * work @anyvm allow user=a user=b").message())
-                    .isEqualTo("parameter given twice: 'user'");
-        }
-
-        @Test
-        void booleanParameters_takeOnlyYesOrNo() {
-            assertThat(error("qubes.X * work @anyvm allow notify=true").message())
-                    .isEqualTo("'notify' is 'true', but can be only 'yes' or 'no'");
+        /** Each row: a line; Qubes' message for it. */
+        @ParameterizedTest(name = "{0}")
+        @CsvSource(delimiter = ';', quoteCharacter = '"', textBlock = """
+                qubes.X * work vault permit; invalid action: permit
+                qubes.X * work @anyvm allow default_target=vault; invalid parameters for action Allow: ['default_target=vault']
+                qubes.X * work @anyvm deny target=vault; invalid parameters for action Deny: ['target=vault']
+                qubes.X * work @anyvm allow user; invalid action parameter syntax: 'user'
+                qubes.X * work @anyvm allow user=a user=b; parameter given twice: 'user'
+                qubes.X * work @anyvm allow notify=true; 'notify' is 'true', but can be only 'yes' or 'no'
+                """)
+        void anUnknownAction_aParameterTheActionLacks_aParameterWithoutValueOrTwice_orANonYesNoBoolean_areRejected(
+                String line, String message) {
+            assertThat(error(line).message()).isEqualTo(message);
         }
 
         @Test

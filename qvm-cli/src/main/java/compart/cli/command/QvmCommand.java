@@ -7,6 +7,8 @@ import compart.cli.client.AdminClient;
 import compart.cli.client.AdminSocket;
 import compart.cli.client.QubeEntry;
 import compart.cli.client.Reply;
+import compart.cli.format.JsonText;
+import compart.cli.format.Table;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -154,6 +156,28 @@ public abstract class QvmCommand implements Callable<Integer> {
             }
         }
         return code;
+    }
+
+    /**
+     * Prints NAME VALUE pairs as {@code qvm-features} and {@code qvm-service} list them: a two-column table, or one JSON
+     * object with {@code --format json}.
+     */
+    protected void printPairs(Map<String, String> pairs, OutputFormat format) {
+        if (format == OutputFormat.json) {
+            out().println(JsonText.write(pairs));
+        } else {
+            List<List<String>> rows = new ArrayList<>();
+            pairs.forEach((k, v) -> rows.add(List.of(k, v)));
+            out().print(Table.render(rows));
+        }
+    }
+
+    /** Removes a feature of {@code qube}; one that is not set is no error, as in Qubes' tools. */
+    protected void removeFeatureIfSet(String qube, String feature) {
+        Reply r = client().removeFeature(qube, feature);
+        if (!(r instanceof Reply.Failure f && f.is("QubesFeatureNotFoundError"))) {
+            r.orThrow();
+        }
     }
 
     /** Prints a log-style line ({@code COMMAND: message}) to stderr when the verbosity is at least 1. */

@@ -1,12 +1,7 @@
 package compart.cli.command;
 
 import compart.cli.Version;
-import compart.cli.client.Reply;
-import compart.cli.format.JsonText;
-import compart.cli.format.Table;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import picocli.CommandLine.Command;
@@ -46,23 +41,14 @@ public final class QvmFeatures extends QvmCommand {
             for (String name : client().featureNames(qube)) {
                 client().feature(qube, name).ifPresent(v -> all.put(name, v));
             }
-            if (format == OutputFormat.json) {
-                out().println(JsonText.write(all));
-            } else {
-                List<List<String>> rows = new ArrayList<>();
-                all.forEach((k, v) -> rows.add(List.of(k, v)));
-                out().print(Table.render(rows));
-            }
+            printPairs(all, format);
             return 0;
         }
         if (delete) {
             if (value != null) {
                 throw usage("cannot both set and unset a value");
             }
-            Reply r = client().removeFeature(qube, feature);
-            if (!(r instanceof Reply.Failure f && f.is("QubesFeatureNotFoundError"))) {
-                r.orThrow();
-            }
+            removeFeatureIfSet(qube, feature);
             return 0;
         }
         if (value == null) {

@@ -1,13 +1,8 @@
 package compart.cli.command;
 
 import compart.cli.Version;
-import compart.cli.client.Reply;
-import compart.cli.format.JsonText;
-import compart.cli.format.Table;
 import compart.errors.CompartException;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import picocli.CommandLine.Command;
@@ -61,13 +56,7 @@ public final class QvmService extends QvmCommand {
                             services.put(name.substring("service.".length()), v.isEmpty() ? "off" : "on"));
                 }
             }
-            if (format == OutputFormat.json) {
-                out().println(JsonText.write(services));
-            } else {
-                List<List<String>> rows = new ArrayList<>();
-                services.forEach((k, v) -> rows.add(List.of(k, v)));
-                out().print(Table.render(rows));
-            }
+            printPairs(services, format);
             return 0;
         }
         String feature = "service." + service;
@@ -75,10 +64,7 @@ public final class QvmService extends QvmCommand {
             if (newValue != null) {
                 throw usage("cannot both set and unset a value");
             }
-            Reply r = client().removeFeature(qube, feature);
-            if (!(r instanceof Reply.Failure f && f.is("QubesFeatureNotFoundError"))) {
-                r.orThrow();
-            }
+            removeFeatureIfSet(qube, feature);
             return 0;
         }
         if (newValue != null) {

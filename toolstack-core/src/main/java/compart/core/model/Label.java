@@ -36,13 +36,8 @@ public record Label(int index, String name, String color) {
      *                          {@code [A-Za-z0-9_.-]}
      */
     public static void validateName(String untrustedName) {
-        if (untrustedName == null || untrustedName.isEmpty()) {
-            throw CompartException.invalidValue("label name must be set");
-        }
-        if (!NAME.matcher(untrustedName).matches()) {
-            throw CompartException.invalidValue("label name must be in the safe set [A-Za-z0-9_.-]: %s",
-                    QubeClass.printable(untrustedName));
-        }
+        Names.matching(untrustedName, NAME, "label name must be set",
+                "label name must be in the safe set [A-Za-z0-9_.-]");
         if (untrustedName.chars().allMatch(Character::isDigit)) {
             throw CompartException.invalidValue("label name must not be a number: %s", untrustedName);
         }

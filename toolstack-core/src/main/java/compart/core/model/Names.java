@@ -89,14 +89,28 @@ public final class Names {
      * @throws CompartException INVALID_VALUE when empty or outside {@code [a-zA-Z0-9_-]}
      */
     public static String tag(String untrustedTag) {
-        if (untrustedTag == null || untrustedTag.isEmpty()) {
-            throw CompartException.invalidValue("tag cannot be empty");
+        return matching(untrustedTag, TAG, "tag cannot be empty",
+                "tag contains disallowed characters (allowed: a-zA-Z0-9_-)");
+    }
+
+    /**
+     * The check of the names that are a non-empty run of allowed characters (tags, label names).
+     *
+     * @param untrusted the text as received
+     * @param allowed   the whole text must match it
+     * @param ifEmpty   the message when the text is null or empty
+     * @param ifIllegal the message when it does not match, followed by {@code ": "} and the text made printable
+     * @return the text, now trusted
+     * @throws CompartException INVALID_VALUE with one of the two messages
+     */
+    static String matching(String untrusted, Pattern allowed, String ifEmpty, String ifIllegal) {
+        if (untrusted == null || untrusted.isEmpty()) {
+            throw CompartException.invalidValue("%s", ifEmpty);
         }
-        if (!TAG.matcher(untrustedTag).matches()) {
-            throw CompartException.invalidValue("tag contains disallowed characters (allowed: a-zA-Z0-9_-): %s",
-                    QubeClass.printable(untrustedTag));
+        if (!allowed.matcher(untrusted).matches()) {
+            throw CompartException.invalidValue("%s: %s", ifIllegal, QubeClass.printable(untrusted));
         }
-        return untrustedTag;
+        return untrusted;
     }
 
     /**

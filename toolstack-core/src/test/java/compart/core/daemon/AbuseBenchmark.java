@@ -1,6 +1,6 @@
 package compart.core.daemon;
 
-import java.io.ByteArrayOutputStream;
+import compart.core.testing.Wire;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -89,13 +89,7 @@ public final class AbuseBenchmark {
                     ch.write(ByteBuffer.wrap((method + "+" + arg + " dom0 name " + dest + "\0" + payload)
                             .getBytes(StandardCharsets.UTF_8)));
                     ch.shutdownOutput();
-                    var out = new ByteArrayOutputStream();
-                    var buf = ByteBuffer.allocate(65536);
-                    while (ch.read(buf) >= 0) {
-                        out.write(buf.array(), 0, buf.position());
-                        buf.clear();
-                    }
-                    return out.toString(StandardCharsets.UTF_8).replace('\0', '|');
+                    return new String(Wire.readToEnd(ch), StandardCharsets.UTF_8).replace('\0', '|');
                 });
                 try {
                     return f.get(timeoutMs, TimeUnit.MILLISECONDS);

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import compart.core.model.QubeClass;
 import compart.core.storage.Storage;
-import compart.core.testing.LoopXfs;
 import compart.core.testing.TestDaemon;
 import compart.core.testing.Wire;
+import compart.xl.testing.LoopFileSystem;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
@@ -35,7 +35,7 @@ class DaemonCrashTest {
     @RegisterExtension
     final TestDaemon compartd = TestDaemon.onTestHypervisor().testMemoryMib(1_000_000).startedByTheTest();
     final Wire wire = compartd.admin();
-    LoopXfs xfs;
+    LoopFileSystem xfs;
 
     @AfterEach
     void unmount() throws Exception {
@@ -84,8 +84,8 @@ class DaemonCrashTest {
 
     @Test
     void killedDuringCreateCloneAndStart_comesBackWithEveryAcknowledgedChange_andConsistentVolumes() throws Exception {
-        if (LoopXfs.isRoot() && Files.isExecutable(Path.of("/usr/sbin/mkfs.xfs"))) {
-            xfs = LoopXfs.mount(2048);
+        if (LoopFileSystem.isRoot() && LoopFileSystem.onPath("mkfs.xfs")) {
+            xfs = LoopFileSystem.mount("xfs", 2048L << 20);
             compartd.stateDir(xfs.root().resolve("state"));
         }
         Path state = compartd.stateDir();

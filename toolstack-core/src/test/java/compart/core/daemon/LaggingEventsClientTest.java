@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import compart.core.ops.QubeEvent;
 import compart.core.testing.TestDaemon;
-import java.io.ByteArrayOutputStream;
+import compart.core.testing.Wire;
 import java.io.IOException;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -34,13 +34,7 @@ class LaggingEventsClientTest {
 
     /** @return every byte until the daemon closes the connection, NULs as {@code |} */
     static String readToEnd(SocketChannel ch) throws IOException {
-        var all = new ByteArrayOutputStream();
-        var buf = ByteBuffer.allocate(65536);
-        while (ch.read(buf) >= 0) {
-            all.write(buf.array(), 0, buf.position());
-            buf.clear();
-        }
-        return all.toString(StandardCharsets.UTF_8).replace('\0', '|');
+        return new String(Wire.readToEnd(ch), StandardCharsets.UTF_8).replace('\0', '|');
     }
 
     void publish(int n) {

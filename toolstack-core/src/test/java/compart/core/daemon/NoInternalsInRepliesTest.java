@@ -22,6 +22,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -61,32 +63,19 @@ class NoInternalsInRepliesTest {
         return s.getBytes(StandardCharsets.ISO_8859_1);
     }
 
-    @Test
-    void revertWithOddBytes_isAnsweredAsNoSuchRevision() throws Exception {
-        assertThat(refusal("admin.vm.volume.Revert", "private", "work", bytes("\0/..")))
-                .startsWith("2|QubesException||volume appvms/work/private has no revision of that id");
-    }
-
-    @Test
-    void revertWithNonAsciiBytes_isAValueError() throws Exception {
-        assertThat(refusal("admin.vm.volume.Revert", "private", "work", bytes("\u00ff\u00fe")))
-                .startsWith("2|QubesValueError||Non-ASCII bytes in the payload");
-    }
-
-    @Test
-    void sizeOf19Digits_isAValueError() throws Exception {
-        assertThat(refusal("admin.vm.volume.Resize", "private", "work", bytes("9999999999999999999")))
-                .startsWith("2|QubesValueError||Invalid size: 9999999999999999999 is too big");
-        assertThat(refusal("admin.vm.volume.ImportWithSize", "private", "work", bytes("9999999999999999999\n")))
-                .startsWith("2|QubesValueError||Invalid size:");
-    }
-
-    @Test
-    void poolPathWithNul_orRelative_isRefusedByThePool() throws Exception {
-        assertThat(refusal("admin.pool.Add", "file-reflink", "dom0", bytes("name=p\ndir_path=/tmp/a\0b\n")))
-                .startsWith("2|StoragePoolException||pool p: dir_path must be an absolute path");
-        assertThat(refusal("admin.pool.Add", "file-reflink", "dom0", bytes("name=p\ndir_path=relative/dir\n")))
-                .startsWith("2|StoragePoolException||pool p: dir_path must be an absolute path");
+    /** Each row: the call (method; argument; destination; payload with Java escapes); how its reply starts. */
+    @ParameterizedTest(name = "{0}+{1} {2} {3}")
+    @CsvSource(delimiter = ';', textBlock = """
+            admin.vm.volume.Revert; private; work; \\0/..; 2|QubesException||volume appvms/work/private has no revision of that id
+            admin.vm.volume.Revert; private; work; \\377\\376; 2|QubesValueError||Non-ASCII bytes in the payload
+            admin.vm.volume.Resize; private; work; 9999999999999999999; 2|QubesValueError||Invalid size: 9999999999999999999 is too big
+            admin.vm.volume.ImportWithSize; private; work; 9999999999999999999\\n; 2|QubesValueError||Invalid size:
+            admin.pool.Add; file-reflink; dom0; name=p\\ndir_path=/tmp/a\\0b\\n; 2|StoragePoolException||pool p: dir_path must be an absolute path
+            admin.pool.Add; file-reflink; dom0; name=p\\ndir_path=relative/dir\\n; 2|StoragePoolException||pool p: dir_path must be an absolute path
+            """)
+    void oddBytesNonAsciiHugeSizesAndBadPoolPaths_areRefusedAsQubesDoes_withoutInternals(
+            String method, String arg, String dest, String escapedPayload, String reply) throws Exception {
+        assertThat(refusal(method, arg, dest, bytes(escapedPayload.translateEscapes()))).startsWith(reply);
     }
 
     @Test

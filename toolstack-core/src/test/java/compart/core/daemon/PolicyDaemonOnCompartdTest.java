@@ -9,7 +9,6 @@ import compart.policy.Request;
 import compart.policy.Resolution;
 import compart.policy.daemon.PolicyDaemon;
 import compart.policy.daemon.SystemInfoSource;
-import java.io.ByteArrayOutputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -76,13 +75,7 @@ class PolicyDaemonOnCompartdTest {
             while (req.hasRemaining()) {
                 ch.write(req);
             }
-            var out = new ByteArrayOutputStream();
-            var buf = ByteBuffer.allocate(4096);
-            while (ch.read(buf) >= 0) {
-                out.write(buf.array(), 0, buf.position());
-                buf.clear();
-            }
-            return out.toString(StandardCharsets.US_ASCII);
+            return new String(Wire.readToEnd(ch), StandardCharsets.US_ASCII);
         }
     }
 

@@ -4,11 +4,11 @@ import static compart.core.testing.ImageText.read;
 import static compart.core.testing.ImageText.write;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import compart.core.testing.LoopXfs;
 import compart.core.testing.TestDaemon;
 import compart.core.testing.Wire;
 import compart.xl.linux.Extent;
 import compart.xl.linux.LinuxFile;
+import compart.xl.testing.LoopFileSystem;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -18,8 +18,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
@@ -31,7 +29,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class VolumesOnXfsTest {
     private static final int MIB = 1 << 20;
-    static LoopXfs xfs;
+    @RegisterExtension
+    static final LoopFileSystem.PerClass xfs = LoopFileSystem.perClass("xfs", 1024L * MIB);
 
     @RegisterExtension
     final TestDaemon compartd = TestDaemon.onTestHypervisor().testMemoryMib(8192)
@@ -40,18 +39,6 @@ class VolumesOnXfsTest {
             .startedByTheTest();
     final Wire wire = compartd.admin();
     Path pool;
-
-    @BeforeAll
-    static void mount() throws Exception {
-        xfs = LoopXfs.mount(1024);
-    }
-
-    @AfterAll
-    static void unmount() throws Exception {
-        if (xfs != null) {
-            xfs.close();
-        }
-    }
 
     @BeforeEach
     void startOnXfs(TestInfo info) throws Exception {

@@ -35,14 +35,19 @@ public record Wire(Path socket) {
             } catch (IOException refusedBeforeReading) {
                 // a daemon that refuses the connection answers at once and closes: its reply is still there to read
             }
-            var out = new ByteArrayOutputStream();
-            var buf = ByteBuffer.allocate(65536);
-            while (ch.read(buf) >= 0) {
-                out.write(buf.array(), 0, buf.position());
-                buf.clear();
-            }
-            return out.toByteArray();
+            return readToEnd(ch);
         }
+    }
+
+    /** @return every byte {@code ch} gives until the other side closes its end */
+    public static byte[] readToEnd(SocketChannel ch) throws IOException {
+        var out = new ByteArrayOutputStream();
+        var buf = ByteBuffer.allocate(65536);
+        while (ch.read(buf) >= 0) {
+            out.write(buf.array(), 0, buf.position());
+            buf.clear();
+        }
+        return out.toByteArray();
     }
 
     /** @return the raw reply for a request from {@code source} */

@@ -71,19 +71,23 @@ final class ReflinkVolume implements Volume {
 
     @Override
     public void create() {
-        locked(() -> {
-            repair();
+        lockedAndRepaired(() -> {
             if (config.saveOnStop()) {
                 if (Files.exists(clean)) {
                     throw new CompartException(ErrorKind.ALREADY_EXISTS,
                             "volume " + vid + " exists already in pool " + pool.config().name());
                 }
-                pool.requireSpace("create " + vid, 0);
-                files.mkdirs(clean.getParent());
-                files.createSparse(clean, config.size());
+                newEmptyImage("create", clean, config.size());
             }
             return null;
         });
+    }
+
+    /** Makes {@code image} as a sparse file of {@code size} bytes, for {@code operation} (named if the pool is full). */
+    private void newEmptyImage(String operation, Path image, long size) {
+        pool.requireSpace(operation + " " + vid, 0);
+        files.mkdirs(image.getParent());
+        files.createSparse(image, size);
     }
 
     @Override
@@ -114,8 +118,7 @@ final class ReflinkVolume implements Volume {
 
     @Override
     public void start() {
-        locked(() -> {
-            repair();
+        lockedAndRepaired(() -> {
             VolumeConfig c = config;
             if (c.snapOnStart()) {
                 Path source = ImageNames.committed(pool.dir(), c.source());
@@ -138,9 +141,7 @@ final class ReflinkVolume implements Volume {
                 pool.requireSpace("start " + vid, files.bytesToCopy(clean));
                 files.cloneTo(clean, dirty, c.size());
             } else {
-                pool.requireSpace("start " + vid, 0);
-                files.mkdirs(dirty.getParent());
-                files.createSparse(dirty, c.size());
+                newEmptyImage("start", dirty, c.size());
             }
             return null;
         });
@@ -148,8 +149,7 @@ final class ReflinkVolume implements Volume {
 
     @Override
     public void stop() {
-        locked(() -> {
-            repair();
+        lockedAndRepaired(() -> {
             if (config.saveOnStop()) {
                 if (Files.exists(dirty)) {
                     files.fsync(dirty);
@@ -209,8 +209,7 @@ final class ReflinkVolume implements Volume {
 
     @Override
     public void revert(String id) {
-        locked(() -> {
-            repair();
+        lockedAndRepaired(() -> {
             requireStopped("revert");
             Path rev = revisionPath(id);
             if (!Files.exists(rev) || DurableFiles.isTemporary(rev)) {
@@ -273,8 +272,7 @@ final class ReflinkVolume implements Volume {
     public void cloneFrom(Volume source) {
         requireSaveOnStop("clone into");
         if (source instanceof ReflinkVolume rv && sameFileSystem(rv)) {
-            locked(() -> {
-                repair();
+            lockedAndRepaired(() -> {
                 requireStopped("clone into");
                 if (!Files.exists(rv.clean)) {
                     throw CompartException.notFound("cannot clone %s into %s: the source has no committed image", rv.vid, vid);
@@ -426,5 +424,13 @@ final class ReflinkVolume implements Volume {
         try (var busy = pool.busy(); var held = pool.lock(vid)) {
             return body.get();
         }
+    }
+
+    /** {@link #locked}, after {@link #repair}: what an interrupted operation left is cleaned up or finished first. */
+    private <T> T lockedAndRepaired(Supplier<T> body) {
+        return locked(() -> {
+            repair();
+            return body.get();
+        });
     }
 }

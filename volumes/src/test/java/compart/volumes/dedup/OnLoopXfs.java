@@ -4,31 +4,19 @@ import compart.xl.testing.LoopFileSystem;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The place a dedup test works in: a loop-mounted XFS of 320 MiB with reflinks, shared by the test class; each test
  * gets its own directory {@link #dir} on it and a hash file {@link #hashFile} outside it, both removed afterwards.
  */
 abstract class OnLoopXfs {
-    static LoopFileSystem fs;
+    @RegisterExtension
+    static final LoopFileSystem.PerClass fs = LoopFileSystem.perClass("xfs", 320L << 20);
     Path dir;
     Path hashFile;
-
-    @BeforeAll
-    static void mount() throws Exception {
-        fs = LoopFileSystem.mount("xfs", 320L << 20);
-    }
-
-    @AfterAll
-    static void unmount() throws Exception {
-        if (fs != null) {
-            fs.close();
-        }
-    }
 
     @BeforeEach
     void freshDir() throws IOException {

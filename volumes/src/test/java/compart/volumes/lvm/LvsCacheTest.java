@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,23 +36,22 @@ class LvsCacheTest {
         return LvmThinPool.open(new PoolConfig(name, "lvm_thin", options), lvm, () -> nanos);
     }
 
-    private LvmThinPool openWithoutBackup(RecordingLvm lvm) {
-        return open(lvm, "p", dir.resolve("no-backups"));
-    }
+    /** The LVM of most tests: no metadata backup, so the cache lives by its own clock. */
+    private RecordingLvm lvm;
+    /** Pool {@code p} on {@link #lvm}. */
+    private LvmThinPool pool;
+    /** A persistent volume of {@link #pool}, not created yet. */
+    private Volume priv;
 
-    private static Volume privateOf(LvmThinPool pool) {
-        return pool.volume("appvms/work/private", VolumeConfig.persistent("private", SIZE));
-    }
-
-    private static RecordingLvm lvmWithoutBackup() {
-        return new RecordingLvm(VG, THIN, 1L << 34, null);
+    @BeforeEach
+    void openPoolWithoutBackup() {
+        lvm = new RecordingLvm(VG, THIN, 1L << 34, null);
+        pool = open(lvm, "p", dir.resolve("no-backups"));
+        priv = pool.volume("appvms/work/private", VolumeConfig.persistent("private", SIZE));
     }
 
     @Test
     void questionsAfterOneLvs_areAnsweredFromTheReport_withoutRunningLvm() {
-        RecordingLvm lvm = lvmWithoutBackup();
-        LvmThinPool pool = openWithoutBackup(lvm);
-        Volume priv = privateOf(pool);
         priv.create();
         assertThat(priv.isRunning()).isFalse();
         lvm.forget();
@@ -68,9 +68,6 @@ class LvsCacheTest {
 
     @Test
     void eachOfOurCommands_forgetsTheReport_soTheNextOperationReadsLvsOnce() {
-        RecordingLvm lvm = lvmWithoutBackup();
-        LvmThinPool pool = openWithoutBackup(lvm);
-        Volume priv = privateOf(pool);
         priv.create();
         lvm.forget();
 
@@ -90,12 +87,9 @@ class LvsCacheTest {
 
     @Test
     void aQubesStartsAndStops_runOneLvsPerOperation_andPrintTheCountsBeforeAndAfter() {
-        RecordingLvm lvm = lvmWithoutBackup();
-        LvmThinPool pool = openWithoutBackup(lvm);
         Volume tplRoot = pool.volume("vm-templates/t/root", VolumeConfig.persistent("root", SIZE));
         tplRoot.create();
         lvm.written(LvNames.lvName("p", "vm-templates/t/root"), 40);
-        Volume priv = privateOf(pool);
         Volume root = pool.volume("appvms/work/root", VolumeConfig.snapshot("root", SIZE, "vm-templates/t/root"));
         Volume vol = pool.volume("appvms/work/volatile", VolumeConfig.volatileVolume("volatile", SIZE, false));
         priv.create();
@@ -134,8 +128,6 @@ class LvsCacheTest {
 
     @Test
     void aVolumeRemovedBehindOurBack_isSeenWhenTheStopFailsOnTheCachedReport_whichIsReadOnceMore() {
-        RecordingLvm lvm = lvmWithoutBackup();
-        LvmThinPool pool = openWithoutBackup(lvm);
         Volume root = pool.volume("appvms/work/root", VolumeConfig.volatileVolume("root", SIZE, false));
         root.start();
         assertThat(root.isRunning()).isTrue();
@@ -152,9 +144,6 @@ class LvsCacheTest {
 
     @Test
     void aCommittedImageRemovedBehindOurBack_failsTheStart_afterOneMoreLvs_asNotFound() {
-        RecordingLvm lvm = lvmWithoutBackup();
-        LvmThinPool pool = openWithoutBackup(lvm);
-        Volume priv = privateOf(pool);
         priv.create();
         priv.isRunning();
         lvm.byAnotherTool(LvmCommand.remove("lvm", VG, LvNames.lvName("p", "appvms/work/private")));
@@ -168,24 +157,21 @@ class LvsCacheTest {
     @Test
     void withLvmsMetadataBackup_aVolumeMadeByAnotherTool_isSeenAtTheNextQuestion() throws Exception {
         Path backups = Files.createDirectories(dir.resolve("backup"));
-        RecordingLvm lvm = new RecordingLvm(VG, THIN, 1L << 34, backups);
-        LvmThinPool pool = open(lvm, "p", backups);
-        assertThat(pool.volumeIds()).isEmpty();
-        lvm.forget();
-        assertThat(pool.volumeIds()).isEmpty();
-        assertThat(lvm.actions()).isEmpty();
+        RecordingLvm backedUp = new RecordingLvm(VG, THIN, 1L << 34, backups);
+        LvmThinPool withBackup = open(backedUp, "p", backups);
+        assertThat(withBackup.volumeIds()).isEmpty();
+        backedUp.forget();
+        assertThat(withBackup.volumeIds()).isEmpty();
+        assertThat(backedUp.actions()).isEmpty();
 
-        lvm.byAnotherTool(LvmCommand.create("lvm", VG, THIN, "vm-work-private", SIZE));
+        backedUp.byAnotherTool(LvmCommand.create("lvm", VG, THIN, "vm-work-private", SIZE));
 
-        assertThat(pool.volumeIds()).containsExactly("vm-work-private");
-        assertThat(lvm.actions()).containsExactly("lvs");
+        assertThat(withBackup.volumeIds()).containsExactly("vm-work-private");
+        assertThat(backedUp.actions()).containsExactly("lvs");
     }
 
     @Test
     void allocationFigures_olderThanThirtySeconds_areReadAnew_namesAreNot() {
-        RecordingLvm lvm = lvmWithoutBackup();
-        LvmThinPool pool = openWithoutBackup(lvm);
-        Volume priv = privateOf(pool);
         priv.create();
         assertThat(priv.usage()).isZero();
         lvm.written(LvNames.lvName("p", "appvms/work/private"), 50);
@@ -203,7 +189,6 @@ class LvsCacheTest {
 
     @Test
     void twoPoolsOnOneVolumeGroup_shareOneReport() {
-        RecordingLvm lvm = lvmWithoutBackup();
         LvmThinPool a = open(lvm, "a", dir.resolve("no-backups"));
         LvmThinPool b = open(lvm, "b", dir.resolve("no-backups"));
         a.volume("x", VolumeConfig.persistent("private", SIZE)).create();

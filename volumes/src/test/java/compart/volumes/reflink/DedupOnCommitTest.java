@@ -29,11 +29,10 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A {@code file-reflink} pool with {@code dedup=on} on a loop-mounted XFS (reflink=1): each commit is deduplicated
@@ -42,21 +41,10 @@ import org.junit.jupiter.api.Test;
 class DedupOnCommitTest {
     private static final int MIB = 1 << 20;
     private static final Duration LONG = Duration.ofSeconds(60);
-    private static LoopFileSystem fs;
+    @RegisterExtension
+    static final LoopFileSystem.PerClass fs = LoopFileSystem.perClass("xfs", 320L * MIB);
     private Path dir;
     private ReflinkPool pool;
-
-    @BeforeAll
-    static void mount() throws Exception {
-        fs = LoopFileSystem.mount("xfs", 320L * MIB);
-    }
-
-    @AfterAll
-    static void unmount() throws Exception {
-        if (fs != null) {
-            fs.close();
-        }
-    }
 
     @BeforeEach
     void freshDir() throws IOException {

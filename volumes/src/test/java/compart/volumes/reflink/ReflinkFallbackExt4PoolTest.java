@@ -54,9 +54,7 @@ class ReflinkFallbackExt4PoolTest extends ReflinkLoopPoolTest {
     private Volume committedTemplate(long size, long offset, byte[] data) throws Exception {
         Volume tpl = pool.volume("vm-templates/t/root", VolumeConfig.persistent("root", size));
         tpl.create();
-        tpl.start();
-        qubeWrites(tpl, offset, data);
-        tpl.stop();
+        runWriting(tpl, offset, data);
         return tpl;
     }
 
@@ -112,9 +110,7 @@ class ReflinkFallbackExt4PoolTest extends ReflinkLoopPoolTest {
         Volume root = pool.volume("appvms/a/root", VolumeConfig.snapshot("root", SIZE, "vm-templates/t/root"));
         root.start();
         assertThat(root.isOutdated()).isFalse();
-        tpl.start();
-        qubeWrites(tpl, 0, pattern(4096, 72));
-        tpl.stop();
+        runWriting(tpl, 0, pattern(4096, 72));
         tpl.resize(2 * SIZE);
         assertThat(root.isOutdated()).isTrue();
         Path frozen = Path.of(pool.config().requiredOption("dir_path"), "appvms/a/root.img");

@@ -36,9 +36,7 @@ class ReflinkXfsPoolTest extends ReflinkLoopPoolTest {
     void appVmRootSnapshot_sharesEveryBlockWithTheTemplateRoot() throws IOException {
         Volume tpl = pool.volume("vm-templates/t/root", VolumeConfig.persistent("root", SIZE));
         tpl.create();
-        tpl.start();
-        qubeWrites(tpl, 0, pattern(4 * MIB, 1));
-        tpl.stop();
+        runWriting(tpl, 0, pattern(4 * MIB, 1));
         Volume root = pool.volume("appvms/a/root", VolumeConfig.snapshot("root", SIZE, "vm-templates/t/root"));
         root.start();
         assertThat(extents(root.blockDevicePath())).isNotEmpty().allMatch(Extent::shared);

@@ -18,19 +18,16 @@ public record XenStorePermission(int domid, Access access) {
         Objects.requireNonNull(access, "access");
     }
 
-    /** Access bits ({@code XS_PERM_READ}, {@code XS_PERM_WRITE}). */
+    /**
+     * Access bits ({@code XS_PERM_READ} 1, {@code XS_PERM_WRITE} 2): the constants stand in the order of their bits,
+     * so a constant's ordinal is its bits.
+     */
     public enum Access {
-        NONE(0), READ(1), WRITE(2), BOTH(3);
-
-        private final int bits;
-
-        Access(int bits) {
-            this.bits = bits;
-        }
+        NONE, READ, WRITE, BOTH;
 
         /** @return the {@code XS_PERM_*} bits */
         public int bits() {
-            return bits;
+            return ordinal();
         }
 
         /** @return the access for these bits (only the read and write bits count) */

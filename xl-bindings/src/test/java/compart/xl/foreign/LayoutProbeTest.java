@@ -14,6 +14,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiFunction;
 
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -60,43 +61,45 @@ class LayoutProbeTest {
         }
     }
 
-    @Test
-    void everyProbedStruct_hasTheSameSizeAndAlignmentInJava() {
+    /**
+     * Compares every probe line of one kind with its Java counterpart, found in {@code java} by the line's name up to
+     * the first dot: {@code differs} answers what differs (null: nothing); at least {@code atLeast} lines of the kind
+     * must be there.
+     */
+    private static <T> void assertEveryProbed(String kind, int atLeast, Map<String, T> java,
+                                              BiFunction<String[], T, String> differs) {
         List<String> mismatches = new ArrayList<>();
         int checked = 0;
         for (String[] line : lines) {
-            if (!line[0].equals("S")) {
-                continue;
-            }
-            MemoryLayout layout = LAYOUTS.get(line[1]);
-            if (layout == null) {
-                mismatches.add(line[1] + ": no Java layout");
-                continue;
-            }
-            checked++;
-            if (layout.byteSize() != Long.parseLong(line[2]) || layout.byteAlignment() != Long.parseLong(line[3])) {
-                mismatches.add(line[1] + ": C size/align " + line[2] + "/" + line[3] + ", Java " + layout.byteSize()
-                        + "/" + layout.byteAlignment());
+            if (line[0].equals(kind)) {
+                checked++;
+                String name = line[1].split("\\.")[0];
+                T counterpart = java.get(name);
+                String difference = counterpart == null ? "nothing in Java named " + name
+                        : differs.apply(line, counterpart);
+                if (difference != null) {
+                    mismatches.add(line[1] + ": " + difference);
+                }
             }
         }
         assertThat(mismatches).isEmpty();
-        assertThat(checked).isGreaterThanOrEqualTo(17);
+        assertThat(checked).isGreaterThanOrEqualTo(atLeast);
+    }
+
+    @Test
+    void everyProbedStruct_hasTheSameSizeAndAlignmentInJava() {
+        assertEveryProbed("S", 17, LAYOUTS, (line, layout) -> {
+            boolean same = layout.byteSize() == Long.parseLong(line[2])
+                    && layout.byteAlignment() == Long.parseLong(line[3]);
+            return same ? null : "C size/align " + line[2] + "/" + line[3] + ", Java " + layout.byteSize() + "/"
+                    + layout.byteAlignment();
+        });
     }
 
     @Test
     void everyProbedField_hasTheSameOffsetAndSizeInJava() {
-        List<String> mismatches = new ArrayList<>();
-        int checked = 0;
-        for (String[] line : lines) {
-            if (!line[0].equals("F")) {
-                continue;
-            }
+        assertEveryProbed("F", 120, LAYOUTS, (line, layout) -> {
             String[] path = line[1].split("\\.");
-            MemoryLayout layout = LAYOUTS.get(path[0]);
-            if (layout == null) {
-                mismatches.add(line[1] + ": no Java layout " + path[0]);
-                continue;
-            }
             MemoryLayout.PathElement[] elements = new MemoryLayout.PathElement[path.length - 1];
             for (int i = 1; i < path.length; i++) {
                 elements[i - 1] = groupElement(path[i]);
@@ -104,16 +107,12 @@ class LayoutProbeTest {
             try {
                 long offset = layout.byteOffset(elements);
                 long size = layout.select(elements).byteSize();
-                checked++;
-                if (offset != Long.parseLong(line[2]) || size != Long.parseLong(line[3])) {
-                    mismatches.add(line[1] + ": C offset/size " + line[2] + "/" + line[3] + ", Java " + offset + "/" + size);
-                }
+                boolean same = offset == Long.parseLong(line[2]) && size == Long.parseLong(line[3]);
+                return same ? null : "C offset/size " + line[2] + "/" + line[3] + ", Java " + offset + "/" + size;
             } catch (IllegalArgumentException e) {
-                mismatches.add(line[1] + ": not in the Java layout (" + e.getMessage() + ")");
+                return "not in the Java layout (" + e.getMessage() + ")";
             }
-        }
-        assertThat(mismatches).isEmpty();
-        assertThat(checked).isGreaterThanOrEqualTo(120);
+        });
     }
 
     @Test
@@ -143,23 +142,7 @@ class LayoutProbeTest {
 
     @Test
     void everyProbedConstant_hasTheSameValueInJava() {
-        List<String> mismatches = new ArrayList<>();
-        int checked = 0;
-        for (String[] line : lines) {
-            if (!line[0].equals("C")) {
-                continue;
-            }
-            Number value = CONSTANTS.get(line[1]);
-            if (value == null) {
-                mismatches.add(line[1] + ": no Java constant");
-                continue;
-            }
-            checked++;
-            if (value.longValue() != Long.parseLong(line[2])) {
-                mismatches.add(line[1] + ": C " + line[2] + ", Java " + value);
-            }
-        }
-        assertThat(mismatches).isEmpty();
-        assertThat(checked).isGreaterThanOrEqualTo(60);
+        assertEveryProbed("C", 60, CONSTANTS, (line, value) ->
+                value.longValue() == Long.parseLong(line[2]) ? null : "C " + line[2] + ", Java " + value);
     }
 }

@@ -13,26 +13,15 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.assertj.core.api.AbstractThrowableAssert;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The block-sharing ioctls on real loop-mounted filesystems (XFS with reflink, ext4, tmpfs). */
 class LinuxFileTest {
     private static final int MIB = 1 << 20;
-    private static LoopFileSystem xfs;
-
-    @BeforeAll
-    static void mountXfs() throws Exception {
-        xfs = LoopFileSystem.mount("xfs", 320L * MIB);
-    }
-
-    @AfterAll
-    static void unmountXfs() throws Exception {
-        if (xfs != null) {
-            xfs.close();
-        }
-    }
+    @RegisterExtension
+    static final LoopFileSystem.PerClass xfs = LoopFileSystem.perClass("xfs", 320L * MIB);
 
     private static Path randomFile(Path dir, String name, int bytes, long seed) throws IOException {
         byte[] data = new byte[bytes];
@@ -171,23 +160,18 @@ class LinuxFileTest {
     @Test
     void cloneFile_onExt4_failsWithStorageErrorNamingTheFilesystem_andLeavesNoDestination() throws Exception {
         try (LoopFileSystem ext4 = LoopFileSystem.mount("ext4", 64L * MIB)) {
-            Path a = randomFile(ext4.root(), "a", MIB, 8);
-            Path b = ext4.root().resolve("b");
-            assertThatThrownBy(() -> LinuxFile.cloneFile(a, b))
-                    .isInstanceOfSatisfying(CompartException.class, e -> assertThat(e.kind()).isEqualTo(ErrorKind.STORAGE))
+            assertThatCloneOfANewFileFails(ext4, 8)
                     .hasMessageContaining("FICLONE")
                     .hasMessageContaining("(ext4) does not support reflink")
                     .hasMessageContaining("reflink=1");
-            assertThat(b).doesNotExist();
+            assertThat(ext4.root().resolve("b")).doesNotExist();
         }
     }
 
     @Test
     void cloneFile_onTmpfs_failsWithStorageError() throws Exception {
         try (LoopFileSystem tmpfs = LoopFileSystem.mount("tmpfs", 16L * MIB)) {
-            Path a = randomFile(tmpfs.root(), "a", MIB, 9);
-            assertThatThrownBy(() -> LinuxFile.cloneFile(a, tmpfs.root().resolve("b")))
-                    .isInstanceOfSatisfying(CompartException.class, e -> assertThat(e.kind()).isEqualTo(ErrorKind.STORAGE))
+            assertThatCloneOfANewFileFails(tmpfs, 9)
                     .hasMessageContaining("FICLONE")
                     .hasMessageContaining("tmpfs");
         }
@@ -196,10 +180,16 @@ class LinuxFileTest {
     @Test
     void cloneFile_onXfsWithoutReflink_failsWithStorageError() throws Exception {
         try (LoopFileSystem plain = LoopFileSystem.mount("xfs-noreflink", 320L * MIB)) {
-            Path a = randomFile(plain.root(), "a", MIB, 10);
-            assertThatThrownBy(() -> LinuxFile.cloneFile(a, plain.root().resolve("b")))
-                    .isInstanceOfSatisfying(CompartException.class, e -> assertThat(e.kind()).isEqualTo(ErrorKind.STORAGE))
-                    .hasMessageContaining("(xfs) does not support reflink");
+            assertThatCloneOfANewFileFails(plain, 10).hasMessageContaining("(xfs) does not support reflink");
         }
+    }
+
+    /** Writes a random file {@code a} of 1 MiB on {@code fs} and asserts that cloning it to {@code b} fails as STORAGE. */
+    private static AbstractThrowableAssert<?, ? extends Throwable> assertThatCloneOfANewFileFails(LoopFileSystem fs,
+                                                                                                long seed)
+            throws IOException {
+        Path a = randomFile(fs.root(), "a", MIB, seed);
+        return assertThatThrownBy(() -> LinuxFile.cloneFile(a, fs.root().resolve("b")))
+                .isInstanceOfSatisfying(CompartException.class, e -> assertThat(e.kind()).isEqualTo(ErrorKind.STORAGE));
     }
 }

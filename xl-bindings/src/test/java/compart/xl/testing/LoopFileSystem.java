@@ -8,11 +8,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A real filesystem for tests: a sparse image under {@code target/} formatted and loop-mounted (xfs with reflink,
  * btrfs, ext4), or a tmpfs. Needs root and the mkfs tool; otherwise the calling test is skipped with the reason.
- * {@link #close()} always unmounts and deletes the image. Shared with the volumes tests through this module's test-jar.
+ * {@link #close()} always unmounts and deletes the image. Shared with the volumes and toolstack-core tests through this
+ * module's test-jar. A test class that works on one file system throughout registers {@link #perClass}.
  */
 public final class LoopFileSystem implements AutoCloseable {
     private final Path mountPoint;
@@ -59,6 +63,49 @@ public final class LoopFileSystem implements AutoCloseable {
 
     public Path root() {
         return mountPoint;
+    }
+
+    /**
+     * @param type      as for {@link #mount}
+     * @param sizeBytes the image's size
+     * @return a file system mounted before the test class's first test and unmounted after its last; register it as
+     *         a static {@code @RegisterExtension} field
+     */
+    public static PerClass perClass(String type, long sizeBytes) {
+        return new PerClass(type, sizeBytes);
+    }
+
+    /** One file system for a whole test class (a JUnit extension; skips the class as {@link #mount} would). */
+    public static final class PerClass implements BeforeAllCallback, AfterAllCallback {
+        private final String type;
+        private final long sizeBytes;
+        private LoopFileSystem mounted;
+
+        private PerClass(String type, long sizeBytes) {
+            this.type = type;
+            this.sizeBytes = sizeBytes;
+        }
+
+        @Override
+        public void beforeAll(ExtensionContext context) throws Exception {
+            mounted = mount(type, sizeBytes);
+        }
+
+        @Override
+        public void afterAll(ExtensionContext context) throws Exception {
+            if (mounted != null) {
+                mounted.close();
+                mounted = null;
+            }
+        }
+
+        /** @return the mount point, while the test class runs */
+        public Path root() {
+            if (mounted == null) {
+                throw new IllegalStateException(type + " is mounted only while its test class runs");
+            }
+            return mounted.root();
+        }
     }
 
     @Override

@@ -23,7 +23,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -172,9 +174,7 @@ public final class LibxlHypervisor implements Hypervisor {
 
     @Override
     public void unpause(int domid) {
-        var w = known(domid);
-        onPlatformRun(() -> ctx.unpause(domid));
-        emit(new HypervisorEvent.Unpaused(domid, w.name));
+        onKnownDomain(domid, ctx::unpause, HypervisorEvent.Unpaused::new);
     }
 
     @Override
@@ -191,21 +191,31 @@ public final class LibxlHypervisor implements Hypervisor {
 
     @Override
     public void pause(int domid) {
-        var w = known(domid);
-        onPlatformRun(() -> ctx.pause(domid));
-        emit(new HypervisorEvent.Paused(domid, w.name));
+        onKnownDomain(domid, ctx::pause, HypervisorEvent.Paused::new);
     }
 
     @Override
     public void shutdown(int domid) {
-        known(domid);
-        onPlatformRun(() -> ctx.shutdown(domid));
+        onKnownDomain(domid, ctx::shutdown, null);
     }
 
     @Override
     public void destroy(int domid) {
-        known(domid);
-        onPlatformRun(() -> ctx.destroy(domid));
+        onKnownDomain(domid, ctx::destroy, null);
+    }
+
+    /**
+     * Runs one libxl call on a domain Compart started, then publishes what it did.
+     *
+     * @param done the event of the finished call (from the domid and the domain's name), or null when the domain's
+     *             watch reports the outcome (a shutdown or destroy ends in {@link HypervisorEvent.Died})
+     */
+    private void onKnownDomain(int domid, IntConsumer call, BiFunction<Integer, String, HypervisorEvent> done) {
+        var w = known(domid);
+        onPlatformRun(() -> call.accept(domid));
+        if (done != null) {
+            emit(done.apply(domid, w.name));
+        }
     }
 
     private Watched known(int domid) {
