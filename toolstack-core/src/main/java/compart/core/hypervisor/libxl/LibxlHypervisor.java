@@ -46,6 +46,7 @@ public final class LibxlHypervisor implements Hypervisor {
     private final ExecutorService calls;
     private final ConcurrentHashMap<Integer, Watched> domains = new ConcurrentHashMap<>();
     private final List<Consumer<HypervisorEvent>> listeners = new CopyOnWriteArrayList<>();
+    private XenStore watchStore;
 
     /** One domain this backend watches. */
     private static final class Watched {
@@ -190,6 +191,31 @@ public final class LibxlHypervisor implements Hypervisor {
     }
 
     @Override
+    public Runnable watchGuestNode(int domid, String relativePath, Consumer<String> untrustedValue) {
+        known(domid);
+        return onPlatform(() -> {
+            var xs = watchStore();
+            String path = xs.domainPath(domid) + "/" + relativePath;
+            var watch = xs.watch(path, changed -> untrustedValue.accept(xs.read(path).orElse("")));
+            return (Runnable) watch::close;
+        });
+    }
+
+    /** @return the xenstore connection of the guest node watches, opened on first use */
+    private synchronized XenStore watchStore() {
+        if (watchStore == null) {
+            watchStore = XenStore.open();
+        }
+        return watchStore;
+    }
+
+    @Override
+    public void setMemoryTarget(int domid, long targetKib) {
+        known(domid);
+        onPlatformRun(() -> ctx.setMemoryTarget(domid, targetKib));
+    }
+
+    @Override
     public void pause(int domid) {
         var w = known(domid);
         onPlatformRun(() -> ctx.pause(domid));
@@ -287,6 +313,11 @@ public final class LibxlHypervisor implements Hypervisor {
             }
         }
         calls.shutdown();
+        synchronized (this) {
+            if (watchStore != null) {
+                watchStore.close();
+            }
+        }
         ctx.close(); // domains keep running: a restarted compartd finds them
     }
 }
