@@ -286,6 +286,7 @@ public final class MemoryBroker implements AutoCloseable {
             if (significant(requests, free)) {
                 apply(requests);
             }
+            refresh();
             available = balancing.availableMemory(free() - FREE_MEM_LEFT, views());
         } finally {
             lock.unlock();
@@ -297,6 +298,10 @@ public final class MemoryBroker implements AutoCloseable {
         tracked.values().forEach(t -> before.put(t.domid, t.actual()));
         for (var r : requests) {
             var t = tracked.get(r.domid());
+            if (t == null) {
+                continue; // died meanwhile
+            }
+            refresh(); // what the donors gave so far
             int tries = GIVE_TRIES;
             while (free() - (r.bytes() - t.actual()) < 0.9 * FREE_MEM_LEFT) {
                 pause();
@@ -321,7 +326,7 @@ public final class MemoryBroker implements AutoCloseable {
                 return;
             }
             var t = tracked.get(r.domid());
-            if (t.actual() > t.lastTarget + FREE_MEM_LEFT / 4 && before.get(t.domid) == t.actual()) {
+            if (t != null && t.actual() > t.lastTarget + FREE_MEM_LEFT / 4 && Long.valueOf(t.actual()).equals(before.get(t.domid))) {
                 t.noProgress = true;
                 LOG.warn("qube {} (domain {}) did not give memory back (holds {} MiB, asked for {} MiB): left out of "
                         + "balancing until it does", t.name, t.domid, t.actual() / MIB, r.bytes() / MIB);
