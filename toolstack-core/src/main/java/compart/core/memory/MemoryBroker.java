@@ -6,6 +6,11 @@ import compart.core.hypervisor.HypervisorEvent;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
 import compart.errors.Refusal;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -72,6 +77,7 @@ public final class MemoryBroker implements AutoCloseable {
     private final AtomicBoolean rebalancePending = new AtomicBoolean();
     private volatile long available;
     private volatile boolean closed;
+    private volatile Path availFile;
 
     /** One qube whose memory the broker follows. */
     private static final class Tracked {
@@ -207,6 +213,41 @@ public final class MemoryBroker implements AutoCloseable {
     }
 
     /**
+     * Follows a running domain found at compartd's start (a qube started before a restart): as a new one.
+     *
+     * @param maxBytes its maximum memory
+     * @param balanced whether it reports through {@code meminfo-writer}
+     */
+    public void follow(int domid, String name, long maxBytes, boolean balanced) {
+        track(domid, name, maxBytes, balanced);
+    }
+
+    /**
+     * Writes {@link #availableMemory} to {@code file} after each rebalance (as qmemman writes
+     * {@code qmemman-avail-mem}): atomically, mode 0644; a failure to write is logged.
+     */
+    public void writeAvailableTo(Path file) {
+        availFile = file;
+    }
+
+    private void writeAvailable() {
+        var file = availFile;
+        if (file == null) {
+            return;
+        }
+        try {
+            var parent = file.toAbsolutePath().getParent();
+            Files.createDirectories(parent);
+            var tmp = parent.resolve(file.getFileName() + ".tmp");
+            Files.writeString(tmp, Long.toString(available));
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | UnsupportedOperationException e) {
+            LOG.warn("cannot write the available memory figure to {}: {}", file, e.toString());
+        }
+    }
+
+    /**
      * Follows a domain just created: a balanced one is watched for reports and balanced, another kept at its size.
      * Called by {@link MemoryReservation#handOver}, before the reservation is released.
      */
@@ -226,6 +267,7 @@ public final class MemoryBroker implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+        requestRebalance(); // as qmemman when the domain list changes
     }
 
     /** On the watch thread: records a report and asks for a rebalance. */
@@ -288,6 +330,7 @@ public final class MemoryBroker implements AutoCloseable {
             }
             refresh();
             available = balancing.availableMemory(free() - FREE_MEM_LEFT, views());
+            writeAvailable();
         } finally {
             lock.unlock();
         }

@@ -112,6 +112,9 @@ public final class Toolstack implements AutoCloseable {
         for (DomainStatus d : hypervisor.list()) {
             if (inventory.find(d.name()).isPresent()) {
                 live.put(d.name(), new Live(d.domid(), PowerState.of(d.state())));
+                long maxmem = inventory.value(inventory.qube(d.name()), Prop.MAXMEM);
+                memory.follow(d.domid(), d.name(), (maxmem > 0 ? maxmem : d.memoryKib() / 1024) * 1024 * 1024,
+                        maxmem > 0);
                 LOG.info("qube {} found running as domain {}", d.name(), d.domid());
             }
         }

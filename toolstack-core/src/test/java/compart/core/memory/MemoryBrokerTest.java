@@ -8,12 +8,16 @@ import compart.core.hypervisor.DomainStatus;
 import compart.core.hypervisor.test.TestHypervisor;
 import compart.errors.CompartException;
 import compart.errors.Refusal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The broker on the simulated hypervisor: its guests obey memory targets at once (unless told to ignore them)
@@ -138,6 +142,17 @@ class MemoryBrokerTest {
         assertThat(mib(liar)).isLessThanOrEqualTo(2500L);
         assertThat(mib(honest)).isGreaterThanOrEqualTo(649L);
         assertThat(hv.hostInfo().freeMemoryMib()).isGreaterThanOrEqualTo(25L);
+    }
+
+    @Test
+    void theAvailableFigureIsWrittenAfterEachRebalanceAsQmemmanAvailMem(@TempDir Path dir) throws Exception {
+        host(4096);
+        Path file = dir.resolve("run/qmemman-avail-mem");
+        broker.writeAvailableTo(file);
+        start("a", 1000, 4000, true);
+        report("a", 500);
+        assertThat(Files.readString(file)).isEqualTo(Long.toString(broker.availableMemory()));
+        assertThat(Files.getPosixFilePermissions(file)).isEqualTo(PosixFilePermissions.fromString("rw-r--r--"));
     }
 
     @Test
