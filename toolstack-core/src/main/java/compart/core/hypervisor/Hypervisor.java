@@ -26,6 +26,13 @@ public interface Hypervisor extends AutoCloseable {
     int createPaused(DomainSpec spec);
 
     /**
+     * @param spec a domain to create (its disks do not matter)
+     * @return the free memory creating it takes, KiB: its memory with the backend's per-domain overhead
+     *         ({@code libxl_domain_need_memory})
+     */
+    long needMemoryKib(DomainSpec spec);
+
+    /**
      * Creates the empty xenstore node {@code /local/domain/<domid>/<relativePath>}, owned by the domain so that
      * it may write it (qubesd makes {@code memory/meminfo} this way for the qube's meminfo-writer).
      */

@@ -135,7 +135,14 @@ final class StartRun {
      * the domain was created (it then holds them).
      */
     private Runnable checkMemory(Step.CheckMemory s) {
-        run.memory = memory.reserve(run.name(), s.mib() * 1024 * 1024);
+        long bytes = s.mib() * 1024 * 1024; // Qubes' figure: memory and qubesd's fixed overhead
+        try {
+            bytes = Math.max(bytes, hypervisor.needMemoryKib(DomainSpecs.withoutDisks(run.inventory, run.qube)) * 1024);
+        } catch (CompartException e) {
+            run.log.warn("libxl_domain_need_memory failed ({}): reserving Qubes' figure, {} MiB", e.getMessage(),
+                    s.mib());
+        }
+        run.memory = memory.reserve(run.name(), bytes);
         return run.memory::close;
     }
 

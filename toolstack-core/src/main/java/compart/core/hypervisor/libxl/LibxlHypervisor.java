@@ -120,6 +120,12 @@ public final class LibxlHypervisor implements Hypervisor {
         return domid;
     }
 
+    @Override
+    public long needMemoryKib(DomainSpec spec) {
+        String json = LibxlDomainConfigs.json(spec, this::domidOf);
+        return onPlatform(() -> ctx.needMemoryKib(json));
+    }
+
     private void watch(Watched w) {
         domains.put(w.domid, w);
         try {

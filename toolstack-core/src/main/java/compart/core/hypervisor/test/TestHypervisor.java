@@ -143,6 +143,12 @@ public final class TestHypervisor implements Hypervisor {
         return (domains.values().stream().mapToLong(d -> d.currentKib).sum() + 1023) / 1024;
     }
 
+    /** @return the spec's memory: this hypervisor admits a domain against exactly that */
+    @Override
+    public long needMemoryKib(DomainSpec spec) {
+        return spec.memoryMib() * 1024;
+    }
+
     @Override
     public int createPaused(DomainSpec spec) {
         HypervisorEvent event;
