@@ -25,15 +25,7 @@ import picocli.CommandLine;
  */
 class MemoryBalanceIT {
     static final Path BASE = Path.of("/var/lib/compart-it/memory");
-    Path socket;
-
-    String ok(String method, String arg, String dest, String payload) throws Exception {
-        return new AdminApiSocket(socket).ok(method, arg, dest, payload);
-    }
-
-    String call(String method, String arg, String dest, String payload) throws Exception {
-        return new AdminApiSocket(socket).call(method, arg, dest, payload);
-    }
+    AdminApiSocket api;
 
     /** @return the domain's memory in MiB as {@code xl list} shows it */
     static long xlMemMib(String name) {
@@ -78,22 +70,23 @@ class MemoryBalanceIT {
         }
         Path state = BASE.resolve("state-" + ProcessHandle.current().pid());
         Path avail = BASE.resolve("qmemman-avail-mem");
-        socket = BASE.resolve("qubesd.sock");
+        Path socket = BASE.resolve("qubesd.sock");
+        api = new AdminApiSocket(socket);
         var compartd = new Compartd();
         new CommandLine(compartd).parseArgs("--hypervisor", "libxl", "--socket", socket.toString(), "--state-dir",
                 state.toString(), "--memory-avail-file", avail.toString());
         try (var daemon = compartd.start()) {
-            ok("admin.property.Set", "default_kernel", "dom0", "guest");
-            ok("admin.vm.Create.TemplateVM", "", "dom0", "name=tpl label=black");
+            api.ok("admin.property.Set", "default_kernel", "dom0", "guest");
+            api.ok("admin.vm.Create.TemplateVM", "", "dom0", "name=tpl label=black");
             for (String q : List.of("busy", "idle", "fixed", "late", "c1", "c2")) {
-                ok("admin.vm.Create.AppVM", "tpl", "dom0", "name=" + q + " label=blue");
-                ok("admin.vm.property.Set", "vcpus", q, "1");
-                ok("admin.vm.property.Set", "memory", q, "300");
-                ok("admin.vm.property.Set", "maxmem", q, "1000");
+                api.ok("admin.vm.Create.AppVM", "tpl", "dom0", "name=" + q + " label=blue");
+                api.ok("admin.vm.property.Set", "vcpus", q, "1");
+                api.ok("admin.vm.property.Set", "memory", q, "300");
+                api.ok("admin.vm.property.Set", "maxmem", q, "1000");
             }
-            ok("admin.vm.property.Set", "maxmem", "fixed", "0");
+            api.ok("admin.vm.property.Set", "maxmem", "fixed", "0");
             for (String q : List.of("busy", "idle", "fixed")) {
-                ok("admin.vm.Start", "", q, "");
+                api.ok("admin.vm.Start", "", q, "");
             }
             System.out.printf("MemoryBalanceIT: started busy, idle, fixed at 300 MiB; Xen free %d MiB%n", freeMib());
 
@@ -109,12 +102,12 @@ class MemoryBalanceIT {
 
             // a start that fits only once the others give memory back (busy took what was free)
             long free = freeMib();
-            ok("admin.vm.property.Set", "memory", "late", Long.toString(Math.min(free + 150, 900)));
+            api.ok("admin.vm.property.Set", "memory", "late", Long.toString(Math.min(free + 150, 900)));
             long t0 = System.nanoTime();
-            ok("admin.vm.Start", "", "late", "");
+            api.ok("admin.vm.Start", "", "late", "");
             System.out.printf("MemoryBalanceIT: late (%d MiB, %d MiB free before) started after ballooning in %d ms%n",
                     Math.min(free + 150, 900), free, (System.nanoTime() - t0) / 1_000_000);
-            ok("admin.vm.Kill", "", "late", "");
+            api.ok("admin.vm.Kill", "", "late", "");
 
             // the donors now need all they have: two starts that cannot both fit
             report("busy", 1000);
@@ -122,8 +115,8 @@ class MemoryBalanceIT {
             awaitMem("busy", m -> m >= 990, "busy at its maxmem");
             long each = (freeMib() - 25) * 6 / 10;
             for (String q : List.of("c1", "c2")) {
-                ok("admin.vm.property.Set", "memory", q, Long.toString(each));
-                ok("admin.vm.property.Set", "maxmem", q, Long.toString(each));
+                api.ok("admin.vm.property.Set", "memory", q, Long.toString(each));
+                api.ok("admin.vm.property.Set", "maxmem", q, Long.toString(each));
             }
             var c1 = CompletableFuture.supplyAsync(() -> start("c1"));
             var c2 = CompletableFuture.supplyAsync(() -> start("c2"));
@@ -134,13 +127,13 @@ class MemoryBalanceIT {
                     && a.contains("Not enough memory to start domain")).hasSize(1);
             String refused = answers.get(0).startsWith("0") ? "c2" : "c1";
             assertThat(Dom0Host.domainExists(refused)).isFalse();
-            assertThat(ok("admin.vm.CurrentState", "", refused, "")).contains("power_state=Halted");
+            assertThat(api.ok("admin.vm.CurrentState", "", refused, "")).contains("power_state=Halted");
         }
     }
 
     private String start(String qube) {
         try {
-            return call("admin.vm.Start", "", qube, "");
+            return api.call("admin.vm.Start", "", qube, "");
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }

@@ -3,6 +3,7 @@ package compart.core.memory;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import compart.core.testing.QubesdOffline;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -53,16 +54,6 @@ class QmemmanDifferentialTest {
     @TempDir
     Path dir;
 
-    private static Path shared() {
-        String p = System.getProperty("qubes.sources");
-        if (p != null) {
-            return Path.of(p);
-        }
-        Path here = Path.of("").toAbsolutePath();
-        Path root = Files.isRegularFile(here.resolve("mvnw")) ? here : here.getParent();
-        return root.resolveSibling("shared");
-    }
-
     private static String run(Path workDir, String input, String... command) throws IOException, InterruptedException {
         var p = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true).start();
         try (var in = p.getOutputStream()) {
@@ -76,7 +67,7 @@ class QmemmanDifferentialTest {
 
     @Test
     void ourTargetsAreQubesTargetsToTheByteOnRandomHosts() throws Exception {
-        Path tarball = shared().resolve("qubes-dom0-src/" + ADMIN + ".tar.gz");
+        Path tarball = QubesdOffline.shared().resolve("qubes-dom0-src/" + ADMIN + ".tar.gz");
         assumeTrue(Files.isRegularFile(tarball), "Qubes' sources are not here: " + tarball + " is missing "
                 + "(-Dqubes.sources=DIR names the folder holding qubes-dom0-src/)");
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/python3")), "no /usr/bin/python3 to run Qubes' qmemman");
