@@ -255,10 +255,21 @@ public final class MemoryBroker implements AutoCloseable {
         lock.lock();
         try {
             long current = hypervisor.info(domid).map(DomainStatus::memoryKib).orElse(0L) * 1024;
-            var t = new Tracked(domid, name, maxBytes, balanced, current);
-            tracked.put(domid, t);
+            boolean watched = false;
+            Runnable unwatch = () -> { };
+            Tracked t = new Tracked(domid, name, maxBytes, balanced, current);
             if (balanced) {
-                t.unwatch = hypervisor.watchGuestNode(domid, "memory/meminfo", v -> onReport(t, v));
+                try {
+                    unwatch = hypervisor.watchGuestNode(domid, "memory/meminfo", v -> onReport(t, v));
+                    watched = true;
+                } catch (CompartException e) {
+                    LOG.warn("qube {} (domain {}): cannot watch its memory/meminfo ({}): its memory stays fixed", name,
+                            domid, e.getMessage());
+                }
+            }
+            t.unwatch = unwatch;
+            tracked.put(domid, t);
+            if (watched) {
                 LOG.info("qube {} (domain {}): memory balanced up to {} MiB on its meminfo-writer's reports", name,
                         domid, maxBytes / MIB);
             } else {
