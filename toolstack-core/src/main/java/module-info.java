@@ -15,6 +15,8 @@
  *       labels; {@code compart.core.store}: its crash-safe store and the import of Qubes' qubes.xml.</li>
  *   <li>{@code compart.core.storage}: the qubes' volumes through {@code compart.volumes}; a new pool driver is a
  *       {@code PoolDriver} in the volumes module, found by {@code ServiceLoader}: nothing here changes.</li>
+ *   <li>{@code compart.core.memory}: memory balancing of the running qubes and the reservation of memory for starts
+ *       under one lock, as Qubes' qmemman ({@code MemoryBroker}; the algorithm, pure, in {@code Balancing}).</li>
  *   <li>{@code compart.core.hypervisor} (+ {@code .libxl}, {@code .test}): the hypervisor seam;
  *       {@code compart.core.qrexec}: dom0's qrexec daemons; {@code compart.core.qubesdb}: dom0's QubesDB (one
  *       server per running qube, filled by the start step {@code FillQubesDb}); {@code compart.core.daemon}:

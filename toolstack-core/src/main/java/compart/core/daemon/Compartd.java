@@ -4,6 +4,7 @@ import compart.core.api.AdminApi;
 import compart.core.hypervisor.Hypervisor;
 import compart.core.hypervisor.libxl.LibxlHypervisor;
 import compart.core.hypervisor.test.TestHypervisor;
+import compart.core.memory.MemorySettings;
 import compart.core.model.Inventory;
 import compart.core.model.PoolDefinition;
 import compart.core.ops.Toolstack;
@@ -88,6 +89,16 @@ public final class Compartd implements Callable<Integer> {
             + "before it is told and disconnected (default: ${DEFAULT-VALUE}).")
     int eventsBacklog = AdminServer.ConnectionLimits.DEFAULT.eventsBacklog();
 
+    @Option(names = "--memory-config", paramLabel = "FILE", description = "Memory balancing settings, with the keys "
+            + "and defaults of Qubes' qmemman.conf: vm-min-mem, dom0-mem-boost, cache-margin-factor; a missing file "
+            + "means Qubes' defaults (default: ${DEFAULT-VALUE}).")
+    Path memoryConfig = MemorySettings.DEFAULT_FILE;
+
+    @Option(names = "--memory-avail-file", paramLabel = "FILE", description = "Write the memory balancing's "
+            + "available-memory figure (bytes) here after each rebalance, as qmemman writes "
+            + "/var/run/qubes/qmemman-avail-mem (default: not written).")
+    Path memoryAvailFile;
+
     /** Runs the daemon. */
     public static void main(String[] args) {
         System.exit(new CommandLine(new Compartd()).execute(args));
@@ -165,7 +176,10 @@ public final class Compartd implements Callable<Integer> {
         }
         var toolstack = new Toolstack(store, hv, new Storage(), loaded.inventory(),
                 loaded.broken().stream().map(StateStore.BrokenEntry::name).collect(Collectors.toSet()), qrexec,
-                qubesdb);
+                qubesdb, MemorySettings.read(memoryConfig));
+        if (memoryAvailFile != null) {
+            toolstack.memory().writeAvailableTo(memoryAvailFile);
+        }
         if (qrexec != null) {
             qrexec.targets(toolstack.disposables()); // @dispvm and autostart of qrexec targets
         }

@@ -131,9 +131,15 @@ public final class DomainSpecs {
                 spec.vcpus(), spec.kernel(), spec.ramdisk(), spec.cmdline(), attached, spec.nics());
     }
 
-    /** @return the memory a qube needs to start, in MiB (Qubes' per-domain overhead included) */
+    /**
+     * @return the memory a qube needs to start, in MiB, with Qubes' per-domain overhead (qubesd's request to
+     *         qmemman): 4 MiB, 1.5 MiB per vCPU and, but for PV, 8 KiB per MiB of maxmem for the paging tables
+     */
     public static long memoryNeeded(Inventory inv, Qube qube) {
-        return inv.value(qube, Prop.MEMORY) + 4 + (inv.value(qube, Prop.VCPUS) * 3 + 1) / 2;
+        long maxmem = inv.value(qube, Prop.MAXMEM);
+        long paging = inv.value(qube, Prop.VIRT_MODE).orElse("pvh").equals("pv") ? 0
+                : ((maxmem > 0 ? maxmem : inv.value(qube, Prop.MEMORY)) + 127) / 128;
+        return inv.value(qube, Prop.MEMORY) + 4 + (inv.value(qube, Prop.VCPUS) * 3 + 1) / 2 + paging;
     }
 
     /** @return Qubes' default memory, for documentation of the defaults */

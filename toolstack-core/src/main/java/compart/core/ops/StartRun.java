@@ -1,6 +1,8 @@
 package compart.core.ops;
 
 import compart.core.hypervisor.Hypervisor;
+import compart.core.memory.MemoryBroker;
+import compart.core.memory.MemoryReservation;
 import compart.core.model.Inventory;
 import compart.core.model.Prop;
 import compart.core.model.Qube;
@@ -39,6 +41,7 @@ final class StartRun {
         private final Logger log;
         private Map<String, Path> devices;
         private int domid = -1;
+        private MemoryReservation memory;
 
         /**
          * @param inventory the inventory the plan was computed from
@@ -73,6 +76,7 @@ final class StartRun {
     }
 
     private final Hypervisor hypervisor;
+    private final MemoryBroker memory;
     private final QrexecRouter qrexec;
     private final ConcurrentMap<String, Toolstack.Live> live;
     private final Consumer<String> startNetvm;
@@ -82,6 +86,7 @@ final class StartRun {
 
     /**
      * @param hypervisor the backend
+     * @param memory     the memory broker, which reserves the domain's memory under its lock
      * @param qrexec     dom0's qrexec daemons, null when the domains have no agent
      * @param live       the toolstack's live state of each qube, updated as the domain is created and runs
      * @param startNetvm starts a netvm and waits until it runs
@@ -89,9 +94,10 @@ final class StartRun {
      * @param current    the toolstack's current inventory (the QubesDB follows changes made during the start)
      * @param run        the start's context
      */
-    StartRun(Hypervisor hypervisor, QrexecRouter qrexec, ConcurrentMap<String, Toolstack.Live> live,
+    StartRun(Hypervisor hypervisor, MemoryBroker memory, QrexecRouter qrexec, ConcurrentMap<String, Toolstack.Live> live,
              Consumer<String> startNetvm, QubesDbDaemons qubesdb, Supplier<Inventory> current, Context run) {
         this.hypervisor = hypervisor;
+        this.memory = memory;
         this.qrexec = qrexec;
         this.live = live;
         this.startNetvm = startNetvm;
@@ -123,13 +129,21 @@ final class StartRun {
         return null;
     }
 
+    /**
+     * Reserves the domain's memory with the broker, under its one lock (other qubes are asked to give memory back
+     * when needed); fails fast with Qubes' message when it cannot be had. Undone by giving the pages back, unless
+     * the domain was created (it then holds them).
+     */
     private Runnable checkMemory(Step.CheckMemory s) {
-        long free = hypervisor.hostInfo().freeMemoryMib();
-        if (free < s.mib()) {
-            throw Refusal.NOT_ENOUGH_MEMORY.exception("Not enough memory to start domain '%s': needs %d MiB, "
-                    + "%d MiB free", run.name(), s.mib(), free);
+        long bytes = s.mib() * 1024 * 1024; // Qubes' figure: memory and qubesd's fixed overhead
+        try {
+            bytes = Math.max(bytes, hypervisor.needMemoryKib(DomainSpecs.withoutDisks(run.inventory, run.qube)) * 1024);
+        } catch (CompartException e) {
+            run.log.warn("libxl_domain_need_memory failed ({}): reserving Qubes' figure, {} MiB", e.getMessage(),
+                    s.mib());
         }
-        return null;
+        run.memory = memory.reserve(run.name(), bytes);
+        return run.memory::close;
     }
 
     /** Starts the volumes and keeps the files backing their block devices in the context. */
@@ -151,6 +165,10 @@ final class StartRun {
         run.log.info("domain spec: {}", spec);
         int domid = hypervisor.createPaused(spec);
         run.domid = domid;
+        if (run.memory != null) { // the domain holds its pages now; maxmem 0: no meminfo-writer, a fixed size
+            run.memory.handOver(domid, spec.maxmemMib() * 1024 * 1024,
+                    run.inventory.value(run.qube, Prop.MAXMEM) > 0);
+        }
         live.put(run.name(), new Toolstack.Live(domid, PowerState.Transient));
         return () -> {
             live.remove(run.name());

@@ -18,11 +18,11 @@ public sealed interface Step {
         }
     }
 
-    /** Check that the host has {@code mib} MiB free for the domain. */
+    /** Reserve {@code mib} MiB for the domain with the memory broker (others balloon down if needed). */
     record CheckMemory(String qube, long mib) implements Step {
         @Override
         public String describe() {
-            return "check " + mib + " MiB of memory for " + qube;
+            return "reserve " + mib + " MiB of memory for " + qube;
         }
     }
 

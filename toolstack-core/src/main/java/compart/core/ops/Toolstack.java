@@ -3,6 +3,8 @@ package compart.core.ops;
 import compart.core.hypervisor.DomainStatus;
 import compart.core.hypervisor.Hypervisor;
 import compart.core.hypervisor.HypervisorEvent;
+import compart.core.memory.MemoryBroker;
+import compart.core.memory.MemorySettings;
 import compart.core.model.Inventory;
 import compart.core.model.Prop;
 import compart.core.model.Qube;
@@ -63,6 +65,7 @@ public final class Toolstack implements AutoCloseable {
     private volatile Inventory inventory;
     private final QrexecRouter qrexec;
     private final QubesDbDaemons qubesdb;
+    private final MemoryBroker memory;
     private final AtomicReference<Disposables> disposables = new AtomicReference<>();
 
     /**
@@ -87,6 +90,17 @@ public final class Toolstack implements AutoCloseable {
      */
     public Toolstack(StateStore store, Hypervisor hypervisor, Storage storage, Inventory loaded, Set<String> broken,
                      QrexecRouter qrexec, QubesDbDaemons qubesdb) {
+        this(store, hypervisor, storage, loaded, broken, qrexec, qubesdb, MemorySettings.QUBES_DEFAULTS);
+    }
+
+    /**
+     * As the constructor above, with the memory balancing's settings ({@code /etc/compart/memory.conf}).
+     *
+     * @param memorySettings the settings of the memory broker that balances the qubes and reserves memory for starts
+     */
+    public Toolstack(StateStore store, Hypervisor hypervisor, Storage storage, Inventory loaded, Set<String> broken,
+                     QrexecRouter qrexec, QubesDbDaemons qubesdb, MemorySettings memorySettings) {
+        this.memory = new MemoryBroker(hypervisor, memorySettings);
         this.qrexec = qrexec;
         this.qubesdb = qubesdb;
         this.store = store;
@@ -98,6 +112,9 @@ public final class Toolstack implements AutoCloseable {
         for (DomainStatus d : hypervisor.list()) {
             if (inventory.find(d.name()).isPresent()) {
                 live.put(d.name(), new Live(d.domid(), PowerState.of(d.state())));
+                long maxmem = inventory.value(inventory.qube(d.name()), Prop.MAXMEM);
+                memory.follow(d.domid(), d.name(), (maxmem > 0 ? maxmem : d.memoryKib() / 1024) * 1024 * 1024,
+                        maxmem > 0);
                 LOG.info("qube {} found running as domain {}", d.name(), d.domid());
             }
         }
@@ -137,6 +154,11 @@ public final class Toolstack implements AutoCloseable {
     /** @return dom0's qrexec daemons, when this host's domains have qrexec agents */
     public Optional<QrexecRouter> qrexec() {
         return Optional.ofNullable(qrexec);
+    }
+
+    /** @return the memory broker: balancing of the running qubes, reservations of starts, Qubes' figures */
+    public MemoryBroker memory() {
+        return memory;
     }
 
     /** @return dom0's QubesDB daemons, one per running qube */
@@ -317,7 +339,7 @@ public final class Toolstack implements AutoCloseable {
         if (steps.isEmpty()) {
             return;
         }
-        var run = new StartRun(hypervisor, qrexec, live, netvm -> start(netvm).join(), qubesdb,
+        var run = new StartRun(hypervisor, memory, qrexec, live, netvm -> start(netvm).join(), qubesdb,
                 this::inventory, new StartRun.Context(inv, storage.of(inv, inv.qube(name))));
         try {
             run.execute(steps);
@@ -541,6 +563,7 @@ public final class Toolstack implements AutoCloseable {
 
     @Override
     public void close() {
+        memory.close();
         qubesdb.close();
         queues.close();
         stopper.shutdown();

@@ -61,7 +61,7 @@ public final class QubesdOffline implements AutoCloseable {
     }
 
     /** @return the folder holding {@code qubes-dom0-src/} and {@code qubes-guest-src/} */
-    static Path shared() {
+    public static Path shared() {
         String p = System.getProperty("qubes.sources");
         if (p != null) {
             return Path.of(p);

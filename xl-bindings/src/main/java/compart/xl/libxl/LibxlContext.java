@@ -409,6 +409,26 @@ public final class LibxlContext implements AutoCloseable {
         domainOp("libxl_set_memory_target", domid, () -> libxl_set_memory_target(ctx, domid, targetKib, 0, 1));
     }
 
+    /**
+     * How much free memory creating this domain takes ({@code libxl_domain_need_memory} on the parsed config): its
+     * memory with libxl's per-domain overhead (page tables, shadow or paging memory, video RAM).
+     *
+     * @param json the domain's libxl JSON, as for {@link #createPaused(String)}
+     * @return KiB
+     * @throws CompartException INVALID_VALUE for a config libxl does not accept whole; HYPERVISOR when libxl fails
+     */
+    public long needMemoryKib(String json) {
+        return call(() -> withDomainConfig(json, cfg -> {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment need = arena.allocate(JAVA_LONG);
+                ToolLogger.clearRecentErrors();
+                check("libxl_domain_need_memory", libxl_domain_need_memory(ctx, cfg, -1, need), "config " + nameIn(json),
+                        "see the libxl lines above");
+                return need.get(JAVA_LONG, 0);
+            }
+        }).result());
+    }
+
     /** @return the tty of the domain's primary console, e.g. {@code /dev/pts/3} ({@code libxl_primary_console_get_tty}) */
     public Path consoleTty(int domid) {
         return call(() -> {

@@ -251,6 +251,8 @@ final class LibxlNative {
         static final MethodHandle libxl_domain_destroy = LIB.downcall("libxl_domain_destroy", CTX_DOMID_AOHOW);
         static final MethodHandle libxl_set_memory_target = LIB.downcall("libxl_set_memory_target",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT));
+        static final MethodHandle libxl_domain_need_memory = LIB.downcall("libxl_domain_need_memory",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS));
         static final MethodHandle libxl_device_disk_init = LIB.downcall("libxl_device_disk_init", VOID_PTR);
         static final MethodHandle libxl_device_disk_dispose = LIB.downcall("libxl_device_disk_dispose", VOID_PTR);
         static final MethodHandle libxl_device_disk_from_json = LIB.downcall("libxl_device_disk_from_json",
@@ -419,6 +421,12 @@ final class LibxlNative {
     /** {@snippet lang=c : int libxl_set_memory_target(libxl_ctx *ctx, uint32_t domid, int64_t target_memkb, int relative, int enforce); } */
     static int libxl_set_memory_target(MemorySegment ctx, int domid, long targetMemkb, int relative, int enforce) {
         try { return (int) Handles.libxl_set_memory_target.invokeExact(ctx, domid, targetMemkb, relative, enforce); } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    /** {@snippet lang=c : int libxl_domain_need_memory(libxl_ctx *ctx, libxl_domain_config *config, uint32_t domid_for_logging, uint64_t *need_memkb); } */
+    static int libxl_domain_need_memory(MemorySegment ctx, MemorySegment config, int domidForLogging,
+                                        MemorySegment needMemkb) {
+        try { return (int) Handles.libxl_domain_need_memory.invokeExact(ctx, config, domidForLogging, needMemkb); } catch (Throwable t) { throw rethrow(t); }
     }
 
     /** {@snippet lang=c : void libxl_device_disk_init(libxl_device_disk *p); } */

@@ -6,7 +6,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -72,6 +74,14 @@ class LibxlContextXenTest {
         assertThat(ctx.domainInfo(31000)).isEmpty();
         assertThat(ctx.domainId("Domain-0")).hasValue(0);
         assertThat(ctx.domainId("no-such-domain-compart")).isEmpty();
+    }
+
+    @Test
+    void needMemory_ofA256MibPvhGuest_isItsMemoryPlusLibxlsOverhead() {
+        long need = ctx.needMemoryKib(LibxlJson.domainConfig(DomainConfigFixtures.pvhTestGuest("need-memory-probe",
+                Path.of("/boot/vmlinuz"), Optional.empty(), 262144)));
+        System.out.println("libxl_domain_need_memory of a 256 MiB PVH guest: " + need + " KiB");
+        assertThat(need).isGreaterThan(262144).isLessThan(262144 + 64 * 1024);
     }
 
     @Test

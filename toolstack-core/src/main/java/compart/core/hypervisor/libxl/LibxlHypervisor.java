@@ -48,6 +48,7 @@ public final class LibxlHypervisor implements Hypervisor {
     private final ExecutorService calls;
     private final ConcurrentHashMap<Integer, Watched> domains = new ConcurrentHashMap<>();
     private final List<Consumer<HypervisorEvent>> listeners = new CopyOnWriteArrayList<>();
+    private XenStore watchStore;
 
     /** One domain this backend watches. */
     private static final class Watched {
@@ -121,6 +122,12 @@ public final class LibxlHypervisor implements Hypervisor {
         return domid;
     }
 
+    @Override
+    public long needMemoryKib(DomainSpec spec) {
+        String json = LibxlDomainConfigs.json(spec, this::domidOf);
+        return onPlatform(() -> ctx.needMemoryKib(json));
+    }
+
     private void watch(Watched w) {
         domains.put(w.domid, w);
         try {
@@ -187,6 +194,31 @@ public final class LibxlHypervisor implements Hypervisor {
                 xs.setPermissions(path, List.of(new XenStorePermission(domid, XenStorePermission.Access.NONE)));
             }
         });
+    }
+
+    @Override
+    public Runnable watchGuestNode(int domid, String relativePath, Consumer<String> untrustedValue) {
+        known(domid);
+        return onPlatform(() -> {
+            var xs = watchStore();
+            String path = xs.domainPath(domid) + "/" + relativePath;
+            var watch = xs.watch(path, changed -> untrustedValue.accept(xs.read(path).orElse("")));
+            return (Runnable) watch::close;
+        });
+    }
+
+    /** @return the xenstore connection of the guest node watches, opened on first use */
+    private synchronized XenStore watchStore() {
+        if (watchStore == null) {
+            watchStore = XenStore.open();
+        }
+        return watchStore;
+    }
+
+    @Override
+    public void setMemoryTarget(int domid, long targetKib) {
+        known(domid);
+        onPlatformRun(() -> ctx.setMemoryTarget(domid, targetKib));
     }
 
     @Override
@@ -297,6 +329,11 @@ public final class LibxlHypervisor implements Hypervisor {
             }
         }
         calls.shutdown();
+        synchronized (this) {
+            if (watchStore != null) {
+                watchStore.close();
+            }
+        }
         ctx.close(); // domains keep running: a restarted compartd finds them
     }
 }

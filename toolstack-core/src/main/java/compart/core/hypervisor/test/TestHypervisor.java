@@ -23,7 +23,9 @@ import java.util.function.Consumer;
 /**
  * The simulated hypervisor named {@code test}: domains live in memory, with libxl's rules (names unique, memory
  * admitted against the host's free memory, pause only a running domain, unpause only a paused one). A guest obeys
- * a shutdown request at once unless told to {@link #ignoreShutdown ignore} it. Faults can be injected with
+ * a shutdown request at once unless told to {@link #ignoreShutdown ignore} it, and its balloon driver reaches a
+ * memory target at once unless told to {@link #ignoreBalloon ignore} it; a test plays the guest writing its
+ * guest-writable xenstore nodes with {@link #guestWrite}. Faults can be injected with
  * {@link #failNext} to exercise the callers' rollback. Thread safe.
  */
 public final class TestHypervisor implements Hypervisor {
@@ -33,6 +35,7 @@ public final class TestHypervisor implements Hypervisor {
     private final List<Consumer<HypervisorEvent>> listeners = new CopyOnWriteArrayList<>();
     private final Set<String> failNext = new HashSet<>();
     private final Set<String> ignoringShutdown = new HashSet<>();
+    private final Set<String> ignoringBalloon = new HashSet<>();
     private final List<String> calls = new ArrayList<>();
     private int nextDomid = 1;
 
@@ -41,11 +44,15 @@ public final class TestHypervisor implements Hypervisor {
         final DomainSpec spec;
         DomainStatus.State state = DomainStatus.State.PAUSED;
         long cpuTimeNs;
+        long currentKib;
         final Set<String> guestWritable = new TreeSet<>();
+        final Map<String, String> guestNodes = new HashMap<>();
+        final Map<String, List<Consumer<String>>> watchers = new HashMap<>();
 
         Domain(int domid, DomainSpec spec) {
             this.domid = domid;
             this.spec = spec;
+            this.currentKib = spec.memoryMib() * 1024;
         }
     }
 
@@ -63,7 +70,8 @@ public final class TestHypervisor implements Hypervisor {
         return "test";
     }
 
-    /** Makes the next call of {@code operation} (createPaused, unpause, pause, shutdown, destroy) fail. */
+    /** Makes the next call of {@code operation} (createPaused, unpause, pause, shutdown, destroy,
+     * setMemoryTarget) fail. */
     public synchronized void failNext(String operation) {
         failNext.add(operation);
     }
@@ -71,6 +79,32 @@ public final class TestHypervisor implements Hypervisor {
     /** Makes the guest of domain {@code name} ignore shutdown requests (a hung guest). */
     public synchronized void ignoreShutdown(String name) {
         ignoringShutdown.add(name);
+    }
+
+    /** Makes the balloon driver of domain {@code name} ignore memory targets (a donor that does not give back). */
+    public synchronized void ignoreBalloon(String name) {
+        ignoringBalloon.add(name);
+    }
+
+    /**
+     * Plays the guest of domain {@code name} writing one of its xenstore nodes, as {@code meminfo-writer} writes
+     * {@code memory/meminfo}; the watchers of the node are told (after the write, outside this hypervisor's lock).
+     *
+     * @throws CompartException NOT_FOUND for no such running domain; INVALID_STATE for a node the guest may not
+     *                          write (xenstore's permissions would refuse it)
+     */
+    public void guestWrite(String name, String relativePath, String value) {
+        List<Consumer<String>> told;
+        synchronized (this) {
+            var d = domains.values().stream().filter(x -> x.spec.name().equals(name)).findFirst()
+                    .orElseThrow(() -> CompartException.notFound("test hypervisor: no domain named %s", name));
+            if (!d.guestWritable.contains(relativePath)) {
+                throw CompartException.invalidState("test hypervisor: domain %s may not write %s", name, relativePath);
+            }
+            d.guestNodes.put(relativePath, value);
+            told = List.copyOf(d.watchers.getOrDefault(relativePath, List.of()));
+        }
+        told.forEach(w -> w.accept(value));
     }
 
     /** @return the calls made so far, as {@code op name}, oldest first */
@@ -104,8 +138,15 @@ public final class TestHypervisor implements Hypervisor {
         return new HostInfo(totalMemoryMib, totalMemoryMib - used(), cpus);
     }
 
+    /** @return MiB assigned to the domains, rounded up */
     private long used() {
-        return domains.values().stream().mapToLong(d -> d.spec.memoryMib()).sum();
+        return (domains.values().stream().mapToLong(d -> d.currentKib).sum() + 1023) / 1024;
+    }
+
+    /** @return the spec's memory: this hypervisor admits a domain against exactly that */
+    @Override
+    public long needMemoryKib(DomainSpec spec) {
+        return spec.memoryMib() * 1024;
     }
 
     @Override
@@ -156,6 +197,43 @@ public final class TestHypervisor implements Hypervisor {
     public synchronized Set<String> guestWritableNodes(String name) {
         return domains.values().stream().filter(d -> d.spec.name().equals(name)).findFirst()
                 .map(d -> Set.copyOf(d.guestWritable)).orElse(Set.of());
+    }
+
+    @Override
+    public Runnable watchGuestNode(int domid, String relativePath, Consumer<String> untrustedValue) {
+        String now;
+        synchronized (this) {
+            var d = get(domid);
+            d.watchers.computeIfAbsent(relativePath, k -> new CopyOnWriteArrayList<>()).add(untrustedValue);
+            now = d.guestNodes.getOrDefault(relativePath, "");
+        }
+        untrustedValue.accept(now); // xenstored fires a new watch once
+        return () -> {
+            synchronized (this) {
+                var d = domains.get(domid);
+                if (d != null) {
+                    d.watchers.getOrDefault(relativePath, List.of()).remove(untrustedValue);
+                }
+            }
+        };
+    }
+
+    /**
+     * Sets the target; the domain's memory follows at once (growing only into free memory) unless its balloon is
+     * ignored.
+     */
+    @Override
+    public synchronized void setMemoryTarget(int domid, long targetKib) {
+        var d = get(domid);
+        maybeFail("setMemoryTarget", d.spec.name());
+        if (targetKib <= 0 || targetKib > d.spec.maxmemMib() * 1024) {
+            throw CompartException.invalidValue("test hypervisor: memory target %d KiB of %s is not within 1.."
+                    + "%d KiB (its maxmem)", targetKib, d.spec.name(), d.spec.maxmemMib() * 1024);
+        }
+        if (!ignoringBalloon.contains(d.spec.name())) {
+            // a growing balloon gets only the pages the hypervisor has free, as a real one
+            d.currentKib = Math.min(targetKib, d.currentKib + Math.max(0, totalMemoryMib - used()) * 1024);
+        }
     }
 
     @Override
@@ -224,7 +302,7 @@ public final class TestHypervisor implements Hypervisor {
     }
 
     private DomainStatus infoOf(Domain d) {
-        return new DomainStatus(d.domid, d.spec.name(), d.state, d.spec.memoryMib() * 1024, d.cpuTimeNs);
+        return new DomainStatus(d.domid, d.spec.name(), d.state, d.currentKib, d.cpuTimeNs);
     }
 
     @Override
