@@ -27,10 +27,10 @@ import picocli.CommandLine.ParentCommand;
             QvmFirewall.Reset.class},
         footer = {"", "A rule is words, by position or by name, in any mix:",
             "  ACTION [DSTHOST [PROTO [DSTPORTS | ICMPTYPE]]]",
-            "  action=ACTION dsthost=HOST proto=PROTO dstports=PORTS icmptype=TYPE specialtarget=dns",
-            "  expire=WHEN comment=TEXT",
+            "  action=ACTION dsthost=HOST proto=PROTO dstports=PORTS icmptype=TYPE",
+            "  specialtarget=dns expire=WHEN comment=TEXT",
             "", "  action         accept or drop",
-            "  dsthost        a host name, an address or a network (dst4 and dst6 are the same)",
+            "  dsthost        a host name, an address or a network (also: dst4, dst6)",
             "  proto          tcp, udp or icmp",
             "  dstports       a port or a range FIRST-LAST (tcp and udp only)",
             "  icmptype       an ICMP type number (icmp only)",
@@ -41,7 +41,8 @@ public final class QvmFirewall extends QvmCommand {
     @Parameters(index = "0", arity = "0..1", paramLabel = "VMNAME", description = "a domain name")
     String vmname;
 
-    @Parameters(index = "1..*", arity = "0..*", paramLabel = "COMMAND", description = "list, add, del or reset")
+    /** Words where a subcommand should be: refused with Qubes' message. */
+    @Parameters(index = "1..*", arity = "0..*", hidden = true)
     List<String> unknown = new ArrayList<>();
 
     @Option(names = {"--reload", "-r"}, description = "force reload of rules even when unchanged (list only)")
@@ -175,11 +176,11 @@ public final class QvmFirewall extends QvmCommand {
 
     @Command(name = "del", description = "remove a rule", mixinStandardHelpOptions = true)
     static final class Del extends Sub {
-        @Option(names = "--rule-no", paramLabel = "RULE_NO", description = "the rule's number")
-        Integer ruleNo;
-
         @Parameters(arity = "0..*", paramLabel = "match", description = "the rule to remove")
         List<String> words = new ArrayList<>();
+
+        @Option(names = "--rule-no", paramLabel = "RULE_NO", description = "the rule's number (it wins over a rule)")
+        Integer ruleNo;
 
         @Override
         public Integer call() {

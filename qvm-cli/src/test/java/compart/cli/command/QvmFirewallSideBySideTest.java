@@ -74,10 +74,7 @@ class QvmFirewallSideBySideTest {
 
     @BeforeEach
     void startDaemonWithTwoQubes() {
-        daemon = new CliTestDaemon(dir);
-        assertThat(daemon.run("qvm-create", "--class", "TemplateVM", "--label", "black", "fedora").code()).isZero();
-        assertThat(daemon.run("qvm-create", "-t", "fedora", "-l", "red", "theirs").code()).isZero();
-        assertThat(daemon.run("qvm-create", "-t", "fedora", "-l", "red", "ours").code()).isZero();
+        daemon = QvmFirewallTest.daemonWithQubes(dir, "theirs", "ours");
     }
 
     @AfterEach

@@ -6,6 +6,9 @@ import compart.cli.client.AdminClient;
 import compart.cli.client.AdminSocket;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -21,11 +24,22 @@ class QvmFirewallTest {
 
     private CliTestDaemon daemon;
 
+    /** @return a daemon in {@code dir} with a template {@code fedora} and an AppVM of it for each name */
+    static CliTestDaemon daemonWithQubes(Path dir, String... names) {
+        var started = new CliTestDaemon(dir);
+        List<String[]> creations = new ArrayList<>();
+        creations.add(new String[] {"--class", "TemplateVM", "--label", "black", "fedora"});
+        Stream.of(names).map(n -> new String[] {"-t", "fedora", "-l", "red", n}).forEach(creations::add);
+        for (String[] args : creations) {
+            CliRun r = started.run("qvm-create", args);
+            assertThat(r.code()).as("qvm-create %s: %s", String.join(" ", args), r.err()).isZero();
+        }
+        return started;
+    }
+
     @BeforeEach
     void startDaemonWithAQube() {
-        daemon = new CliTestDaemon(dir);
-        ok("qvm-create", "--class", "TemplateVM", "--label", "black", "fedora");
-        ok("qvm-create", "-t", "fedora", "-l", "red", "test-vm");
+        daemon = daemonWithQubes(dir, "test-vm");
     }
 
     @AfterEach
