@@ -214,6 +214,7 @@ public final class QvmFirewall extends QvmCommand {
         @Override
         public Integer call() {
             String qube = parent.qube();
+            parent.rules(qube); // read first, as Qubes' tool does: a qube without a firewall fails the same way
             parent.save(qube, List.of(FirewallRule.of(Map.of("action", "accept"))));
             return 0;
         }

@@ -215,6 +215,9 @@ class QvmFirewallSideBySideTest {
         step(2, false, "QUBE", "list", "--raw");
         step(2, true, "nope");
         step(2, true, "nope", "add", "accept");
+        step(1, true, "dom0");
+        step(1, true, "dom0", "reset");
+        step(1, true, "dom0", "add", "drop");
         step(0, true, "QUBE", "--raw");
     }
 }
