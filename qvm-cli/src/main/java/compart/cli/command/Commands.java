@@ -23,6 +23,7 @@ public final class Commands {
             Map.entry("qvm-clone", QvmClone::new),
             Map.entry("qvm-tags", QvmTags::new),
             Map.entry("qvm-features", QvmFeatures::new),
+            Map.entry("qvm-firewall", QvmFirewall::new),
             Map.entry("qvm-service", QvmService::new),
             Map.entry("qvm-volume", QvmVolume::new),
             Map.entry("qvm-pool", QvmPool::new),
