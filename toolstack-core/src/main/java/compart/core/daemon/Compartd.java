@@ -7,6 +7,7 @@ import compart.core.hypervisor.test.TestHypervisor;
 import compart.core.memory.MemorySettings;
 import compart.core.model.Inventory;
 import compart.core.model.PoolDefinition;
+import compart.volumes.LinuxKernelPoolDriver;
 import compart.core.ops.Toolstack;
 import compart.core.qrexec.QrexecRouter;
 import compart.core.qubesdb.QubesDbDaemons;
@@ -142,8 +143,8 @@ public final class Compartd implements Callable<Integer> {
             // the file-reflink driver then copies instead of cloning, and warns once when it opens the pool
             poolConfig.put("setup_check", "no");
         }
-        var pools = List.of(new PoolDefinition("varlibqubes", "file-reflink", poolConfig), new PoolDefinition("linux-kernel", "linux-kernel",
-                Map.of("dir_path", "/var/lib/qubes/vm-kernels")));
+        var pools = List.of(new PoolDefinition("varlibqubes", "file-reflink", poolConfig), new PoolDefinition(PoolDefinition.KERNEL_POOL,
+                LinuxKernelPoolDriver.NAME, Map.of("dir_path", "/var/lib/qubes/vm-kernels")));
         Inventory initial = Inventory.initial(pools, hv.hostInfo().totalMemoryMib());
         if (importXml != null && !Files.exists(stateDir.resolve("system.json"))) {
             var imported = QubesXmlImport.read(importXml, hv.hostInfo().totalMemoryMib());
