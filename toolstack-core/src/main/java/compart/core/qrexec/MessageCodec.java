@@ -162,13 +162,13 @@ public final class MessageCodec {
                     throw protocol("service connect of %d bytes, expected %d", untrusted.length, 8 + IDENT_FIELD);
                 }
                 yield new Message.Exec(Message.Exec.Kind.SERVICE_CONNECT, b.getInt(), b.getInt(),
-                        name(untrusted, 8, IDENT_FIELD, "ident"));
+                        ident(untrusted, 8));
             }
             case MSG_SERVICE_REFUSED -> {
                 if (untrusted.length != IDENT_FIELD) {
                     throw protocol("service refused of %d bytes, expected %d", untrusted.length, IDENT_FIELD);
                 }
-                yield new Message.ServiceRefused(name(untrusted, 0, IDENT_FIELD, "ident"));
+                yield new Message.ServiceRefused(ident(untrusted, 0));
             }
             case MSG_CONNECTION_TERMINATED -> {
                 if (untrusted.length != 8) {
@@ -189,15 +189,6 @@ public final class MessageCodec {
             }
             default -> throw protocol("unknown message type 0x%x", type);
         };
-    }
-
-    /**
-     * Whether {@code c} may appear in a target, ident or service name: the characters Qubes allows in qube names,
-     * service names and arguments ({@code A-Za-z0-9 _ - . + : @ /}'s subset without {@code /}).
-     */
-    static boolean nameChar(int c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                || c == '_' || c == '-' || c == '.' || c == '+' || c == ':' || c == '@';
     }
 
     /** A fixed field as Qubes' daemon reads it: its last byte forced to NUL, then up to the first NUL. */
@@ -230,24 +221,6 @@ public final class MessageCodec {
             throw protocol("%s of %d bytes, expected 4", what, b.remaining());
         }
         return b.getInt();
-    }
-
-    /** A NUL-terminated name within {@code [offset, offset+size)}: nonempty, name characters only. */
-    private static String name(byte[] in, int offset, int size, String what) {
-        int end = offset;
-        while (end < offset + size && in[end] != 0) {
-            if (!nameChar(in[end])) {
-                throw protocol("%s has a forbidden byte 0x%02x at %d", what, in[end] & 0xff, end - offset);
-            }
-            end++;
-        }
-        if (end == offset + size) {
-            throw protocol("%s is not NUL-terminated within its %d bytes", what, size);
-        }
-        if (end == offset) {
-            throw protocol("%s is empty", what);
-        }
-        return new String(in, offset, end - offset, StandardCharsets.US_ASCII);
     }
 
     private static String utf8(byte[] in, int offset, int length, String what) {
