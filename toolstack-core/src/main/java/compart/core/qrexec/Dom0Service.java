@@ -43,26 +43,29 @@ public interface Dom0Service {
      * comma before the fraction).
      */
     static Dom0Service date(Clock clock) {
-        return new Dom0Service() {
-            @Override
-            public String name() {
-                return "qubes.GetDate";
-            }
+        return of("qubes.GetDate", false, (caller, argument, untrustedStdin) -> {
+            var now = clock.instant().atOffset(ZoneOffset.UTC);
+            String pattern = argument.isEmpty() ? "yyyy-MM-dd'T'HH:mm:ssxxx" : "yyyy-MM-dd'T'HH:mm:ss,nnnnnnnnnxxx";
+            String text = (argument.isEmpty() ? now.truncatedTo(ChronoUnit.SECONDS) : now)
+                    .format(DateTimeFormatter.ofPattern(pattern));
+            return new QrexecRouter.Result(0, (text + "\n").getBytes(StandardCharsets.US_ASCII), new byte[0]);
+        });
+    }
 
-            @Override
-            public boolean readsStdin() {
-                return false;
-            }
+    /** What a service does with one call: see {@link Dom0Service#run}. */
+    @FunctionalInterface
+    interface Body {
+        QrexecRouter.Result run(String caller, String argument, byte[] untrustedStdin);
+    }
 
+    /** @return the service {@code name} that runs {@code body} */
+    static Dom0Service of(String name, boolean readsStdin, Body body) {
+        record Named(String name, boolean readsStdin, Body body) implements Dom0Service {
             @Override
             public QrexecRouter.Result run(String caller, String argument, byte[] untrustedStdin) {
-                var now = clock.instant().atOffset(ZoneOffset.UTC);
-                String text = argument.isEmpty()
-                        ? now.truncatedTo(ChronoUnit.SECONDS).format(DateTimeFormatter.ofPattern(
-                                "yyyy-MM-dd'T'HH:mm:ssxxx"))
-                        : now.format(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss,nnnnnnnnnxxx"));
-                return new QrexecRouter.Result(0, (text + "\n").getBytes(StandardCharsets.US_ASCII), new byte[0]);
+                return body.run(caller, argument, untrustedStdin);
             }
-        };
+        }
+        return new Named(name, readsStdin, body);
     }
 }

@@ -95,6 +95,13 @@ class UpstreamQrexecAgentTest {
         return audit.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
     }
 
+    /** What qrexec-client-vm shows for a refused call (exit 126), and dom0's audit line for it. */
+    private void assertRefusedAndAudited(AgentQube.Run r, String call, String decision) {
+        assertThat(r.exitCode()).isEqualTo(126);
+        assertThat(r.stderr()).contains("Request refused");
+        assertThat(auditLines()).anyMatch(l -> l.contains(call) && l.contains(decision));
+    }
+
     @AfterEach
     void tearDown() throws Exception {
         ((Logger) LoggerFactory.getLogger(Policy.AUDIT_LOGGER)).detachAppender(audit);
@@ -181,11 +188,8 @@ class UpstreamQrexecAgentTest {
     void aDeniedCall_isRefusedWith126_andTheChannelStaysUp(String release) throws Exception {
         setUp(release);
 
-        var denied = qube("personal").clientVm("work", "test.Echo+hi", "");
-
-        assertThat(denied.exitCode()).isEqualTo(126);
-        assertThat(denied.stderr()).contains("Request refused");
-        assertThat(auditLines()).anyMatch(l -> l.contains("personal -> work") && l.contains("denied"));
+        assertRefusedAndAudited(qube("personal").clientVm("work", "test.Echo+hi", ""), "personal -> work",
+                "denied");
         assertThat(router.daemonOf("personal").refusals()).isEqualTo(1);
         assertThat(qube("work").clientVm("personal", "test.Echo+again", "").exitCode()).isEqualTo(7);
         assertThat(qube("personal").clientVm("work", "test.Echo", "").exitCode()).isEqualTo(126);
@@ -211,7 +215,7 @@ class UpstreamQrexecAgentTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"4.3.12", "4.2.25"})
-    void qubesGetDate_inDom0_answersWithDom0sUtcTime(String release) throws Exception {
+    void qubesGetDate_inDom0_answersWithDom0sUtcTime_anUnknownDom0Service_isRefusedAndAudited(String release) throws Exception {
         setUp(release);
 
         var r = qube("work").clientVm("dom0", "qubes.GetDate", "");
@@ -220,19 +224,11 @@ class UpstreamQrexecAgentTest {
         assertThat(r.stdout()).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\+00:00\n");
         assertThat(transport.dataChannels()).containsExactly("connect 11 513");
         await(() -> router.daemonOf("work").portsInUse() == 0);
-    }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"4.3.12", "4.2.25"})
-    void anUnknownDom0Service_isRefused_andAudited(String release) throws Exception {
-        setUp(release);
-
-        var r = qube("work").clientVm("dom0", "test.NoSuch", "");
-
-        assertThat(r.exitCode()).isEqualTo(126);
-        assertThat(auditLines()).anyMatch(l -> l.contains("work -> dom0: test.NoSuch") && l.contains("denied: dom0 "
-                + "has no service test.NoSuch"));
-        assertThat(transport.dataChannels()).isEmpty();
+        // a service dom0 does not have, though the policy allows it: refused, audited, no data channel
+        assertRefusedAndAudited(qube("work").clientVm("dom0", "test.NoSuch", ""), "work -> dom0: test.NoSuch",
+                "denied: dom0 has no service test.NoSuch");
+        assertThat(transport.dataChannels()).containsExactly("connect 11 513");
     }
 
     @ParameterizedTest
@@ -258,28 +254,15 @@ class UpstreamQrexecAgentTest {
     }
 
     private static Dom0Service blocking(CountDownLatch started, CountDownLatch release) {
-        return new Dom0Service() {
-            @Override
-            public String name() {
-                return "test.Block";
+        return Dom0Service.of("test.Block", false, (caller, argument, stdin) -> {
+            started.countDown();
+            try {
+                release.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-
-            @Override
-            public boolean readsStdin() {
-                return false;
-            }
-
-            @Override
-            public QrexecRouter.Result run(String caller, String argument, byte[] untrustedStdin) {
-                started.countDown();
-                try {
-                    release.await(20, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                return new QrexecRouter.Result(0, "released\n".getBytes(), new byte[0]);
-            }
-        };
+            return new QrexecRouter.Result(0, "released\n".getBytes(), new byte[0]);
+        });
     }
 
     @ParameterizedTest
