@@ -40,6 +40,7 @@ import org.slf4j.LoggerFactory;
 class UpstreamQrexecAgentTest {
     static final String POLICY = """
             test.Echo       *   work      personal  allow
+            test.Echo       *   work      @dispvm   allow
             test.Echo       *   @anyvm    @anyvm    deny
             qubes.GetDate   *   @anyvm    dom0      allow
             test.Block      *   @anyvm    dom0      allow
@@ -53,6 +54,7 @@ class UpstreamQrexecAgentTest {
     private Path base;
     private SocketVchanTransport transport;
     private QrexecRouter router;
+    private volatile SystemInfo system;
 
     private UpstreamQrexec setUp(String release) throws Exception {
         return setUp(release, QrexecDaemon.DEFAULT_PENDING_LIMIT);
@@ -66,7 +68,8 @@ class UpstreamQrexecAgentTest {
         transport = new SocketVchanTransport(vchans);
         var policyDir = Files.createDirectories(base.resolve("policy.d"));
         var policy = Policy.parse(POLICY, "30-test.policy", policyDir);
-        var system = SystemInfo.of(List.of(appVm("work"), appVm("personal")));
+        system = SystemInfo.of(List.of(appVm("work"), appVm("personal"), new QubeInfo("dvm", "AppVM", Set.of(), true,
+                null, "Halted", "00000000-0000-0000-0000-000000000010", false, null, null, null)));
         router = new QrexecRouter(transport, () -> policy, () -> system, decisions::add);
         router.pendingLimit(pendingLimit);
         audit.start();
@@ -83,7 +86,7 @@ class UpstreamQrexecAgentTest {
     }
 
     private static QubeInfo appVm(String name) {
-        return new QubeInfo(name, "AppVM", Set.of(), false, null, "Running", "00000000-0000-0000-0000-0000000000"
+        return new QubeInfo(name, "AppVM", Set.of(), false, "dvm", "Running", "00000000-0000-0000-0000-0000000000"
                 + (name.equals("work") ? "11" : "12"), false, null, null, null);
     }
 
@@ -181,6 +184,56 @@ class UpstreamQrexecAgentTest {
         var target = router.daemonOf("personal");
         await(() -> target.portsInUse() == 0);
         assertThat(target.terminations()).isEqualTo(1);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"4.3.12", "4.2.25"})
+    void aCallToDispvm_runsInANewDisposable_disposedOnlyAfterItsAgentReportsTheEndOfTheCall(String release)
+            throws Exception {
+        var upstream = setUp(release);
+        var disposed = new CopyOnWriteArrayList<String>();
+        Path vchans = base.resolve("v");
+        router.targets(new QrexecRouter.Targets() {
+            @Override
+            public String startDisposable(String base, String caller) {
+                try {
+                    var disp = new AgentQube(upstream, "disp7", 13, vchans).service("test.Echo", ECHO)
+                            .start();
+                    qubes.add(disp);
+                    var list = new ArrayList<>(system.qubes().values());
+                    list.add(new QubeInfo("disp7", "DispVM", Set.of(), false, null, "Running",
+                            "00000000-0000-0000-0000-000000000013", false, null, null, null));
+                    system = SystemInfo.of(list);
+                    router.attach("disp7", 13, Duration.ofSeconds(20));
+                    return "disp7";
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
+                }
+            }
+
+            @Override
+            public void startForCall(String qube) {
+                throw new IllegalStateException("no autostart here");
+            }
+
+            @Override
+            public void dispose(String qube) {
+                assertThat(router.daemonOf(qube).terminations()).as("the end of the call, before disposal")
+                        .isEqualTo(1);
+                router.detach(qube);
+                disposed.add(qube);
+            }
+        });
+
+        var r = qube("work").clientVm("@dispvm", "test.Echo+d", "x\n");
+
+        assertThat(r.exitCode()).as(r.stderr()).isEqualTo(7);
+        assertThat(r.stdout()).isEqualTo("arg=d from=work\nx\n");
+        await(() -> disposed.equals(List.of("disp7")));
+        assertThat(transport.dataChannels()).isEmpty();
     }
 
     @ParameterizedTest
