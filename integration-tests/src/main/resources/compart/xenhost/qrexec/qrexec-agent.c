@@ -12,9 +12,13 @@
  * Requests from dom0: MSG_EXEC_CMDLINE "USER:COMMAND" runs /bin/sh -c COMMAND (user ignored: busybox guest);
  * "USER:QUBESRPC SERVICE+ARG SOURCE" runs /etc/qubes-rpc/SERVICE with QREXEC_REMOTE_DOMAIN and
  * QREXEC_SERVICE_ARGUMENT. Each request forks a child that connects, as vchan client, to the data vchan dom0
- * offered (/local/domain/D/data/vchan/SELF/PORT) and relays stdin/stdout/stderr/exit code.
+ * offered (/local/domain/D/data/vchan/SELF/PORT: dom0's for its commands, the calling qube's for a call between
+ * qubes) and relays stdin/stdout/stderr/exit code; when the child ends, the agent reports
+ * MSG_CONNECTION_TERMINATED (D, PORT) so that dom0 frees the port, as Qubes' agent does.
  * A local caller connects to the unix socket /run/qrexec-agent.sock and sends "TARGET\0SERVICE\0"; the agent
- * sends MSG_TRIGGER_SERVICE3 with ident "SOCKETfd" and answers the caller "connect D P\n" or "refused\n".
+ * sends MSG_TRIGGER_SERVICE3 with ident "SOCKETfd" and answers the caller "connect D P\n" or "refused\n"; the
+ * caller then serves the data vchan to domain D on PORT (data/vchan/D/PORT), as Qubes' qrexec-client-vm does:
+ * the target qube connects to it directly.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +44,7 @@
 #define MSG_SERVICE_CONNECT 0x202
 #define MSG_SERVICE_REFUSED 0x203
 #define MSG_TRIGGER_SERVICE3 0x212
+#define MSG_CONNECTION_TERMINATED 0x211
 #define MSG_HELLO 0x300
 #define CONTROL_PORT 512
 #define MAX_PAYLOAD (65536 + 128)
@@ -112,6 +117,18 @@ static struct libxenvchan *connect_data(int domain, int port) {
     }
     if (!v) die(path);
     v->blocking = 1;
+    if (handshake(v) < 0) { fprintf(stderr, "qrexec-agent: data handshake failed\n"); exit(125); }
+    return v;
+}
+
+/* The caller's end of a call between qubes: serves the data vchan the target qube D connects to. */
+static struct libxenvchan *serve_data(int domain, int port) {
+    char path[64];
+    snprintf(path, sizeof path, "data/vchan/%d/%d", domain, port);
+    struct libxenvchan *v = libxenvchan_server_init(NULL, domain, path, 65536, 65536);
+    if (!v) die(path);
+    v->blocking = 1;
+    while (libxenvchan_is_open(v) == 2) libxenvchan_wait(v);
     if (handshake(v) < 0) { fprintf(stderr, "qrexec-agent: data handshake failed\n"); exit(125); }
     return v;
 }
@@ -224,6 +241,26 @@ static void run_request(int type, int domain, int port, char *cmdline) {
 
 struct pending { int fd; char ident[32]; };
 
+/* Children handling a request, to report MSG_CONNECTION_TERMINATED when they end. */
+#define MAX_CHILDREN 256
+static struct child { pid_t pid; uint32_t domain, port; } children[MAX_CHILDREN];
+
+static void on_sigchld(int sig) {
+    (void) sig; /* only interrupts poll() */
+}
+
+static void report_ended_children(struct libxenvchan *ctrl) {
+    pid_t pid;
+    while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
+        for (int i = 0; i < MAX_CHILDREN; i++) {
+            if (children[i].pid != pid) continue;
+            uint32_t params[2] = { children[i].domain, children[i].port };
+            children[i].pid = 0;
+            if (ctrl) send_msg(ctrl, MSG_CONNECTION_TERMINATED, params, 8);
+        }
+    }
+}
+
 static void serve(void) {
     static char buf[MAX_PAYLOAD + 1];
     struct pending pending[MAX_PENDING];
@@ -233,7 +270,9 @@ static void serve(void) {
     struct sockaddr_un addr = { .sun_family = AF_UNIX };
     strcpy(addr.sun_path, SOCKET_PATH);
     if (listener < 0 || bind(listener, (struct sockaddr *) &addr, sizeof addr) || listen(listener, 8)) die("socket");
-    signal(SIGCHLD, SIG_IGN);
+    struct sigaction chld = { .sa_handler = on_sigchld }; /* no SA_RESTART: poll() returns */
+    sigemptyset(&chld.sa_mask);
+    sigaction(SIGCHLD, &chld, NULL);
     for (;;) {
         struct libxenvchan *ctrl = libxenvchan_server_init(NULL, 0, "data/vchan/0/512", 65536, 65536);
         if (!ctrl) die("libxenvchan_server_init data/vchan/0/512");
@@ -252,7 +291,13 @@ static void serve(void) {
                 if ((type == MSG_EXEC_CMDLINE || type == MSG_JUST_EXEC) && len > 8 && buf[len - 1] == 0) {
                     uint32_t domain, port;
                     memcpy(&domain, buf, 4); memcpy(&port, buf + 4, 4);
-                    if (fork() == 0) { close(listener); run_request(type, domain, port, buf + 8); }
+                    pid_t child = fork();
+                    if (child == 0) { close(listener); run_request(type, domain, port, buf + 8); }
+                    for (int i = 0; child > 0 && i < MAX_CHILDREN; i++) {
+                        if (children[i].pid) continue;
+                        children[i] = (struct child) { child, domain, port };
+                        break;
+                    }
                 } else if (type == MSG_SERVICE_CONNECT || type == MSG_SERVICE_REFUSED) {
                     const char *ident = type == MSG_SERVICE_CONNECT ? buf + 8 : buf;
                     for (int i = 0; i < npending; i++) {
@@ -275,6 +320,7 @@ static void serve(void) {
             if (!libxenvchan_is_open(ctrl)) goto reconnect;
             struct pollfd fds[2] = { { libxenvchan_fd_for_select(ctrl), POLLIN, 0 }, { listener, POLLIN, 0 } };
             if (poll(fds, 2, -1) < 0 && errno != EINTR) die("poll");
+            report_ended_children(ctrl);
             if (fds[0].revents) libxenvchan_wait(ctrl);
             if (fds[1].revents) {
                 int fd = accept(listener, NULL, NULL);
@@ -326,7 +372,7 @@ static int call(const char *target, const char *service) {
         fprintf(stderr, "Request refused\n");
         return 126;
     }
-    struct libxenvchan *v = connect_data(domain, port);
+    struct libxenvchan *v = serve_data(domain, port);
     signal(SIGPIPE, SIG_IGN);
     int code = relay(v, 1, 0, 2, 0);
     libxenvchan_close(v);

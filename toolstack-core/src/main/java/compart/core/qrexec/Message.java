@@ -4,7 +4,7 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * One qrexec message (protocol version 3), already checked: the values the decoder produced or the encoder will
+ * One qrexec message (protocol version 3 or 4), already checked: the values the decoder produced or the encoder will
  * write. On the wire every message is an 8-byte little-endian header ({@code type}, {@code len}) and {@code len}
  * bytes of payload; see {@link MessageCodec}.
  *
@@ -61,17 +61,32 @@ public sealed interface Message {
 
     /**
      * Agent to daemon: a process in the qube asks to call {@code service} (with its {@code +argument}) in
-     * {@code target}. The values are untrusted until the router checked them against the policy.
+     * {@code target}: {@code MSG_TRIGGER_SERVICE3} (protocol 3) or {@code MSG_TRIGGER_SERVICE4} (protocol 4, which
+     * adds the source the caller asks to act for; empty when none). Only the framing is checked: the strings are
+     * the bytes the qube sent (ISO-8859-1, up to the field's NUL; an ident keeps its bytes after a NUL, a service
+     * name without its final NUL gets one appended), to be checked by {@link QrexecDaemon} before any use.
+     *
+     * @param protocol 3 or 4: which message carried it
      */
-    record TriggerService(String untrustedTarget, String untrustedIdent, String untrustedService) implements Message {
+    record TriggerService(int protocol, String untrustedSource, String untrustedTarget, String untrustedIdent,
+                          String untrustedService) implements Message {
         public TriggerService {
+            if (protocol != 3 && protocol != 4) {
+                throw new IllegalArgumentException("protocol " + protocol);
+            }
+            Objects.requireNonNull(untrustedSource, "source");
             Objects.requireNonNull(untrustedTarget, "target");
             Objects.requireNonNull(untrustedIdent, "ident");
             Objects.requireNonNull(untrustedService, "service");
         }
 
+        /** A protocol 3 trigger (no source field). */
+        public TriggerService(String untrustedTarget, String untrustedIdent, String untrustedService) {
+            this(3, "", untrustedTarget, untrustedIdent, untrustedService);
+        }
+
         public int type() {
-            return MessageCodec.MSG_TRIGGER_SERVICE3;
+            return protocol == 4 ? MessageCodec.MSG_TRIGGER_SERVICE4 : MessageCodec.MSG_TRIGGER_SERVICE3;
         }
     }
 

@@ -8,18 +8,25 @@ import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
- * The qrexec v3 wire format: {@code struct msg_header {uint32 type; uint32 len;}} then {@code len} bytes, all
+ * The qrexec wire format of protocol versions 3 (Qubes R4.1-R4.2) and 4 (R4.3, which adds
+ * {@code MSG_TRIGGER_SERVICE4}): {@code struct msg_header {uint32 type; uint32 len;}} then {@code len} bytes, all
  * integers little-endian (x86, as the C structs are sent raw).
  *
- * <p>The decoder is the trust boundary for bytes from a qube: it checks the type before the length, the length
- * against the type's fixed size or bound before allocating, fixed-size string fields for their NUL terminator,
- * and every name for its character set. Anything else is a {@link CompartException} of kind
- * {@link ErrorKind#PROTOCOL}; it never throws another exception for any input. Stateless and thread-safe.
+ * <p>The decoder is the first trust boundary for bytes from a qube: it checks the type before the length, the
+ * length against the type's fixed size or bound before allocating, fixed-size string fields for their NUL
+ * terminator. A framing error is a {@link CompartException} of kind {@link ErrorKind#PROTOCOL} (Qubes' daemon
+ * exits, dropping that qube's channel, on the same errors); it never throws another exception for any input. The
+ * strings of a service trigger are passed on as sent: as in Qubes, their content is checked afterwards
+ * ({@link QrexecDaemon}), and a bad name refuses that call only. Stateless and thread-safe.
  */
 public final class MessageCodec {
-    public static final int PROTOCOL_VERSION = 3;
+    /** The highest protocol version this daemon speaks. */
+    public static final int PROTOCOL_VERSION = 4;
+    /** The lowest agent protocol version this daemon accepts (Qubes R4.1; version 2 is R4.0's). */
+    public static final int MIN_PROTOCOL_VERSION = 3;
     /** Control vchan port (VCHAN_BASE_PORT); data ports are allocated above it. */
     public static final int CONTROL_PORT = 512;
     public static final int HEADER_SIZE = 8;
@@ -30,6 +37,7 @@ public final class MessageCodec {
     /** Largest service name (with argument) of a trigger, without its NUL. */
     public static final int MAX_SERVICE_NAME = 65000;
     static final int TARGET_FIELD = 64;
+    static final int SOURCE_FIELD = 64;
     static final int IDENT_FIELD = 32;
 
     public static final int MSG_DATA_STDIN = 0x190;
@@ -43,6 +51,7 @@ public final class MessageCodec {
     public static final int MSG_TRIGGER_SERVICE = 0x210;
     public static final int MSG_CONNECTION_TERMINATED = 0x211;
     public static final int MSG_TRIGGER_SERVICE3 = 0x212;
+    public static final int MSG_TRIGGER_SERVICE4 = 0x213;
     public static final int MSG_HELLO = 0x300;
 
     private MessageCodec() {
@@ -54,15 +63,18 @@ public final class MessageCodec {
             case Message.Hello h -> le(4).putInt(h.version()).array();
             case Message.Exec e -> {
                 byte[] tail = e.kind() == Message.Exec.Kind.SERVICE_CONNECT
-                        ? field(e.command(), IDENT_FIELD, "ident")
+                        ? rawField(e.command(), IDENT_FIELD, "ident")
                         : nulTerminated(e.command(), MAX_COMMAND, "command");
                 yield le(8 + tail.length).putInt(e.connectDomain()).putInt(e.connectPort()).put(tail).array();
             }
-            case Message.ServiceRefused r -> field(r.ident(), IDENT_FIELD, "ident");
+            case Message.ServiceRefused r -> rawField(r.ident(), IDENT_FIELD, "ident");
             case Message.TriggerService t -> {
-                byte[] service = nulTerminated(t.untrustedService(), MAX_SERVICE_NAME, "service");
-                yield le(TARGET_FIELD + IDENT_FIELD + service.length).put(field(t.untrustedTarget(), TARGET_FIELD,
-                        "target")).put(field(t.untrustedIdent(), IDENT_FIELD, "ident")).put(service).array();
+                byte[] service = serviceField(t.untrustedService());
+                byte[] source = t.protocol() == 4 ? rawField(t.untrustedSource(), SOURCE_FIELD, "source")
+                        : new byte[0];
+                yield le(source.length + TARGET_FIELD + IDENT_FIELD + service.length).put(source)
+                        .put(rawField(t.untrustedTarget(), TARGET_FIELD, "target"))
+                        .put(rawField(t.untrustedIdent(), IDENT_FIELD, "ident")).put(service).array();
             }
             case Message.ConnectionTerminated c -> le(8).putInt(c.domain()).putInt(c.port()).array();
             case Message.Data d -> {
@@ -91,7 +103,8 @@ public final class MessageCodec {
             case MSG_SERVICE_CONNECT -> 8 + IDENT_FIELD;
             case MSG_SERVICE_REFUSED -> IDENT_FIELD;
             case MSG_CONNECTION_TERMINATED -> 8;
-            case MSG_TRIGGER_SERVICE3 -> TARGET_FIELD + IDENT_FIELD + MAX_SERVICE_NAME + 1;
+            case MSG_TRIGGER_SERVICE3 -> TARGET_FIELD + IDENT_FIELD + MAX_SERVICE_NAME;
+            case MSG_TRIGGER_SERVICE4 -> SOURCE_FIELD + TARGET_FIELD + IDENT_FIELD + MAX_SERVICE_NAME;
             default -> throw protocol("unknown message type 0x%x", type);
         };
         if (len > max) {
@@ -149,13 +162,13 @@ public final class MessageCodec {
                     throw protocol("service connect of %d bytes, expected %d", untrusted.length, 8 + IDENT_FIELD);
                 }
                 yield new Message.Exec(Message.Exec.Kind.SERVICE_CONNECT, b.getInt(), b.getInt(),
-                        name(untrusted, 8, IDENT_FIELD, "ident"));
+                        ident(untrusted, 8));
             }
             case MSG_SERVICE_REFUSED -> {
                 if (untrusted.length != IDENT_FIELD) {
                     throw protocol("service refused of %d bytes, expected %d", untrusted.length, IDENT_FIELD);
                 }
-                yield new Message.ServiceRefused(name(untrusted, 0, IDENT_FIELD, "ident"));
+                yield new Message.ServiceRefused(ident(untrusted, 0));
             }
             case MSG_CONNECTION_TERMINATED -> {
                 if (untrusted.length != 8) {
@@ -163,29 +176,44 @@ public final class MessageCodec {
                 }
                 yield new Message.ConnectionTerminated(b.getInt(), b.getInt());
             }
-            case MSG_TRIGGER_SERVICE3 -> {
-                int fixed = TARGET_FIELD + IDENT_FIELD;
-                if (untrusted.length < fixed + 2) {
-                    throw protocol("service trigger of %d bytes has no service name", untrusted.length);
+            case MSG_TRIGGER_SERVICE3, MSG_TRIGGER_SERVICE4 -> {
+                int source = type == MSG_TRIGGER_SERVICE4 ? SOURCE_FIELD : 0;
+                int fixed = source + TARGET_FIELD + IDENT_FIELD;
+                if (untrusted.length <= fixed) {
+                    throw protocol("service trigger 0x%x of %d bytes has no service name", type, untrusted.length);
                 }
-                if (untrusted[untrusted.length - 1] != 0) {
-                    throw protocol("service name is not NUL-terminated");
-                }
-                yield new Message.TriggerService(name(untrusted, 0, TARGET_FIELD, "target"),
-                        name(untrusted, TARGET_FIELD, IDENT_FIELD, "ident"),
-                        name(untrusted, fixed, untrusted.length - fixed, "service name"));
+                int protocolVersion = type == MSG_TRIGGER_SERVICE4 ? 4 : 3;
+                yield new Message.TriggerService(protocolVersion, terminated(untrusted, 0, source),
+                        terminated(untrusted, source, TARGET_FIELD), ident(untrusted, source + TARGET_FIELD),
+                        serviceName(untrusted, fixed));
             }
             default -> throw protocol("unknown message type 0x%x", type);
         };
     }
 
-    /**
-     * Whether {@code c} may appear in a target, ident or service name: the characters Qubes allows in qube names,
-     * service names and arguments ({@code A-Za-z0-9 _ - . + : @ /}'s subset without {@code /}).
-     */
-    static boolean nameChar(int c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                || c == '_' || c == '-' || c == '.' || c == '+' || c == ':' || c == '@';
+    /** A fixed field as Qubes' daemon reads it: its last byte forced to NUL, then up to the first NUL. */
+    private static String terminated(byte[] in, int offset, int size) {
+        int end = offset;
+        while (end < offset + size - 1 && in[end] != 0) {
+            end++;
+        }
+        return new String(in, offset, end - offset, StandardCharsets.ISO_8859_1);
+    }
+
+    /** An ident field: all its bytes but the trailing NULs (a NUL left inside makes it invalid later). */
+    private static String ident(byte[] in, int offset) {
+        int end = offset + IDENT_FIELD;
+        while (end > offset && in[end - 1] == 0) {
+            end--;
+        }
+        return new String(in, offset, end - offset, StandardCharsets.ISO_8859_1);
+    }
+
+    /** The service name: without its final NUL; one without a final NUL keeps all bytes and gets a NUL added. */
+    private static String serviceName(byte[] in, int offset) {
+        boolean nul = in[in.length - 1] == 0;
+        String s = new String(in, offset, in.length - offset - (nul ? 1 : 0), StandardCharsets.ISO_8859_1);
+        return nul ? s : s + '\0';
     }
 
     private static int exactInt(ByteBuffer b, String what) {
@@ -193,24 +221,6 @@ public final class MessageCodec {
             throw protocol("%s of %d bytes, expected 4", what, b.remaining());
         }
         return b.getInt();
-    }
-
-    /** A NUL-terminated name within {@code [offset, offset+size)}: nonempty, name characters only. */
-    private static String name(byte[] in, int offset, int size, String what) {
-        int end = offset;
-        while (end < offset + size && in[end] != 0) {
-            if (!nameChar(in[end])) {
-                throw protocol("%s has a forbidden byte 0x%02x at %d", what, in[end] & 0xff, end - offset);
-            }
-            end++;
-        }
-        if (end == offset + size) {
-            throw protocol("%s is not NUL-terminated within its %d bytes", what, size);
-        }
-        if (end == offset) {
-            throw protocol("%s is empty", what);
-        }
-        return new String(in, offset, end - offset, StandardCharsets.US_ASCII);
     }
 
     private static String utf8(byte[] in, int offset, int length, String what) {
@@ -223,14 +233,28 @@ public final class MessageCodec {
         }
     }
 
-    private static byte[] field(String value, int size, String what) {
-        byte[] bytes = value.getBytes(StandardCharsets.US_ASCII);
-        if (bytes.length == 0 || bytes.length >= size || !value.chars().allMatch(MessageCodec::nameChar)) {
-            throw CompartException.invalidValue("qrexec %s '%s' must be 1-%d name characters", what, value, size - 1);
+    /**
+     * A trigger's service name as the decoder gave it: its bytes and a NUL, or without the NUL when the decoder
+     * marked it unterminated (a trailing NUL character), so that decoding the result gives the same name again.
+     */
+    private static byte[] serviceField(String value) {
+        boolean unterminated = value.endsWith("\0");
+        String name = unterminated ? value.substring(0, value.length() - 1) : value;
+        byte[] bytes = name.getBytes(StandardCharsets.ISO_8859_1);
+        if (bytes.length > MAX_SERVICE_NAME || !new String(bytes, StandardCharsets.ISO_8859_1).equals(name)) {
+            throw CompartException.invalidValue("qrexec service name must be at most %d single-byte characters",
+                    MAX_SERVICE_NAME);
         }
-        byte[] out = new byte[size];
-        System.arraycopy(bytes, 0, out, 0, bytes.length);
-        return out;
+        return unterminated ? bytes : Arrays.copyOf(bytes, bytes.length + 1);
+    }
+
+    /** A fixed field of the bytes of {@code value} (ISO-8859-1, as decoded), NUL-padded; at most {@code size}. */
+    private static byte[] rawField(String value, int size, String what) {
+        byte[] bytes = value.getBytes(StandardCharsets.ISO_8859_1);
+        if (bytes.length > size || !new String(bytes, StandardCharsets.ISO_8859_1).equals(value)) {
+            throw CompartException.invalidValue("qrexec %s must be at most %d single-byte characters", what, size);
+        }
+        return Arrays.copyOf(bytes, size);
     }
 
     private static byte[] nulTerminated(String value, int max, String what) {

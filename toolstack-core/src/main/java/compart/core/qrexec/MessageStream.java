@@ -38,20 +38,41 @@ public final class MessageStream implements AutoCloseable {
     }
 
     /**
-     * Exchanges hellos: both sides send theirs first (Qubes: server first, but each side only waits for the
-     * other's after sending), then checks the peer speaks version 3 or later.
+     * Exchanges hellos on a data channel: sends this side's first, then reads the peer's (as Qubes' agent does;
+     * neither side waits for the other before sending).
+     *
+     * @return the protocol version of the channel: the lower of the two
+     * @throws CompartException PROTOCOL when the peer sends something else or speaks a version below 3
      */
-    public void handshake() {
+    public int handshake() {
         write(new Message.Hello(MessageCodec.PROTOCOL_VERSION));
-        Message first = read();
+        return negotiated(read());
+    }
+
+    /**
+     * Answers the hello an agent sends first on its control channel, as Qubes' qrexec-daemon does: reads it, then
+     * sends back the version both speak.
+     *
+     * @return that version (3 or 4)
+     * @throws CompartException PROTOCOL when the agent sends something else or speaks a version below 3
+     */
+    public int answerHello() {
+        int version = negotiated(read());
+        write(new Message.Hello(version));
+        return version;
+    }
+
+    private static int negotiated(Message first) {
         if (!(first instanceof Message.Hello(int version))) {
             throw new CompartException(ErrorKind.PROTOCOL, "qrexec: expected a hello first, got "
                     + (first == null ? "end of stream" : first));
         }
-        if (version < MessageCodec.PROTOCOL_VERSION) {
+        int actual = Math.min(version, MessageCodec.PROTOCOL_VERSION);
+        if (actual < MessageCodec.MIN_PROTOCOL_VERSION) {
             throw new CompartException(ErrorKind.PROTOCOL, "qrexec: peer speaks protocol version " + version
-                    + ", this daemon needs " + MessageCodec.PROTOCOL_VERSION);
+                    + ", this daemon needs " + MessageCodec.MIN_PROTOCOL_VERSION + " or later (Qubes R4.1+)");
         }
+        return actual;
     }
 
     private boolean readFully(byte[] into, boolean eofAllowedAtStart) {

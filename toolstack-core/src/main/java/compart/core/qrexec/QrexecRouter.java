@@ -14,7 +14,6 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.BitSet;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -26,28 +25,32 @@ import org.slf4j.LoggerFactory;
 
 
 /**
- * Decides and connects qrexec calls: every service call a qube asks for is decided by the qrexec policy (deny by
- * default, {@code ask} refused as Qubes does without a GUI, one audit line per decision), and an allowed call
- * gets a data vchan from dom0 to each agent with the messages relayed between them. An allowed target that is
- * not running is started first ({@link Targets}); {@code @dispvm} gets a new disposable, which is killed and
- * removed when the call ends, as in Qubes. Commands and service calls from dom0 ({@link #run}) use the same
- * channels.
+ * Decides and connects qrexec calls, as Qubes' qrexec-daemon and qrexec-policy do: every service call a qube asks
+ * for is decided by the qrexec policy (deny by default, {@code ask} refused as Qubes does without a GUI, one audit
+ * line per decision). An allowed call between two qubes is connected the way Qubes connects it: dom0 allocates a
+ * data port of the target, sends the target's agent {@code MSG_EXEC_CMDLINE} (connect to the caller's domain on
+ * that port) and the caller's agent {@code MSG_SERVICE_CONNECT} (serve the target's domain on that port); the data
+ * vchan then runs between the two qubes and dom0 carries none of its data. An allowed call to dom0 runs one of
+ * dom0's own services ({@link Dom0Service}; others are refused and audited), over a data vchan the caller serves.
+ * An allowed target that is not running is started first ({@link Targets}); {@code @dispvm} gets a new disposable,
+ * killed and removed when its agent reports the end of the call, as in Qubes. Commands and service calls from dom0
+ * ({@link #run}) use a data vchan dom0 serves.
  *
- * <p>Design: dom0 is the vchan server of every data channel (agents are clients), so no qube maps another
- * qube's memory and dom0 sees, and can bound, every message. Ports are allocated per peer domain from 513.
- * Thread-safe: each call runs on its own platform threads (vchan calls are native).
+ * <p>Data ports are allocated per qube as Qubes' daemon does and freed when the agent reports
+ * {@code MSG_CONNECTION_TERMINATED} ({@link QrexecDaemon}). Thread-safe: each call runs on its own platform
+ * threads (vchan calls are native).
  */
 public final class QrexecRouter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(QrexecRouter.class);
     private static final Duration CONNECT = Duration.ofSeconds(30);
-    private static final int FIRST_DATA_PORT = MessageCodec.CONTROL_PORT + 1;
-    private static final int PORTS = 1024;
 
     private final Supplier<Policy> policy;
     private final Supplier<SystemInfo> system;
     private final Consumer<Resolution> decisions;
     private final Map<String, QrexecDaemon> daemons = new ConcurrentHashMap<>();
-    private final Map<Integer, BitSet> ports = new ConcurrentHashMap<>();
+    private final Map<String, Dom0Service> dom0Services = new ConcurrentHashMap<>();
+    private final VchanTransport transport;
+    private volatile int pendingLimit = QrexecDaemon.DEFAULT_PENDING_LIMIT;
     private volatile Targets targets;
 
     /**
@@ -76,6 +79,16 @@ public final class QrexecRouter implements AutoCloseable {
      * @param decisions sees each decision after it was audited (tests, metrics); may be a no-op
      */
     public QrexecRouter(Supplier<Policy> policy, Supplier<SystemInfo> system, Consumer<Resolution> decisions) {
+        this(VchanTransport.xen(), policy, system, decisions);
+    }
+
+    /** As {@link #QrexecRouter(Supplier, Supplier, Consumer)}, over {@code transport} (tests: Unix sockets). */
+    QrexecRouter(VchanTransport transport, Supplier<Policy> policy, Supplier<SystemInfo> system,
+                 Consumer<Resolution> decisions) {
+        this.transport = Objects.requireNonNull(transport, "transport");
+        for (Dom0Service s : Dom0Service.builtIn()) {
+            dom0Services.put(s.name(), s);
+        }
         this.policy = Objects.requireNonNull(policy, "policy");
         this.system = Objects.requireNonNull(system, "system");
         this.decisions = Objects.requireNonNull(decisions, "decisions");
@@ -84,6 +97,18 @@ public final class QrexecRouter implements AutoCloseable {
     /** Sets how targets are started ({@code @dispvm}, autostart); until then such calls are refused. */
     public void targets(Targets t) {
         this.targets = Objects.requireNonNull(t, "targets");
+    }
+
+    /**
+     * Adds (or replaces) a service that qubes may call in dom0 when the policy allows it ({@code target=dom0}).
+     */
+    public void dom0Service(Dom0Service service) {
+        dom0Services.put(service.name(), service);
+    }
+
+    /** Sets how many calls of one qube may be pending at a time (more are refused); for qubes attached later. */
+    void pendingLimit(int limit) {
+        this.pendingLimit = limit;
     }
 
     /**
@@ -97,15 +122,17 @@ public final class QrexecRouter implements AutoCloseable {
     /** As {@link #attach(String, int, Duration)}, giving up when {@code domainAlive} says the domain is gone. */
     public QrexecDaemon attach(String qube, int domid, Duration timeout, BooleanSupplier domainAlive)
             throws InterruptedException {
-        var holder = new QrexecDaemon[1];
-        var daemon = QrexecDaemon.connect(qube, domid, timeout, domainAlive, t -> Thread.ofPlatform().daemon()
-                .name("qrexec-call-" + qube).start(() -> serve(holder[0], t)));
-        holder[0] = daemon;
+        var daemon = QrexecDaemon.connect(transport, qube, domid, timeout, domainAlive, this::serve, pendingLimit);
         QrexecDaemon old = daemons.put(qube, daemon);
         if (old != null) {
             old.close();
         }
         return daemon;
+    }
+
+    /** @return the daemon of {@code qube}'s agent, if attached */
+    QrexecDaemon daemonOf(String qube) {
+        return daemons.get(qube);
     }
 
     /** @return whether {@code qube}'s agent is connected (a dom0 command can run there now) */
@@ -143,7 +170,7 @@ public final class QrexecRouter implements AutoCloseable {
     public int run(String qube, String user, String command, InputStream stdin, OutputStream stdout,
                    OutputStream stderr) {
         QrexecDaemon target = daemon(qube);
-        try (DataChannel data = offer(target, Message.Exec.Kind.EXEC_CMDLINE, user + ":" + command)) {
+        try (DataChannel data = offer(target, user + ":" + command)) {
             data.open(CONNECT);
             Thread feeder = Thread.ofPlatform().daemon().name("qrexec-stdin-" + qube).start(() -> {
                 try {
@@ -181,25 +208,34 @@ public final class QrexecRouter implements AutoCloseable {
         }
     }
 
-    /** Decides one call from {@code source} and, when allowed, connects it. Never throws. */
-    private void serve(QrexecDaemon source, Message.TriggerService t) {
-        try {
-            boolean ran = call(source.qube(), t.untrustedService(), t.untrustedTarget(), (qube, user) -> {
-                QrexecDaemon dest = daemon(qube);
-                connect(source, t.untrustedIdent(), dest, user + ":QUBESRPC " + t.untrustedService() + " "
-                        + source.qube());
-            });
-            if (!ran) {
-                source.send(new Message.ServiceRefused(t.untrustedIdent()));
-            }
-        } catch (RuntimeException e) {
-            LOG.warn("qrexec: call from {} failed: {}", source.qube(), e.getMessage());
-            try {
-                source.send(new Message.ServiceRefused(t.untrustedIdent()));
-            } catch (RuntimeException ignored) {
-                // its control channel is gone too
-            }
+    /**
+     * Decides one call from {@code source} and, when allowed, connects it: directly to the target qube, or to a
+     * dom0 service.
+     *
+     * @return false when refused
+     */
+    private boolean serve(QrexecDaemon source, QrexecDaemon.ServiceCall c) {
+        if (!c.requestedSource().isEmpty() && !c.requestedSource().equals(source.qube())) {
+            // a protocol 4 caller acting for another source: Qubes' RemoteVM relays, which Compart does not have
+            Policy.audit("qrexec: " + source.qube() + " -> " + c.target() + ": " + c.service()
+                    + ": denied: source " + c.requestedSource() + " requested by a qube that relays no qubes");
+            return false;
         }
+        return call(source.qube(), c.service(), c.target(), (qube, user) -> {
+            if (qube.equals("dom0")) {
+                if (!dom0(source, c.ident(), c.service())) {
+                    throw new CompartException(ErrorKind.PERMISSION_DENIED, "qrexec: " + c.service()
+                            + " is no dom0 service");
+                }
+                return;
+            }
+            connectDirect(source, c.ident(), daemon(qube), user, c.service(), isDisposable(qube));
+        });
+    }
+
+    private boolean isDisposable(String qube) {
+        var q = system.get().find(qube);
+        return q != null && "DispVM".equals(q.type());
     }
 
     /** Runs an allowed call in its target qube: receives the qube's name and the user to run the service as. */
@@ -255,9 +291,8 @@ public final class QrexecRouter implements AutoCloseable {
         var resolved = sys.find(allow.target()); // the policy may answer uuid:UUID
         String qube = resolved == null ? allow.target() : resolved.name();
         if (qube.equals("dom0") || resolved != null && "AdminVM".equals(resolved.type())) {
-            LOG.warn("qrexec: {} -> {}: {} allowed to dom0, which runs no qrexec services in Compart", caller,
-                    untrustedTarget, untrustedService);
-            return false;
+            connector.connect("dom0", user);
+            return true;
         }
         if (!connected(qube)) {
             if (t == null) {
@@ -271,53 +306,112 @@ public final class QrexecRouter implements AutoCloseable {
         return true;
     }
 
-    /** Gives each agent a data channel and relays: stdin from the caller, stdout/stderr/exit code back. */
-    private void connect(QrexecDaemon caller, String ident, QrexecDaemon service, String command) {
-        try (DataChannel toService = offer(service, Message.Exec.Kind.EXEC_CMDLINE, command);
-             DataChannel toCaller = offer(caller, Message.Exec.Kind.SERVICE_CONNECT, ident)) {
-            toService.open(CONNECT);
-            toCaller.open(CONNECT);
-            Thread up = Thread.ofPlatform().daemon().name("qrexec-relay-" + caller.qube()).start(() -> {
-                try {
-                    for (Message m; (m = toCaller.stream().read()) != null; ) {
-                        if (!(m instanceof Message.Data d) || d.stream() != Message.Data.Stream.STDIN) {
-                            throw new CompartException(ErrorKind.PROTOCOL, "qrexec: caller " + caller.qube()
-                                    + " sent " + m + " on its data channel");
-                        }
-                        toService.stream().write(m);
-                    }
-                } catch (CompartException e) {
-                    LOG.debug("qrexec: relay from {} ended: {}", caller.qube(), e.getMessage());
-                }
-            });
+    /**
+     * Connects an allowed call between two qubes as Qubes does: a data port of the target for the caller's domain,
+     * {@code MSG_EXEC_CMDLINE} to the target (its service connects to the caller's domain on that port), then
+     * {@code MSG_SERVICE_CONNECT} to the caller (its qrexec-client-vm serves that port to the target). The data
+     * vchan runs between the qubes; dom0 opens none. For a disposable target, waits for the end of the call.
+     */
+    private void connectDirect(QrexecDaemon caller, String ident, QrexecDaemon service, String user,
+                               String serviceName, boolean waitForEnd) {
+        int port = service.allocatePort(caller.domid());
+        String trailer = serviceName.indexOf('+') >= 0 ? "" : "+";
+        try {
+            service.send(new Message.Exec(Message.Exec.Kind.EXEC_CMDLINE, caller.domid(), port,
+                    user + ":QUBESRPC " + serviceName + trailer + " " + caller.qube()));
+        } catch (RuntimeException e) {
+            service.releasePort(port, caller.domid());
+            throw e;
+        }
+        caller.send(new Message.Exec(Message.Exec.Kind.SERVICE_CONNECT, service.domid(), port, ident));
+        if (waitForEnd) {
             try {
-                for (Message m; (m = toService.stream().read()) != null; ) {
-                    if (m instanceof Message.ExitCode || (m instanceof Message.Data d
-                            && d.stream() != Message.Data.Stream.STDIN)) {
-                        toCaller.stream().write(m);
-                        if (m instanceof Message.ExitCode) {
-                            break;
-                        }
-                    } else {
-                        throw new CompartException(ErrorKind.PROTOCOL, "qrexec: service side " + service.qube()
-                                + " sent " + m + " on its data channel");
-                    }
-                }
-            } finally {
-                joinQuietly(up);
+                service.awaitRelease(port, caller.domid());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
     }
 
-    private DataChannel offer(QrexecDaemon peer, Message.Exec.Kind kind, String command) {
-        int port = allocate(peer.domid());
-        var data = DataChannel.offer(peer.domid(), port, () -> free(peer.domid(), port),
-                "qrexec data channel to " + peer.qube() + " port " + port);
+    /**
+     * Runs the dom0 service {@code serviceName} for {@code caller}: a data port of the caller for dom0,
+     * {@code MSG_SERVICE_CONNECT} to the caller, dom0 connects to the vchan the caller's qrexec-client-vm serves,
+     * then runs the service with the caller's stdin and sends back its output and exit code.
+     *
+     * @return false when dom0 has no such service (refused, audited)
+     */
+    private boolean dom0(QrexecDaemon caller, String ident, String serviceName) {
+        int plus = serviceName.indexOf('+');
+        String name = plus < 0 ? serviceName : serviceName.substring(0, plus);
+        String argument = plus < 0 ? "" : serviceName.substring(plus + 1);
+        Dom0Service service = dom0Services.get(name);
+        if (service == null) {
+            Policy.audit("qrexec: " + caller.qube() + " -> dom0: " + serviceName + ": denied: dom0 has no service "
+                    + name);
+            return false;
+        }
+        int port = caller.allocatePort(0);
         try {
-            peer.send(new Message.Exec(kind, 0, port, command));
+            caller.send(new Message.Exec(Message.Exec.Kind.SERVICE_CONNECT, 0, port, ident));
+        } catch (RuntimeException e) {
+            caller.releasePort(port, 0);
+            throw e;
+        }
+        try (DataChannel data = DataChannel.connect(transport, caller.domid(), port, CONNECT,
+                "qrexec: " + caller.qube() + " -> dom0: " + serviceName)) {
+            byte[] stdin = service.readsStdin() ? readStdin(data, caller.qube()) : new byte[0];
+            Result r = service.run(caller.qube(), argument, stdin);
+            sendAll(data, Message.Data.Stream.STDOUT, r.stdout());
+            sendAll(data, Message.Data.Stream.STDERR, r.stderr());
+            data.stream().write(new Message.ExitCode(r.exitCode()));
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CompartException(ErrorKind.TIMEOUT, "qrexec: interrupted while connecting " + caller.qube());
+        }
+    }
+
+    private static byte[] readStdin(DataChannel data, String qube) {
+        var in = new ByteArrayOutputStream();
+        while (true) {
+            Message m = data.stream().read();
+            if (m == null || m instanceof Message.Data d && d.stream() == Message.Data.Stream.STDIN && d.eof()) {
+                return in.toByteArray();
+            }
+            if (!(m instanceof Message.Data d) || d.stream() != Message.Data.Stream.STDIN) {
+                throw new CompartException(ErrorKind.PROTOCOL, "qrexec: " + qube + " sent " + m
+                        + " to a dom0 service");
+            }
+            if (in.size() + d.bytes().length > Dom0Service.MAX_INPUT) {
+                throw new CompartException(ErrorKind.PROTOCOL, "qrexec: " + qube + " sent more than "
+                        + Dom0Service.MAX_INPUT + " bytes to a dom0 service");
+            }
+            in.writeBytes(d.bytes());
+        }
+    }
+
+    private static void sendAll(DataChannel data, Message.Data.Stream stream, byte[] bytes) {
+        for (int off = 0; off < bytes.length; off += MessageCodec.MAX_DATA_CHUNK) {
+            data.stream().write(new Message.Data(stream, Arrays.copyOfRange(bytes, off,
+                    Math.min(bytes.length, off + MessageCodec.MAX_DATA_CHUNK))));
+        }
+        data.stream().write(new Message.Data(stream, new byte[0]));
+    }
+
+    /** Offers dom0's server end of a data vchan to {@code peer} and asks its agent to run {@code command}. */
+    private DataChannel offer(QrexecDaemon peer, String command) {
+        int port = peer.allocatePort(0);
+        DataChannel data = null;
+        try {
+            data = DataChannel.offer(transport, peer.domid(), port, "qrexec data channel to " + peer.qube()
+                    + " port " + port);
+            peer.send(new Message.Exec(Message.Exec.Kind.EXEC_CMDLINE, 0, port, command));
             return data;
         } catch (RuntimeException e) {
-            data.close();
+            if (data != null) {
+                data.close();
+            }
+            peer.releasePort(port, 0);
             throw e;
         }
     }
@@ -329,30 +423,6 @@ public final class QrexecRouter implements AutoCloseable {
                     + "start the qube (its qrexec-agent connects after boot)");
         }
         return d;
-    }
-
-    private int allocate(int domid) {
-        BitSet used = ports.computeIfAbsent(domid, k -> new BitSet(PORTS));
-        synchronized (used) {
-            int free = used.nextClearBit(0);
-            if (free >= PORTS) {
-                throw new CompartException(ErrorKind.INVALID_STATE, "qrexec: all " + PORTS
-                        + " data ports to domain " + domid + " are in use");
-            }
-            used.set(free);
-            return FIRST_DATA_PORT + free;
-        }
-    }
-
-    private void free(int domid, int port) {
-        BitSet used = ports.get(domid);
-        synchronized (used) {
-            used.clear(port - FIRST_DATA_PORT);
-        }
-    }
-
-    private static void joinQuietly(Thread t) {
-        joinQuietly(t, Duration.ofSeconds(5));
     }
 
     private static void joinQuietly(Thread t, Duration wait) {

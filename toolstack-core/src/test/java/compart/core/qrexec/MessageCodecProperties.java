@@ -17,7 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Fuzzing of the decoder: whatever a qube sends, the only failure is a PROTOCOL CompartException. */
 class MessageCodecProperties {
     private static final int[] TYPES = {0x190, 0x191, 0x192, 0x193, 0x200, 0x201, 0x202, 0x203, 0x210, 0x211, 0x212,
-            0x300};
+            0x213, 0x300};
 
     @Property(tries = 3000)
     void decode_randomBytes_onlyEverProtocolErrors(@ForAll @Size(max = 300) byte[] bytes) {
@@ -48,7 +48,7 @@ class MessageCodecProperties {
     @Provide
     Arbitrary<Integer> types() {
         return Arbitraries.of(TYPES[0], TYPES[1], TYPES[2], TYPES[3], TYPES[4], TYPES[5], TYPES[6], TYPES[7],
-                TYPES[8], TYPES[9], TYPES[10], TYPES[11]);
+                TYPES[8], TYPES[9], TYPES[10], TYPES[11], TYPES[12]);
     }
 
     @Provide

@@ -4,6 +4,8 @@ import compart.errors.CompartException;
 import compart.errors.ErrorKind;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.HexFormat;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -93,19 +95,37 @@ class MessageCodecTest {
     }
 
     @Test
-    void decode_triggerWithUnterminatedTarget_isRefused() {
+    void triggerService4_sourceTargetIdentAndServiceName() {
+        var trigger = new Message.TriggerService(4, "", "personal", "SOCKET5", "test.Echo+hi");
+        byte[] wire = MessageCodec.encode(trigger);
+        assertThat(wire).startsWith(hex("13020000 ad000000"));
+        assertThat(wire).hasSize(8 + 64 + 64 + 32 + "test.Echo+hi".length() + 1);
+        assertThat(new String(wire, 8 + 64, 8, StandardCharsets.US_ASCII)).isEqualTo("personal");
+        assertThat(MessageCodec.decode(wire)).isEqualTo(trigger);
+    }
+
+    @Test
+    void decode_triggerWithUnterminatedTarget_isCutAtItsLastByte_asQubesDaemonReadsIt() {
         byte[] wire = MessageCodec.encode(new Message.TriggerService("work", "ID", "test.Echo"));
         for (int i = 8; i < 8 + 64; i++) {
             wire[i] = 'a';
         }
-        assertProtocol(wire, "target is not NUL-terminated");
+        var t = (Message.TriggerService) MessageCodec.decode(wire);
+        assertThat(t.untrustedTarget()).isEqualTo("a".repeat(63));
     }
 
     @Test
-    void decode_triggerWithSlashInService_isRefused() {
+    void decode_triggerWithSlashInService_passesItOnUntrusted_forTheDaemonToClean() {
         byte[] wire = MessageCodec.encode(new Message.TriggerService("work", "ID", "test.Echo"));
         wire[8 + 96 + 4] = '/';
-        assertProtocol(wire, "forbidden byte 0x2f");
+        var t = (Message.TriggerService) MessageCodec.decode(wire);
+        assertThat(t.untrustedService()).isEqualTo("test/Echo");
+        assertThat(QrexecDaemon.check("work", t).orElseThrow().service()).isEqualTo("test_Echo");
+    }
+
+    @Test
+    void decode_triggerWithoutServiceName_isAProtocolError() {
+        assertProtocol(Arrays.copyOf(hex("12020000 60000000"), 8 + 96), "has no service name");
     }
 
     @Test
@@ -128,7 +148,7 @@ class MessageCodecTest {
 
     @Test
     void encode_identTooLongForItsField_isInvalidValue() {
-        assertThatThrownBy(() -> MessageCodec.encode(new Message.ServiceRefused("x".repeat(32))))
+        assertThatThrownBy(() -> MessageCodec.encode(new Message.ServiceRefused("x".repeat(33))))
                 .isInstanceOfSatisfying(CompartException.class,
                         e -> assertThat(e.kind()).isEqualTo(ErrorKind.INVALID_VALUE));
     }

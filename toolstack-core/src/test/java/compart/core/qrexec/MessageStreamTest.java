@@ -48,10 +48,19 @@ class MessageStreamTest {
     }
 
     @Test
-    void handshake_sendsVersion3_andAcceptsAVersion3Peer() {
+    void handshake_sendsVersion4_andSettlesOnAVersion3Peers() {
         var link = new BytesLink(MessageCodec.encode(new Message.Hello(3)));
-        new MessageStream(link).handshake();
-        assertThat(link.out.toByteArray()).isEqualTo(MessageCodec.encode(new Message.Hello(3)));
+        assertThat(new MessageStream(link).handshake()).isEqualTo(3);
+        assertThat(link.out.toByteArray()).isEqualTo(MessageCodec.encode(new Message.Hello(4)));
+    }
+
+    @Test
+    void answerHello_repliesWithTheVersionBothSpeak_asQubesDaemonAnswersTheAgent() {
+        for (int agent : new int[] {3, 4, 5}) {
+            var link = new BytesLink(MessageCodec.encode(new Message.Hello(agent)));
+            assertThat(new MessageStream(link).answerHello()).isEqualTo(Math.min(agent, 4));
+            assertThat(link.out.toByteArray()).isEqualTo(MessageCodec.encode(new Message.Hello(Math.min(agent, 4))));
+        }
     }
 
     @Test

@@ -20,7 +20,7 @@ class QrexecDaemonConnectTest {
         var checks = new AtomicInteger();
 
         var e = catchThrowableOfType(CompartException.class, () -> QrexecDaemon.connect("sys-net", 4095,
-                Duration.ofMinutes(5), () -> checks.incrementAndGet() < 3, t -> { }));
+                Duration.ofMinutes(5), () -> checks.incrementAndGet() < 3, (d, c) -> false));
 
         assertThat(e.kind()).isEqualTo(ErrorKind.INVALID_STATE);
         assertThat(e.getMessage()).contains("sys-net (domain 4095) died before its qrexec agent answered")
@@ -31,7 +31,7 @@ class QrexecDaemonConnectTest {
     @Test
     void aLiveDomainWithoutAgent_timesOut() {
         var e = catchThrowableOfType(CompartException.class, () -> QrexecDaemon.connect("work", 4095,
-                Duration.ofMillis(600), () -> true, t -> { }));
+                Duration.ofMillis(600), () -> true, (d, c) -> false));
 
         assertThat(e.kind()).isEqualTo(ErrorKind.TIMEOUT);
         assertThat(e.getMessage()).contains("no agent in work (domain 4095)");

@@ -9,7 +9,7 @@ import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 
 /** Test support: a {@link Link} over blocking channels (a pipe's two ends, or one socket for both). */
-record ChannelLink(ReadableByteChannel in, WritableByteChannel out) implements Link {
+public record ChannelLink(ReadableByteChannel in, WritableByteChannel out) implements Link {
     @Override
     public int read(byte[] into, int offset, int length) {
         try {

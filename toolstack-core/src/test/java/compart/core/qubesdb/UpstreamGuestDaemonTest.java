@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The unmodified upstream VM-side {@code qubesdb-daemon} and {@code qubesdb-*} tools, compiled from the upstream
  * tarball, against {@link QubesDbServer}. Only the transport differs from a qube: libvchan is replaced by
- * {@code src/test/c/qubesdb-guest/vchan-over-socket.c} (a Unix socket), and the daemon runs in its own mount
+ * {@code src/test/c/vchan-over-socket/vchan-over-socket.c} (a Unix socket), and the daemon runs in its own mount
  * namespace with a private {@code /run} for its local socket. Skipped without gcc, the sources, or root for
  * {@code unshare -m}.
  */
@@ -41,15 +41,15 @@ class UpstreamGuestDaemonTest {
         var qdb = UpstreamQubesDb.unpacked(UpstreamQubesDb.QUBESDB);
         var vchan = UpstreamQubesDb.unpacked(UpstreamQubesDb.VCHAN).resolve("vchan");
         Path shim = Path.of(System.getProperty("basedir", System.getProperty("user.dir")))
-                .resolve("src/test/c/qubesdb-guest");
+                .resolve("src/test/c");
         Files.createDirectories(BIN);
-        var cmd = new ArrayList<>(List.of("gcc", "-O1", "-DHAVE_SYSTEMD", "-I", shim.toString(), "-I",
+        var cmd = new ArrayList<>(List.of("gcc", "-O1", "-DHAVE_SYSTEMD", "-I", shim.resolve("qubesdb-guest").toString(), "-I",
                 vchan.toString(), "-I", qdb.resolve("include").toString(), "-I", qdb.resolve("daemon").toString(),
                 "-o", BIN.resolve("qubesdb-daemon").toString()));
         for (String c : List.of("db-daemon.c", "db-cmds.c", "db-core.c", "buffer.c")) {
             cmd.add(qdb.resolve("daemon").resolve(c).toString());
         }
-        cmd.add(shim.resolve("vchan-over-socket.c").toString());
+        cmd.add(shim.resolve("vchan-over-socket/vchan-over-socket.c").toString());
         UpstreamQubesDb.run(cmd);
         UpstreamQubesDb.run(List.of("gcc", "-O1", "-I", qdb.resolve("include").toString(), "-o",
                 BIN.resolve("qubesdb-cmd").toString(), qdb.resolve("client/qubesdb-cmd.c").toString(),

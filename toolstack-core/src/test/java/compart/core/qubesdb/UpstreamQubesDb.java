@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
  * the module; {@code -Dqubes.guest.src=DIR} overrides), unpacked under {@code target/} for the tests that compile
  * them. Nothing of them enters the repository.
  */
-final class UpstreamQubesDb {
+public final class UpstreamQubesDb {
     static final String QUBESDB = "qubes-core-qubesdb-4.3.3";
     static final String VCHAN = "qubes-core-vchan-xen-4.2.8";
     private static final Path MODULE = Path.of(System.getProperty("basedir", System.getProperty("user.dir")));
@@ -24,7 +24,7 @@ final class UpstreamQubesDb {
     }
 
     /** @return the directory holding the upstream tarballs, if found */
-    static Optional<Path> sources() {
+    public static Optional<Path> sources() {
         var override = System.getProperty("qubes.guest.src");
         if (override != null) {
             return Optional.of(Path.of(override)).filter(Files::isDirectory);
@@ -39,7 +39,7 @@ final class UpstreamQubesDb {
     }
 
     /** @return whether gcc and the sources are here (tests skip with a clear message otherwise) */
-    static boolean available() {
+    public static boolean available() {
         return sources().isPresent() && onPath("gcc") && onPath("tar");
     }
 
@@ -68,7 +68,7 @@ final class UpstreamQubesDb {
     }
 
     /** Runs a command and returns its output; fails with it when the command exits non-zero. */
-    static String run(List<String> command) throws IOException, InterruptedException {
+    public static String run(List<String> command) throws IOException, InterruptedException {
         var process = new ProcessBuilder(new ArrayList<>(command)).redirectErrorStream(true).start();
         String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!process.waitFor(120, TimeUnit.SECONDS) || process.exitValue() != 0) {
