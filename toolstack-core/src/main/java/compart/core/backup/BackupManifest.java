@@ -14,7 +14,8 @@ import org.w3c.dom.Node;
 import org.xml.sax.SAXException;
 
 /**
- * What a backup's {@code qubes.xml} says about the qubes in it: which are in the backup ({@code backup-content}),
+ * What a backup's {@code qubes.xml} says about the qubes in it: which are in the backup ({@code backup-content}, any
+ * non-empty value as Qubes reads it),
  * under which path ({@code backup-path}) and with which volumes. Parsed without DTDs or entities; every path is
  * checked to stay inside the backup's own {@code vmN/} directories and every volume id inside its pool.
  *
@@ -83,7 +84,8 @@ public record BackupManifest(List<BackedUpQube> qubes) {
         List<BackedUpQube> qubes = new ArrayList<>();
         for (Element d : children(child(root, "domains"), "domain")) {
             String name = named(child(d, "properties"), "property", "name");
-            if (!"True".equalsIgnoreCase(named(child(d, "features"), "feature", "backup-content"))) {
+            String content = named(child(d, "features"), "feature", "backup-content");
+            if (content == null || content.isEmpty()) {
                 continue;
             }
             String path = named(child(d, "features"), "feature", "backup-path");

@@ -23,18 +23,25 @@ final class BackupFixtures {
         return ("""
                 <?xml version='1.0' encoding='UTF-8'?>
                 <qubes version="3.0">
-                  <labels><label id="label-1" color="0xcc0000">red</label></labels>
+                  <labels>
+                    <label id="label-1" color="0xcc0000">red</label>
+                    <label id="label-8" color="0x000000">black</label>
+                  </labels>
                   <pools><pool driver="file" dir_path="/var/lib/qubes" name="varlibqubes"/></pools>
                   <properties/>
                   <domains>
-                    <domain id="domain-1" class="AppVM">
+                    <domain id="domain-0" class="AdminVM">
+                      <properties><property name="label">black</property></properties>
+                      <features/>
+                    </domain>
+                    <domain id="domain-1" class="StandaloneVM">
                       <properties>
                         <property name="qid">1</property>
                         <property name="name">work</property>
-                        <property name="label" ref="label-1"/>
+                        <property name="label">red</property>
                       </properties>
                       <features>
-                        <feature name="backup-content">True</feature>
+                        <feature name="backup-content">1</feature>
                         <feature name="backup-path">%s</feature>
                         <feature name="backup-size">3145728</feature>
                       </features>
