@@ -93,28 +93,62 @@ public final class BackupWriter implements AutoCloseable {
      * @throws IOException when the data cannot be read or the target written
      */
     public void addFile(String name, long size, InputStream data, LongConsumer progress) throws IOException {
+        try (OutputStream file = openFile(name, size, progress)) {
+            data.transferTo(file);
+        }
+    }
+
+    /**
+     * Opens one file for writing by whoever has its data to push (a volume's export): exactly {@code size} bytes,
+     * then {@link OutputStream#close()}, which completes the file's last chunk.
+     *
+     * @param name the file's name in the backup
+     * @param size its size in bytes
+     * @param progress told the bytes written, as they go
+     * @return where the content goes
+     * @throws CompartException INVALID_VALUE for a bad name; STORAGE (from write or close) when the content is not
+     *         {@code size} bytes
+     * @throws IOException when the target cannot be written
+     */
+    public OutputStream openFile(String name, long size, LongConsumer progress) throws IOException {
         if (!FILE_NAME.matcher(name).matches()) {
             throw CompartException.invalidValue("backup file name %s is not qubes.xml or vmN/NAME", name);
         }
-        try (ChunkStream chunks = new ChunkStream(name);
-             OutputStream compressed = header.compressed() ? new GZIPOutputStream(chunks, 1 << 16) : chunks) {
-            byte[] tarHeader = TarBlocks.fileHeader(name, size, mtime);
-            compressed.write(tarHeader);
-            byte[] buf = new byte[1 << 16];
-            long copied = 0;
-            int n;
-            while (copied < size && (n = data.read(buf, 0, (int) Math.min(buf.length, size - copied))) > 0) {
-                compressed.write(buf, 0, n);
-                copied += n;
-                progress.accept(n);
+        ChunkStream chunks = new ChunkStream(name);
+        OutputStream compressed = header.compressed() ? new GZIPOutputStream(chunks, 1 << 16) : chunks;
+        byte[] tarHeader = TarBlocks.fileHeader(name, size, mtime);
+        compressed.write(tarHeader);
+        return new OutputStream() {
+            private long written;
+
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[] {(byte) b}, 0, 1);
             }
-            if (copied != size || data.read() >= 0) {
-                throw new CompartException(ErrorKind.STORAGE, "backup of " + name + ": expected " + size
-                        + " bytes, the volume gave " + (copied == size ? "more" : copied));
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                if (written + len > size) {
+                    throw new CompartException(ErrorKind.STORAGE, "backup of " + name + ": expected " + size
+                            + " bytes, the volume gave more");
+                }
+                compressed.write(b, off, len);
+                written += len;
+                progress.accept(len);
             }
-            compressed.write(new byte[TarBlocks.padding(size)]);
-            TarBlocks.endArchive(compressed, tarHeader.length + TarBlocks.padded(size));
-        }
+
+            @Override
+            public void close() throws IOException {
+                if (written != size) {
+                    throw new CompartException(ErrorKind.STORAGE, "backup of " + name + ": expected " + size
+                            + " bytes, the volume gave " + written);
+                }
+                compressed.write(new byte[TarBlocks.padding(size)]);
+                TarBlocks.endArchive(compressed, tarHeader.length + TarBlocks.padded(size));
+                compressed.close();
+                chunks.close();
+            }
+        };
     }
 
     /** Adds a small file held in memory (qubes.xml, firewall.xml). */
