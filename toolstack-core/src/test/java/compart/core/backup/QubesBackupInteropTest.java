@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import compart.core.testing.QubesdOffline;
+import compart.core.testing.TestDaemon;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -124,6 +125,39 @@ class QubesBackupInteropTest {
             assertThat(refused.exit()).as(refused.output()).isNotZero();
             assertThat(refused.output()).as("Qubes' restore notices the flipped byte too")
                     .contains("failed to decrypt").contains("private.img");
+        }
+    }
+
+    @Test
+    void aBackupWrittenByCompartdPassesQubesQvmBackupRestoreVerifyOnlyAgainstCompartd(@TempDir Path dir)
+            throws Exception {
+        Path profiles = Files.createDirectories(dir.resolve("profiles"));
+        System.setProperty("compart.backup.profiles", profiles.toString());
+        try (TestDaemon compartd = TestDaemon.onTestHypervisor().withFedoraAndWork().startedByTheTest()) {
+            compartd.start();
+            byte[] data = sparseImage();
+            byte[] size = (data.length + "\n").getBytes(StandardCharsets.US_ASCII);
+            byte[] withSize = new byte[size.length + data.length];
+            System.arraycopy(size, 0, withSize, 0, size.length);
+            System.arraycopy(data, 0, withSize, size.length, data.length);
+            compartd.admin().raw("admin.vm.volume.ImportWithSize", "private", "dom0", "work", withSize);
+            Path backup = dir.resolve("compartd-backup");
+            Files.writeString(profiles.resolve("p.conf"), """
+                    destination_path: %s
+                    destination_vm: dom0
+                    include:
+                    - work
+                    passphrase_text: %s
+                    """.formatted(backup, new String(PASSPHRASE, StandardCharsets.UTF_8)));
+            compartd.admin().ok("admin.backup.Execute", "p", "dom0", "");
+            Result ok = oracle(dir, sources.resolve(CLIENT).toString(), "restore",
+                    compartd.admin().socket().toString(), backup.toString(), passFile(dir).toString(),
+                    "--verify-only");
+            assertThat(ok.exit()).as(ok.output()).isZero();
+            assertThat(ok.output()).contains(" work |").contains("-> Verifying work...").contains("-> Done.")
+                    .doesNotContainIgnoringCase("error");
+        } finally {
+            System.clearProperty("compart.backup.profiles");
         }
     }
 

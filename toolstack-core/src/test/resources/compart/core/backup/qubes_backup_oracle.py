@@ -69,9 +69,11 @@ def restore(sock, backup, passfile, options):
     import qubesadmin.config
 
     qubesadmin.config.QUBESD_SOCKET = sock
+    import qubesadmin.app
     import qubesadmin.tools.qvm_backup_restore as tool
 
-    return tool.main(options + ["--passphrase-file", passfile, backup])
+    # the dom0 client (QubesLocal, what qubesadmin picks where /etc/qubes-release exists), on SOCKET
+    return tool.main(options + ["--passphrase-file", passfile, backup], app=qubesadmin.app.QubesLocal())
 
 
 if __name__ == "__main__":
