@@ -3,7 +3,9 @@ package compart.core.backup;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
 import java.io.ByteArrayInputStream;
+import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -59,7 +61,9 @@ public final class BackupWriter implements AutoCloseable {
         this.cost = cost;
         this.chunkBytes = chunkBytes;
         this.mtime = System.currentTimeMillis() / 1000;
-        this.out = new OutputStream() {
+        OutputStream file = new OutputStream() {
+            private long at;
+
             @Override
             public void write(int b) throws IOException {
                 write(new byte[] {(byte) b}, 0, 1);
@@ -69,8 +73,22 @@ public final class BackupWriter implements AutoCloseable {
             public void write(byte[] b, int off, int len) throws IOException {
                 ByteBuffer buf = ByteBuffer.wrap(b, off, len);
                 while (buf.hasRemaining()) {
-                    position += target.write(buf, position);
+                    at += target.write(buf, at);
                 }
+            }
+        };
+        BufferedOutputStream buffered = new BufferedOutputStream(file, 1 << 20);
+        this.out = new FilterOutputStream(buffered) {
+            @Override
+            public void write(int b) throws IOException {
+                buffered.write(b);
+                position++;
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                buffered.write(b, off, len);
+                position += len;
             }
         };
         byte[] text = header.render();
@@ -159,6 +177,7 @@ public final class BackupWriter implements AutoCloseable {
     /** Flushes the file to disk; the backup is complete. */
     @Override
     public void close() throws IOException {
+        out.flush();
         target.force(true);
     }
 
@@ -230,6 +249,7 @@ public final class BackupWriter implements AutoCloseable {
             if (h.length != TarBlocks.BLOCK) {
                 throw new IllegalStateException("a chunk needs one header block");
             }
+            out.flush();
             ByteBuffer buf = ByteBuffer.wrap(h);
             long at = headerAt;
             while (buf.hasRemaining()) {
