@@ -1,5 +1,6 @@
 package compart.core.backup;
 
+import compart.core.api.BulkReadStream;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
 import java.io.BufferedInputStream;
@@ -263,7 +264,7 @@ public final class BackupReader {
     }
 
     /** One file's chunks, decrypted and authenticated in turn, as one stream; stops at the next file's entry. */
-    private final class ChunkChain extends InputStream {
+    private final class ChunkChain extends BulkReadStream {
         private final TarReader outer;
         private final String name;
         private final BackupHeader header;
@@ -288,12 +289,6 @@ public final class BackupReader {
         /** The outer entry after this file's last chunk, once this stream has been read to its end. */
         TarEntry following() {
             return following;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
         }
 
         @Override

@@ -61,13 +61,8 @@ public final class BackupWriter implements AutoCloseable {
         this.cost = cost;
         this.chunkBytes = chunkBytes;
         this.mtime = System.currentTimeMillis() / 1000;
-        OutputStream file = new OutputStream() {
+        OutputStream file = new BlockWrites() {
             private long at;
-
-            @Override
-            public void write(int b) throws IOException {
-                write(new byte[] {(byte) b}, 0, 1);
-            }
 
             @Override
             public void write(byte[] b, int off, int len) throws IOException {
@@ -136,13 +131,8 @@ public final class BackupWriter implements AutoCloseable {
         OutputStream compressed = header.compressed() ? new GZIPOutputStream(chunks, 1 << 16) : chunks;
         byte[] tarHeader = TarBlocks.fileHeader(name, size, mtime);
         compressed.write(tarHeader);
-        return new OutputStream() {
+        return new BlockWrites() {
             private long written;
-
-            @Override
-            public void write(int b) throws IOException {
-                write(new byte[] {(byte) b}, 0, 1);
-            }
 
             @Override
             public void write(byte[] b, int off, int len) throws IOException {
@@ -190,7 +180,7 @@ public final class BackupWriter implements AutoCloseable {
     }
 
     /** Splits what is written into enveloped chunks, each an outer tar archive whose size is patched in after. */
-    private final class ChunkStream extends OutputStream {
+    private final class ChunkStream extends BlockWrites {
         private final String name;
         private int index;
         private OutputStream chunk;
@@ -199,11 +189,6 @@ public final class BackupWriter implements AutoCloseable {
 
         ChunkStream(String name) {
             this.name = name;
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            write(new byte[] {(byte) b}, 0, 1);
         }
 
         @Override
@@ -227,12 +212,7 @@ public final class BackupWriter implements AutoCloseable {
             headerAt = position;
             out.write(new byte[TarBlocks.BLOCK]);
             String chunkName = name + String.format(".%03d", index);
-            chunk = ScryptEnvelope.encrypt(new OutputStream() {
-                @Override
-                public void write(int b) throws IOException {
-                    out.write(b);
-                }
-
+            chunk = ScryptEnvelope.encrypt(new BlockWrites() {
                 @Override
                 public void write(byte[] b, int off, int len) throws IOException {
                     out.write(b, off, len);

@@ -1,8 +1,8 @@
 package compart.core.backup;
 
+import compart.core.api.BulkReadStream;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -158,7 +158,7 @@ public final class ScryptEnvelope {
     }
 
     /** Ciphertext in, plaintext out; MAC checked at the end. */
-    private static final class DecryptingStream extends InputStream {
+    private static final class DecryptingStream extends BulkReadStream {
         private final InputStream in;
         private final Cipher cipher;
         private final Mac mac;
@@ -173,12 +173,6 @@ public final class ScryptEnvelope {
             this.cipher = cipher;
             this.mac = mac;
             this.what = what;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
         }
 
         @Override
@@ -261,21 +255,17 @@ public final class ScryptEnvelope {
     }
 
     /** Plaintext in, ciphertext out; MAC trailer on close. */
-    private static final class EncryptingStream extends FilterOutputStream {
+    private static final class EncryptingStream extends BlockWrites {
+        private final OutputStream out;
         private final Cipher cipher;
         private final Mac mac;
         private byte[] buf = new byte[1 << 16];
         private boolean closed;
 
         EncryptingStream(OutputStream out, Cipher cipher, Mac mac) {
-            super(out);
+            this.out = out;
             this.cipher = cipher;
             this.mac = mac;
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            write(new byte[] {(byte) b}, 0, 1);
         }
 
         @Override

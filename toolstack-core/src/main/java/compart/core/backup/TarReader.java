@@ -1,5 +1,6 @@
 package compart.core.backup;
 
+import compart.core.api.BulkReadStream;
 import compart.errors.CompartException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -84,13 +85,7 @@ final class TarReader {
 
     /** The current entry's stored data; reading past it returns end of stream. */
     InputStream data() {
-        return new InputStream() {
-            @Override
-            public int read() throws IOException {
-                byte[] one = new byte[1];
-                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-            }
-
+        return new BulkReadStream() {
             @Override
             public int read(byte[] b, int off, int len) throws IOException {
                 if (remaining == 0) {

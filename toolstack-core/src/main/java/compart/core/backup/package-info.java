@@ -13,7 +13,8 @@
  *   <li>{@link compart.core.backup.BackupReader}: a whole backup from a file, verified completely before the
  *       caller writes anything, then extracted; {@link compart.core.backup.BackupManifest} what its qubes.xml says
  *       is in it, its paths checked.</li>
- *   <li>{@code TarBlocks} and {@code TarReader} (package-private): tar headers out and in.</li>
+ *   <li>{@code TarBlocks} and {@code TarReader} (package-private): tar headers out and in; {@code BlockWrites}: an
+ *       output stream written in blocks only.</li>
  * </ul>
  *
  * <p>Where to add things: another compression filter is a stream in {@code BackupWriter.addFile} and

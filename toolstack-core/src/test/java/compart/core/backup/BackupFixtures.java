@@ -58,13 +58,22 @@ final class BackupFixtures {
 
     /** 3 MiB: random, then zeros, then random (several chunks even compressed). */
     static byte[] volume() {
-        byte[] v = new byte[3 * 1024 * 1024];
-        Random r = new Random(26);
+        return image(3, 26, 0, 2);
+    }
+
+    /**
+     * An image of {@code mib} MiB, zeros but for 1 MiB of random bytes at each MiB offset of {@code randomAt}.
+     *
+     * @param seed the random bytes' seed
+     */
+    static byte[] image(int mib, long seed, int... randomAt) {
+        byte[] v = new byte[mib * 1024 * 1024];
+        Random r = new Random(seed);
         byte[] a = new byte[1024 * 1024];
-        r.nextBytes(a);
-        System.arraycopy(a, 0, v, 0, a.length);
-        r.nextBytes(a);
-        System.arraycopy(a, 0, v, 2 * 1024 * 1024, a.length);
+        for (int at : randomAt) {
+            r.nextBytes(a);
+            System.arraycopy(a, 0, v, at * 1024 * 1024, a.length);
+        }
         return v;
     }
 

@@ -21,7 +21,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
@@ -71,9 +70,10 @@ class QubesBackupInteropTest {
                 exec /usr/bin/scrypt "$@"
                 """);
         Files.setPosixFilePermissions(scrypt, PosixFilePermissions.fromString("rwxr-xr-x"));
-        try (InputStream in = QubesBackupInteropTest.class.getResourceAsStream(
-                "/compart/core/backup/qubes_backup_oracle.py")) {
-            Files.write(sources.resolve("qubes_backup_oracle.py"), in.readAllBytes());
+        for (String script : List.of("backup/qubes_backup_oracle.py", "api/fidelity/qubesd_offline.py")) {
+            try (InputStream in = QubesBackupInteropTest.class.getResourceAsStream("/compart/core/" + script)) {
+                Files.write(sources.resolve(Path.of(script).getFileName()), in.readAllBytes());
+            }
         }
     }
 
@@ -163,14 +163,7 @@ class QubesBackupInteropTest {
 
     /** 6 MiB with data at both ends of a hole, so Qubes' tar writes a sparse entry. */
     private static byte[] sparseImage() {
-        byte[] v = new byte[6 * 1024 * 1024];
-        Random r = new Random(4);
-        byte[] a = new byte[1024 * 1024];
-        r.nextBytes(a);
-        System.arraycopy(a, 0, v, 0, a.length);
-        r.nextBytes(a);
-        System.arraycopy(a, 0, v, 3 * 1024 * 1024, a.length);
-        return v;
+        return BackupFixtures.image(6, 4, 0, 3);
     }
 
     private static Path passFile(Path dir) throws IOException {

@@ -4,7 +4,7 @@ Test material for QubesBackupInteropTest. Two commands:
 
   write BASEDIR TARGET PASSFILE PRIVATE_IMAGE
       With qubes-core-admin on PYTHONPATH: builds a Qubes app in offline mode under BASEDIR (every path there,
-      as qubesd_offline.py does), creates a StandaloneVM 'work' with a property, a feature and a tag, copies
+      with qubesd_offline.py's configure(), next to this file), creates a StandaloneVM 'work' with a property, a feature and a tag, copies
       PRIVATE_IMAGE into its private volume (keeping its holes), and runs Qubes' Backup (qubes/backup.py) to the
       file TARGET with the passphrase in PASSFILE. Qubes calls the 'scrypt' tool for every envelope.
 
@@ -22,29 +22,19 @@ import sys
 
 def write(base, target, passfile, image):
     base = os.path.abspath(base)
-    os.makedirs(base, exist_ok=True)
     import qubes.config
+    from qubesd_offline import configure, fresh_app
 
-    qubes.config.qubes_base_dir = base
+    configure(base)
+    # Backup finds the files it saves below qubes_base_dir
     qubes.config.system_path["qubes_base_dir"] = base
-    qubes.config.system_path["dom0_services_dir"] = os.path.join(base, "qubes-service")
-    qubes.config.defaults["pool_configs"]["varlibqubes"]["dir_path"] = base
-    kernels = os.path.join(base, qubes.config.system_path["qubes_kernels_base_dir"])
-    qubes.config.defaults["pool_configs"]["linux-kernel"]["dir_path"] = kernels
-    os.makedirs(os.path.join(kernels, "6.6.1"), exist_ok=True)
-    for f in ("vmlinuz", "initramfs", "modules.img"):
-        open(os.path.join(kernels, "6.6.1", f), "ab").close()
 
     import qubes
     import qubes.backup
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    store = os.path.join(base, "qubes.xml")
-    app = qubes.Qubes(store, load=False, offline_mode=True)
-    app.load_initial_values()
-    loop.run_until_complete(app.setup_pools())
-    app.default_kernel = "6.6.1"
+    app = fresh_app(base, loop)
     vm = app.add_new_vm("StandaloneVM", name="work", label="red")
     vm.memory = 600
     vm.features["service.crond"] = "1"
