@@ -11,8 +11,6 @@ import compart.core.testing.TestDaemon;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,8 +28,12 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Our format against Qubes' own code, unmodified, run offline: a backup written by qubes-core-admin's
  * {@code qubes/backup.py} (with the {@code scrypt} tool it calls) read by our reader, and a backup written by our
- * writer verified by qubes-core-admin-client's {@code qvm-backup-restore --verify-only} against Qubes' own daemon.
- * The harness is ours ({@code qubes_backup_oracle.py}); Qubes' sources come from {@code ../shared}.
+ * writer verified by qubes-core-admin-client's {@code qvm-backup-restore --verify-only} against Qubes' own daemon;
+ * a backup compartd wrote ({@code admin.backup.Execute}) verified by Qubes' {@code qvm-backup-restore} talking to
+ * compartd, and restored by it into compartd (the qube, its property, feature, tag and volume bytes back). The
+ * harnesses are ours ({@code qubes_backup_oracle.py}, {@code volume_import_service.py} standing in for dom0's
+ * {@code /etc/qubes-rpc/admin.vm.volume.Import}); Qubes' sources come from {@code ../shared} (the tests skip
+ * without them).
  *
  * <p>One change to what Qubes writes: a {@code scrypt} wrapper first on {@code PATH} adds {@code --logN 14} to
  * {@code scrypt enc}, so an envelope costs milliseconds instead of the tool's calibrated five seconds; the format
@@ -161,6 +163,64 @@ class QubesBackupInteropTest {
         }
     }
 
+    @Test
+    void qubesQvmBackupRestoreRecreatesAQubeCompartdBackedUpIntoCompartdWithItsVolumeFeaturesAndTags(
+            @TempDir Path dir) throws Exception {
+        Path profiles = Files.createDirectories(dir.resolve("profiles"));
+        System.setProperty("compart.backup.profiles", profiles.toString());
+        try (TestDaemon compartd = TestDaemon.onTestHypervisor().withFedoraAndWork().startedByTheTest()) {
+            compartd.start();
+            var admin = compartd.admin();
+            byte[] data = sparseImage();
+            byte[] size = (data.length + "\n").getBytes(StandardCharsets.US_ASCII);
+            byte[] withSize = new byte[size.length + data.length];
+            System.arraycopy(size, 0, withSize, 0, size.length);
+            System.arraycopy(data, 0, withSize, size.length, data.length);
+            admin.raw("admin.vm.volume.ImportWithSize", "private", "dom0", "work", withSize);
+            admin.ok("admin.vm.feature.Set", "service.crond", "work", "1");
+            admin.ok("admin.vm.tag.Set", "round-trip", "work", "");
+            admin.ok("admin.vm.property.Set", "memory", "work", "777");
+            Path backup = dir.resolve("compartd-backup");
+            Files.writeString(profiles.resolve("p.conf"), """
+                    destination_path: %s
+                    destination_vm: dom0
+                    include:
+                    - work
+                    passphrase_text: %s
+                    """.formatted(backup, new String(PASSPHRASE, StandardCharsets.UTF_8)));
+            admin.ok("admin.backup.Execute", "p", "dom0", "");
+            admin.ok("admin.vm.Remove", "", "work", "");
+
+            Path services = Files.createDirectories(dir.resolve("qubes-rpc"));
+            try (InputStream in = QubesBackupInteropTest.class.getResourceAsStream(
+                    "/compart/core/backup/volume_import_service.py")) {
+                byte[] script = in.readAllBytes();
+                for (String method : List.of("admin.vm.volume.Import", "admin.vm.volume.ImportWithSize")) {
+                    Path p = Files.write(services.resolve(method), ("#!" + QubesdOffline.python().orElseThrow()
+                            + "\n").getBytes(StandardCharsets.US_ASCII));
+                    Files.write(p, script, StandardOpenOption.APPEND);
+                    Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
+                }
+            }
+            Result restored = oracle(dir, sources.resolve(CLIENT).toString(), Map.of("QREXEC_SERVICES_DIR",
+                    services.toString(), "COMPART_TEST_SOCKET", admin.socket().toString()), "restore",
+                    admin.socket().toString(), backup.toString(), passFile(dir).toString());
+            assertThat(restored.exit()).as(restored.output()).isZero();
+            assertThat(restored.output()).doesNotContainIgnoringCase("error");
+
+            assertThat(admin.ok("admin.vm.feature.Get", "service.crond", "work", "")).isEqualTo("1");
+            assertThat(admin.ok("admin.vm.tag.Get", "round-trip", "work", "")).isEqualTo("1");
+            assertThat(admin.property("work", "memory")).isEqualTo("777");
+            assertThat(admin.property("work", "template")).isEqualTo("fedora");
+            String info = admin.ok("admin.vm.volume.Info", "private", "work", "");
+            Path image = Path.of(info.lines().filter(l -> l.startsWith("path=")).findFirst().orElseThrow()
+                    .substring(5));
+            assertThat(sha256(Files.readAllBytes(image))).isEqualTo(sha256(data));
+        } finally {
+            System.clearProperty("compart.backup.profiles");
+        }
+    }
+
     /** 6 MiB with data at both ends of a hole, so Qubes' tar writes a sparse entry. */
     private static byte[] sparseImage() {
         return BackupFixtures.image(6, 4, 0, 3);
@@ -177,6 +237,11 @@ class QubesBackupInteropTest {
     }
 
     private static Result oracle(Path dir, String pythonPath, String... args) throws Exception {
+        return oracle(dir, pythonPath, Map.of(), args);
+    }
+
+    private static Result oracle(Path dir, String pythonPath, Map<String, String> env, String... args)
+            throws Exception {
         List<String> command = new ArrayList<>(List.of(QubesdOffline.python().orElseThrow(),
                 sources.resolve("qubes_backup_oracle.py").toString()));
         command.addAll(List.of(args));
@@ -186,6 +251,7 @@ class QubesBackupInteropTest {
         pb.environment().put("PATH", sources.resolve("bin") + ":/usr/bin:/bin");
         // Qubes' restore keeps its temporary files under ~/QubesIncoming
         pb.environment().put("HOME", dir.toString());
+        pb.environment().putAll(env);
         Process p = pb.start();
         p.getOutputStream().close();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

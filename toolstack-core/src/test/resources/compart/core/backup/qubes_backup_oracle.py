@@ -10,7 +10,8 @@ Test material for QubesBackupInteropTest. Two commands:
 
   restore SOCKET BACKUP PASSFILE [qvm-backup-restore options]
       With qubes-core-admin-client on PYTHONPATH: runs Qubes' qvm-backup-restore (its main(), unmodified) against
-      the Admin API on SOCKET, on BACKUP, with --passphrase-file PASSFILE; exits with its exit code.
+      the Admin API on SOCKET, on BACKUP, with --passphrase-file PASSFILE; exits with its exit code. The
+      environment's QREXEC_SERVICES_DIR, if set, is where it finds admin.vm.volume.Import (volume_import_service.py).
 
 Only configuration values of Qubes' modules are set (paths, the socket); no code of theirs is changed.
 """
@@ -59,6 +60,8 @@ def restore(sock, backup, passfile, options):
     import qubesadmin.config
 
     qubesadmin.config.QUBESD_SOCKET = sock
+    if os.environ.get("QREXEC_SERVICES_DIR"):
+        qubesadmin.config.QREXEC_SERVICES_DIR = os.environ["QREXEC_SERVICES_DIR"]
     import qubesadmin.app
     import qubesadmin.tools.qvm_backup_restore as tool
 
