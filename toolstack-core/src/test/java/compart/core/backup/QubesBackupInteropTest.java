@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import compart.core.testing.QubesdOffline;
 import compart.core.testing.TestDaemon;
+import compart.core.testing.Wire;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -137,21 +138,7 @@ class QubesBackupInteropTest {
         System.setProperty("compart.backup.profiles", profiles.toString());
         try (TestDaemon compartd = TestDaemon.onTestHypervisor().withFedoraAndWork().startedByTheTest()) {
             compartd.start();
-            byte[] data = sparseImage();
-            byte[] size = (data.length + "\n").getBytes(StandardCharsets.US_ASCII);
-            byte[] withSize = new byte[size.length + data.length];
-            System.arraycopy(size, 0, withSize, 0, size.length);
-            System.arraycopy(data, 0, withSize, size.length, data.length);
-            compartd.admin().raw("admin.vm.volume.ImportWithSize", "private", "dom0", "work", withSize);
-            Path backup = dir.resolve("compartd-backup");
-            Files.writeString(profiles.resolve("p.conf"), """
-                    destination_path: %s
-                    destination_vm: dom0
-                    include:
-                    - work
-                    passphrase_text: %s
-                    """.formatted(backup, new String(PASSPHRASE, StandardCharsets.UTF_8)));
-            compartd.admin().ok("admin.backup.Execute", "p", "dom0", "");
+            Path backup = backUpWork(compartd.admin(), profiles, dir, sparseImage());
             Result ok = oracle(dir, sources.resolve(CLIENT).toString(), "restore",
                     compartd.admin().socket().toString(), backup.toString(), passFile(dir).toString(),
                     "--verify-only");
@@ -170,25 +157,12 @@ class QubesBackupInteropTest {
         System.setProperty("compart.backup.profiles", profiles.toString());
         try (TestDaemon compartd = TestDaemon.onTestHypervisor().withFedoraAndWork().startedByTheTest()) {
             compartd.start();
-            var admin = compartd.admin();
+            Wire admin = compartd.admin();
             byte[] data = sparseImage();
-            byte[] size = (data.length + "\n").getBytes(StandardCharsets.US_ASCII);
-            byte[] withSize = new byte[size.length + data.length];
-            System.arraycopy(size, 0, withSize, 0, size.length);
-            System.arraycopy(data, 0, withSize, size.length, data.length);
-            admin.raw("admin.vm.volume.ImportWithSize", "private", "dom0", "work", withSize);
             admin.ok("admin.vm.feature.Set", "service.crond", "work", "1");
             admin.ok("admin.vm.tag.Set", "round-trip", "work", "");
             admin.ok("admin.vm.property.Set", "memory", "work", "777");
-            Path backup = dir.resolve("compartd-backup");
-            Files.writeString(profiles.resolve("p.conf"), """
-                    destination_path: %s
-                    destination_vm: dom0
-                    include:
-                    - work
-                    passphrase_text: %s
-                    """.formatted(backup, new String(PASSPHRASE, StandardCharsets.UTF_8)));
-            admin.ok("admin.backup.Execute", "p", "dom0", "");
+            Path backup = backUpWork(admin, profiles, dir, data);
             admin.ok("admin.vm.Remove", "", "work", "");
 
             Path services = Files.createDirectories(dir.resolve("qubes-rpc"));
@@ -219,6 +193,25 @@ class QubesBackupInteropTest {
         } finally {
             System.clearProperty("compart.backup.profiles");
         }
+    }
+
+    /** Imports {@code data} into work's private volume and backs work up with compartd's admin.backup.Execute. */
+    private static Path backUpWork(Wire admin, Path profiles, Path dir, byte[] data) throws IOException {
+        byte[] size = (data.length + "\n").getBytes(StandardCharsets.US_ASCII);
+        byte[] withSize = new byte[size.length + data.length];
+        System.arraycopy(size, 0, withSize, 0, size.length);
+        System.arraycopy(data, 0, withSize, size.length, data.length);
+        admin.raw("admin.vm.volume.ImportWithSize", "private", "dom0", "work", withSize);
+        Path backup = dir.resolve("compartd-backup");
+        Files.writeString(profiles.resolve("p.conf"), """
+                destination_path: %s
+                destination_vm: dom0
+                include:
+                - work
+                passphrase_text: %s
+                """.formatted(backup, new String(PASSPHRASE, StandardCharsets.UTF_8)));
+        admin.ok("admin.backup.Execute", "p", "dom0", "");
+        return backup;
     }
 
     /** 6 MiB with data at both ends of a hole, so Qubes' tar writes a sparse entry. */
