@@ -34,6 +34,7 @@ module compart.core {
     requires org.slf4j;
     requires com.fasterxml.jackson.databind;
     requires info.picocli;
+    requires org.bouncycastle.provider;
 
     requires java.xml;
 

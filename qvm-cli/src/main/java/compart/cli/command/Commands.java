@@ -20,6 +20,7 @@ public final class Commands {
             Map.entry("qubes-prefs", QubesPrefs::new),
             Map.entry("qvm-create", QvmCreate::new),
             Map.entry("qvm-remove", QvmRemove::new),
+            Map.entry("qvm-backup", QvmBackup::new),
             Map.entry("qvm-clone", QvmClone::new),
             Map.entry("qvm-tags", QvmTags::new),
             Map.entry("qvm-features", QvmFeatures::new),

@@ -1,6 +1,7 @@
 package compart.core.api;
 
 import compart.core.model.Inventory;
+import compart.core.ops.BackupOps;
 import compart.core.ops.PoolOps;
 import compart.core.ops.QrexecCommands;
 import compart.core.ops.QubeOps;
@@ -72,7 +73,8 @@ public final class AdminApi {
                 .register(new FeatureTagLabelMethods(toolstack))
                 .register(new VolumeMethods(volumes))
                 .register(new PoolMethods(new PoolOps(toolstack)))
-                .register(new SystemMethods(toolstack, qubes));
+                .register(new SystemMethods(toolstack, qubes))
+                .register(new BackupMethods(BackupOps.standard(toolstack, volumes)));
         internalMethods.register(new InternalMethods(system));
         streamMethods.register(new VolumeImportMethods(volumes));
     }

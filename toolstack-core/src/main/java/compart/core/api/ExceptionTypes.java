@@ -55,10 +55,12 @@ public final class ExceptionTypes {
                 case CREATE_REMOVE -> "QubesVMInUseError";
                 case LABEL -> "QubesLabelInUseError";
                 case STORAGE -> "QubesPoolInUseError";
+                case BACKUP -> "QubesException";
                 default -> "QubesVMError";
             };
             case INVALID_VALUE -> switch (topic) {
                 case PROPERTY, GLOBAL_PROPERTY -> "QubesPropertyValueError";
+                case BACKUP -> "QubesException";
                 default -> "QubesValueError";
             };
             case PERMISSION_DENIED -> "PermissionDenied";

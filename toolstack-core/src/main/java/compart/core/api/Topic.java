@@ -25,5 +25,7 @@ public enum Topic {
     /** Pausing a qube. */
     PAUSE,
     /** Unpausing a qube. */
-    UNPAUSE
+    UNPAUSE,
+    /** A backup ({@code admin.backup.*}). */
+    BACKUP
 }

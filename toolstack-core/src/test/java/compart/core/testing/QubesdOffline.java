@@ -71,7 +71,7 @@ public final class QubesdOffline implements AutoCloseable {
         return root.resolveSibling("shared");
     }
 
-    private static Optional<String> python() {
+    public static Optional<String> python() {
         String chosen = System.getProperty("qubes.python");
         List<String> candidates = chosen != null ? List.of(chosen) : List.of("/usr/bin/python3", "python3");
         for (String py : candidates) {
@@ -126,7 +126,7 @@ public final class QubesdOffline implements AutoCloseable {
         return new QubesdOffline(dir, p);
     }
 
-    private static void unpack(Path folder, String name, Path into) throws IOException, InterruptedException {
+    public static void unpack(Path folder, String name, Path into) throws IOException, InterruptedException {
         Path tarball = folder.resolve(name + ".tar.gz");
         String expected = Files.readAllLines(folder.resolve("SOURCES.tsv")).stream().map(l -> l.split("\t"))
                 .filter(f -> f.length > 4 && f[3].equals(tarball.getFileName().toString())).map(f -> f[4])

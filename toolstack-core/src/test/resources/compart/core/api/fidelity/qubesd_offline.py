@@ -18,8 +18,8 @@ import os
 import sys
 
 
-def main():
-    sock, base = sys.argv[1], os.path.abspath(sys.argv[2])
+def configure(base):
+    """Points every path of Qubes' configuration under BASE and installs the one kernel there."""
     os.makedirs(base, exist_ok=True)
     import qubes.config
 
@@ -32,17 +32,29 @@ def main():
     for f in ("vmlinuz", "initramfs", "modules.img"):
         open(os.path.join(kernels, "6.6.1", f), "ab").close()
 
+
+def fresh_app(base, loop):
+    """A new offline app in BASE (not saved yet): dom0, the default pools, the one kernel as default."""
+    import qubes
+
+    app = qubes.Qubes(os.path.join(base, "qubes.xml"), load=False, offline_mode=True)
+    app.load_initial_values()
+    loop.run_until_complete(app.setup_pools())
+    app.default_kernel = "6.6.1"
+    return app
+
+
+def main():
+    sock, base = sys.argv[1], os.path.abspath(sys.argv[2])
+    configure(base)
     import qubes
     import qubes.api
     import qubes.api.admin
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    store = os.path.join(base, "qubes.xml")
-    app = qubes.Qubes(store, load=False, offline_mode=True)
-    app.load_initial_values()
-    loop.run_until_complete(app.setup_pools())
-    app.default_kernel = "6.6.1"
+    app = fresh_app(base, loop)
+    store = app.store
     app.save()
     app.close()
     app = qubes.Qubes(store, offline_mode=True)
