@@ -29,6 +29,13 @@ import java.util.regex.Pattern;
  * asked what it does -- Xen's debug key {@code d} (each CPU's registers and stack) through the serial port, after
  * the three Ctrl-A that hand the serial input to Xen -- the answer goes to the build output, and QEMU is killed.
  * Whether Xen answered tells a dead emulated machine from a dom0 that Xen no longer runs.
+ *
+ * <p>What the first answer showed (2026-12-07): Xen idle in its idle loop, woken by the key's serial interrupt into
+ * its timer softirq, printing "Platform timer appears to have unexpectedly wrapped 10 or more times", and dom0
+ * printing "soft lockup - CPU#0 stuck for 546s" and going on as if nothing had happened. Under TCG with a loaded
+ * host, the emulated Xen can halt waiting for a timer interrupt that never comes; any interrupt wakes it. So while
+ * dom0 runs, the serial port gets a <em>nudge</em> every {@link Watch#nudgeEvery}: six Ctrl-A, which hand Xen's
+ * serial input to Xen and back to dom0 (two lines of Xen's in the console log, nothing for dom0).
  */
 public final class QemuBoot {
     private static final String MARK = "COMPART-XENHOST: ";
@@ -54,9 +61,23 @@ public final class QemuBoot {
 
     /** Xen's console: three Ctrl-A move the serial input from dom0 to Xen; {@code d} dumps each CPU. */
     static final String XEN_DEBUG_KEYS = "\u0001\u0001\u0001d";
-    /** How long Xen's answer to the debug keys is awaited, and how many of its lines are shown. */
-    private static final Duration ANSWER_WAIT = Duration.ofSeconds(20);
+    /** To Xen and back: an interrupt for Xen, no input for dom0. */
+    static final String NUDGE = "\u0001".repeat(6);
+    /** How many lines of Xen's answer to the debug keys are shown. */
     private static final int ANSWER_LINES = 40;
+
+    /**
+     * How the boot watches the host.
+     *
+     * @param stallAfter silence of dom0 (after DOM0-READY) that counts as a stall
+     * @param answerWait how long Xen's answer to the debug keys is awaited
+     * @param nudgeEvery the period of the nudge while dom0 runs
+     */
+    public record Watch(Duration stallAfter, Duration answerWait, Duration nudgeEvery) {
+        /** The Xen host's: a stall after five missed pulses of run.sh, a nudge every 30 s. */
+        public static final Watch XEN_HOST = new Watch(Duration.ofSeconds(5L * PayloadScript.PULSE_SECONDS),
+                Duration.ofSeconds(20), Duration.ofSeconds(30));
+    }
 
     private QemuBoot() {}
 
@@ -64,16 +85,13 @@ public final class QemuBoot {
      * @param argv      the QEMU command line
      * @param serialLog file receiving the whole console
      * @param timeout   deadline for the whole run
-     * @param stallAfter silence of dom0 (after DOM0-READY) that counts as a stall
+     * @param watch     stall and nudge periods
      * @param echo      receives the lines worth showing in the build output
      */
-    public static Outcome run(List<String> argv, Path serialLog, Duration timeout, Duration stallAfter,
+    public static Outcome run(List<String> argv, Path serialLog, Duration timeout, Watch watch,
                               Consumer<String> echo) throws IOException, InterruptedException {
-        return run(argv, serialLog, timeout, stallAfter, ANSWER_WAIT, echo);
-    }
-
-    static Outcome run(List<String> argv, Path serialLog, Duration timeout, Duration stallAfter, Duration answerWait,
-                       Consumer<String> echo) throws IOException, InterruptedException {
+        Duration stallAfter = watch.stallAfter();
+        Duration answerWait = watch.answerWait();
         long start = System.nanoTime();
         Process qemu = new ProcessBuilder(argv).redirectErrorStream(true).start(); // stdin: the serial port's input
         Thread killer = new Thread(qemu::destroyForcibly, "qemu-killer");
@@ -126,8 +144,13 @@ public final class QemuBoot {
         long deadline = start + timeout.toNanos();
         boolean timedOut = false;
         String stall = null;
+        long nudged = System.nanoTime();
         while (!qemu.waitFor(1, TimeUnit.SECONDS)) {
             long now = System.nanoTime();
+            if (state.ready != null && state.result == null && now - nudged > watch.nudgeEvery().toNanos()) {
+                nudged = now;
+                send(qemu, NUDGE);
+            }
             if (now > deadline) {
                 timedOut = true;
                 echo.accept("[xenhost] TIMEOUT: QEMU still running after " + timeout.toMinutes() + " min; killing it");
@@ -157,7 +180,7 @@ public final class QemuBoot {
     }
 
     /**
-     * Sends Xen's debug keys to the stalled machine and collects what its console says within {@link #ANSWER_WAIT}.
+     * Sends Xen's debug keys to the stalled machine and collects what its console says within {@code answerWait}.
      *
      * @return a report: how long dom0 was silent, its last line, and Xen's answer (or that none came)
      */
@@ -166,15 +189,28 @@ public final class QemuBoot {
             throws InterruptedException {
         startListening.run();
         try {
-            var keys = qemu.getOutputStream();
-            keys.write(XEN_DEBUG_KEYS.getBytes(StandardCharsets.US_ASCII));
-            keys.flush();
+            sendOrFail(qemu, XEN_DEBUG_KEYS);
         } catch (IOException e) {
             return "no line from dom0 for " + silent.toSeconds() + " s; its last: " + lastDom0Line
                     + "\nthe debug keys could not be sent to the serial port (" + e.getMessage() + ")";
         }
         Thread.sleep(answerWait.toMillis());
         return stallReport(silent, lastDom0Line, answerWait, List.copyOf(answer));
+    }
+
+    /** Writes to the serial port's input; a QEMU that is gone is noticed by the caller's wait. */
+    private static void send(Process qemu, String keys) {
+        try {
+            sendOrFail(qemu, keys);
+        } catch (IOException ignored) {
+            // QEMU is exiting
+        }
+    }
+
+    private static void sendOrFail(Process qemu, String keys) throws IOException {
+        var in = qemu.getOutputStream();
+        in.write(keys.getBytes(StandardCharsets.US_ASCII));
+        in.flush();
     }
 
     static String stallReport(Duration silent, String lastDom0Line, Duration answerWait, List<String> answer) {

@@ -41,8 +41,6 @@ import java.util.stream.Stream;
  * could not be built or booted, or the run produced nothing to judge; the message says what to look at.
  */
 public final class XenHostRun {
-    /** dom0 silence that counts as a stall: five of run.sh's pulses missed. */
-    static final Duration STALL_AFTER = Duration.ofSeconds(5L * PayloadScript.PULSE_SECONDS);
     /** The least time left for a second boot after a stall (the longest lane takes about 20 min). */
     static final Duration SECOND_BOOT_MIN = Duration.ofMinutes(25);
 
@@ -227,7 +225,7 @@ public final class XenHostRun {
                                       QemuCommand qemu, Consumer<String> echo)
             throws IOException, InterruptedException {
         Path serial = lane.serialLog(settings.work());
-        QemuBoot.Outcome first = QemuBoot.run(qemu.argv(), serial, settings.timeout(), STALL_AFTER, echo);
+        QemuBoot.Outcome first = QemuBoot.run(qemu.argv(), serial, settings.timeout(), QemuBoot.Watch.XEN_HOST, echo);
         Duration left = settings.timeout().minus(first.elapsed());
         if (!first.stalled() || left.compareTo(SECOND_BOOT_MIN) < 0) {
             return first;
@@ -238,7 +236,7 @@ public final class XenHostRun {
                 + kept + "); booting it once more for the whole lane, " + left.toMinutes() + " min left");
         stageShare(image, lane);
         stageGuestTemplate(guest, lane.share(settings.work()));
-        return QemuBoot.run(qemu.argv(), serial, left, STALL_AFTER, echo);
+        return QemuBoot.run(qemu.argv(), serial, left, QemuBoot.Watch.XEN_HOST, echo);
     }
 
     /** Reports of an earlier run must not be judged by failsafe:verify if this run produces none. */

@@ -16,8 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class QemuBootTest {
     private static final Duration DEADLINE = Duration.ofMinutes(2);
-    private static final Duration STALL = Duration.ofSeconds(2);
-    private static final Duration ANSWER = Duration.ofSeconds(2);
+    private static final QemuBoot.Watch WATCH =
+            new QemuBoot.Watch(Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofMinutes(10));
 
     private final List<String> echoed = new CopyOnWriteArrayList<>();
 
@@ -74,15 +74,32 @@ class QemuBootTest {
     @Test
     void silenceBeforeDom0IsReady_isNoStall_theDeadlineJudgesIt(@TempDir Path dir) throws Exception {
         QemuBoot.Outcome outcome = QemuBoot.run(List.of("sh", "-c", "sleep 5; echo 'COMPART-XENHOST: RESULT rc=3'"),
-                dir.resolve("serial.log"), DEADLINE, STALL, ANSWER, echoed::add);
+                dir.resolve("serial.log"), DEADLINE, WATCH, echoed::add);
 
         assertThat(outcome.stalled()).isFalse();
         assertThat(outcome.result()).hasValue(3);
     }
 
+    @Test
+    void whileDom0Runs_theSerialPortIsNudgedWithCtrlASixTimes(@TempDir Path dir) throws Exception {
+        // the stand-in shows what reached its serial input (in octal), then reports its result
+        Path script = Files.writeString(dir.resolve("console.sh"), """
+                echo 'COMPART-XENHOST: DOM0-READY'
+                echo "(XEN) got $(dd bs=12 count=1 iflag=fullblock 2>/dev/null | od -An -c | tr -d ' ')"
+                echo 'COMPART-XENHOST: RESULT rc=0'
+                """);
+        var watch = new QemuBoot.Watch(Duration.ofMinutes(1), Duration.ofSeconds(2), Duration.ofSeconds(1));
+
+        QemuBoot.Outcome outcome = QemuBoot.run(List.of("sh", script.toString()), dir.resolve("serial.log"),
+                DEADLINE, watch, echoed::add);
+
+        assertThat(outcome.result()).hasValue(0);
+        assertThat(Files.readString(dir.resolve("serial.log"))).contains("(XEN) got " + "001".repeat(12));
+    }
+
     private QemuBoot.Outcome boot(Path dir, String console) throws Exception {
         Path script = Files.writeString(dir.resolve("console.sh"), console);
-        return QemuBoot.run(List.of("sh", script.toString()), dir.resolve("serial.log"), DEADLINE, STALL, ANSWER,
+        return QemuBoot.run(List.of("sh", script.toString()), dir.resolve("serial.log"), DEADLINE, WATCH,
                 echoed::add);
     }
 }
