@@ -71,8 +71,10 @@ done
 step "module descriptors for automatic modules"
 
 roots=$(grep -l '/\.launch"' "$root"/bin/* | xargs grep -ohE 'compart\.[a-z]+/' | sort -u | tr -d / | paste -sd, -)
+# Bouncy Castle's jar is signed, which jlink refuses unless told to drop the signature: the image links its classes,
+# and we call its scrypt directly (no JCE provider registration, which is what a signature would be checked for).
 "$jdk/bin/jlink" --module-path "$jmods" --add-modules "$roots,ch.qos.logback.classic" \
-    --output "$image" --strip-debug --no-man-pages --no-header-files
+    --output "$image" --strip-debug --no-man-pages --no-header-files --ignore-signing-information
 # the JDK's native files come with their symbols; an installed runtime needs none (strip before the AOT caches)
 find "$image" -type f | while read -r file; do
     if [ "$(head -c 4 "$file" | od -An -c | tr -d ' ')" = '177ELF' ]; then strip --strip-unneeded "$file"; fi
