@@ -66,6 +66,7 @@ class ScenarioIT {
     void step(String title, ThrowingRunnable body) throws Exception {
         say("step: " + title);
         long t0 = System.nanoTime();
+        var cpuBefore = ThreadCpu.ofCompartd();
         try {
             body.run();
         } catch (Throwable e) {
@@ -74,6 +75,12 @@ class ScenarioIT {
             throw e;
         }
         String line = String.format("%6.1f s  %s", (System.nanoTime() - t0) / 1e9, title);
+        var cpuAfter = ThreadCpu.ofCompartd();
+        if (cpuAfter.isPresent()) {
+            // a compartd that (re)started in the step counts from its start
+            line += "\n          compartd: " + cpuAfter.get().summarySince(
+                    cpuBefore.orElse(new ThreadCpu(0, java.util.Map.of())), 4);
+        }
         report.add(line);
         say("done " + line.strip());
     }
@@ -383,6 +390,38 @@ class ScenarioIT {
         });
     }
 
+    /**
+     * What compartd does while its qubes run and nobody calls it: its CPU over 30 s, and two thread dumps (SIGQUIT:
+     * the JVM prints every thread's stack to its stdout, the journal) to say where the time goes if it is not ~0.
+     */
+    void compartdAtRest() {
+        var before = ThreadCpu.ofCompartd();
+        if (before.isEmpty()) {
+            return;
+        }
+        try {
+            Thread.sleep(30_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        ThreadCpu.of(before.get().pid()).ifPresent(after -> {
+            String line = String.format("  30.0 s  compartd at rest with %s running: %s",
+                    sh("xl", "list").lines().skip(2).count() + " qubes", after.summarySince(before.get(), 6));
+            report.add(line);
+            say(line.strip());
+        });
+        for (int i = 0; i < 2; i++) {
+            Dom0Host.run(List.of("kill", "-QUIT", Long.toString(before.get().pid())), QVM);
+            try {
+                Thread.sleep(3_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
     static long usedBytes() {
         String out = sh("df", "-B1", "--output=used", POOL_DIR.toString());
         return Long.parseLong(out.lines().skip(1).findFirst().orElseThrow().strip());
@@ -405,6 +444,7 @@ class ScenarioIT {
         if (deb == null) {
             return;
         }
+        compartdAtRest();
         Dom0Host.run(List.of("qvm-shutdown", "--wait", "--all", "--timeout", "120"), QVM);
         Dom0Host.run(List.of("qvm-kill", "--all"), QVM);
         Dom0Host.run(List.of("systemctl", "stop", "compart-policy.service", "compartd.service"), QVM);

@@ -11,6 +11,7 @@ import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 
@@ -51,6 +52,17 @@ public final class ToolLogger {
     private static final int MESSAGE_BUFFER = 4096;
     private static final int KEPT_ERRORS = 4;
     private static final ThreadLocal<Deque<String>> RECENT = ThreadLocal.withInitial(ArrayDeque::new);
+    /**
+     * The last messages of level WARN and above of every thread. libxl runs an operation's callbacks (a hotplug
+     * script's end or timeout, a device's backend state) on whichever thread is in its event loop, often not the
+     * caller's: their errors are found here.
+     */
+    private static final Deque<Logged> EVERY_THREAD = new ArrayDeque<>();
+    private static final ThreadLocal<long[]> MARK = ThreadLocal.withInitial(() -> new long[1]);
+    private static long logged;
+
+    /** One message of {@link #EVERY_THREAD}: its number, the thread that logged it, the text. */
+    private record Logged(long number, Thread thread, String text) {}
 
     private ToolLogger() {
     }
@@ -94,14 +106,28 @@ public final class ToolLogger {
     /** Forgets the messages of level WARN and above remembered on this thread. Call before a native call. */
     public static void clearRecentErrors() {
         RECENT.get().clear();
+        synchronized (EVERY_THREAD) {
+            MARK.get()[0] = logged;
+        }
     }
 
-    /** @return the messages of level WARN and above logged on this thread since the last clear, and clears them */
+    /**
+     * @return the messages of level WARN and above logged on this thread since the last clear, then the last few
+     *     that other threads logged since then (marked "on thread NAME"), and clears them
+     */
     public static List<String> takeRecentErrors() {
         Deque<String> recent = RECENT.get();
-        List<String> copy = List.copyOf(recent);
+        var copy = new ArrayList<>(recent);
         recent.clear();
-        return copy;
+        Thread me = Thread.currentThread();
+        synchronized (EVERY_THREAD) {
+            long mark = MARK.get()[0];
+            List<Logged> others = EVERY_THREAD.stream().filter(l -> l.number() > mark && l.thread() != me).toList();
+            others.subList(Math.max(0, others.size() - KEPT_ERRORS), others.size())
+                    .forEach(l -> copy.add("(on thread " + l.thread().getName() + ") " + l.text()));
+            MARK.get()[0] = logged;
+        }
+        return List.copyOf(copy);
     }
 
     @SuppressWarnings("unused") // upcall
@@ -128,7 +154,14 @@ public final class ToolLogger {
                 if (recent.size() == KEPT_ERRORS) {
                     recent.removeFirst();
                 }
-                recent.addLast((name == null ? "" : name + ": ") + text);
+                String kept = (name == null ? "" : name + ": ") + text;
+                recent.addLast(kept);
+                synchronized (EVERY_THREAD) {
+                    if (EVERY_THREAD.size() == 4 * KEPT_ERRORS) {
+                        EVERY_THREAD.removeFirst();
+                    }
+                    EVERY_THREAD.addLast(new Logged(++logged, Thread.currentThread(), kept));
+                }
             }
             switch (level) {
                 case XTL_DEBUG, XTL_VERBOSE -> log.trace("{}", text);
