@@ -6,11 +6,14 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
@@ -32,7 +35,14 @@ public final class LivePolicy implements AutoCloseable {
     private final AtomicReference<Policy> current = new AtomicReference<>();
     private final WatchService watcher;
     private final Thread thread;
-    private final Set<Path> watched = new HashSet<>();
+    /**
+     * The watched directories and the names in each that matter: every name for a policy directory, only the
+     * names read for a directory that merely holds an included file or a policy directory still missing (a
+     * missing {@code /run/qubes/policy.d} has {@code /run/qubes} watched, where other programs write all day).
+     */
+    private final Map<Path, Set<String>> watched = new ConcurrentHashMap<>();
+    private static final Set<String> EVERY_NAME = Set.of();
+    private List<String> lastReported = List.of();
     private volatile long generation;
 
     /**
@@ -63,8 +73,15 @@ public final class LivePolicy implements AutoCloseable {
     public synchronized void reload() {
         Policy p = loader.get();
         for (Path input : p.inputs()) {
-            Path dir = Files.isDirectory(input) ? input : input.getParent();
-            if (dir != null && watched.add(dir)) {
+            boolean isDir = Files.isDirectory(input);
+            Path dir = isDir ? input : input.getParent();
+            if (dir == null) {
+                continue;
+            }
+            boolean fresh = !watched.containsKey(dir);
+            watched.merge(dir, isDir ? EVERY_NAME : Set.of(input.getFileName().toString()),
+                    (had, more) -> had.isEmpty() || more.isEmpty() ? EVERY_NAME : union(had, more));
+            if (fresh) {
                 try {
                     dir.register(watcher, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_DELETE,
                             StandardWatchEventKinds.ENTRY_MODIFY);
@@ -76,25 +93,46 @@ public final class LivePolicy implements AutoCloseable {
         }
         current.set(p);
         generation++;
-        if (!p.valid()) {
+        List<String> problems = p.diagnostics().stream().map(Object::toString).toList();
+        if (!p.valid() && !problems.equals(lastReported)) {
             LOG.error("policy has {} error(s), every call is denied until fixed; first: {}",
                     p.diagnostics().size(), p.diagnostics().getFirst());
+        } else if (p.valid() && !lastReported.isEmpty()) {
+            LOG.info("the policy has no errors any more; calls are decided by it again");
         }
+        lastReported = p.valid() ? List.of() : problems;
+    }
+
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        var both = new HashSet<>(a);
+        both.addAll(b);
+        return Set.copyOf(both);
+    }
+
+    /** @return whether one of the key's events names something the policy reads (or events were lost) */
+    private boolean matters(WatchKey key) {
+        Set<String> names = key.watchable() instanceof Path dir ? watched.get(dir) : EVERY_NAME;
+        boolean matters = false;
+        for (WatchEvent<?> event : key.pollEvents()) {
+            matters |= names == null || names.isEmpty() || event.kind() == StandardWatchEventKinds.OVERFLOW
+                    || (event.context() instanceof Path name && names.contains(name.toString()));
+        }
+        key.reset();
+        return matters;
     }
 
     private void watch() {
         try {
             while (true) {
-                WatchKey key = watcher.take();
-                key.pollEvents();
-                key.reset();
+                boolean matters = matters(watcher.take());
                 // let an editor or package manager finish writing before reading
                 WatchKey more;
                 while ((more = watcher.poll(50, TimeUnit.MILLISECONDS)) != null) {
-                    more.pollEvents();
-                    more.reset();
+                    matters |= matters(more);
                 }
-                reload();
+                if (matters) {
+                    reload();
+                }
             }
         } catch (InterruptedException | ClosedWatchServiceException e) {
             // closed

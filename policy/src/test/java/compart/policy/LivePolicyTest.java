@@ -53,4 +53,26 @@ class LivePolicyTest {
             assertThat(((Resolution.Deny) r).reason()).contains("40-b.policy:1: wrong number of fields");
         }
     }
+
+    @Test
+    void aMissingPolicyDirectory_isPickedUpWhenCreated_andOtherFilesBesideItCauseNoReload() throws Exception {
+        Path run = Files.createDirectories(tmp.resolve("run"));
+        Path missing = run.resolve("policy.d");
+        try (LivePolicy live = new LivePolicy(List.of(missing), tmp.resolve("legacy"))) {
+            assertThat(live.generation()).isEqualTo(1);
+            // what other programs do in /run/qubes all day
+            for (int i = 0; i < 20; i++) {
+                Files.writeString(run.resolve("qubesdb." + i + ".sock"), "x");
+            }
+            Thread.sleep(300);
+            Path staged = Files.createDirectories(tmp.resolve("staging/policy.d"));
+            Files.writeString(staged.resolve("30-a.policy"), "qubes.X * @anyvm @anyvm allow\n");
+            Files.move(staged, missing, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            awaitGeneration(live, 2);
+
+            var r = live.current().evaluate(Request.of("qubes.X", "work", "vault"), PolicyFixtures.system());
+            assertThat(r).isInstanceOf(Resolution.Allow.class);
+            assertThat(live.generation()).as("reloads: the directory's creation only").isEqualTo(2);
+        }
+    }
 }
