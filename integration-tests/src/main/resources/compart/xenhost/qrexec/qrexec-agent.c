@@ -7,6 +7,8 @@
  *                                     (126 when refused)
  *   xenstore-read PATH                (by argv[0]) print the node's value; exit 1 if it does not exist
  *   xenstore-write PATH VALUE         (by argv[0]) write the node (what a net qube's vif hotplug handler needs)
+ *   xenstore-rm PATH                  (by argv[0]) remove the node and what is below it (a net qube removes a
+ *                                     closed client's vif backend, as xl devd does in a driver domain)
  * Relative paths are relative to the guest's own /local/domain/SELF, as with Xen's xenstore tools.
  *
  * Requests from dom0: MSG_EXEC_CMDLINE "USER:COMMAND" runs /bin/sh -c COMMAND (user ignored: busybox guest);
@@ -379,7 +381,7 @@ static int call(const char *target, const char *service) {
     return code;
 }
 
-/* xenstore-read / xenstore-write for the busybox guest, which has no Xen tools */
+/* xenstore-read / xenstore-write / xenstore-rm for the busybox guest, which has no Xen tools */
 static int xenstore_tool(const char *name, int argc, char **argv) {
     struct xs_handle *xs = xs_open(0);
     if (!xs) die("xs_open");
@@ -399,8 +401,13 @@ static int xenstore_tool(const char *name, int argc, char **argv) {
             fprintf(stderr, "xenstore-write: %s: %s\n", argv[1], strerror(errno));
             rc = 1;
         }
+    } else if (strcmp(name, "xenstore-rm") == 0 && argc == 2) {
+        if (!xs_rm(xs, XBT_NULL, argv[1])) {
+            fprintf(stderr, "xenstore-rm: %s: %s\n", argv[1], strerror(errno));
+            rc = 1;
+        }
     } else {
-        fprintf(stderr, "usage: xenstore-read PATH | xenstore-write PATH VALUE\n");
+        fprintf(stderr, "usage: xenstore-read PATH | xenstore-write PATH VALUE | xenstore-rm PATH\n");
         rc = 2;
     }
     xs_close(xs);

@@ -30,7 +30,7 @@ done
 for name in crc16 mbcache jbd2 crc32c_generic ext4 xen-netback; do
     insmod "/lib/modules/qube/$name.ko" 2>/dev/null || say "insmod $name failed"
 done
-for tool in qrexec-client-vm xenstore-read xenstore-write; do
+for tool in qrexec-client-vm xenstore-read xenstore-write xenstore-rm; do
     ln -s /bin/qrexec-agent "/bin/$tool"
 done
 name=$(xenstore-read name)
@@ -60,7 +60,8 @@ if [ -e /sys/class/net/eth0 ]; then
 fi
 
 # A net qube: each client's vif gets the route to the client's address, proxy ARP and the gateway address (from
-# /run/qubes-netvm-gateway, which qubesdb's /qubes-netvm-gateway would give), then hotplug-status connected.
+# /run/qubes-netvm-gateway, which qubesdb's /qubes-netvm-gateway would give), then hotplug-status connected; when
+# dom0 removes the NIC, its backend directory.
 serve_vifs() {
     while true; do
         for dev in /sys/class/net/vif*; do
@@ -75,8 +76,20 @@ serve_vifs() {
             ip route add "$client/32" dev "$vif"
             echo 1 > "/proc/sys/net/ipv4/conf/$vif/proxy_arp"
             xenstore-write "$path/hotplug-status" connected
-            touch "/run/$vif.up"
+            echo "$path" > "/run/$vif.up"
             say "vif $vif up for $client"
+        done
+        # a client's NIC removed by dom0 (online 0, closed): its backend directory goes, as xl devd removes it in a
+        # driver domain; dom0's libxl waits for that (10 s, then "timed out while waiting ... to be removed")
+        for up in /run/vif*.up; do
+            [ -e "$up" ] || continue
+            path=$(cat "$up")
+            if [ "$(xenstore-read "$path/online" 2>/dev/null)" = 0 ] \
+                    && [ "$(xenstore-read "$path/state" 2>/dev/null)" = 6 ]; then
+                xenstore-rm "$path" && rm -f "$up" && say "vif backend $path removed"
+            elif ! xenstore-read "$path/state" >/dev/null 2>&1; then
+                rm -f "$up"
+            fi
         done
         sleep 0.5
     done

@@ -2,6 +2,7 @@ package compart.xl.libxl;
 
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -14,9 +15,11 @@ import java.util.regex.Pattern;
  * @param writable      read-write (else read-only)
  * @param cdrom         an (ejectable) CD-ROM, HVM only
  * @param backendDomid  the domain running the backend (0 = dom0)
+ * @param script        the hotplug script that attaches the target for blkback ({@code script}; absolute, or a
+ *                      name in {@code /etc/xen/scripts}); empty: libxl's default, Xen's {@code block}
  */
 public record DiskConfig(Path target, String vdev, Backend backend, Format format, boolean writable, boolean cdrom,
-                         int backendDomid) {
+                         int backendDomid, Optional<Path> script) {
     private static final Pattern VDEV = Pattern.compile("(xvd|hd|sd)[a-z]{1,2}");
 
     public DiskConfig {
@@ -36,6 +39,18 @@ public record DiskConfig(Path target, String vdev, Backend backend, Format forma
         if (cdrom && writable) {
             throw new IllegalArgumentException("CD-ROM " + vdev + " cannot be writable");
         }
+        Objects.requireNonNull(script, "script");
+    }
+
+    /** A disk hot-plugged with libxl's default script. */
+    public DiskConfig(Path target, String vdev, Backend backend, Format format, boolean writable, boolean cdrom,
+                      int backendDomid) {
+        this(target, vdev, backend, format, writable, cdrom, backendDomid, Optional.empty());
+    }
+
+    /** @return this disk, attached by {@code script} */
+    public DiskConfig withScript(Path script) {
+        return new DiskConfig(target, vdev, backend, format, writable, cdrom, backendDomid, Optional.of(script));
     }
 
     /** A writable raw disk served by blkback in dom0. */

@@ -129,6 +129,7 @@ public final class LibxlJson {
         node.put("backend", disk.backend().jsonName());
         node.put("format", disk.format().jsonName());
         node.put("readwrite", disk.writable() ? 1 : 0);
+        disk.script().ifPresent(script -> node.put("script", script.toString()));
         if (disk.cdrom()) {
             node.put("removable", 1);
             node.put("is_cdrom", 1);

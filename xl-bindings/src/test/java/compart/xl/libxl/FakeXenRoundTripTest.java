@@ -89,7 +89,8 @@ class FakeXenRoundTripTest {
 
     @Test
     void deviceGoldens_areAcceptedWholeByLibxl() {
-        assertThat(result("disk disk-xvdc.json")).startsWith("OK ").contains("\"vdev\": \"xvdc\"");
+        assertThat(result("disk disk-xvdc.json")).startsWith("OK ").contains("\"vdev\": \"xvdc\"")
+                .contains("\"script\": \"/usr/lib/compart/xen/block-loop\"");
         assertThat(result("nic nic-bridged.json")).startsWith("OK ").contains("\"bridge\": \"xenbr0\"");
     }
 

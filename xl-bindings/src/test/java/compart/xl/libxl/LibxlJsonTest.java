@@ -60,9 +60,10 @@ class LibxlJsonTest {
     }
 
     @Test
-    void disk_hotplugJson_matchesGolden() throws IOException {
+    void disk_hotplugJson_withItsScript_matchesGolden() throws IOException {
         assertGolden("disk-xvdc.json", LibxlJson.disk(new DiskConfig(Path.of("/var/lib/vms/work-vm/volatile.img"),
-                "xvdc", DiskConfig.Backend.PHY, DiskConfig.Format.RAW, true, false, 0)));
+                "xvdc", DiskConfig.Backend.PHY, DiskConfig.Format.RAW, true, false, 0)
+                .withScript(Path.of("/usr/lib/compart/xen/block-loop"))));
     }
 
     @Test

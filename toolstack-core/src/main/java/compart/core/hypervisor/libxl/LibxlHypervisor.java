@@ -14,6 +14,8 @@ import compart.xl.libxl.LibxlContext;
 import compart.xl.libxl.ShutdownReason;
 import compart.xl.xenstore.XenStore;
 import compart.xl.xenstore.XenStorePermission;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -45,6 +47,8 @@ public final class LibxlHypervisor implements Hypervisor {
     private static final Logger LOG = LoggerFactory.getLogger(LibxlHypervisor.class);
 
     private final LibxlContext ctx;
+    /** The package's disk hotplug script when installed, else empty (Xen's {@code block}). */
+    private final Optional<Path> blockScript;
     private final ExecutorService calls;
     private final ConcurrentHashMap<Integer, Watched> domains = new ConcurrentHashMap<>();
     private final List<Consumer<HypervisorEvent>> listeners = new CopyOnWriteArrayList<>();
@@ -65,6 +69,10 @@ public final class LibxlHypervisor implements Hypervisor {
 
     private LibxlHypervisor(LibxlContext ctx) {
         this.ctx = ctx;
+        this.blockScript = Files.isExecutable(LibxlDomainConfigs.BLOCK_SCRIPT)
+                ? Optional.of(LibxlDomainConfigs.BLOCK_SCRIPT) : Optional.empty();
+        LOG.info("disks are attached by {}", blockScript.map(Object::toString)
+                .orElse("Xen's block script (" + LibxlDomainConfigs.BLOCK_SCRIPT + " is not installed)"));
         var n = new AtomicInteger();
         this.calls = Executors.newCachedThreadPool(r -> Thread.ofPlatform().daemon()
                 .name("libxl-call-" + n.incrementAndGet()).unstarted(r));
@@ -103,7 +111,7 @@ public final class LibxlHypervisor implements Hypervisor {
 
     @Override
     public int createPaused(DomainSpec spec) {
-        String json = LibxlDomainConfigs.json(spec, this::domidOf);
+        String json = LibxlDomainConfigs.json(spec, this::domidOf, blockScript);
         LoggerFactory.getLogger("compart.qube." + spec.name()).info("libxl domain config:\n{}", json);
         int domid = onPlatform(() -> ctx.createPaused(json));
         var w = new Watched(domid, spec.name());
@@ -124,7 +132,7 @@ public final class LibxlHypervisor implements Hypervisor {
 
     @Override
     public long needMemoryKib(DomainSpec spec) {
-        String json = LibxlDomainConfigs.json(spec, this::domidOf);
+        String json = LibxlDomainConfigs.json(spec, this::domidOf, blockScript);
         return onPlatform(() -> ctx.needMemoryKib(json));
     }
 

@@ -95,6 +95,18 @@ class LibxlDomainConfigsTest {
     }
 
     @Test
+    void withThePackagesBlockScript_everyDiskIsAttachedByIt_andWithoutIt_byXensDefault() {
+        var script = Path.of("/usr/lib/compart/xen/block-loop");
+
+        assertThat(LibxlDomainConfigs.config(pvh(), name -> 7, Optional.of(script)).disks())
+                .isNotEmpty().allSatisfy(d -> assertThat(d.script()).contains(script));
+        assertThat(LibxlDomainConfigs.config(pvh(), name -> 7).disks())
+                .allSatisfy(d -> assertThat(d.script()).isEmpty());
+        assertThat(LibxlDomainConfigs.json(pvh(), name -> 7, Optional.of(script)))
+                .contains("\"script\": \"/usr/lib/compart/xen/block-loop\"");
+    }
+
+    @Test
     void pvhWithoutKernel_andPv_areRefusedWithTheReason() {
         var noKernel = new DomainSpec("x", UUID1, DomainSpec.Type.PVH, 400, 400, 1, Optional.empty(),
                 Optional.empty(), "", List.of(), List.of());
