@@ -35,6 +35,7 @@ module compart.core {
     requires com.fasterxml.jackson.databind;
     requires info.picocli;
     requires org.bouncycastle.provider;
+    requires org.tukaani.xz;
 
     requires java.xml;
 

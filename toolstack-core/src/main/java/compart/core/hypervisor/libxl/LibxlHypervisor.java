@@ -49,6 +49,7 @@ public final class LibxlHypervisor implements Hypervisor {
     private final LibxlContext ctx;
     /** The package's disk hotplug script when installed, else empty (Xen's {@code block}). */
     private final Optional<Path> blockScript;
+    private final UncompressedKernels kernels = new UncompressedKernels(UncompressedKernels.DEFAULT_CACHE);
     private final ExecutorService calls;
     private final ConcurrentHashMap<Integer, Watched> domains = new ConcurrentHashMap<>();
     private final List<Consumer<HypervisorEvent>> listeners = new CopyOnWriteArrayList<>();
@@ -111,7 +112,7 @@ public final class LibxlHypervisor implements Hypervisor {
 
     @Override
     public int createPaused(DomainSpec spec) {
-        String json = LibxlDomainConfigs.json(spec, this::domidOf, blockScript);
+        String json = LibxlDomainConfigs.json(directBoot(spec), this::domidOf, blockScript);
         LoggerFactory.getLogger("compart.qube." + spec.name()).info("libxl domain config:\n{}", json);
         int domid = onPlatform(() -> ctx.createPaused(json));
         var w = new Watched(domid, spec.name());
@@ -128,6 +129,17 @@ public final class LibxlHypervisor implements Hypervisor {
         }
         emit(new HypervisorEvent.Created(domid, spec.name()));
         return domid;
+    }
+
+    /** @return {@code spec} with a PVH kernel's uncompressed image, which libxl loads without unpacking it */
+    private DomainSpec directBoot(DomainSpec spec) {
+        if (spec.type() != DomainSpec.Type.PVH || spec.kernel().isEmpty()) {
+            return spec;
+        }
+        Path image = kernels.forDirectBoot(Path.of(spec.kernel().get()));
+        return new DomainSpec(spec.name(), spec.uuid(), spec.type(), spec.memoryMib(), spec.maxmemMib(),
+                spec.vcpus(), Optional.of(image.toString()), spec.ramdisk(), spec.cmdline(), spec.disks(),
+                spec.nics());
     }
 
     @Override
