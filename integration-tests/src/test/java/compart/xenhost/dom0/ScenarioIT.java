@@ -79,7 +79,7 @@ class ScenarioIT {
         if (cpuAfter.isPresent()) {
             // a compartd that (re)started in the step counts from its start
             line += "\n          compartd: " + cpuAfter.get().summarySince(
-                    cpuBefore.orElse(new ThreadCpu(0, java.util.Map.of())), 4);
+                    cpuBefore.orElse(new ThreadCpu(0, 0, java.util.Map.of())), 4);
         }
         report.add(line);
         say("done " + line.strip());

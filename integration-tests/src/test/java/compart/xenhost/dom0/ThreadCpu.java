@@ -15,9 +15,10 @@ import java.util.stream.Stream;
  * The scenario takes one before and one after each step to say where compartd spent its CPU.
  *
  * @param pid the process
- * @param ticksByName CPU ticks per thread name, summed over the threads of one name
+ * @param totalTicks the process's CPU ticks, those of threads that ended included
+ * @param ticksByName CPU ticks per thread name, summed over the threads of one name (living threads only)
  */
-record ThreadCpu(long pid, Map<String, Long> ticksByName) {
+record ThreadCpu(long pid, long totalTicks, Map<String, Long> ticksByName) {
     /** Linux's USER_HZ on every architecture we run on. */
     static final int TICKS_PER_SECOND = 100;
 
@@ -34,18 +35,19 @@ record ThreadCpu(long pid, Map<String, Long> ticksByName) {
     /** @return the threads of {@code pid} now, or empty when it is gone */
     static Optional<ThreadCpu> of(long pid) {
         var ticks = new HashMap<String, Long>();
+        long total;
+        try {
+            total = usedTicks(Files.readString(Path.of("/proc", Long.toString(pid), "stat")));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
         try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
             for (Path task : tasks.toList()) {
                 try {
                     String stat = Files.readString(task.resolve("stat"));
-                    // "TID (COMM) STATE ..." where COMM may hold spaces and parentheses: split after the last ')'
-                    int open = stat.indexOf('(');
-                    int close = stat.lastIndexOf(')');
-                    String name = stat.substring(open + 1, close).replaceAll("[0-9]+$", "#");
-                    String[] fields = stat.substring(close + 2).split(" ");
-                    // fields[0] is field 3 (state): utime is field 14, stime field 15
-                    long used = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
-                    ticks.merge(name, used, Long::sum);
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+                            .replaceAll("[0-9]+$", "#");
+                    ticks.merge(name, usedTicks(stat), Long::sum);
                 } catch (IOException | RuntimeException e) {
                     // the thread ended between the listing and the read
                 }
@@ -53,15 +55,25 @@ record ThreadCpu(long pid, Map<String, Long> ticksByName) {
         } catch (IOException e) {
             return Optional.empty();
         }
-        return Optional.of(new ThreadCpu(pid, Map.copyOf(ticks)));
+        return Optional.of(new ThreadCpu(pid, total, Map.copyOf(ticks)));
     }
 
-    /** @return the CPU seconds used since {@code earlier} (0 when it was another process) */
+    /** @return utime + stime of a {@code stat} line: "PID (COMM) STATE ...", COMM may hold spaces and ')' */
+    private static long usedTicks(String stat) {
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        // fields[0] is field 3 (state): utime is field 14, stime field 15
+        return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+    }
+
+    /** @return the CPU seconds the process used since {@code earlier} (all of it when that was another process) */
     double secondsSince(ThreadCpu earlier) {
-        return since(earlier).values().stream().mapToLong(Long::longValue).sum() / (double) TICKS_PER_SECOND;
+        return (totalTicks - (earlier.pid == pid ? earlier.totalTicks : 0)) / (double) TICKS_PER_SECOND;
     }
 
-    /** @return e.g. "12.3 s CPU (C1 CompilerThre 5.0 s, compartd-accept 1.2 s, ...)": the top {@code n} names */
+    /**
+     * @return e.g. "12.3 s CPU (C1 CompilerThre 5.0 s, compartd-accept 1.2 s, ...)": the process's CPU and the top
+     *     {@code n} names among the threads living at both ends (a thread that ended counts in the total only)
+     */
     String summarySince(ThreadCpu earlier, int n) {
         Map<String, Long> used = since(earlier);
         String top = used.entrySet().stream().filter(e -> e.getValue() > 0)

@@ -5,6 +5,8 @@ import compart.xl.foreign.XenHost;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -50,6 +52,62 @@ class CreateTimingXenTest {
         Path kernel = XenHost.requireFile("compart.test.kernel", "the guest kernel");
         compare("hvm", DomainConfigFixtures.hvmTestGuest("compart-timing-hvm", kernel, XenHost.existingFile("compart.test.initrd"),
                 Path.of("/var/log/xen/compart-timing-hvm-serial.log")));
+    }
+
+    /**
+     * What compartd's kernel cache (toolstack-core's UncompressedKernels) saves at each PVH start: libxl given the
+     * bzImage unpacks its xz payload in the calling process; given the ELF image it loads it directly. Both through
+     * our libxl binding, rounds alternating; prints {@code TIMING pvh-kernel bzImage=[..] elf=[..] ...}.
+     */
+    @Test
+    void pvh_createToRunning_bzImageVersusItsUnpackedElf() throws Exception {
+        XenHost.assumeDom0();
+        assumeTrue(Gcc.onPath("xz"), "xz is not installed in dom0");
+        Path kernel = XenHost.requireFile("compart.test.kernel", "the guest kernel");
+        Path elf = Files.createTempFile("compart-timing-", ".elf");
+        try {
+            unpackXzBzImage(kernel, elf);
+            var initrd = XenHost.existingFile("compart.test.initrd");
+            DomainConfig packed = DomainConfigFixtures.pvhTestGuest("compart-timing-bz", kernel, initrd, 256 * 1024);
+            DomainConfig unpacked = DomainConfigFixtures.pvhTestGuest("compart-timing-elf", elf, initrd, 256 * 1024);
+            List<Long> bz = new ArrayList<>();
+            List<Long> direct = new ArrayList<>();
+            try (LibxlContext ctx = LibxlContext.open()) {
+                for (int round = 0; round < ROUNDS; round++) {
+                    if (round % 2 == 0) {
+                        bz.add(timeCompart(ctx, packed));
+                        direct.add(timeCompart(ctx, unpacked));
+                    } else {
+                        direct.add(timeCompart(ctx, unpacked));
+                        bz.add(timeCompart(ctx, packed));
+                    }
+                }
+            }
+            System.out.printf("TIMING pvh-kernel bzImage=%s elf=%s median bzImage=%dms elf=%dms ratio=%.2f (%d MiB "
+                    + "unpacked)%n", bz, direct, median(bz), median(direct), median(direct) / (double) median(bz),
+                    Files.size(elf) >> 20);
+            assertThat(bz).allMatch(ms -> ms > 0);
+            assertThat(direct).allMatch(ms -> ms > 0);
+        } finally {
+            Files.deleteIfExists(elf);
+        }
+    }
+
+    /** Writes the ELF image inside an xz-compressed bzImage (its header's payload fields; xz does the rest). */
+    private static void unpackXzBzImage(Path kernel, Path elf) throws Exception {
+        ByteBuffer header = ByteBuffer.wrap(Files.readAllBytes(kernel)).order(ByteOrder.LITTLE_ENDIAN);
+        int sects = header.get(0x1f1) & 0xff;
+        int offset = ((sects == 0 ? 4 : sects) + 1) * 512 + header.getInt(0x248);
+        int length = header.getInt(0x24c);
+        Process xz = new ProcessBuilder("xz", "--decompress", "--stdout", "--single-stream")
+                .redirectOutput(elf.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try (var in = xz.getOutputStream()) {
+            in.write(header.array(), offset, length);
+        }
+        assertThat(xz.waitFor()).as("xz of %s's payload", kernel).isZero();
+        try (var out = Files.newInputStream(elf)) {
+            assertThat(out.readNBytes(4)).as("an ELF image").containsExactly(0x7f, 'E', 'L', 'F');
+        }
     }
 
     private static void compare(String kind, DomainConfig config) throws Exception {
