@@ -74,6 +74,37 @@ final class Dom0Host {
         }
     }
 
+    /** @return the Compart .deb that packaging's -Pdist build staged in the share, if any */
+    static java.util.Optional<Path> stagedPackage() {
+        Path dist = Path.of(property("compart.xenhost.share"), "dist");
+        if (!Files.isDirectory(dist)) {
+            return java.util.Optional.empty();
+        }
+        try (var files = Files.list(dist)) {
+            return files.filter(p -> p.toString().endsWith(".deb")).findFirst();
+        } catch (IOException e) {
+            throw new AssertionError("cannot list " + dist, e);
+        }
+    }
+
+    /**
+     * Puts the package's disk hotplug script where the package installs it (taken from the staged .deb), so that
+     * a compartd run in the test's JVM attaches disks with it, as the installed one does; without a staged package
+     * it attaches them with Xen's {@code block} script.
+     *
+     * @return whether the script is installed
+     */
+    static boolean installPackagedBlockScript() {
+        var deb = stagedPackage();
+        if (deb.isEmpty()) {
+            return false;
+        }
+        var argv = List.of("sh", "-c", "dpkg-deb --fsys-tarfile '" + deb.get() + "' | tar -x -C / "
+                + "./usr/lib/compart/xen/block-loop");
+        run(argv, Duration.ofMinutes(2)).requireSuccess(argv);
+        return true;
+    }
+
     /** True while a domain with that name exists. */
     static boolean domainExists(String name) {
         return run(List.of("xl", "domid", name), Duration.ofMinutes(1)).exitCode() == 0;

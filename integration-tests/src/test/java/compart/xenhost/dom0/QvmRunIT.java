@@ -4,12 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import compart.core.daemon.Compartd;
 import java.io.ByteArrayOutputStream;
-import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Assumptions;
@@ -80,18 +78,7 @@ class QvmRunIT {
         Path agentDir = Path.of(System.getProperty("compart.xenhost.share"), "guest", "qrexec");
         Assumptions.assumeTrue(Files.isExecutable(agentDir.resolve("qrexec-agent")),
                 "the test agent was not compiled on the host; see " + agentDir.resolve("build.log"));
-        Path kernels = Path.of("/var/lib/qubes/vm-kernels");
-        for (String k : List.of("guest", "qrexec")) {
-            Files.createDirectories(kernels.resolve(k));
-            Files.copy(Dom0Host.guestKernel(), kernels.resolve(k + "/vmlinuz"), StandardCopyOption.REPLACE_EXISTING);
-            try (var f = new RandomAccessFile(kernels.resolve(k + "/modules.img").toFile(), "rw")) {
-                f.setLength(1 << 20);
-            }
-        }
-        Files.copy(Dom0Host.guestInitrd(), kernels.resolve("guest/initramfs"), StandardCopyOption.REPLACE_EXISTING);
-        Path initrd = Path.of("/var/lib/compart-it/qrexec-initrd.gz");
-        QrexecIT.buildInitrd(agentDir, initrd);
-        Files.copy(initrd, kernels.resolve("qrexec/initramfs"), StandardCopyOption.REPLACE_EXISTING);
+        QrexecIT.installKernelDirs(agentDir);
 
         Path state = BASE.resolve("state-" + ProcessHandle.current().pid());
         socket = BASE.resolve("qubesd.sock");
