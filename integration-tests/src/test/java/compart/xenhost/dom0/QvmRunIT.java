@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import compart.core.daemon.Compartd;
 import java.io.ByteArrayOutputStream;
 import java.io.RandomAccessFile;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,8 +20,7 @@ import picocli.CommandLine;
  * with the qrexec test agent in its initramfs (kernel dir {@code qrexec}, {@code rdinit=/qrexec-init}) and
  * {@code broken} without one. A run in the halted {@code work} autostarts it (its start waits for the agent:
  * feature {@code qrexec}) and returns the remote stdout and exit code over {@code internal.vm.Run}, the frames
- * qvm-run sends (this module does not depend on qvm-cli, so the frames are written here as in
- * {@code compart.cli.client.RemoteRun}); {@code broken} fails to start after its {@code qrexec_timeout} as in
+ * qvm-run sends ({@link AdminApiSocket#run}); {@code broken} fails to start after its {@code qrexec_timeout} as in
  * Qubes, its domain destroyed and its volumes stopped.
  */
 class QvmRunIT {
@@ -41,58 +39,15 @@ class QvmRunIT {
         return new AdminApiSocket(socket).exchange(request, shutdown);
     }
 
-    static byte[] frame(char type, byte[] data) {
-        return ByteBuffer.allocate(5 + data.length).put((byte) type).putInt(data.length).put(data).array();
-    }
-
-    /** What {@code qvm-run --pass-io QUBE COMMAND} sends and gets: "stdout|stderr|X=code" or "F=TYPE|MESSAGE". */
+    /** What {@code qvm-run --pass-io QUBE COMMAND} sends and gets (see {@link AdminApiSocket#run}). */
     String qvmRun(String qube, String command) throws Exception {
-        var req = new ByteArrayOutputStream();
-        req.writeBytes(("internal.vm.Run+ dom0 name " + qube + "\0").getBytes(StandardCharsets.US_ASCII));
-        req.writeBytes(frame('R', ("\1\0" + command).getBytes(StandardCharsets.UTF_8)));
-        req.writeBytes(frame('0', new byte[0]));
-        var answer = ByteBuffer.wrap(exchange(req.toByteArray(), false));
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        while (answer.hasRemaining()) {
-            char type = (char) answer.get();
-            byte[] data = new byte[answer.getInt()];
-            answer.get(data);
-            String text = new String(data, StandardCharsets.UTF_8);
-            switch (type) {
-                case '1' -> stdout.append(text);
-                case '2' -> stderr.append(text);
-                case 'X' -> {
-                    return stdout + "|" + stderr + "|X=" + ByteBuffer.wrap(data).getInt();
-                }
-                case 'F' -> {
-                    return "F=" + text.replace('\0', '|');
-                }
-                default -> throw new AssertionError("unknown frame type " + type);
-            }
-        }
-        throw new AssertionError("no exit code; got stdout=" + stdout + " stderr=" + stderr);
+        return new AdminApiSocket(socket).run(qube, command);
     }
 
     @Test
     void qvmRunPassIo_autostartsTheQube_printsHi_andExitsWithTheRemoteCode_andAMissingAgentFailsTheStart()
             throws Exception {
-        Path agentDir = Path.of(System.getProperty("compart.xenhost.share"), "guest", "qrexec");
-        Assumptions.assumeTrue(Files.isExecutable(agentDir.resolve("qrexec-agent")),
-                "the test agent was not compiled on the host; see " + agentDir.resolve("build.log"));
-        Path kernels = Path.of("/var/lib/qubes/vm-kernels");
-        for (String k : List.of("guest", "qrexec")) {
-            Files.createDirectories(kernels.resolve(k));
-            Files.copy(Dom0Host.guestKernel(), kernels.resolve(k + "/vmlinuz"), StandardCopyOption.REPLACE_EXISTING);
-            try (var f = new RandomAccessFile(kernels.resolve(k + "/modules.img").toFile(), "rw")) {
-                f.setLength(1 << 20);
-            }
-        }
-        Files.copy(Dom0Host.guestInitrd(), kernels.resolve("guest/initramfs"), StandardCopyOption.REPLACE_EXISTING);
-        Path initrd = Path.of("/var/lib/compart-it/qrexec-initrd.gz");
-        QrexecIT.buildInitrd(agentDir, initrd);
-        Files.copy(initrd, kernels.resolve("qrexec/initramfs"), StandardCopyOption.REPLACE_EXISTING);
-
+        installKernels();
         Path state = BASE.resolve("state-" + ProcessHandle.current().pid());
         socket = BASE.resolve("qubesd.sock");
         var compartd = new Compartd();
@@ -138,11 +93,34 @@ class QvmRunIT {
         }
     }
 
+    /**
+     * Installs the kernels the qubes of these tests boot, in {@code /var/lib/qubes/vm-kernels}: {@code guest} (the
+     * harness's guest kernel and initramfs) and {@code qrexec} (the same kernel, the qrexec test agent in its
+     * initramfs: boot it with {@code rdinit=/qrexec-init}); skips the test when the agent was not compiled.
+     */
+    static void installKernels() throws Exception {
+        Path agentDir = Path.of(System.getProperty("compart.xenhost.share"), "guest", "qrexec");
+        Assumptions.assumeTrue(Files.isExecutable(agentDir.resolve("qrexec-agent")),
+                "the test agent was not compiled on the host; see " + agentDir.resolve("build.log"));
+        Path kernels = Path.of("/var/lib/qubes/vm-kernels");
+        for (String k : List.of("guest", "qrexec")) {
+            Files.createDirectories(kernels.resolve(k));
+            Files.copy(Dom0Host.guestKernel(), kernels.resolve(k + "/vmlinuz"), StandardCopyOption.REPLACE_EXISTING);
+            try (var f = new RandomAccessFile(kernels.resolve(k + "/modules.img").toFile(), "rw")) {
+                f.setLength(1 << 20);
+            }
+        }
+        Files.copy(Dom0Host.guestInitrd(), kernels.resolve("guest/initramfs"), StandardCopyOption.REPLACE_EXISTING);
+        Path initrd = Path.of("/var/lib/compart-it/qrexec-initrd.gz");
+        QrexecIT.buildInitrd(agentDir, initrd);
+        Files.copy(initrd, kernels.resolve("qrexec/initramfs"), StandardCopyOption.REPLACE_EXISTING);
+    }
+
     String qvmRunNoAutostart(String qube) throws Exception {
         var req = new ByteArrayOutputStream();
         req.writeBytes(("internal.vm.Run+ dom0 name " + qube + "\0").getBytes(StandardCharsets.US_ASCII));
-        req.writeBytes(frame('R', "\0\0true".getBytes(StandardCharsets.UTF_8)));
-        req.writeBytes(frame('0', new byte[0]));
+        req.writeBytes(AdminApiSocket.frame('R', "\0\0true".getBytes(StandardCharsets.UTF_8)));
+        req.writeBytes(AdminApiSocket.frame('0', new byte[0]));
         byte[] a = exchange(req.toByteArray(), false);
         return (char) a[0] + "=" + new String(a, 5, a.length - 5, StandardCharsets.UTF_8).replace('\0', '|');
     }
