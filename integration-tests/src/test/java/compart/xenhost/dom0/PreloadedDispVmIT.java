@@ -2,13 +2,11 @@ package compart.xenhost.dom0;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import compart.core.daemon.Compartd;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /**
  * Preloaded disposables on real Xen: compartd on libxl, a disposable template {@code dvm} whose disposables boot the
@@ -89,17 +87,8 @@ class PreloadedDispVmIT {
     @Test
     void qvmRunDispvm_runsInAPreloadedDisposable_theQueueRefills_andTheTimesAreCompared() throws Exception {
         QvmRunIT.installKernels();
-        Path state = BASE.resolve("state-" + ProcessHandle.current().pid());
-        Path socket = BASE.resolve("qubesd.sock");
-        admin = new AdminApiSocket(socket);
-        var compartd = new Compartd();
-        new CommandLine(compartd).parseArgs("--hypervisor", "libxl", "--socket", socket.toString(), "--state-dir",
-                state.toString());
-        try (var daemon = compartd.start()) {
-            assertThat(daemon.toolstack().qrexec()).isPresent();
-            ok("admin.property.Set", "default_kernel", "dom0", "guest");
-            ok("admin.vm.Create.TemplateVM", "", "dom0", "name=tpl label=black");
-            ok("admin.vm.feature.Set", "qrexec", "tpl", "1");
+        admin = new AdminApiSocket(BASE.resolve("qubesd.sock"));
+        try (var daemon = QvmRunIT.withQrexecTemplate(BASE)) {
             ok("admin.vm.feature.Set", "supported-rpc.qubes.WaitForRunningSystem", "tpl", "1");
             ok("admin.vm.Create.AppVM", "tpl", "dom0", "name=dvm label=red");
             ok("admin.vm.property.Set", "template_for_dispvms", "dvm", "True");

@@ -50,14 +50,7 @@ class QvmRunIT {
         installKernels();
         Path state = BASE.resolve("state-" + ProcessHandle.current().pid());
         socket = BASE.resolve("qubesd.sock");
-        var compartd = new Compartd();
-        new CommandLine(compartd).parseArgs("--hypervisor", "libxl", "--socket", socket.toString(), "--state-dir",
-                state.toString());
-        try (var daemon = compartd.start()) {
-            assertThat(daemon.toolstack().qrexec()).isPresent();
-            ok("admin.property.Set", "default_kernel", "dom0", "guest");
-            ok("admin.vm.Create.TemplateVM", "", "dom0", "name=tpl label=black");
-            ok("admin.vm.feature.Set", "qrexec", "tpl", "1");
+        try (var daemon = withQrexecTemplate(BASE)) {
             for (String q : List.of("work", "broken")) {
                 ok("admin.vm.Create.AppVM", "tpl", "dom0", "name=" + q + " label=blue");
                 ok("admin.vm.property.Set", "memory", q, "256");
@@ -114,6 +107,25 @@ class QvmRunIT {
         Path initrd = Path.of("/var/lib/compart-it/qrexec-initrd.gz");
         QrexecIT.buildInitrd(agentDir, initrd);
         Files.copy(initrd, kernels.resolve("qrexec/initramfs"), StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /**
+     * Starts compartd on libxl in this process, its state in {@code base/state-PID} and its socket
+     * {@code base/qubesd.sock}, with {@code default_kernel} {@code guest} and the TemplateVM {@code tpl} whose qubes
+     * have the feature {@code qrexec} (their starts wait for the agent).
+     */
+    static Compartd.Running withQrexecTemplate(Path base) throws Exception {
+        Path socket = base.resolve("qubesd.sock");
+        var compartd = new Compartd();
+        new CommandLine(compartd).parseArgs("--hypervisor", "libxl", "--socket", socket.toString(), "--state-dir",
+                base.resolve("state-" + ProcessHandle.current().pid()).toString());
+        var daemon = compartd.start();
+        assertThat(daemon.toolstack().qrexec()).isPresent();
+        var admin = new AdminApiSocket(socket);
+        admin.ok("admin.property.Set", "default_kernel", "dom0", "guest");
+        admin.ok("admin.vm.Create.TemplateVM", "", "dom0", "name=tpl label=black");
+        admin.ok("admin.vm.feature.Set", "qrexec", "tpl", "1");
+        return daemon;
     }
 
     String qvmRunNoAutostart(String qube) throws Exception {

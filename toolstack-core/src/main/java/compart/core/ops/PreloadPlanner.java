@@ -58,10 +58,6 @@ public final class PreloadPlanner {
      * @param skippedForMemory how many more the maximum asks for but the available memory does not allow
      */
     public record Plan(List<String> keep, List<String> remove, int create, int skippedForMemory) {
-        /** @return whether the plan changes nothing */
-        public boolean idle() {
-            return remove.isEmpty() && create == 0;
-        }
     }
 
     /**

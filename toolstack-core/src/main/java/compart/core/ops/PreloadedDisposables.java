@@ -21,6 +21,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +47,8 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Daemon start</b> ({@link #begin}): preloads that were being made or handed out, and completed ones whose
  *       domain is gone, are removed; then every template is converged (Qubes' autostart of preloads).</li>
  *   <li>A preloaded disposable unpaused by someone else is used: it leaves the list and the queue refills.</li>
+ *   <li>A template whose only disposables are preloaded ones loses them when {@code template_for_dispvms} is set
+ *       to False ({@link #changingDisposableTemplate}); a removed preloaded disposable leaves the list.</li>
  * </ul>
  *
  * <p>The work of one template runs in its own lane, in order; fills of one converge run in parallel. Not done as
@@ -68,6 +71,8 @@ public final class PreloadedDisposables implements AutoCloseable {
     private final ConcurrentHashMap<String, CompletableFuture<Void>> filling = new ConcurrentHashMap<>();
     /** Preloads taken by a caller and not yet handed out. */
     private final Set<String> requested = ConcurrentHashMap.newKeySet();
+    /** Templates whose preloads are being removed before they stop being disposable templates: not refilled. */
+    private final Set<String> suspended = ConcurrentHashMap.newKeySet();
     /** Orders a take against the creation of a preload (its name and its {@link #filling} entry appear together). */
     private final Object marking = new Object();
     private volatile AutoCloseable subscription;
@@ -255,8 +260,53 @@ public final class PreloadedDisposables implements AutoCloseable {
         }
     }
 
+    /**
+     * Changes {@code template_for_dispvms} as Qubes does when it is set to False: a template whose only disposables
+     * are its preloaded ones loses them, then the property. When other disposables are based on it the change is
+     * refused (naming one of those) and the preloads stay.
+     *
+     * @param template the qube whose property changes
+     * @param change   the inventory change; applied as it is if it can be, else after the preloads are removed
+     * @return the new inventory
+     */
+    public Inventory changingDisposableTemplate(String template, UnaryOperator<Inventory> change) {
+        try {
+            return toolstack.change(change);
+        } catch (CompartException refused) {
+            var inv = toolstack.inventory();
+            var list = inv.find(template).map(PreloadPlanner::preloads).orElse(List.of());
+            if (list.isEmpty()) {
+                throw refused;
+            }
+            var without = PreloadPlanner.withoutPreloads(inv, template, list);
+            for (String n : list) {
+                without = without.find(n).isPresent() ? without.withoutQube(n) : without;
+            }
+            change.apply(without); // refused without the preloads too: that refusal, which names another qube
+            suspended.add(template);
+            try {
+                onLane(template, () -> drain(template)).join();
+                return toolstack.change(change);
+            } finally {
+                suspended.remove(template);
+                onLane(template, () -> converge(template));
+            }
+        }
+    }
+
+    /** Removes every preloaded disposable of the template (in its lane). */
+    private void drain(String template) {
+        var list = toolstack.inventory().find(template).map(PreloadPlanner::preloads).orElse(List.of());
+        LOG.info("{}: removing its preloaded disposables: template_for_dispvms is set to False", template);
+        toolstack.change(i -> PreloadPlanner.withoutPreloads(i, template, list));
+        list.forEach(disposables::dispose);
+    }
+
     /** Brings the template's queue to its plan: drops absent names and the excess, fills the gap. In its lane. */
     private void converge(String template) {
+        if (suspended.contains(template)) {
+            return;
+        }
         var inv = toolstack.inventory();
         var t = inv.find(template);
         if (t.isEmpty()) {
@@ -363,12 +413,7 @@ public final class PreloadedDisposables implements AutoCloseable {
             }
             case "property-set:default_dispvm", "property-reset:default_dispvm" -> {
                 if (subject.isEmpty()) {
-                    for (var t : inv.qubes().values()) {
-                        if (PreloadPlanner.isDisposableTemplate(inv, t)
-                                && (t.features().containsKey(PreloadPlanner.LIST) || PreloadPlanner.max(inv, t) > 0)) {
-                            trigger(t.name(), "default_dispvm changed", 0);
-                        }
-                    }
+                    PreloadPlanner.templates(inv).forEach(t -> trigger(t.name(), "default_dispvm changed", 0));
                 }
             }
             case "domain-unpaused" -> usedUnasked(inv, subject);

@@ -161,21 +161,26 @@ class PreloadedDisposablesTest {
         String target = compartd.toolstack().disposables().startDisposable(TEMPLATE, "work");
 
         assertThat(target).isEqualTo(preloaded);
-        assertThat(state(target)).isEqualTo("Running");
-        assertThat(admin.ok("admin.vm.tag.List", "", target, "").split("\n")).contains("disp-created-by-work");
-        eventually("a new preload", () -> settledAt(1) && !preloads().contains(preloaded));
+        handedOutAndReplaced(target, "work");
     }
 
     @Test
-    void aPreloadStillStarting_isHandedOutWhenReady() throws Exception {
+    void createDisposable_rightAfterThePreloadIsListed_getsItRunning() throws Exception {
         admin.ok("admin.vm.feature.Set", "preload-dispvm-max", TEMPLATE, "1");
         eventually("a preload listed", () -> preloads().size() == 1);
+        String listed = preloads().getFirst();
 
         String got = admin.ok("admin.vm.CreateDisposable", "", TEMPLATE, "");
 
-        assertThat(state(got)).isEqualTo("Running");
-        assertThat(admin.ok("admin.vm.tag.List", "", got, "").split("\n")).contains("created-by-dom0");
-        eventually("the queue refilled", () -> settledAt(1) && !preloads().contains(got));
+        assertThat(got).isEqualTo(listed);
+        handedOutAndReplaced(got, "dom0");
+    }
+
+    /** Asserts {@code qube} runs, tagged for {@code caller}, and that a new preload takes its place in the queue. */
+    void handedOutAndReplaced(String qube, String caller) throws Exception {
+        assertThat(state(qube)).isEqualTo("Running");
+        assertThat(admin.ok("admin.vm.tag.List", "", qube, "").split("\n")).contains("disp-created-by-" + caller);
+        eventually("a new preload", () -> settledAt(1) && !preloads().contains(qube));
     }
 
     @Test
@@ -254,6 +259,36 @@ class PreloadedDisposablesTest {
 
         eventually("gone from the list and the qubes", () -> !preloads().contains(first)
                 && !disposables().contains(first));
+    }
+
+    @Test
+    void templateForDispvmsFalse_removesThePreloadsFirst() throws Exception {
+        admin.ok("admin.vm.property.Reset", "default_dispvm", "work", "");
+        admin.ok("admin.vm.feature.Set", "preload-dispvm-max", TEMPLATE, "2");
+        eventually("two paused preloads", () -> settledAt(2));
+
+        admin.ok("admin.vm.property.Set", "template_for_dispvms", TEMPLATE, "False");
+
+        assertThat(preloads()).isEmpty();
+        assertThat(disposables()).isEmpty();
+        admin.ok("admin.vm.property.Reset", "template_for_dispvms", TEMPLATE, "");
+        admin.ok("admin.vm.property.Set", "template_for_dispvms", TEMPLATE, "True");
+        eventually("refilled once it is a disposable template again", () -> settledAt(2));
+    }
+
+    @Test
+    void templateForDispvmsFalse_isRefusedWhileAnotherDisposableIsBasedOnIt_andThePreloadsStay() throws Exception {
+        admin.ok("admin.vm.property.Reset", "default_dispvm", "work", "");
+        admin.ok("admin.vm.Create.DispVM", TEMPLATE, "dom0", "name=mine label=red");
+        admin.ok("admin.vm.feature.Set", "preload-dispvm-max", TEMPLATE, "1");
+        eventually("one paused preload", () -> settledAt(1));
+        var before = preloads();
+
+        assertThat(admin.call("admin.vm.property.Set", "template_for_dispvms", TEMPLATE, "False"))
+                .startsWith("2|").contains("mine");
+
+        assertThat(preloads()).isEqualTo(before);
+        assertThat(state(before.getFirst())).isEqualTo("Paused");
     }
 
     @Test

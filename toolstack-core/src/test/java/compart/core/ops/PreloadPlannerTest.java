@@ -46,11 +46,7 @@ class PreloadPlannerTest {
     void belowTheMaximum_makesTheDifference() {
         var inv = with(with(inventory("disp1"), "dvm", "preload-dispvm-max", "3"), "dvm", "preload-dispvm", "disp1");
 
-        var p = plan(inv, PLENTY);
-
-        assertThat(p.keep()).containsExactly("disp1");
-        assertThat(p.remove()).isEmpty();
-        assertThat(p.create()).isEqualTo(2);
+        assertThat(plan(inv, PLENTY)).isEqualTo(new PreloadPlanner.Plan(List.of("disp1"), List.of(), 2, 0));
     }
 
     @Test
@@ -58,11 +54,8 @@ class PreloadPlannerTest {
         var inv = with(with(inventory("disp1", "disp2", "disp3"), "dvm", "preload-dispvm-max", "1"), "dvm",
                 "preload-dispvm", "disp2 disp1 disp3");
 
-        var p = plan(inv, PLENTY);
-
-        assertThat(p.keep()).containsExactly("disp2");
-        assertThat(p.remove()).containsExactly("disp1", "disp3");
-        assertThat(p.create()).isZero();
+        assertThat(plan(inv, PLENTY)).isEqualTo(new PreloadPlanner.Plan(List.of("disp2"), List.of("disp1", "disp3"),
+                0, 0));
     }
 
     @Test
@@ -70,11 +63,7 @@ class PreloadPlannerTest {
         var inv = with(with(inventory("disp1"), "dvm", "preload-dispvm-max", "2"), "dvm", "preload-dispvm",
                 "disp9 disp1");
 
-        var p = plan(inv, PLENTY);
-
-        assertThat(p.keep()).containsExactly("disp1");
-        assertThat(p.remove()).isEmpty();
-        assertThat(p.create()).isEqualTo(1);
+        assertThat(plan(inv, PLENTY)).isEqualTo(new PreloadPlanner.Plan(List.of("disp1"), List.of(), 1, 0));
     }
 
     @Test
