@@ -59,10 +59,11 @@ class PreloadedDispVmIT {
         return !r.startsWith("0|") || r.length() == 2 ? List.of() : List.of(r.substring(2).split(" "));
     }
 
-    /** @return whether the queue holds one preload, paused (ready) */
+    /** @return whether the queue holds one preload, ready: paused and marked completed */
     boolean oneReady() throws Exception {
         var list = preloads();
-        return list.size() == 1 && ok("admin.vm.CurrentState", "", list.getFirst(), "").contains("power_state=Paused");
+        return list.size() == 1 && ok("admin.vm.CurrentState", "", list.getFirst(), "").contains("power_state=Paused")
+                && admin.call("admin.vm.feature.Get", "preload-dispvm-completed", list.getFirst(), "").equals("0|1");
     }
 
     interface Check {

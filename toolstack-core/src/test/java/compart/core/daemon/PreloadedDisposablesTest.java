@@ -63,14 +63,15 @@ class PreloadedDisposablesTest {
                 .map(l -> l.split(" ")[0]).filter(n -> n.matches("disp[0-9]+")).toList();
     }
 
-    /** @return whether the queue holds {@code n} preloads, all paused, and no other disposable is left */
+    /** @return whether the queue holds {@code n} preloads, all ready: paused and marked completed */
     boolean settledAt(int n) throws IOException {
         var list = preloads();
         if (list.size() != n) {
             return false;
         }
         for (String d : list) {
-            if (!state(d).equals("Paused")) {
+            if (!state(d).equals("Paused")
+                    || !admin.call("admin.vm.feature.Get", "preload-dispvm-completed", d, "").equals("0|1")) {
                 return false;
             }
         }
