@@ -31,9 +31,13 @@ import org.slf4j.LoggerFactory;
  * (but its addresses), features (but {@code preload-dispvm*}), tags, firewall and volume pools, and the tags
  * {@code created-by-CALLER} and {@code disp-created-by-CALLER}.
  *
- * <p>Also the lifecycle of a qrexec call's target ({@link QrexecRouter.Targets}): a disposable is created, started
- * and, when the call ends, killed and removed; a halted named target is started first. Starting waits for the
- * qube's qrexec agent (when this host has qrexec daemons) up to its {@code qrexec_timeout}.
+ * <p>A caller gets a preloaded disposable when its template has one ready ({@link #obtain}, see
+ * {@link PreloadedDisposables}); {@link #create} always makes a new one.
+ *
+ * <p>Also the lifecycle of a qrexec call's target ({@link QrexecRouter.Targets}): a disposable is created and
+ * started (or a preloaded one unpaused) and, when the call ends, killed and removed; a halted named target is
+ * started first. Starting waits for the qube's qrexec agent (when this host has qrexec daemons) up to its
+ * {@code qrexec_timeout}.
  *
  * <p>Thread safe.
  */
