@@ -42,10 +42,11 @@ import org.slf4j.LoggerFactory;
  *       seconds.</li>
  *   <li><b>Converge</b>: on a change of the maximum (the template's, or dom0's for the global
  *       {@code default_dispvm}), of {@code template_for_dispvms} or of {@code default_dispvm}, and on
- *       {@code admin.vm.CreateDisposable+preload}: the template's {@code domain-preload-dispvm-start} event, then
- *       the excess is removed and the gap filled.</li>
+ *       {@code admin.vm.CreateDisposable+preload}: the excess is removed and the gap filled, after the template's
+ *       {@code domain-preload-dispvm-start} event where Qubes fires one.</li>
  *   <li><b>Daemon start</b> ({@link #begin}): preloads that were being made or handed out, and completed ones whose
- *       domain is gone, are removed; then every template is converged (Qubes' autostart of preloads).</li>
+ *       domain is gone, are removed; then every template is converged (Qubes' autostart of preloads, which asks
+ *       {@code CreateDisposable+preload} of each template with a maximum).</li>
  *   <li>A preloaded disposable unpaused by someone else is used: it leaves the list and the queue refills.</li>
  *   <li>A template whose only disposables are preloaded ones loses them when {@code template_for_dispvms} is set
  *       to False ({@link #changingDisposableTemplate}); a removed preloaded disposable leaves the list.</li>
@@ -90,10 +91,12 @@ public final class PreloadedDisposables implements AutoCloseable {
         subscription = toolstack.events().subscribe(this::onEvent);
         var inv = toolstack.inventory();
         for (var t : PreloadPlanner.templates(inv)) {
-            onLane(t.name(), () -> {
-                recover(t.name());
-                converge(t.name());
-            });
+            onLane(t.name(), () -> recover(t.name()));
+            if (PreloadPlanner.max(inv, t) > 0) {
+                trigger(t.name(), "autostart was requested", 0);
+            } else {
+                onLane(t.name(), () -> converge(t.name()));
+            }
         }
     }
 
@@ -139,12 +142,18 @@ public final class PreloadedDisposables implements AutoCloseable {
             if (list.size() < PreloadPlanner.max(inv, template.get()) && !(delay < 0 && !list.isEmpty())) {
                 trigger(base, "there is a gap", Math.max(GAP_DELAY, delay));
             }
-            if (list.isEmpty()) {
+            var present = list.stream().filter(n -> inv.find(n).isPresent()).findFirst();
+            if (present.isEmpty()) {
                 return Optional.empty();
             }
-            name = list.getFirst();
-            toolstack.change(i -> PreloadPlanner.withoutPreloads(i, base, List.of(name))
-                    .withFeature(name, PreloadPlanner.IN_PROGRESS, "1"));
+            name = present.get();
+            var after = toolstack.change(i -> {
+                var taken = PreloadPlanner.withoutPreloads(i, base, List.of(name));
+                return taken.find(name).isEmpty() ? taken : taken.withFeature(name, PreloadPlanner.IN_PROGRESS, "1");
+            });
+            if (after.find(name).isEmpty()) {
+                return Optional.empty(); // removed meanwhile (its domain died): a new one is made
+            }
             requested.add(name);
             pending = filling.get(name);
         }
@@ -389,7 +398,13 @@ public final class PreloadedDisposables implements AutoCloseable {
         stale.forEach(disposables::dispose);
     }
 
-    /** The changes that move a queue (called under the inventory's write lock: only schedules). */
+    /**
+     * The changes that move a queue (called under the inventory's write lock: only schedules). The template's
+     * {@code domain-preload-dispvm-start} event is published where Qubes fires it: a maximum set on a disposable
+     * template (not overridden by dom0's), dom0's maximum set or removed (on the global {@code default_dispvm}), and
+     * {@code template_for_dispvms} set to True with room in the queue; the other changes converge the queue without
+     * it (Qubes removes the preloads at once there).
+     */
     private void onEvent(QubeEvent e) {
         String name = e.name();
         String subject = e.subject();
@@ -397,23 +412,31 @@ public final class PreloadedDisposables implements AutoCloseable {
         switch (name) {
             case "domain-feature-set:" + PreloadPlanner.MAX, "domain-feature-delete:" + PreloadPlanner.MAX -> {
                 boolean set = name.startsWith("domain-feature-set");
+                String value = "'" + e.kwargs().get("value") + "'";
                 if (subject.equals("dom0")) {
-                    inv.globalValue(Prop.Global.DEFAULT_DISPVM).ifPresent(d -> trigger(d, set ? "global feature was "
-                            + "set to '" + e.kwargs().get("value") + "'" : "global feature was deleted", 0));
-                } else if (inv.find(subject).filter(q -> !PreloadPlanner.globalSet(inv, q)).isPresent()) {
-                    trigger(subject, set ? "local feature was set to '" + e.kwargs().get("value") + "'"
-                            : "local feature was deleted", 0);
+                    inv.globalValue(Prop.Global.DEFAULT_DISPVM).ifPresent(d -> trigger(d, set
+                            ? "global feature was set to " + value : "global feature was deleted", 0));
+                    return;
+                }
+                var q = inv.find(subject).filter(t -> !PreloadPlanner.globalSet(inv, t));
+                if (q.isPresent() && set && PreloadPlanner.isDisposableTemplate(inv, q.get())) {
+                    trigger(subject, "local feature was set to " + value, 0);
+                } else if (q.isPresent()) {
+                    onLane(subject, () -> converge(subject));
                 }
             }
             case "property-set:template_for_dispvms", "property-reset:template_for_dispvms" -> {
-                if (inv.find(subject).isPresent()) {
-                    trigger(subject, "template_for_dispvms was set to "
-                            + (PreloadPlanner.isDisposableTemplate(inv, inv.qube(subject)) ? "True" : "False"), 0);
+                var q = inv.find(subject);
+                if (q.isPresent() && PreloadPlanner.isDisposableTemplate(inv, q.get())
+                        && PreloadPlanner.preloads(q.get()).size() < PreloadPlanner.max(inv, q.get())) {
+                    trigger(subject, "template_for_dispvms was set to True", 0);
+                } else if (q.isPresent()) {
+                    onLane(subject, () -> converge(subject));
                 }
             }
             case "property-set:default_dispvm", "property-reset:default_dispvm" -> {
                 if (subject.isEmpty()) {
-                    PreloadPlanner.templates(inv).forEach(t -> trigger(t.name(), "default_dispvm changed", 0));
+                    PreloadPlanner.templates(inv).forEach(t -> onLane(t.name(), () -> converge(t.name())));
                 }
             }
             case "domain-unpaused" -> usedUnasked(inv, subject);

@@ -208,8 +208,6 @@ class PreloadedDisposablesTest {
         admin.ok("admin.vm.feature.Remove", "preload-dispvm-max", TEMPLATE, "");
 
         eventually("none left", () -> preloads().isEmpty() && disposables().isEmpty());
-        assertThat(eventsNamed("domain-preload-dispvm-start")).last().satisfies(e ->
-                assertThat(e.kwargs()).containsEntry("reason", "local feature was deleted"));
     }
 
     @Test
@@ -221,6 +219,10 @@ class PreloadedDisposablesTest {
         admin.ok("admin.vm.feature.Set", "preload-dispvm-max", "dom0", "1");
 
         eventually("one left", () -> settledAt(1) && disposables().size() == 1);
+        assertThat(eventsNamed("domain-preload-dispvm-start")).last().satisfies(e -> {
+            assertThat(e.subject()).isEqualTo(TEMPLATE);
+            assertThat(e.kwargs()).containsEntry("reason", "global feature was set to '1'");
+        });
         admin.ok("admin.vm.feature.Remove", "preload-dispvm-max", "dom0", "");
         eventually("its own three again", () -> settledAt(3));
     }
