@@ -3,6 +3,7 @@ package compart.core.ops;
 import compart.core.model.Inventory;
 import compart.core.model.Prop;
 import compart.core.model.Qube;
+import compart.core.model.QubeClass;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
 import compart.errors.Refusal;
@@ -50,11 +51,13 @@ import org.slf4j.LoggerFactory;
  *   <li>A preloaded disposable unpaused by someone else is used: it leaves the list and the queue refills.</li>
  *   <li>A template whose only disposables are preloaded ones loses them when {@code template_for_dispvms} is set
  *       to False ({@link #changingDisposableTemplate}); a removed preloaded disposable leaves the list.</li>
+ *   <li>When a disposable template or its TemplateVM stops, its preloads (snapshots of the volumes the stop
+ *       replaced) are removed and the queue refilled 4 s later.</li>
  * </ul>
  *
  * <p>The work of one template runs in its own lane, in order; fills of one converge run in parallel. Not done as
  * Qubes does: the memory of a preload is not shrunk to its preference before the pause, its network is not
- * deferred until it is used, and outdated preloads (template changed after they were made) are not refreshed.
+ * deferred until it is used, and preloads are not replaced when a property of their template changes.
  *
  * <p>Thread safe.
  */
@@ -62,6 +65,8 @@ public final class PreloadedDisposables implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PreloadedDisposables.class);
     /** The shortest wait before filling a gap seen when a disposable is asked for (Qubes: 5 s). */
     private static final double GAP_DELAY = 5;
+    /** The wait before refilling after outdated preloads were removed (Qubes: 4 s). */
+    private static final double OUTDATED_DELAY = 4;
 
     private final Toolstack toolstack;
     private final Disposables disposables;
@@ -303,6 +308,24 @@ public final class PreloadedDisposables implements AutoCloseable {
         }
     }
 
+    /**
+     * Replaces the template's preloads after it or its TemplateVM stopped (Qubes' {@code refresh_outdated_preload}):
+     * their volumes are snapshots of revisions the stop replaced. They are removed now and the queue refilled 4 s
+     * later. In its lane.
+     */
+    private void refresh(String template) {
+        var list = toolstack.inventory().find(template).map(PreloadPlanner::preloads).orElse(List.of());
+        if (list.isEmpty()) {
+            return;
+        }
+        LOG.info("{}: removing preloaded disposables of outdated volumes: {}", template, String.join(", ", list));
+        toolstack.change(i -> PreloadPlanner.withoutPreloads(i, template, list));
+        var removals = list.stream().map(n -> CompletableFuture.runAsync(() -> disposables.dispose(n), pool))
+                .toArray(CompletableFuture[]::new);
+        CompletableFuture.allOf(removals).exceptionally(e -> null).join();
+        trigger(template, "of outdated volume(s)", OUTDATED_DELAY);
+    }
+
     /** Removes every preloaded disposable of the template (in its lane). */
     private void drain(String template) {
         var list = toolstack.inventory().find(template).map(PreloadPlanner::preloads).orElse(List.of());
@@ -406,6 +429,15 @@ public final class PreloadedDisposables implements AutoCloseable {
      * it (Qubes removes the preloads at once there).
      */
     private void onEvent(QubeEvent e) {
+        try {
+            follow(e);
+        } catch (RuntimeException failure) { // the bus drops a listener that throws: log, stay subscribed
+            LOG.error("preloads: event {} of {} not followed: {}", e.name(), e.subject(), failure.getMessage(),
+                    failure);
+        }
+    }
+
+    private void follow(QubeEvent e) {
         String name = e.name();
         String subject = e.subject();
         var inv = toolstack.inventory();
@@ -440,6 +472,13 @@ public final class PreloadedDisposables implements AutoCloseable {
                 }
             }
             case "domain-unpaused" -> usedUnasked(inv, subject);
+            case "domain-shutdown" -> {
+                for (var t : PreloadPlanner.templates(inv)) {
+                    if (t.name().equals(subject) || inv.value(t, Prop.TEMPLATE).filter(subject::equals).isPresent()) {
+                        onLane(t.name(), () -> refresh(t.name()));
+                    }
+                }
+            }
             default -> {
             }
         }
@@ -450,7 +489,7 @@ public final class PreloadedDisposables implements AutoCloseable {
         if (requested.contains(qube) || filling.containsKey(qube)) {
             return;
         }
-        var d = inv.find(qube);
+        var d = inv.find(qube).filter(q -> q.klass() == QubeClass.DispVM);
         var base = d.flatMap(q -> inv.value(q, Prop.TEMPLATE));
         if (base.isEmpty() || inv.find(base.get()).isEmpty()
                 || !PreloadPlanner.preloads(inv.qube(base.get())).contains(qube)) {

@@ -295,6 +295,21 @@ class PreloadedDisposablesTest {
     }
 
     @Test
+    void whenTheTemplateVmStops_thePreloads_whoseVolumesAreOutdated_areReplaced() throws Exception {
+        admin.ok("admin.vm.feature.Set", "preload-dispvm-max", TEMPLATE, "2");
+        eventually("two paused preloads", () -> settledAt(2));
+        var before = preloads();
+        admin.ok("admin.vm.Start", "", "fedora", "");
+
+        admin.ok("admin.vm.Shutdown", "", "fedora", "");
+
+        eventually("two new paused preloads", () -> settledAt(2) && disposables().size() == 2
+                && preloads().stream().noneMatch(before::contains));
+        assertThat(eventsNamed("domain-preload-dispvm-start").stream().map(e -> e.kwargs().get("reason")))
+                .contains("of outdated volume(s)");
+    }
+
+    @Test
     void afterADaemonRestart_preloadsWhoseDomainsAreGone_areRemoved_andTheQueueRefilled() throws Exception {
         admin.ok("admin.vm.feature.Set", "preload-dispvm-max", TEMPLATE, "2");
         eventually("two paused preloads", () -> settledAt(2));
