@@ -78,6 +78,12 @@ class PreloadedDisposablesTest {
         return true;
     }
 
+    /** Sets the template's {@code preload-dispvm-max} to {@code n} and waits until {@code n} preloads are ready. */
+    void preloaded(int n) throws Exception {
+        admin.ok("admin.vm.feature.Set", "preload-dispvm-max", TEMPLATE, Integer.toString(n));
+        eventually(n + " preloads ready", () -> settledAt(n));
+    }
+
     interface Check {
         boolean holds() throws Exception;
     }
@@ -121,8 +127,7 @@ class PreloadedDisposablesTest {
 
     @Test
     void createDisposable_handsOutTheOldestPreload_running_taggedForTheCaller_andTheQueueRefills() throws Exception {
-        admin.ok("admin.vm.feature.Set", "preload-dispvm-max", TEMPLATE, "2");
-        eventually("two paused preloads", () -> settledAt(2));
+        preloaded(2);
         var before = preloads();
 
         String got = admin.ok("admin.vm.CreateDisposable", "", TEMPLATE, "");
@@ -155,8 +160,7 @@ class PreloadedDisposablesTest {
 
     @Test
     void aQrexecCallToDispvm_getsAPreloadedDisposable() throws Exception {
-        admin.ok("admin.vm.feature.Set", "preload-dispvm-max", TEMPLATE, "1");
-        eventually("one paused preload", () -> settledAt(1));
+        preloaded(1);
         String preloaded = preloads().getFirst();
 
         String target = compartd.toolstack().disposables().startDisposable(TEMPLATE, "work");
@@ -186,8 +190,7 @@ class PreloadedDisposablesTest {
 
     @Test
     void loweringTheMaximum_removesTheNewestPreloads_andZeroRemovesAll() throws Exception {
-        admin.ok("admin.vm.feature.Set", "preload-dispvm-max", TEMPLATE, "3");
-        eventually("three paused preloads", () -> settledAt(3));
+        preloaded(3);
         var three = preloads();
 
         admin.ok("admin.vm.feature.Set", "preload-dispvm-max", TEMPLATE, "1");
@@ -202,8 +205,7 @@ class PreloadedDisposablesTest {
 
     @Test
     void removingTheMaximum_removesAllPreloads() throws Exception {
-        admin.ok("admin.vm.feature.Set", "preload-dispvm-max", TEMPLATE, "2");
-        eventually("two paused preloads", () -> settledAt(2));
+        preloaded(2);
 
         admin.ok("admin.vm.feature.Remove", "preload-dispvm-max", TEMPLATE, "");
 
@@ -212,8 +214,7 @@ class PreloadedDisposablesTest {
 
     @Test
     void dom0sMaximum_isTheGlobalDefaultDispvms_andWinsOverItsOwn() throws Exception {
-        admin.ok("admin.vm.feature.Set", "preload-dispvm-max", TEMPLATE, "3");
-        eventually("three paused preloads", () -> settledAt(3));
+        preloaded(3);
         admin.ok("admin.property.Set", "default_dispvm", "dom0", TEMPLATE);
 
         admin.ok("admin.vm.feature.Set", "preload-dispvm-max", "dom0", "1");
@@ -240,8 +241,7 @@ class PreloadedDisposablesTest {
 
     @Test
     void aPreloadUnpausedByHand_isUsed_andReplaced() throws Exception {
-        admin.ok("admin.vm.feature.Set", "preload-dispvm-max", TEMPLATE, "1");
-        eventually("one paused preload", () -> settledAt(1));
+        preloaded(1);
         String first = preloads().getFirst();
 
         admin.ok("admin.vm.Unpause", "", first, "");
@@ -254,8 +254,7 @@ class PreloadedDisposablesTest {
     @Test
     void aDisposableRemoved_leavesTheList() throws Exception {
         admin.ok("admin.vm.feature.Set", "preload-dispvm-delay", TEMPLATE, "-1");
-        admin.ok("admin.vm.feature.Set", "preload-dispvm-max", TEMPLATE, "2");
-        eventually("two paused preloads", () -> settledAt(2));
+        preloaded(2);
         String first = preloads().getFirst();
 
         admin.ok("admin.vm.Kill", "", first, "");
@@ -267,8 +266,7 @@ class PreloadedDisposablesTest {
     @Test
     void templateForDispvmsFalse_removesThePreloadsFirst() throws Exception {
         admin.ok("admin.vm.property.Reset", "default_dispvm", "work", "");
-        admin.ok("admin.vm.feature.Set", "preload-dispvm-max", TEMPLATE, "2");
-        eventually("two paused preloads", () -> settledAt(2));
+        preloaded(2);
 
         admin.ok("admin.vm.property.Set", "template_for_dispvms", TEMPLATE, "False");
 
@@ -283,8 +281,7 @@ class PreloadedDisposablesTest {
     void templateForDispvmsFalse_isRefusedWhileAnotherDisposableIsBasedOnIt_andThePreloadsStay() throws Exception {
         admin.ok("admin.vm.property.Reset", "default_dispvm", "work", "");
         admin.ok("admin.vm.Create.DispVM", TEMPLATE, "dom0", "name=mine label=red");
-        admin.ok("admin.vm.feature.Set", "preload-dispvm-max", TEMPLATE, "1");
-        eventually("one paused preload", () -> settledAt(1));
+        preloaded(1);
         var before = preloads();
 
         assertThat(admin.call("admin.vm.property.Set", "template_for_dispvms", TEMPLATE, "False"))
@@ -296,8 +293,7 @@ class PreloadedDisposablesTest {
 
     @Test
     void whenTheTemplateVmStops_thePreloads_whoseVolumesAreOutdated_areReplaced() throws Exception {
-        admin.ok("admin.vm.feature.Set", "preload-dispvm-max", TEMPLATE, "2");
-        eventually("two paused preloads", () -> settledAt(2));
+        preloaded(2);
         var before = preloads();
         admin.ok("admin.vm.Start", "", "fedora", "");
 
@@ -311,8 +307,7 @@ class PreloadedDisposablesTest {
 
     @Test
     void afterADaemonRestart_preloadsWhoseDomainsAreGone_areRemoved_andTheQueueRefilled() throws Exception {
-        admin.ok("admin.vm.feature.Set", "preload-dispvm-max", TEMPLATE, "2");
-        eventually("two paused preloads", () -> settledAt(2));
+        preloaded(2);
         var before = preloads();
 
         compartd.restart(); // the simulated domains are gone with the old daemon
