@@ -2,10 +2,12 @@ package compart.xenhost.dom0;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -87,7 +89,10 @@ class PreloadedDispVmIT {
 
     @Test
     void qvmRunDispvm_runsInAPreloadedDisposable_theQueueRefills_andTheTimesAreCompared() throws Exception {
-        QvmRunIT.installKernels();
+        Path agentDir = Path.of(System.getProperty("compart.xenhost.share"), "guest", "qrexec");
+        Assumptions.assumeTrue(Files.isExecutable(agentDir.resolve("qrexec-agent")),
+                "the test agent was not compiled on the host; see " + agentDir.resolve("build.log"));
+        QrexecIT.installKernelDirs(agentDir);
         admin = new AdminApiSocket(BASE.resolve("qubesd.sock"));
         try (var daemon = QvmRunIT.withQrexecTemplate(BASE)) {
             ok("admin.vm.feature.Set", "supported-rpc.qubes.WaitForRunningSystem", "tpl", "1");

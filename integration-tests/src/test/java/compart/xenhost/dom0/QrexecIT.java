@@ -191,6 +191,28 @@ class QrexecIT {
     }
 
     /** The harness's guest initramfs with the agent, its init, the test service and the Xen device modules. */
+    /**
+     * Installs two kernel directories in {@code /var/lib/qubes/vm-kernels} with the harness's guest kernel:
+     * {@code guest} (its own initramfs, which runs the guest tests and powers off) and {@code qrexec} (the qrexec
+     * test agent's initramfs: with kernelopts {@code rdinit=/qrexec-init} the qube runs until it is shut down).
+     */
+    static void installKernelDirs(Path agentDir) throws Exception {
+        Path kernels = Path.of("/var/lib/qubes/vm-kernels");
+        for (String k : List.of("guest", "qrexec")) {
+            Files.createDirectories(kernels.resolve(k));
+            Files.copy(Dom0Host.guestKernel(), kernels.resolve(k + "/vmlinuz"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            try (var f = new java.io.RandomAccessFile(kernels.resolve(k + "/modules.img").toFile(), "rw")) {
+                f.setLength(1 << 20);
+            }
+        }
+        Files.copy(Dom0Host.guestInitrd(), kernels.resolve("guest/initramfs"),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Path initrd = Path.of("/var/lib/compart-it/qrexec-initrd.gz");
+        buildInitrd(agentDir, initrd);
+        Files.copy(initrd, kernels.resolve("qrexec/initramfs"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
     static void buildInitrd(Path agentDir, Path target) throws Exception {
         Path root = Files.createTempDirectory("qrexec-overlay");
         Files.createDirectories(root.resolve("bin"));

@@ -4,11 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import compart.core.daemon.Compartd;
 import java.io.ByteArrayOutputStream;
-import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Assumptions;
@@ -39,6 +38,10 @@ class QvmRunIT {
         return new AdminApiSocket(socket).exchange(request, shutdown);
     }
 
+    static byte[] frame(char type, byte[] data) {
+        return ByteBuffer.allocate(5 + data.length).put((byte) type).putInt(data.length).put(data).array();
+    }
+
     /** What {@code qvm-run --pass-io QUBE COMMAND} sends and gets (see {@link AdminApiSocket#run}). */
     String qvmRun(String qube, String command) throws Exception {
         return new AdminApiSocket(socket).run(qube, command);
@@ -47,7 +50,11 @@ class QvmRunIT {
     @Test
     void qvmRunPassIo_autostartsTheQube_printsHi_andExitsWithTheRemoteCode_andAMissingAgentFailsTheStart()
             throws Exception {
-        installKernels();
+        Path agentDir = Path.of(System.getProperty("compart.xenhost.share"), "guest", "qrexec");
+        Assumptions.assumeTrue(Files.isExecutable(agentDir.resolve("qrexec-agent")),
+                "the test agent was not compiled on the host; see " + agentDir.resolve("build.log"));
+        QrexecIT.installKernelDirs(agentDir);
+
         Path state = BASE.resolve("state-" + ProcessHandle.current().pid());
         socket = BASE.resolve("qubesd.sock");
         try (var daemon = withQrexecTemplate(BASE)) {
@@ -87,29 +94,6 @@ class QvmRunIT {
     }
 
     /**
-     * Installs the kernels the qubes of these tests boot, in {@code /var/lib/qubes/vm-kernels}: {@code guest} (the
-     * harness's guest kernel and initramfs) and {@code qrexec} (the same kernel, the qrexec test agent in its
-     * initramfs: boot it with {@code rdinit=/qrexec-init}); skips the test when the agent was not compiled.
-     */
-    static void installKernels() throws Exception {
-        Path agentDir = Path.of(System.getProperty("compart.xenhost.share"), "guest", "qrexec");
-        Assumptions.assumeTrue(Files.isExecutable(agentDir.resolve("qrexec-agent")),
-                "the test agent was not compiled on the host; see " + agentDir.resolve("build.log"));
-        Path kernels = Path.of("/var/lib/qubes/vm-kernels");
-        for (String k : List.of("guest", "qrexec")) {
-            Files.createDirectories(kernels.resolve(k));
-            Files.copy(Dom0Host.guestKernel(), kernels.resolve(k + "/vmlinuz"), StandardCopyOption.REPLACE_EXISTING);
-            try (var f = new RandomAccessFile(kernels.resolve(k + "/modules.img").toFile(), "rw")) {
-                f.setLength(1 << 20);
-            }
-        }
-        Files.copy(Dom0Host.guestInitrd(), kernels.resolve("guest/initramfs"), StandardCopyOption.REPLACE_EXISTING);
-        Path initrd = Path.of("/var/lib/compart-it/qrexec-initrd.gz");
-        QrexecIT.buildInitrd(agentDir, initrd);
-        Files.copy(initrd, kernels.resolve("qrexec/initramfs"), StandardCopyOption.REPLACE_EXISTING);
-    }
-
-    /**
      * Starts compartd on libxl in this process, its state in {@code base/state-PID} and its socket
      * {@code base/qubesd.sock}, with {@code default_kernel} {@code guest} and the TemplateVM {@code tpl} whose qubes
      * have the feature {@code qrexec} (their starts wait for the agent).
@@ -131,8 +115,8 @@ class QvmRunIT {
     String qvmRunNoAutostart(String qube) throws Exception {
         var req = new ByteArrayOutputStream();
         req.writeBytes(("internal.vm.Run+ dom0 name " + qube + "\0").getBytes(StandardCharsets.US_ASCII));
-        req.writeBytes(AdminApiSocket.frame('R', "\0\0true".getBytes(StandardCharsets.UTF_8)));
-        req.writeBytes(AdminApiSocket.frame('0', new byte[0]));
+        req.writeBytes(frame('R', "\0\0true".getBytes(StandardCharsets.UTF_8)));
+        req.writeBytes(frame('0', new byte[0]));
         byte[] a = exchange(req.toByteArray(), false);
         return (char) a[0] + "=" + new String(a, 5, a.length - 5, StandardCharsets.UTF_8).replace('\0', '|');
     }
