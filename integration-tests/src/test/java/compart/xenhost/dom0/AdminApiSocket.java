@@ -50,6 +50,45 @@ record AdminApiSocket(Path socket) {
         }
     }
 
+    /** One frame of {@code internal.vm.Run}: its type, the data's length (big-endian int), the data. */
+    static byte[] frame(char type, byte[] data) {
+        return ByteBuffer.allocate(5 + data.length).put((byte) type).putInt(data.length).put(data).array();
+    }
+
+    /**
+     * What {@code qvm-run --pass-io QUBE COMMAND} sends and gets over {@code internal.vm.Run} (autostart on; this
+     * module does not depend on qvm-cli, so the frames are written here as in {@code compart.cli.client.RemoteRun}).
+     *
+     * @return "stdout|stderr|X=code", or "F=TYPE|MESSAGE" when compartd refused
+     */
+    String run(String qube, String command) throws IOException {
+        var req = new ByteArrayOutputStream();
+        req.writeBytes(("internal.vm.Run+ dom0 name " + qube + "\0").getBytes(StandardCharsets.US_ASCII));
+        req.writeBytes(frame('R', ("\1\0" + command).getBytes(StandardCharsets.UTF_8)));
+        req.writeBytes(frame('0', new byte[0]));
+        var answer = ByteBuffer.wrap(exchange(req.toByteArray(), false));
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        while (answer.hasRemaining()) {
+            char type = (char) answer.get();
+            byte[] data = new byte[answer.getInt()];
+            answer.get(data);
+            String text = new String(data, StandardCharsets.UTF_8);
+            switch (type) {
+                case '1' -> stdout.append(text);
+                case '2' -> stderr.append(text);
+                case 'X' -> {
+                    return stdout + "|" + stderr + "|X=" + ByteBuffer.wrap(data).getInt();
+                }
+                case 'F' -> {
+                    return "F=" + text.replace('\0', '|');
+                }
+                default -> throw new AssertionError("unknown frame type " + type);
+            }
+        }
+        throw new AssertionError("no exit code; got stdout=" + stdout + " stderr=" + stderr);
+    }
+
     private byte[] exchange(byte[] request) throws IOException {
         return exchange(request, true);
     }

@@ -19,8 +19,7 @@ import picocli.CommandLine;
  * with the qrexec test agent in its initramfs (kernel dir {@code qrexec}, {@code rdinit=/qrexec-init}) and
  * {@code broken} without one. A run in the halted {@code work} autostarts it (its start waits for the agent:
  * feature {@code qrexec}) and returns the remote stdout and exit code over {@code internal.vm.Run}, the frames
- * qvm-run sends (this module does not depend on qvm-cli, so the frames are written here as in
- * {@code compart.cli.client.RemoteRun}); {@code broken} fails to start after its {@code qrexec_timeout} as in
+ * qvm-run sends ({@link AdminApiSocket#run}); {@code broken} fails to start after its {@code qrexec_timeout} as in
  * Qubes, its domain destroyed and its volumes stopped.
  */
 class QvmRunIT {
@@ -43,33 +42,9 @@ class QvmRunIT {
         return ByteBuffer.allocate(5 + data.length).put((byte) type).putInt(data.length).put(data).array();
     }
 
-    /** What {@code qvm-run --pass-io QUBE COMMAND} sends and gets: "stdout|stderr|X=code" or "F=TYPE|MESSAGE". */
+    /** What {@code qvm-run --pass-io QUBE COMMAND} sends and gets (see {@link AdminApiSocket#run}). */
     String qvmRun(String qube, String command) throws Exception {
-        var req = new ByteArrayOutputStream();
-        req.writeBytes(("internal.vm.Run+ dom0 name " + qube + "\0").getBytes(StandardCharsets.US_ASCII));
-        req.writeBytes(frame('R', ("\1\0" + command).getBytes(StandardCharsets.UTF_8)));
-        req.writeBytes(frame('0', new byte[0]));
-        var answer = ByteBuffer.wrap(exchange(req.toByteArray(), false));
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        while (answer.hasRemaining()) {
-            char type = (char) answer.get();
-            byte[] data = new byte[answer.getInt()];
-            answer.get(data);
-            String text = new String(data, StandardCharsets.UTF_8);
-            switch (type) {
-                case '1' -> stdout.append(text);
-                case '2' -> stderr.append(text);
-                case 'X' -> {
-                    return stdout + "|" + stderr + "|X=" + ByteBuffer.wrap(data).getInt();
-                }
-                case 'F' -> {
-                    return "F=" + text.replace('\0', '|');
-                }
-                default -> throw new AssertionError("unknown frame type " + type);
-            }
-        }
-        throw new AssertionError("no exit code; got stdout=" + stdout + " stderr=" + stderr);
+        return new AdminApiSocket(socket).run(qube, command);
     }
 
     @Test
@@ -82,14 +57,7 @@ class QvmRunIT {
 
         Path state = BASE.resolve("state-" + ProcessHandle.current().pid());
         socket = BASE.resolve("qubesd.sock");
-        var compartd = new Compartd();
-        new CommandLine(compartd).parseArgs("--hypervisor", "libxl", "--socket", socket.toString(), "--state-dir",
-                state.toString());
-        try (var daemon = compartd.start()) {
-            assertThat(daemon.toolstack().qrexec()).isPresent();
-            ok("admin.property.Set", "default_kernel", "dom0", "guest");
-            ok("admin.vm.Create.TemplateVM", "", "dom0", "name=tpl label=black");
-            ok("admin.vm.feature.Set", "qrexec", "tpl", "1");
+        try (var daemon = withQrexecTemplate(BASE)) {
             for (String q : List.of("work", "broken")) {
                 ok("admin.vm.Create.AppVM", "tpl", "dom0", "name=" + q + " label=blue");
                 ok("admin.vm.property.Set", "memory", q, "256");
@@ -123,6 +91,25 @@ class QvmRunIT {
             ok("admin.vm.Kill", "", "work", "");
             assertThat(qvmRunNoAutostart("work")).startsWith("F=QubesVMNotRunningError|Qube 'work' not started");
         }
+    }
+
+    /**
+     * Starts compartd on libxl in this process, its state in {@code base/state-PID} and its socket
+     * {@code base/qubesd.sock}, with {@code default_kernel} {@code guest} and the TemplateVM {@code tpl} whose qubes
+     * have the feature {@code qrexec} (their starts wait for the agent).
+     */
+    static Compartd.Running withQrexecTemplate(Path base) throws Exception {
+        Path socket = base.resolve("qubesd.sock");
+        var compartd = new Compartd();
+        new CommandLine(compartd).parseArgs("--hypervisor", "libxl", "--socket", socket.toString(), "--state-dir",
+                base.resolve("state-" + ProcessHandle.current().pid()).toString());
+        var daemon = compartd.start();
+        assertThat(daemon.toolstack().qrexec()).isPresent();
+        var admin = new AdminApiSocket(socket);
+        admin.ok("admin.property.Set", "default_kernel", "dom0", "guest");
+        admin.ok("admin.vm.Create.TemplateVM", "", "dom0", "name=tpl label=black");
+        admin.ok("admin.vm.feature.Set", "qrexec", "tpl", "1");
+        return daemon;
     }
 
     String qvmRunNoAutostart(String qube) throws Exception {

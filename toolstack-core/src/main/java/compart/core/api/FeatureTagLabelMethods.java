@@ -4,6 +4,7 @@ import static compart.core.api.AdminText.lines;
 
 import compart.core.model.Label;
 import compart.core.model.Names;
+import compart.core.ops.PreloadPlanner;
 import compart.core.ops.Toolstack;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
@@ -48,7 +49,10 @@ record FeatureTagLabelMethods(Toolstack toolstack) {
             throw Refusal.MALFORMED_VALUE.exception("%s value contains illegal characters", c.arg());
         }
         reserved(c.arg());
-        toolstack.change(inv -> inv.withFeature(c.destName(), c.arg(), value));
+        toolstack.change(inv -> {
+            PreloadPlanner.validateFeature(inv, c.destName(), c.arg(), value);
+            return inv.withFeature(c.destName(), c.arg(), value);
+        });
     }
 
     @Handles(value = "admin.vm.feature.Remove", arg = Arg.REQUIRED, topic = Topic.FEATURE)

@@ -4,6 +4,7 @@ import static compart.core.api.AdminText.escape;
 import static compart.core.api.AdminText.lines;
 import static compart.core.api.AdminText.serialize;
 
+import compart.core.model.Prop;
 import compart.core.model.PropertyCatalog;
 import compart.core.model.PropertyDef;
 import compart.core.model.PropertyValue;
@@ -48,14 +49,24 @@ record PropertyMethods(Toolstack toolstack) {
         if (c.arg().equals("template") && c.dest().klass() != QubeClass.AdminVM) {
             toolstack.changeWhileHalted(name, "Cannot change template while qube is running",
                     inv -> inv.withProperty(name, c.arg(), value)).join();
+        } else if (c.arg().equals(Prop.TEMPLATE_FOR_DISPVMS.name())) {
+            toolstack.disposables().preloaded().changingDisposableTemplate(name,
+                    inv -> inv.withProperty(name, c.arg(), value));
         } else {
             toolstack.change(inv -> inv.withProperty(name, c.arg(), value));
         }
     }
 
+    /** Resets the property to its default (a disposable template's preloads go first, as for a set to False). */
     @Handles(value = "admin.vm.property.Reset", arg = Arg.REQUIRED, topic = Topic.PROPERTY)
     void vmPropertyReset(Call c) {
-        toolstack.change(inv -> inv.withPropertyReset(c.destName(), c.arg()));
+        String name = c.destName();
+        if (c.arg().equals(Prop.TEMPLATE_FOR_DISPVMS.name())) {
+            toolstack.disposables().preloaded().changingDisposableTemplate(name,
+                    inv -> inv.withPropertyReset(name, c.arg()));
+        } else {
+            toolstack.change(inv -> inv.withPropertyReset(name, c.arg()));
+        }
     }
 
     @Handles(value = "admin.vm.property.Help", arg = Arg.REQUIRED, topic = Topic.PROPERTY)

@@ -10,7 +10,6 @@ import compart.core.ops.QubeOps;
 import compart.core.ops.Toolstack;
 import compart.errors.CompartException;
 import compart.errors.ErrorKind;
-import compart.errors.Refusal;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -160,7 +159,8 @@ record VmLifecycleMethods(Toolstack toolstack, QubeOps qubes, PolicyGate gate) {
     /**
      * {@code admin.vm.CreateDisposable} as qubesd: on a disposable template, a disposable of it; on dom0, one of the
      * caller's {@code default_dispvm}. The payload {@code uuid} asks for {@code uuid:UUID} instead of the name.
-     * The argument {@code preload} (Qubes' preloaded disposables) is not implemented.
+     * A preloaded disposable is handed out when there is one. The argument {@code preload} fills the queue of
+     * preloaded disposables of that template now (Qubes' autostart of preloads) and answers nothing.
      */
     @Handles(value = "admin.vm.CreateDisposable", arg = Arg.OPTIONAL, payload = Payload.OPTIONAL,
             topic = Topic.CREATE_REMOVE)
@@ -176,9 +176,8 @@ record VmLifecycleMethods(Toolstack toolstack, QubeOps qubes, PolicyGate gate) {
         String base = c.dest().klass() == QubeClass.AdminVM
                 ? c.inv().value(c.inv().qube(source), "default_dispvm").orElse("") : c.destName();
         if (c.arg().equals("preload")) {
-            throw Refusal.NOT_IMPLEMENTED.exception("Preloaded disposables are not available in Compart: "
-                    + "admin.vm.CreateDisposable+preload (of %s) does nothing", base.isEmpty() ? "no "
-                    + "default_dispvm" : base);
+            qubes.preloadDisposables(base);
+            return "";
         }
         var d = qubes.createDisposable(base, source);
         return payload.isEmpty() ? d.name() : "uuid:" + d.uuid();

@@ -184,6 +184,7 @@ public final class Compartd implements Callable<Integer> {
         if (qrexec != null) {
             qrexec.targets(toolstack.disposables()); // @dispvm and autostart of qrexec targets
         }
+        toolstack.disposables().preloaded().begin(); // stale preloads removed, the queues filled, in the background
         if (!policy.current().valid()) {
             LOG.warn("qrexec policy in {} is not usable ({}): every Admin API call from a qube is refused",
                     policyDirs, policy.current().diagnostics().getFirst());

@@ -479,6 +479,20 @@ public final class MemoryBroker implements AutoCloseable {
         return available;
     }
 
+    /**
+     * @return {@link #availableMemory}'s figure computed now from the hypervisor's free memory, rather than at the
+     *         last rebalance (for decisions between rebalances, such as how many disposables to preload)
+     */
+    public long availableMemoryNow() {
+        lock.lock();
+        try {
+            refresh();
+            return balancing.availableMemory(free() - FREE_MEM_LEFT, views());
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** @return the bytes promised to starts whose domain does not exist yet */
     public long reservedBytes() {
         lock.lock();

@@ -355,13 +355,28 @@ public final class PropertyCatalog {
             case "xid", "stubdom_xid" -> Optional.of("-1");
             case "devices_denied" -> Optional.of("");
             case "bootmode", "appvm_default_bootmode" -> Optional.of("default");
-            case "is_preload" -> Optional.of("False");
+            case "is_preload" -> Optional.of(isPreload(inv, q) ? "True" : "False");
             case "ip6", "visible_ip6", "visible_gateway6", "gateway6", "backup_timestamp", "start_time", "stubdom_mem",
                  "stubdom_uuid" -> Optional.empty();
             case "dispid" -> Optional.of(Integer.toString(q.dispid()));
             case "template" -> Optional.empty();
             default -> throw new IllegalStateException("no default rule for property " + name);
         };
+    }
+
+    /**
+     * @return whether a disposable is preloaded (Qubes' stateless {@code is_preload}): its name is in its template's
+     *         {@code preload-dispvm} feature, or it is being handed out ({@code preload-dispvm-in-progress} set)
+     */
+    private static boolean isPreload(Inventory inv, Qube q) {
+        if (q.klass() != QubeClass.DispVM) {
+            return false;
+        }
+        if (!q.features().getOrDefault("preload-dispvm-in-progress", "").isEmpty()) {
+            return true;
+        }
+        var list = inv.value(q, Prop.TEMPLATE).flatMap(inv::find).map(t -> t.features().get("preload-dispvm"));
+        return list.isPresent() && List.of(list.get().trim().split(" +")).contains(q.name());
     }
 
     /** @return the default of global property {@code name}, or empty when it has none */

@@ -12,6 +12,7 @@ import compart.errors.Refusal;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
@@ -30,9 +31,13 @@ import org.slf4j.LoggerFactory;
  * (but its addresses), features (but {@code preload-dispvm*}), tags, firewall and volume pools, and the tags
  * {@code created-by-CALLER} and {@code disp-created-by-CALLER}.
  *
- * <p>Also the lifecycle of a qrexec call's target ({@link QrexecRouter.Targets}): a disposable is created, started
- * and, when the call ends, killed and removed; a halted named target is started first. Starting waits for the
- * qube's qrexec agent (when this host has qrexec daemons) up to its {@code qrexec_timeout}.
+ * <p>A caller gets a preloaded disposable when its template has one ready ({@link #obtain}, see
+ * {@link PreloadedDisposables}); {@link #create} always makes a new one.
+ *
+ * <p>Also the lifecycle of a qrexec call's target ({@link QrexecRouter.Targets}): a disposable is created and
+ * started (or a preloaded one unpaused) and, when the call ends, killed and removed; a halted named target is
+ * started first. Starting waits for the qube's qrexec agent (when this host has qrexec daemons) up to its
+ * {@code qrexec_timeout}.
  *
  * <p>Thread safe.
  */
@@ -48,11 +53,13 @@ public final class Disposables implements QrexecRouter.Targets {
     private final InstantSource clock;
     private final RandomGenerator random;
     private final Map<Integer, Instant> removed = new ConcurrentHashMap<>();
+    private final PreloadedDisposables preloaded;
 
     Disposables(Toolstack toolstack, InstantSource clock, RandomGenerator random) {
         this.toolstack = toolstack;
         this.clock = clock;
         this.random = random;
+        this.preloaded = new PreloadedDisposables(toolstack, this);
     }
 
     /**
@@ -65,6 +72,38 @@ public final class Disposables implements QrexecRouter.Targets {
      *                          (no base, or not a disposable template), INVALID_STATE (no free dispid)
      */
     public Qube create(String base, String creator) {
+        return make(base, creator, false);
+    }
+
+    /**
+     * A disposable for a caller, as Qubes' {@code DispVM.from_appvm}: a preloaded one of {@code base} when there is
+     * one ready in time (running, unpaused, tagged for {@code creator}), else a new one as {@link #create}.
+     */
+    public Qube obtain(String base, String creator) {
+        if (base != null && !base.isEmpty()) {
+            var taken = preloaded.take(base, creator);
+            if (taken.isPresent()) {
+                return taken.get();
+            }
+        }
+        return create(base, creator);
+    }
+
+    /** @return the queues of preloaded disposables */
+    public PreloadedDisposables preloaded() {
+        return preloaded;
+    }
+
+    /**
+     * Creates a disposable to preload, marked in the same change as Qubes marks one: {@code internal} and
+     * {@value PreloadPlanner#IN_PROGRESS} on it, its name appended to the template's {@value PreloadPlanner#LIST};
+     * without {@code created-by-} tags (a caller's are added when it is taken).
+     */
+    Qube createPreload(String base) {
+        return make(base, "", true);
+    }
+
+    private Qube make(String base, String creator, boolean preload) {
         if (base == null || base.isEmpty()) {
             throw Refusal.NOT_DISPVM_TEMPLATE.exception("Refusing to create a disposable for %s: it has no "
                     + "default_dispvm (set the global property default_dispvm, or the qube's, to an AppVM with "
@@ -81,7 +120,7 @@ public final class Disposables implements QrexecRouter.Targets {
         for (int attempt = 1; name == null; attempt++) {
             int dispid = pick(random, toolstack.inventory(), removed, clock.instant());
             try {
-                toolstack.create("disp" + dispid, before -> withDisposable(before, base, dispid, creator));
+                toolstack.create("disp" + dispid, before -> withDisposable(before, base, dispid, creator, preload));
                 name = "disp" + dispid;
             } catch (CompartException e) {
                 if (e.kind() != ErrorKind.ALREADY_EXISTS || attempt == 3) { // a concurrent create took it: again
@@ -94,7 +133,7 @@ public final class Disposables implements QrexecRouter.Targets {
     }
 
     /** @return {@code before} with the disposable {@code dispN} of {@code base} added */
-    private Inventory withDisposable(Inventory before, String base, int dispid, String creator) {
+    private Inventory withDisposable(Inventory before, String base, int dispid, String creator, boolean preload) {
         String name = "disp" + dispid;
         if (before.qubes().values().stream().anyMatch(q -> q.dispid() == dispid)) {
             throw new CompartException(ErrorKind.ALREADY_EXISTS, "dispid " + dispid + " is in use");
@@ -103,7 +142,15 @@ public final class Disposables implements QrexecRouter.Targets {
         var after = before.withNewQube(QubeClass.DispVM, name, before.value(template, Prop.LABEL).orElse("red"),
                 Optional.of(base), random);
         after = inheritFromTemplate(after.withQube(after.qube(name).withDispid(dispid)), name, template);
-        var d = after.qube(name).withTag("created-by-" + creator, true).withTag("disp-created-by-" + creator, true);
+        var d = after.qube(name);
+        if (preload) {
+            d = d.withFeature(PreloadPlanner.IN_PROGRESS, "1").withFeature("internal", "1");
+            var list = new ArrayList<>(PreloadPlanner.preloads(after.qube(base)));
+            list.add(name);
+            after = after.withFeature(base, PreloadPlanner.LIST, PreloadPlanner.listValue(list));
+        } else {
+            d = d.withTag("created-by-" + creator, true).withTag("disp-created-by-" + creator, true);
+        }
         after = after.withQube(d);
         return after.withProperty(name, Prop.AUTO_CLEANUP.name(), "True");
     }
@@ -180,7 +227,7 @@ public final class Disposables implements QrexecRouter.Targets {
 
     @Override
     public String startDisposable(String base, String caller) {
-        String name = create(base, caller).name();
+        String name = obtain(base, caller).name();
         try {
             startForCall(name);
         } catch (RuntimeException e) {

@@ -88,14 +88,22 @@ public final class QubeOps {
     }
 
     /**
-     * Creates a disposable (see {@link Disposables#create}).
+     * Gives a disposable: a preloaded one when there is one ready, else a new one (see {@link Disposables#obtain}).
      *
      * @param base    the disposable template; empty when the caller has no {@code default_dispvm}
      * @param creator the qube that asked
      * @return the new qube
      */
     public Qube createDisposable(String base, String creator) {
-        return toolstack.disposables().create(base, creator);
+        return toolstack.disposables().obtain(base, creator);
+    }
+
+    /**
+     * {@code admin.vm.CreateDisposable+preload}: fills the queue of preloaded disposables of {@code base} now (see
+     * {@link PreloadedDisposables#preloadNow}); returns when they are ready.
+     */
+    public void preloadDisposables(String base) {
+        toolstack.disposables().preloaded().preloadNow(base);
     }
 
     /** Writes the qube's firewall again into its netvm's QubesDB, and tells {@code admin.Events} listeners. */

@@ -488,7 +488,10 @@ public final class Toolstack implements AutoCloseable {
         }
         var before = inventory;
         var q = before.qube(name);
-        change(inv -> inv.withoutQube(name));
+        // a preloaded disposable leaves its template's list with it (Qubes' _preload_cleanup)
+        var base = q.klass() == QubeClass.DispVM ? before.value(q, Prop.TEMPLATE) : Optional.<String>empty();
+        change(inv -> base.isEmpty() ? inv.withoutQube(name)
+                : PreloadPlanner.withoutPreloads(inv.withoutQube(name), base.get(), Set.of(name)));
         disposables().removed(q);
         storage.of(before, q).remove(); // change() published domain-delete
     }
@@ -563,6 +566,10 @@ public final class Toolstack implements AutoCloseable {
 
     @Override
     public void close() {
+        var d = disposables.get();
+        if (d != null) {
+            d.preloaded().close();
+        }
         memory.close();
         qubesdb.close();
         queues.close();

@@ -17,6 +17,10 @@
  *       properties (pure), its disks attached once the volumes are started.</li>
  *   <li>{@link compart.core.ops.PowerState}: the power states, and the one mapping from a domain's state.</li>
  *   <li>{@link compart.core.ops.Disposables}: unnamed disposables and the targets of qrexec calls.</li>
+ *   <li>{@link compart.core.ops.PreloadPlanner} and {@link compart.core.ops.PreloadedDisposables}: preloaded
+ *       disposables (Qubes 4.3's {@code preload-dispvm-max}); the planner decides from the inventory and the
+ *       available memory (pure), the other makes, pauses, hands out, refills and removes them, one lane per
+ *       disposable template.</li>
  *   <li>{@link compart.core.ops.EventBus} and {@link compart.core.ops.QubeEvent}: {@code admin.Events}.</li>
  *   <li>{@link compart.core.ops.InventoryChanges}: the events of an inventory change (a pure diff of before and
  *       after), which {@code Toolstack.change}/{@code create} publish, whichever path made the change.</li>

@@ -36,7 +36,7 @@ class CreateDisposableTest {
         admin.ok("admin.vm.property.Set", "memory", "dvm-tpl", "600");
         admin.ok("admin.vm.tag.Set", "browsing", "dvm-tpl", "");
         admin.ok("admin.vm.feature.Set", "service.cups", "dvm-tpl", "1");
-        admin.ok("admin.vm.feature.Set", "preload-dispvm-max", "dvm-tpl", "2");
+        admin.ok("admin.vm.feature.Set", "preload-dispvm-delay", "dvm-tpl", "2");
     }
 
     List<String> disposables() throws Exception {
@@ -60,7 +60,7 @@ class CreateDisposableTest {
         assertThat(admin.ok("admin.vm.tag.List", "", name, "").split("\n"))
                 .contains("browsing", "created-by-dom0", "disp-created-by-dom0");
         assertThat(admin.ok("admin.vm.feature.List", "", name, "").split("\n")).contains("service.cups")
-                .doesNotContain("preload-dispvm-max");
+                .doesNotContain("preload-dispvm-delay");
         assertThat(admin.ok("admin.vm.volume.Info", "private", name, "")).contains("snap_on_start=True")
                 .contains("save_on_stop=False");
         assertThat(admin.ok("admin.vm.CurrentState", "", name, "")).contains("power_state=Halted");
