@@ -50,7 +50,7 @@ record PropertyMethods(Toolstack toolstack) {
             toolstack.changeWhileHalted(name, "Cannot change template while qube is running",
                     inv -> inv.withProperty(name, c.arg(), value)).join();
         } else if (c.arg().equals(Prop.TEMPLATE_FOR_DISPVMS.name())) {
-            toolstack.disposables().preloaded().changingDisposableTemplate(name,
+            toolstack.changeDisposableTemplate(name,
                     inv -> inv.withProperty(name, c.arg(), value));
         } else {
             toolstack.change(inv -> inv.withProperty(name, c.arg(), value));
@@ -62,7 +62,7 @@ record PropertyMethods(Toolstack toolstack) {
     void vmPropertyReset(Call c) {
         String name = c.destName();
         if (c.arg().equals(Prop.TEMPLATE_FOR_DISPVMS.name())) {
-            toolstack.disposables().preloaded().changingDisposableTemplate(name,
+            toolstack.changeDisposableTemplate(name,
                     inv -> inv.withPropertyReset(name, c.arg()));
         } else {
             toolstack.change(inv -> inv.withPropertyReset(name, c.arg()));

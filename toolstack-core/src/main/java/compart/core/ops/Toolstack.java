@@ -497,6 +497,16 @@ public final class Toolstack implements AutoCloseable {
     }
 
     /**
+     * Changes the inventory where the change touches {@code template_for_dispvms} of {@code template}: its preloaded
+     * disposables go first when it stops being a disposable template (see {@link PreloadedDisposables}).
+     *
+     * @return the inventory after the change
+     */
+    public Inventory changeDisposableTemplate(String template, UnaryOperator<Inventory> change) {
+        return disposables().preloaded().changingDisposableTemplate(template, change);
+    }
+
+    /**
      * Runs a change that must not happen while the qube runs (template change), in the qube's queue.
      *
      * @param name   the qube
