@@ -80,13 +80,17 @@ serve_vifs() {
             say "vif $vif up for $client"
         done
         # a client's NIC removed by dom0 (online 0, closed): its backend directory goes, as xl devd removes it in a
-        # driver domain; dom0's libxl waits for that (10 s, then "timed out while waiting ... to be removed")
+        # driver domain; dom0's libxl waits for that (10 s, then "timed out while waiting ... to be removed"). Only
+        # 2 s after the backend closed: libxl first waits to see it closed, and fails if the directory is gone by then.
         for up in /run/vif*.up; do
             [ -e "$up" ] || continue
-            path=$(cat "$up")
+            path=$(head -n 1 "$up")
             if [ "$(xenstore-read "$path/online" 2>/dev/null)" = 0 ] \
                     && [ "$(xenstore-read "$path/state" 2>/dev/null)" = 6 ]; then
-                xenstore-rm "$path" && rm -f "$up" && say "vif backend $path removed"
+                echo closed >> "$up"
+                if [ "$(grep -c closed "$up")" -ge 4 ]; then
+                    xenstore-rm "$path" && rm -f "$up" && say "vif backend $path removed"
+                fi
             elif ! xenstore-read "$path/state" >/dev/null 2>&1; then
                 rm -f "$up"
             fi

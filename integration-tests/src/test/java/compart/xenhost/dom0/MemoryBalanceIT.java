@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.LongPredicate;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -23,6 +24,11 @@ import picocli.CommandLine;
  * takes after a report changes.
  */
 class MemoryBalanceIT {
+    @AfterEach
+    void destroyWhatIsLeft() {
+        Dom0Host.destroyAllGuests();
+    }
+
     static final Path BASE = Path.of("/var/lib/compart-it/memory");
     AdminApiSocket api;
 

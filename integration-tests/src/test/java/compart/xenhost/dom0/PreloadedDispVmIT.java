@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,6 +26,11 @@ import org.junit.jupiter.api.Test;
  * TCG time at 40–60 s a start.
  */
 class PreloadedDispVmIT {
+    @AfterEach
+    void destroyWhatIsLeft() {
+        Dom0Host.destroyAllGuests();
+    }
+
     static final Path BASE = Path.of("/var/lib/compart-it/preload");
     static final int ROUNDS = 3;
     static final long READY_MS = 360_000;

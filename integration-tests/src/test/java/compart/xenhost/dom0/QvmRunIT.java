@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -23,6 +24,11 @@ import picocli.CommandLine;
  * Qubes, its domain destroyed and its volumes stopped.
  */
 class QvmRunIT {
+    @AfterEach
+    void destroyWhatIsLeft() {
+        Dom0Host.destroyAllGuests();
+    }
+
     static final Path BASE = Path.of("/var/lib/compart-it/qvmrun");
     Path socket;
 
